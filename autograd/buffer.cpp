@@ -1,0 +1,76 @@
+#include "autograd/buffer.hpp"
+
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+namespace gatgrad {
+namespace {
+
+constexpr size_t kAlign = 64;
+
+struct Pool {
+  std::mutex mu;
+  std::unordered_map<size_t, std::vector<void*>> free_blocks;  // rounded size -> blocks
+  PoolStats stats;
+};
+
+Pool& pool() {
+  static Pool* p = new Pool;  // never destroyed: buffers may die during static destruction
+  return *p;
+}
+
+size_t round_up(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
+
+}  // namespace
+
+Buffer::Buffer(size_t bytes) : bytes_(bytes) {
+  size_t size = round_up(bytes == 0 ? 1 : bytes);
+  Pool& p = pool();
+  {
+    std::lock_guard<std::mutex> lock(p.mu);
+    auto it = p.free_blocks.find(size);
+    if (it != p.free_blocks.end() && !it->second.empty()) {
+      data_ = it->second.back();
+      it->second.pop_back();
+      p.stats.pool_hits++;
+      p.stats.bytes_cached -= static_cast<int64_t>(size);
+      p.stats.bytes_live += static_cast<int64_t>(size);
+      return;
+    }
+    p.stats.system_allocations++;
+    p.stats.bytes_live += static_cast<int64_t>(size);
+    int64_t total = p.stats.bytes_live + p.stats.bytes_cached;
+    if (total > p.stats.bytes_peak) p.stats.bytes_peak = total;
+  }
+  data_ = std::aligned_alloc(kAlign, size);
+  if (!data_) throw std::bad_alloc();
+}
+
+Buffer::~Buffer() {
+  size_t size = round_up(bytes_ == 0 ? 1 : bytes_);
+  Pool& p = pool();
+  std::lock_guard<std::mutex> lock(p.mu);
+  p.free_blocks[size].push_back(data_);
+  p.stats.bytes_live -= static_cast<int64_t>(size);
+  p.stats.bytes_cached += static_cast<int64_t>(size);
+}
+
+PoolStats pool_stats() {
+  std::lock_guard<std::mutex> lock(pool().mu);
+  return pool().stats;
+}
+
+void pool_release() {
+  Pool& p = pool();
+  std::lock_guard<std::mutex> lock(p.mu);
+  for (auto& [size, blocks] : p.free_blocks) {
+    for (void* b : blocks) std::free(b);
+    p.stats.bytes_cached -= static_cast<int64_t>(size * blocks.size());
+    blocks.clear();
+  }
+}
+
+}  // namespace gatgrad

@@ -1,0 +1,117 @@
+// Arithmetic with NumPy broadcasting: add, sub, mul, div, neg, and the scalar forms.
+// Legend: a, b inputs; y output of the broadcast shape; dy = d loss / d y.
+// Backward sums dy over the axes an input was stretched along (accumulate_grad).
+#include "autograd/ops/common.hpp"
+
+namespace gatgrad {
+using namespace detail;
+
+namespace {
+
+// y = f(a, b) elementwise over the broadcast shape.
+template <class F>
+Tensor binary(const char* op, const Tensor& a, const Tensor& b, F f) {
+  check_same_dtype(op, a, b);
+  Tensor y = Tensor::empty(broadcast_shape(op, a.shape(), b.shape()), a.dtype());
+  dispatch(a.dtype(), [&]<class T>() { broadcast_map2<T>(a, b, y, f); });
+  return y;
+}
+
+const auto kAdd = [](auto x, auto y) { return x + y; };
+const auto kSub = [](auto x, auto y) { return x - y; };
+const auto kMul = [](auto x, auto y) { return x * y; };
+const auto kDiv = [](auto x, auto y) { return x / y; };
+
+}  // namespace
+
+// add: y = a + b.   da += sum(dy), db += sum(dy)
+Tensor add(const Tensor& a, const Tensor& b) {
+  Tensor y = binary("add", a, b, kAdd);
+  if (any_requires_grad({&a, &b}))
+    record("add", y, [a, b](const Tensor& dy) {
+      accumulate_grad(a, dy);
+      accumulate_grad(b, dy);
+    });
+  return y;
+}
+
+// sub: y = a - b.   da += sum(dy), db += sum(-dy)
+Tensor sub(const Tensor& a, const Tensor& b) {
+  Tensor y = binary("sub", a, b, kSub);
+  if (any_requires_grad({&a, &b}))
+    record("sub", y, [a, b](const Tensor& dy) {
+      accumulate_grad(a, dy);
+      if (b.requires_grad()) {
+        NoGradGuard ng;
+        accumulate_grad(b, neg(dy));
+      }
+    });
+  return y;
+}
+
+// mul: y = a * b.   da += sum(dy * b), db += sum(dy * a)
+Tensor mul(const Tensor& a, const Tensor& b) {
+  Tensor y = binary("mul", a, b, kMul);
+  if (any_requires_grad({&a, &b}))
+    record("mul", y, [a, b](const Tensor& dy) {
+      NoGradGuard ng;
+      if (a.requires_grad()) accumulate_grad(a, binary("mul", dy, b, kMul));
+      if (b.requires_grad()) accumulate_grad(b, binary("mul", dy, a, kMul));
+    });
+  return y;
+}
+
+// div: y = a / b.   da += sum(dy / b), db += sum(-dy * y / b)
+Tensor div(const Tensor& a, const Tensor& b) {
+  Tensor y = binary("div", a, b, kDiv);
+  if (any_requires_grad({&a, &b}))
+    record("div", y, [a, b, y](const Tensor& dy) {
+      NoGradGuard ng;
+      Tensor dy_over_b = binary("div", dy, b, kDiv);
+      if (a.requires_grad()) accumulate_grad(a, dy_over_b);
+      if (b.requires_grad()) accumulate_grad(b, neg(binary("mul", dy_over_b, y, kMul)));
+    });
+  return y;
+}
+
+// neg: y = -x.   dx += -dy
+Tensor neg(const Tensor& x) {
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  dispatch(x.dtype(), [&]<class T>() {
+    kernels::map1(x.data<T>(), y.data<T>(), x.numel(), [](auto v) { return -v; });
+  });
+  if (any_requires_grad({&x}))
+    record("neg", y, [x](const Tensor& dy) {
+      NoGradGuard ng;
+      accumulate_grad(x, neg(dy));
+    });
+  return y;
+}
+
+// add_scalar: y = x + s.   dx += dy
+Tensor add_scalar(const Tensor& x, double s) {
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  dispatch(x.dtype(), [&]<class T>() {
+    const T c = static_cast<T>(s);
+    kernels::map1(x.data<T>(), y.data<T>(), x.numel(), [c](auto v) { return v + c; });
+  });
+  if (any_requires_grad({&x})) record("add_scalar", y, [x](const Tensor& dy) { accumulate_grad(x, dy); });
+  return y;
+}
+
+// mul_scalar: y = x * s.   dx += s * dy
+Tensor mul_scalar(const Tensor& x, double s) {
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  dispatch(x.dtype(), [&]<class T>() {
+    const T c = static_cast<T>(s);
+    kernels::map1(x.data<T>(), y.data<T>(), x.numel(), [c](auto v) { return v * c; });
+  });
+  if (any_requires_grad({&x}))
+    record("mul_scalar", y, [x, s](const Tensor& dy) {
+      NoGradGuard ng;
+      accumulate_grad(x, mul_scalar(dy, s));
+    });
+  return y;
+}
+
+}  // namespace gatgrad

@@ -1,0 +1,94 @@
+// Helpers shared by the op files (private to autograd/ops): argument checks, broadcasting, and
+// "add this gradient into that tensor's grad, summing over broadcast axes".
+#pragma once
+#include <string>
+
+#include "autograd/kernels/simd.hpp"
+#include "autograd/ops.hpp"
+
+namespace gatgrad::detail {
+
+// Throws "<op>: inputs have different dtypes float32[..] and float64[..]".
+void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);
+// Maps a possibly negative axis into [0, ndim); throws naming the op otherwise.
+int normalize_axis(const char* op, int axis, int ndim);
+// The NumPy broadcast of two shapes; throws "<op>: shapes [..] and [..] do not broadcast".
+Shape broadcast_shape(const char* op, const Shape& a, const Shape& b);
+
+// Strides (in elements) of `in` seen through the broadcast to `out` (0 on stretched axes),
+// right-aligned to out's axes.
+void broadcast_strides(const Shape& in, const Shape& out, int64_t* strides);
+
+// y[idx] = f(a[idx_a], b[idx_b]) over the broadcast shape of y, vectorised along the last axis.
+template <class T, class F>
+void broadcast_map2(const Tensor& a, const Tensor& b, const Tensor& y, F f) {
+  const T* pa = a.data<T>();
+  const T* pb = b.data<T>();
+  T* py = y.data<T>();
+  const Shape& out = y.shape();
+  const int64_t n = out.numel();
+  if (a.shape() == out && b.shape() == out) {
+    kernels::map2(pa, pb, py, n, f);
+    return;
+  }
+  if (n == 0) return;
+  int64_t sa[Shape::kMaxDims], sb[Shape::kMaxDims];
+  broadcast_strides(a.shape(), out, sa);
+  broadcast_strides(b.shape(), out, sb);
+  const int nd = out.size();
+  const int64_t inner = nd ? out[nd - 1] : 1;
+  const int64_t sa_in = nd ? sa[nd - 1] : 0, sb_in = nd ? sb[nd - 1] : 0;
+  const int64_t rows = n / inner;
+  // One row = one run along the last axis; rows go in parallel (each writes only its own row).
+  parallel_blocks(rows, std::max<int64_t>(1, kBlock / std::max<int64_t>(inner, 1)),
+                  [&](int64_t r0, int64_t r1) {
+    std::vector<T> abuf, bbuf;
+    for (int64_t r = r0; r < r1; ++r) {
+      int64_t off_a = 0, off_b = 0, rem = r;
+      for (int ax = nd - 2; ax >= 0; --ax) {
+        const int64_t i = rem % out[ax];
+        rem /= out[ax];
+        off_a += i * sa[ax];
+        off_b += i * sb[ax];
+      }
+      const T* ra = pa + off_a;
+      const T* rb = pb + off_b;
+      if (sa_in == 0) {  // stretch a's single value along the row
+        abuf.assign(static_cast<size_t>(inner), *ra);
+        ra = abuf.data();
+      }
+      if (sb_in == 0) {
+        bbuf.assign(static_cast<size_t>(inner), *rb);
+        rb = bbuf.data();
+      }
+      kernels::map2_serial(ra, rb, py + r * inner, inner, f);
+    }
+  });
+}
+
+// grad(target) += g summed down to target's shape (g has the broadcast output shape).
+// Summation order is fixed, so the result does not depend on the thread count.
+void accumulate_grad(const Tensor& target, const Tensor& g);
+
+}  // namespace gatgrad::detail
+
+namespace gatgrad::detail {
+
+// An elementwise op y = fwd(x) whose backward is dx += bwd(x, y, dy), both written on SIMD
+// batches (they also run on the padded tail, so they must not trap on zeros).
+template <class Fwd, class Bwd>
+Tensor unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd) {
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  dispatch(x.dtype(), [&]<class T>() { kernels::map1(x.data<T>(), y.data<T>(), x.numel(), fwd); });
+  if (any_requires_grad({&x}))
+    record(op, y, [x, y, bwd](const Tensor& dy) {
+      Tensor dx = Tensor::empty(x.shape(), x.dtype());
+      dispatch(x.dtype(), [&]<class T>() {
+        kernels::map3(x.data<T>(), y.data<T>(), dy.data<T>(), dx.data<T>(), x.numel(), bwd);
+      });
+      accumulate_grad(x, dx);
+    });
+  return y;
+}
+
+}  // namespace gatgrad::detail

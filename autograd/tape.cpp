@@ -1,0 +1,92 @@
+#include "autograd/tape.hpp"
+
+namespace gatgrad {
+namespace {
+
+struct Tape {
+  std::vector<TapeRecord> records;
+  uint64_t generation = 1;  // bumped whenever the tape is freed
+  bool grad_enabled = true;
+};
+
+Tape& tape() {
+  thread_local Tape t;
+  return t;
+}
+
+}  // namespace
+
+bool grad_enabled() { return tape().grad_enabled; }
+
+NoGradGuard::NoGradGuard() : previous_(tape().grad_enabled) { tape().grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { tape().grad_enabled = previous_; }
+
+bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
+  if (!grad_enabled()) return false;
+  for (const Tensor* t : inputs)
+    if (t->defined() && t->requires_grad()) return true;
+  return false;
+}
+
+bool any_requires_grad(const std::vector<Tensor>& inputs) {
+  if (!grad_enabled()) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+void record(const char* op, const Tensor& output, BackwardFn backward) {
+  Tape& t = tape();
+  TensorImpl& impl = output.impl();
+  impl.requires_grad = true;
+  impl.recorded = true;
+  impl.tape_generation = t.generation;
+  t.records.push_back(TapeRecord{op, output, std::move(backward)});
+}
+
+void tape_clear() {
+  Tape& t = tape();
+  t.records.clear();
+  t.generation++;
+}
+
+size_t tape_size() { return tape().records.size(); }
+
+std::vector<std::string> tape_op_names() {
+  std::vector<std::string> names;
+  for (const TapeRecord& r : tape().records) names.emplace_back(r.op);
+  return names;
+}
+
+void backward(const Tensor& loss, const Tensor& seed) {
+  Tape& t = tape();
+  if (!loss.defined()) throw Error("backward: the loss is an undefined tensor");
+  if (!loss.requires_grad())
+    throw Error("backward: " + loss.describe() +
+                " does not require grad (no input of the ops that made it requires grad, or it "
+                "was computed under NoGradGuard)");
+  if (loss.impl().recorded && loss.impl().tape_generation != t.generation)
+    throw Error("backward: the tape that recorded " + loss.describe() +
+                " was already freed by an earlier backward() or tape_clear(); run the forward "
+                "pass again before calling backward a second time");
+  if (seed.defined()) {
+    if (seed.shape() != loss.shape() || seed.dtype() != loss.dtype())
+      throw Error("backward: seed gradient " + seed.describe() + " does not match output " +
+                  loss.describe());
+    Tensor g = loss.grad_accum();
+    g.copy_from(seed);
+  } else {
+    if (loss.numel() != 1)
+      throw Error("backward: output " + loss.describe() +
+                  " is not a scalar; pass a seed gradient of the same shape");
+    loss.set_grad(Tensor::full(loss.shape(), 1.0, loss.dtype()));
+  }
+  // Replay in reverse. Records whose output received no gradient contribute nothing.
+  for (auto it = t.records.rbegin(); it != t.records.rend(); ++it) {
+    if (!it->output.has_grad()) continue;
+    it->backward(it->output.grad());
+  }
+  tape_clear();
+}
+
+}  // namespace gatgrad
