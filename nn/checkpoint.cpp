@@ -1,0 +1,398 @@
+// Checkpoint directories: written beside the old one and swapped in atomically; read into
+// temporaries and validated completely before the model is touched. See checkpoint.hpp.
+#include "nn/checkpoint.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "graph/npy.hpp"
+
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)  // <linux/fs.h>: exchange source and destination atomically
+#endif
+
+namespace gatgrad::nn {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;  // keeps keys in the order written, for readable files
+
+namespace {
+
+constexpr const char* kConfig = "config.json";
+constexpr const char* kCounters = "counters.json";
+constexpr const char* kOptimizerDir = "optimizer";
+constexpr const char* kOptimizerState = "state.json";
+constexpr const char* kOptimizerFormat = "gatgrad-optimizer-state";
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) { throw DataError(path + ": " + what); }
+
+std::string join(const std::string& dir, const std::string& name) { return dir + "/" + name; }
+
+// `dir` without trailing slashes; "" when it names no directory we could replace.
+std::string strip_slashes(const std::string& dir) {
+  std::string d = dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  const std::string base = fs::path(d).filename().string();
+  if (d.empty() || base.empty() || base == "." || base == ".." || d == "/") return "";
+  return d;
+}
+
+std::string shape_str(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+std::vector<int64_t> extents(const Tensor& t) { return {t.shape().begin(), t.shape().end()}; }
+
+const char* npy_descr(DType d) { return d == DType::f32 ? "<f4" : "<f8"; }
+
+// ---- durable writes ----
+
+void fsync_path(const std::string& path, bool directory) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
+  if (fd < 0) fail(path, std::string("cannot open to sync: ") + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) fail(path, std::string("fsync failed: ") + std::strerror(err));
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) fail(path, std::string("cannot create: ") + std::strerror(errno));
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = errno;
+      ::close(fd);
+      fail(path, std::string("write failed: ") + std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  const int synced = ::fsync(fd);
+  const int sync_err = errno;
+  const int closed = ::close(fd);
+  if (synced != 0) fail(path, std::string("fsync failed: ") + std::strerror(sync_err));
+  if (closed != 0) fail(path, std::string("write failed: ") + std::strerror(errno));
+}
+
+// The tensor as a .npy file (graph/npy.hpp's writer), then synced to disk.
+void write_tensor(const std::string& path, const Tensor& t) {
+  dispatch(t.dtype(), [&]<class T>() { save_npy(path, t.data<T>(), extents(t)); });
+  fsync_path(path, false);
+}
+
+void make_directory(const std::string& path) {
+  std::error_code ec;
+  if (!fs::create_directory(path, ec) || ec)
+    fail(path, "cannot create directory: " + (ec ? ec.message() : std::string("it already exists")));
+}
+
+// ---- reading ----
+
+json parse_json_file(const std::string& path) {
+  const std::vector<char> bytes = read_whole_file(path);  // DataError: missing, not regular, empty
+  try {
+    return json::parse(bytes.begin(), bytes.end());
+  } catch (const json::exception& e) {
+    fail(path, std::string("invalid JSON: ") + e.what());
+  }
+}
+
+// "" when `text` is valid JSON, else the parser's message.
+std::string json_error(const std::string& text) {
+  try {
+    const json parsed = json::parse(text);
+    return parsed.is_discarded() ? "discarded" : "";
+  } catch (const json::exception& e) {
+    return e.what();
+  }
+}
+
+// The parameter file at `path` as a tensor of `like`'s shape and dtype, or a DataError.
+Tensor read_tensor(const std::string& path, const Tensor& like, const std::string& what) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) fail(path, "missing file: " + what + " has no file in the checkpoint");
+  const NpyArray a = load_npy(path);  // DataError for missing, truncated or malformed files
+  const bool same_dtype = a.kind() == 'f' && a.itemsize() == dtype_size(like.dtype());
+  if (!same_dtype)
+    fail(path, "dtype " + a.dtype + " does not match the model's " + dtype_name(like.dtype()) + " (" +
+                   npy_descr(like.dtype()) + ")");
+  if (a.shape != extents(like))
+    fail(path, "shape " + shape_str(a.shape) + " does not match the model's " + like.shape().str());
+  Tensor t = Tensor::empty(like.shape(), like.dtype());
+  if (!a.bytes.empty()) std::memcpy(t.impl().storage->data(), a.bytes.data(), a.bytes.size());
+  return t;
+}
+
+// Names of the entries of directory `dir` (DataError when it cannot be listed).
+std::vector<std::string> list_directory(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    names.push_back(it->path().filename().string());
+  if (ec) fail(dir, "cannot list the directory: " + ec.message());
+  return names;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The dotted name of each of the optimiser's parameters in the model; Error when one is not
+// a parameter of the model.
+std::vector<std::string> optimizer_param_names(const Module& model, const Optimizer& opt, const char* op) {
+  std::unordered_map<const TensorImpl*, std::string> names;
+  for (const auto& [name, p] : model.named_parameters()) names.emplace(p.impl_ptr().get(), name);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < opt.params().size(); ++i) {
+    auto it = names.find(opt.params()[i].impl_ptr().get());
+    if (it == names.end())
+      throw Error(std::string(op) + ": parameter " + std::to_string(i) + " (" + opt.params()[i].describe() +
+                  ") of the " + opt.type() + " optimiser is not a parameter of the model");
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+// ---- the optimiser's files ----
+
+void write_optimizer(const std::string& dir, const Optimizer& opt, const std::vector<std::string>& names) {
+  const OptimizerState s = opt.export_state();
+  json state = {{"format", kOptimizerFormat}, {"version", 1}, {"type", s.type}, {"step_count", s.step_count}};
+  json hyper = json::object();
+  for (const auto& [key, value] : s.hyperparameters) hyper[key] = value;
+  state["hyperparameters"] = hyper;
+  state["state"] = s.buffer_names;
+  json params = json::array();
+  for (size_t i = 0; i < names.size(); ++i) params.push_back({{"name", names[i]}, {"step", s.param_steps[i]}});
+  state["parameters"] = params;
+  make_directory(dir);
+  write_text(join(dir, kOptimizerState), state.dump(2) + "\n");
+  for (size_t b = 0; b < s.buffer_names.size(); ++b)
+    for (size_t i = 0; i < names.size(); ++i)
+      if (s.buffers[b][i].defined()) write_tensor(join(dir, s.buffer_names[b] + "." + names[i] + ".npy"), s.buffers[b][i]);
+  fsync_path(dir, true);
+}
+
+// Reads and checks <dir>/state.json and the buffer files against `opt` into a state that
+// import_state will accept or reject (nothing is changed here).
+OptimizerState read_optimizer(const std::string& dir, const Optimizer& opt, const std::vector<std::string>& names) {
+  const std::string path = join(dir, kOptimizerState);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) fail(dir, "missing directory: the checkpoint holds no optimiser state");
+  const json j = parse_json_file(path);
+  OptimizerState s;
+  std::vector<std::string> param_order;  // names as listed in state.json
+  std::vector<int64_t> steps;
+  try {
+    if (!j.is_object()) fail(path, "expected a JSON object");
+    if (j.value("format", std::string()) != kOptimizerFormat || j.value("version", 0) != 1)
+      fail(path, std::string("not a ") + kOptimizerFormat + " version 1 file");
+    s.type = j.at("type").get<std::string>();
+    if (s.type != opt.type()) fail(path, "the checkpoint's optimiser is " + s.type + ", not " + opt.type());
+    if (!j.at("step_count").is_number_integer()) fail(path, "step_count is not an integer");
+    s.step_count = j.at("step_count").get<int64_t>();
+    if (!j.at("hyperparameters").is_object()) fail(path, "hyperparameters is not an object");
+    for (const auto& [key, value] : j.at("hyperparameters").items()) {
+      if (!value.is_number()) fail(path, "hyper-parameter " + key + " is not a number");
+      s.hyperparameters.emplace_back(key, value.get<double>());
+    }
+    s.buffer_names = j.at("state").get<std::vector<std::string>>();
+    if (s.buffer_names != opt.state_names()) fail(path, "its state buffers do not match the " + opt.type() + " optimiser's");
+    if (!j.at("parameters").is_array()) fail(path, "parameters is not an array");
+    for (const json& p : j.at("parameters")) {
+      if (!p.is_object() || !p.at("step").is_number_integer()) fail(path, "a parameters entry is not {name, step}");
+      param_order.push_back(p.at("name").get<std::string>());
+      steps.push_back(p.at("step").get<int64_t>());
+    }
+  } catch (const json::exception& e) {
+    fail(path, std::string("malformed: ") + e.what());
+  }
+  // Parameter names: exactly the optimiser's, each once.
+  std::map<std::string, int64_t> step_of;
+  for (size_t k = 0; k < param_order.size(); ++k)
+    if (!step_of.emplace(param_order[k], steps[k]).second) fail(path, "parameter '" + param_order[k] + "' is listed twice");
+  for (const std::string& n : names)
+    if (!step_of.count(n)) fail(path, "the optimiser's parameter '" + n + "' is missing");
+  for (const std::string& n : param_order)
+    if (std::find(names.begin(), names.end(), n) == names.end())
+      fail(path, "'" + n + "' is not a parameter of the " + opt.type() + " optimiser");
+  // Buffers, in the optimiser's parameter order.
+  std::set<std::string> expected = {kOptimizerState};
+  s.buffers.assign(s.buffer_names.size(), std::vector<Tensor>(names.size()));
+  for (size_t i = 0; i < names.size(); ++i) {
+    s.param_steps.push_back(step_of[names[i]]);
+    if (s.param_steps[i] <= 0) continue;  // never updated: no buffers
+    for (size_t b = 0; b < s.buffer_names.size(); ++b) {
+      const std::string file = s.buffer_names[b] + "." + names[i] + ".npy";
+      expected.insert(file);
+      s.buffers[b][i] = read_tensor(join(dir, file), opt.params()[i],
+                                    "the " + s.buffer_names[b] + " state of parameter '" + names[i] + "'");
+    }
+  }
+  for (const std::string& f : list_directory(dir))
+    if (!expected.count(f)) fail(join(dir, f), "unexpected file in the optimiser state");
+  return s;
+}
+
+}  // namespace
+
+// ---- replacing a directory atomically ----
+
+void detail::replace_directory(const std::string& fresh, const std::string& dir, bool exchange) {
+  const fs::path parent = fs::path(dir).parent_path();
+  const std::string parent_dir = parent.empty() ? "." : parent.string();
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    if (::rename(fresh.c_str(), dir.c_str()) != 0) fail(dir, std::string("cannot rename the new checkpoint into place: ") + std::strerror(errno));
+    fsync_path(parent_dir, true);
+    return;
+  }
+  if (exchange) {
+    if (::syscall(SYS_renameat2, AT_FDCWD, fresh.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) == 0) {
+      fsync_path(parent_dir, true);
+      fs::remove_all(fresh, ec);  // the old checkpoint now lives at `fresh`
+      return;
+    }
+    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)  // anything but "cannot exchange here"
+      fail(dir, std::string("cannot swap in the new checkpoint: ") + std::strerror(errno));
+  }
+  // Two renames: the old checkpoint stays complete under its .old name in between.
+  const std::string old = dir + ".old-" + std::to_string(::getpid());
+  fs::remove_all(old, ec);
+  if (::rename(dir.c_str(), old.c_str()) != 0) fail(dir, std::string("cannot move the old checkpoint aside: ") + std::strerror(errno));
+  if (::rename(fresh.c_str(), dir.c_str()) != 0) {
+    const int err = errno;
+    ::rename(old.c_str(), dir.c_str());  // put the old one back
+    fail(dir, std::string("cannot rename the new checkpoint into place: ") + std::strerror(err));
+  }
+  fsync_path(parent_dir, true);
+  fs::remove_all(old, ec);
+}
+
+// ---- save ----
+
+void save_checkpoint(const std::string& dir_in, const Module& model, const Optimizer* opt, const std::string& config_json) {
+  // Everything that can be checked is checked before the disk is touched.
+  if (const std::string err = json_error(config_json); !err.empty())
+    throw Error("save_checkpoint: config_json is not valid JSON: " + err);
+  const std::string dir = strip_slashes(dir_in);
+  if (dir.empty()) throw Error("save_checkpoint: '" + dir_in + "' does not name a directory to write");
+  const auto params = model.named_parameters();
+  const auto counters = model.named_counters();
+  const std::vector<std::string> opt_names = opt ? optimizer_param_names(model, *opt, "save_checkpoint") : std::vector<std::string>{};
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec)) throw Error("save_checkpoint: " + dir + " exists and is not a directory");
+    if (!fs::exists(join(dir, kConfig), ec) && !fs::is_empty(dir, ec))
+      throw Error("save_checkpoint: " + dir + " exists and is not a checkpoint (no " + kConfig +
+                  "); refusing to replace it");
+  }
+
+  const std::string tmp = dir + ".tmp-" + std::to_string(::getpid());
+  fs::remove_all(tmp, ec);  // left over by a crashed save of a process with our pid
+  make_directory(tmp);
+  try {
+    write_text(join(tmp, kConfig), config_json);
+    for (const auto& [name, p] : params) write_tensor(join(tmp, name + ".npy"), p);
+    if (!counters.empty()) {
+      json c = json::object();
+      for (const auto& [name, value] : counters) c[name] = value;
+      write_text(join(tmp, kCounters), c.dump(2) + "\n");
+    }
+    if (opt) write_optimizer(join(tmp, kOptimizerDir), *opt, opt_names);
+    fsync_path(tmp, true);
+    detail::replace_directory(tmp, dir);
+  } catch (...) {
+    fs::remove_all(tmp, ec);  // the half-written new one (or, after a swap, the old one)
+    throw;
+  }
+}
+
+// ---- load ----
+
+std::string load_checkpoint(const std::string& dir_in, Module& model, Optimizer* opt) {
+  const std::string stripped = strip_slashes(dir_in);
+  const std::string dir = stripped.empty() ? dir_in : stripped;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) fail(dir, "missing checkpoint directory");
+  if (!fs::is_directory(dir, ec)) fail(dir, "not a directory (a checkpoint is a directory)");
+  const std::vector<std::string> opt_names = opt ? optimizer_param_names(model, *opt, "load_checkpoint") : std::vector<std::string>{};
+
+  // config.json: returned verbatim once it parses.
+  const std::string config_path = join(dir, kConfig);
+  const std::vector<char> config_bytes = read_whole_file(config_path);
+  std::string config(config_bytes.begin(), config_bytes.end());
+  if (const std::string err = json_error(config); !err.empty()) fail(config_path, "invalid JSON: " + err);
+
+  // Every entry of the directory must be expected.
+  const auto params = model.named_parameters();
+  const auto counters = model.named_counters();
+  std::set<std::string> expected = {kConfig, kOptimizerDir};
+  for (const auto& [name, p] : params) expected.insert(name + ".npy");
+  if (!counters.empty()) expected.insert(kCounters);
+  for (const std::string& f : list_directory(dir)) {
+    if (expected.count(f)) continue;
+    if (ends_with(f, ".npy"))
+      fail(join(dir, f), "unexpected file: the model has no parameter '" + f.substr(0, f.size() - 4) + "'");
+    if (f == kCounters) fail(join(dir, f), "unexpected file: the model has no counters");
+    fail(join(dir, f), "unexpected file in a checkpoint");
+  }
+
+  // Parameters, into temporaries.
+  std::vector<Tensor> loaded;
+  for (const auto& [name, p] : params) loaded.push_back(read_tensor(join(dir, name + ".npy"), p, "the model's parameter '" + name + "'"));
+
+  // Counters.
+  std::vector<uint64_t> counter_values;
+  if (!counters.empty()) {
+    const std::string path = join(dir, kCounters);
+    const json c = parse_json_file(path);
+    if (!c.is_object()) fail(path, "expected a JSON object of counters");
+    for (const auto& [name, value] : counters) {
+      if (!c.contains(name)) fail(path, "the model's counter '" + name + "' is missing");
+      if (!c.at(name).is_number_unsigned()) fail(path, "counter '" + name + "' is not a non-negative integer");
+      counter_values.push_back(c.at(name).get<uint64_t>());
+    }
+    for (const auto& [key, value] : c.items()) {
+      bool known = false;
+      for (const auto& [name, v] : counters) known = known || name == key;
+      if (!known) fail(path, "'" + key + "' is not a counter of the model");
+    }
+  }
+
+  // Optimiser: import_state validates everything before changing anything.
+  if (opt) {
+    const std::string odir = join(dir, kOptimizerDir);
+    const OptimizerState state = read_optimizer(odir, *opt, opt_names);
+    try {
+      opt->import_state(state);
+    } catch (const DataError&) {
+      throw;
+    } catch (const Error& e) {
+      fail(join(odir, kOptimizerState), e.what());
+    }
+  }
+
+  // Commit: nothing below can fail.
+  for (size_t i = 0; i < params.size(); ++i) params[i].second.copy_from(loaded[i]);
+  for (size_t i = 0; i < counters.size(); ++i) model.set_counter(counters[i].first, counter_values[i]);
+  return config;
+}
+
+}  // namespace gatgrad::nn
