@@ -1,0 +1,97 @@
+// Ops on constant sparse input features. Legend: x [N, F] CSR (no gradient), w [F, D],
+// y [N, D], dy = d loss / d y.
+//   sparse_matmul:  y = x · w                 backward: dw += xᵀ · dy (through the cached transpose)
+//   sparse_dropout: x' = x ⊙ m / (1-p) on the stored values only (a dropped zero stays zero)
+#include "autograd/kernels/spmm.hpp"
+#include "autograd/ops/common.hpp"
+#include "autograd/random.hpp"
+#include "autograd/sparse_ops.hpp"
+
+namespace gatgrad {
+using namespace detail;
+
+SparseFeatures::SparseFeatures(CsrMatrix x) {
+  const int64_t rows = x.rows, cols = x.cols, nnz = x.nnz();
+  if (rows < 0 || cols < 0 || static_cast<int64_t>(x.indptr.size()) != rows + 1 || x.indptr[0] != 0 ||
+      x.indptr[static_cast<size_t>(rows)] != nnz || static_cast<int64_t>(x.indices.size()) != nnz)
+    throw DataError("SparseFeatures: inconsistent CSR structure (indptr must have rows+1 entries from 0 to nnz)");
+  for (int64_t r = 0; r < rows; ++r)
+    if (x.indptr[static_cast<size_t>(r + 1)] < x.indptr[static_cast<size_t>(r)])
+      throw DataError("SparseFeatures: indptr decreases at row " + std::to_string(r));
+  for (int64_t k = 0; k < nnz; ++k)
+    if (x.indices[static_cast<size_t>(k)] < 0 || x.indices[static_cast<size_t>(k)] >= cols)
+      throw DataError("SparseFeatures: column index " + std::to_string(x.indices[static_cast<size_t>(k)]) +
+                      " of stored value " + std::to_string(k) + " is out of range for " + std::to_string(cols) +
+                      " columns");
+  kernels::CsrTranspose t = kernels::csr_transpose(x);
+  x_ = std::make_shared<const CsrMatrix>(std::move(x));
+  xt_ = std::make_shared<const CsrMatrix>(std::move(t.t));
+  perm_ = std::make_shared<const std::vector<int64_t>>(std::move(t.perm));
+}
+
+SparseFeatures SparseFeatures::with_values(std::vector<float> values) const {
+  if (static_cast<int64_t>(values.size()) != nnz())
+    throw Error("SparseFeatures::with_values: " + std::to_string(values.size()) + " values for " +
+                std::to_string(nnz()) + " stored entries");
+  SparseFeatures out;
+  auto x = std::make_shared<CsrMatrix>();
+  x->rows = x_->rows;
+  x->cols = x_->cols;
+  x->indptr = x_->indptr;
+  x->indices = x_->indices;
+  x->values = std::move(values);
+  auto xt = std::make_shared<CsrMatrix>(*xt_);
+  const std::vector<int64_t>& perm = *perm_;
+  parallel_blocks(nnz(), kBlock, [&](int64_t b, int64_t e) {
+    for (int64_t k = b; k < e; ++k) xt->values[static_cast<size_t>(k)] = x->values[static_cast<size_t>(perm[static_cast<size_t>(k)])];
+  });
+  out.x_ = std::move(x);
+  out.xt_ = std::move(xt);
+  out.perm_ = perm_;
+  return out;
+}
+
+Tensor sparse_matmul(const SparseFeatures& x, const Tensor& w) {
+  if (w.dim() != 2 || w.size(0) != x.cols())
+    throw Error("sparse_matmul: sparse [" + std::to_string(x.rows()) + ", " + std::to_string(x.cols()) +
+                "] · " + w.describe() + ": inner dimensions differ");
+  const int64_t d = w.size(1);
+  Tensor y = Tensor::empty({x.rows(), d}, w.dtype());
+  dispatch(w.dtype(), [&]<class T>() { kernels::spmm<T>(x.matrix(), w.data<T>(), d, y.data<T>(), false); });
+  if (any_requires_grad({&w}))
+    record("sparse_matmul", y, [x, w, d](const Tensor& dy) {
+      dispatch(w.dtype(), [&]<class T>() {
+        kernels::spmm<T>(x.transposed(), dy.data<T>(), d, w.grad_accum().template data<T>(), true);
+      });
+    });
+  return y;
+}
+
+SparseFeatures sparse_dropout(const SparseFeatures& x, double p, uint64_t key) {
+  if (!(p >= 0.0 && p < 1.0)) throw Error("sparse_dropout: probability " + std::to_string(p) + " is not in [0, 1)");
+  if (p == 0.0) return x;
+  const uint32_t threshold = static_cast<uint32_t>(p * 16777216.0);  // same rule as dropout()
+  const float scale = static_cast<float>(1.0 / (1.0 - p));
+  const std::vector<float>& in = x.matrix().values;
+  std::vector<float> out(in.size());
+  parallel_blocks(x.nnz(), kBlock, [&](int64_t b, int64_t e) {
+    for (int64_t k = b; k < e; ++k)
+      out[static_cast<size_t>(k)] =
+          (hash32(key, static_cast<uint32_t>(k)) >> 8) >= threshold ? in[static_cast<size_t>(k)] * scale : 0.0f;
+  });
+  return x.with_values(std::move(out));
+}
+
+Tensor sparse_to_dense(const SparseFeatures& x, DType dtype) {
+  Tensor t = Tensor::zeros({x.rows(), x.cols()}, dtype);
+  const CsrMatrix& m = x.matrix();
+  dispatch(dtype, [&]<class T>() {
+    T* p = t.data<T>();
+    for (int64_t r = 0; r < m.rows; ++r)
+      for (int64_t k = m.indptr[static_cast<size_t>(r)]; k < m.indptr[static_cast<size_t>(r + 1)]; ++k)
+        p[r * m.cols + m.indices[static_cast<size_t>(k)]] = static_cast<T>(m.values[static_cast<size_t>(k)]);
+  });
+  return t;
+}
+
+}  // namespace gatgrad
