@@ -1,0 +1,232 @@
+// gat_attention: the fused forward and its two-sweep backward (equations in gat_attention.hpp).
+// Legend: i target, j source, e edge (dst order), k = e·H + h the dropout counter,
+// seg(i) = [dst_ptr[i], dst_ptr[i+1]) the incoming edges of i, deg = |seg(i)|.
+#include "graph/gat_attention.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "autograd/error.hpp"
+#include "autograd/tape.hpp"
+#include "graph/segment_kernels.hpp"
+
+namespace gatgrad {
+using namespace graph_kernels;
+
+namespace {
+
+struct Dims {
+  int64_t N, E, H, F;
+};
+
+// For each target i of [i0, i1): the logits z = LeakyReLU(s_dst[i] + s_src[j]) into i's α rows,
+// their softmax in place, then out[i] = Σ α' wh[j] with α' = α · coef (coef = mask/(1-p)).
+template <class T>
+void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const T* wh, const T* sd,
+                   const T* ss, T slope, const DropoutMask& mask, T* alpha, T* out) {
+  constexpr int64_t L = lanes<T>();
+  const int64_t H = d.H, HF = d.H * d.F;
+  const int64_t* ptr = g.dst_ptr().data();
+  const int32_t* src = g.src().data();
+  std::vector<T> c;
+  for (int64_t i = i0; i < i1; ++i) {
+    T* row = out + i * HF;
+    const int64_t b = ptr[i], deg = ptr[i + 1] - b;
+    if (deg == 0) {
+      std::fill(row, row + HF, T(0));
+      continue;
+    }
+    T* a = alpha + b * H;
+    for (int64_t k = b + kAheadEdges; k < std::min(b + deg + kAheadEdges, d.E); ++k) {
+      prefetch_bytes(ss + int64_t{src[k]} * H, H * sizeof(T));
+      prefetch_bytes(wh + int64_t{src[k]} * HF, HF * sizeof(T));
+    }
+    // e_ij = LeakyReLU(s_dst[i] + s_src[j]): whole batches of heads, or one head at a time
+    if (H % L == 0) {
+      for (int64_t h0 = 0; h0 < H; h0 += L) {
+        const batch<T> si = batch<T>::load_unaligned(sd + i * H + h0);
+        for (int64_t r = 0; r < deg; ++r)
+          leaky(si + batch<T>::load_unaligned(ss + int64_t{src[b + r]} * H + h0), slope).store_unaligned(a + r * H + h0);
+      }
+    } else {
+      for (int64_t r = 0; r < deg; ++r)
+        for (int64_t h = 0; h < H; ++h) {
+          const T z = sd[i * H + h] + ss[int64_t{src[b + r]} * H + h];
+          a[r * H + h] = z > T(0) ? z : z * slope;
+        }
+    }
+    softmax_rows(a, deg, H, (ptr[i1] - b) * H);  // α_ij, in place
+    const T* weights = a;
+    if (mask.active) {  // α'_ij = α_ij · mask/(1-p)
+      c.resize(static_cast<size_t>(deg * H));
+      dropout_coefs(mask, b * H, deg * H, c.data());
+      for (int64_t k = 0; k < deg * H; ++k) c[k] *= a[k];
+      weights = c.data();
+    }
+    weighted_sum_rows(row, weights, src + b, deg, wh, wh + d.N * HF, H, d.F);  // out_i = Σ_j α'_ij wh_j
+  }
+}
+
+// Sweep 1 over targets: dz [E, H] (the gradient at z = s_dst[i] + s_src[j]) for i's edges, and
+// ds_dst[i] += Σ_{e->i} dz[e] when ds_dst is not null.
+template <class T>
+void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const T* wh, const T* sd,
+                      const T* ss, T slope, const DropoutMask& mask, const T* alpha, const T* dout, T* dz,
+                      T* ds_dst) {
+  constexpr int64_t L = lanes<T>();
+  const int64_t H = d.H, HF = d.H * d.F;
+  const int64_t* ptr = g.dst_ptr().data();
+  const int32_t* src = g.src().data();
+  std::vector<T> coef, total(static_cast<size_t>(H));
+  for (int64_t i = i0; i < i1; ++i) {
+    const int64_t b = ptr[i], deg = ptr[i + 1] - b;
+    if (deg == 0) continue;
+    const T* a = alpha + b * H;
+    T* gz = dz + b * H;
+    for (int64_t k = b + kAheadEdges; k < std::min(b + deg + kAheadEdges, d.E); ++k) {
+      prefetch_bytes(ss + int64_t{src[k]} * H, H * sizeof(T));
+      prefetch_bytes(wh + int64_t{src[k]} * HF, HF * sizeof(T));
+    }
+    // dα'[e,h] = <dout[i,h,:], wh[j,h,:]>, then through the mask: dα = dα' · mask/(1-p)
+    for (int64_t r = 0; r < deg; ++r)
+      dot_heads(dout + i * HF, wh + int64_t{src[b + r]} * HF, H, d.F, gz + r * H, dout + d.N * HF, wh + d.N * HF);
+    if (mask.active) {
+      coef.resize(static_cast<size_t>(deg * H));
+      dropout_coefs(mask, b * H, deg * H, coef.data());
+      for (int64_t k = 0; k < deg * H; ++k) gz[k] *= coef[k];
+    }
+    softmax_backward_rows<false>(a, gz, gz, deg, H, (ptr[i1] - b) * H);  // de = α (dα - Σ α dα)
+    // dz = de · LeakyReLU'(z), z recomputed;  ds_dst[i] += Σ dz (summed first, then added)
+    if (H % L == 0) {
+      for (int64_t h0 = 0; h0 < H; h0 += L) {
+        const batch<T> si = batch<T>::load_unaligned(sd + i * H + h0);
+        batch<T> sum_dz(T(0));
+        for (int64_t r = 0; r < deg; ++r) {
+          const batch<T> z = si + batch<T>::load_unaligned(ss + int64_t{src[b + r]} * H + h0);
+          const batch<T> dzr = leaky_backward(z, batch<T>::load_unaligned(gz + r * H + h0), slope);
+          dzr.store_unaligned(gz + r * H + h0);
+          sum_dz += dzr;
+        }
+        if (ds_dst) (batch<T>::load_unaligned(ds_dst + i * H + h0) + sum_dz).store_unaligned(ds_dst + i * H + h0);
+      }
+    } else {
+      std::fill(total.begin(), total.end(), T(0));
+      for (int64_t r = 0; r < deg; ++r)
+        for (int64_t h = 0; h < H; ++h) {
+          const T z = sd[i * H + h] + ss[int64_t{src[b + r]} * H + h];
+          const T dzr = z > T(0) ? gz[r * H + h] : gz[r * H + h] * slope;
+          gz[r * H + h] = dzr;
+          total[h] += dzr;
+        }
+      if (ds_dst)
+        for (int64_t h = 0; h < H; ++h) ds_dst[i * H + h] += total[h];
+    }
+  }
+}
+
+// Sweep 2 over sources j: ds_src[j] += Σ_{e: j->} dz[e];  dwh[j,h,:] += Σ α'[e,h] dout[i,h,:].
+template <class T>
+void backward_sources(int64_t j0, int64_t j1, const Dims& d, const Graph& g, const DropoutMask& mask,
+                      const T* alpha, const T* dout, const T* dz, T* ds_src, T* dwh) {
+  const int64_t H = d.H, HF = d.H * d.F;
+  const int64_t* ptr = g.src_ptr().data();
+  const int32_t* perm = g.src_perm().data();
+  const int32_t* dst = g.dst().data();
+  std::vector<T> acc(static_cast<size_t>(HF)), sum(static_cast<size_t>(H)), c;
+  std::vector<int32_t> targets;
+  for (int64_t j = j0; j < j1; ++j) {
+    const int64_t b = ptr[j], deg = ptr[j + 1] - b;
+    if (deg == 0) continue;
+    // Two stages ahead: the edge's own rows (dz, α, its target id), then the target's d out row.
+    for (int64_t p = b + 2 * kAheadEdges; p < std::min(b + deg + 2 * kAheadEdges, d.E); ++p) {
+      const int64_t e = perm[p];
+      __builtin_prefetch(dst + e);
+      if (ds_src) prefetch_bytes(dz + e * H, H * sizeof(T));
+      if (dwh) prefetch_bytes(alpha + e * H, H * sizeof(T));
+    }
+    if (dwh)
+      for (int64_t p = b + kAheadEdges; p < std::min(b + deg + kAheadEdges, d.E); ++p)
+        prefetch_bytes(dout + int64_t{dst[perm[p]]} * HF, HF * sizeof(T));
+    if (ds_src) {
+      std::fill(sum.begin(), sum.end(), T(0));
+      for (int64_t p = b; p < b + deg; ++p) add_row(sum.data(), dz + int64_t{perm[p]} * H, H);
+      add_row(ds_src + j * H, sum.data(), H);
+    }
+    if (dwh) {
+      // The edges leaving j, gathered: their targets and α'[e, :] = α[e, :] · mask/(1-p).
+      c.resize(static_cast<size_t>(deg * H));
+      targets.resize(static_cast<size_t>(deg));
+      for (int64_t r = 0; r < deg; ++r) {
+        const int64_t e = perm[b + r];
+        targets[r] = dst[e];
+        T* cr = c.data() + r * H;
+        if (mask.active) {
+          dropout_coefs(mask, e * H, H, cr);
+          for (int64_t h = 0; h < H; ++h) cr[h] *= alpha[e * H + h];
+        } else {
+          copy_row(cr, alpha + e * H, H);
+        }
+      }
+      weighted_sum_rows(acc.data(), c.data(), targets.data(), deg, dout, dout + d.N * HF, H, d.F);
+      add_row(dwh + j * HF, acc.data(), HF);
+    }
+  }
+}
+
+}  // namespace
+
+Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src, const Graph& g,
+                     double negative_slope, double attn_dropout, uint64_t key, Tensor* alpha_out) {
+  if (wh.dim() != 3 || wh.size(0) != g.num_nodes() || s_dst.shape() != Shape({wh.size(0), wh.size(1)}) ||
+      s_src.shape() != s_dst.shape())
+    throw Error("gat_attention: expected wh [N, H, F], s_dst [N, H], s_src [N, H] with N = " +
+                std::to_string(g.num_nodes()) + ", got " + wh.describe() + ", " + s_dst.describe() + ", " +
+                s_src.describe());
+  if (wh.dtype() != s_dst.dtype() || wh.dtype() != s_src.dtype())
+    throw Error("gat_attention: inputs have different dtypes " + wh.describe() + ", " + s_dst.describe() + ", " +
+                s_src.describe());
+  if (!(attn_dropout >= 0.0 && attn_dropout < 1.0))
+    throw Error("gat_attention: attention dropout " + std::to_string(attn_dropout) + " is not in [0, 1)");
+  if (!std::isfinite(negative_slope))
+    throw Error("gat_attention: negative_slope must be finite, got " + std::to_string(negative_slope));
+  const Dims d{g.num_nodes(), g.num_edges(), wh.size(1), wh.size(2)};
+  const DropoutMask mask(attn_dropout, key);
+  Tensor out = Tensor::empty(wh.shape(), wh.dtype());
+  Tensor alpha = Tensor::empty({d.E, d.H}, wh.dtype());
+  dispatch(wh.dtype(), [&]<class T>() {
+    const T slope = static_cast<T>(negative_slope);
+    parallel_blocks(d.N, kNodeBlock, [&](int64_t i0, int64_t i1) {
+      forward_block(i0, i1, d, g, wh.data<T>(), s_dst.data<T>(), s_src.data<T>(), slope, mask,
+                    alpha.data<T>(), out.data<T>());
+    });
+  });
+  if (alpha_out) *alpha_out = alpha.detach();
+  if (any_requires_grad({&wh, &s_dst, &s_src}))
+    record("gat_attention", out, [wh, s_dst, s_src, g, d, mask, alpha, negative_slope](const Tensor& dout) {
+      const bool want_scores = s_dst.requires_grad() || s_src.requires_grad();
+      dispatch(wh.dtype(), [&]<class T>() {
+        const T slope = static_cast<T>(negative_slope);
+        const T* pa = alpha.data<T>();
+        const T* go = dout.data<T>();
+        Tensor dz;
+        if (want_scores) {
+          dz = Tensor::empty({d.E, d.H}, wh.dtype());
+          T* ds_dst = s_dst.requires_grad() ? s_dst.grad_accum().template data<T>() : nullptr;
+          parallel_blocks(d.N, kNodeBlock, [&](int64_t i0, int64_t i1) {
+            backward_targets(i0, i1, d, g, wh.data<T>(), s_dst.data<T>(), s_src.data<T>(), slope, mask, pa, go,
+                             dz.data<T>(), ds_dst);
+          });
+        }
+        T* ds_src = s_src.requires_grad() ? s_src.grad_accum().template data<T>() : nullptr;
+        T* dwh = wh.requires_grad() ? wh.grad_accum().template data<T>() : nullptr;
+        if (ds_src || dwh)
+          parallel_blocks(d.N, kNodeBlock, [&](int64_t j0, int64_t j1) {
+            backward_sources(j0, j1, d, g, mask, pa, go, want_scores ? dz.data<T>() : static_cast<const T*>(nullptr),
+                             ds_src, dwh);
+          });
+      });
+    });
+  return out;
+}
+
+}  // namespace gatgrad

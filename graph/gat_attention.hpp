@@ -1,0 +1,49 @@
+// gat_attention: GAT's attention and aggregation (Veličković et al., 2018) as one fused op.
+// Edge e runs j = src(e) -> i = dst(e); N nodes, E edges, H heads, F features per head.
+//
+//   e_ij  = LeakyReLU(s_dst[i] + s_src[j])                   per head          [E, H]
+//   α_ij  = exp(e_ij - m_i) / Σ_{k ∈ N(i)} exp(e_ik - m_i)   m_i = max_k e_ik  [E, H]
+//   α'_ij = dropout(α_ij)   (mask bit of element edge*H + h, as dropout(α, p, key) on [E, H])
+//   out_i = Σ_{j ∈ N(i)} α'_ij · wh_j                                          [N, H, F]
+//
+// Why per-node scores: the paper's logit is aᵀ [W h_i ‖ W h_j]; with a = [a_1 ‖ a_2] that is
+// a_1ᵀ W h_i + a_2ᵀ W h_j, so s_dst = head_dot(wh, a_1) and s_src = head_dot(wh, a_2) are N×H
+// tensors computed once per node, and an edge only adds two numbers per head.
+//
+// It equals, bit for bit in value and gradient, the composed path
+//   aggregate(dropout(segment_softmax(leaky_relu(gather(s_dst, g, Endpoint::dst) +
+//                                                gather(s_src, g, Endpoint::src), slope), g),
+//                     p, key),
+//             wh, g)
+// (graph/message_passing.hpp): both run the same kernels (graph/segment_kernels.hpp) in the same
+// order, and the dropout mask is the engine's rule keep(k) = (hash32(key, k) >> 8) >= p·2^24 at
+// k = edge·H + h, edge the position in the graph's (dst-sorted) edge order (so the mask is
+// regenerated, never stored). The fused op never builds the E×H×F messages nor the five E×H
+// intermediates of the composed path: per target i, one pass over its incoming edges writes the
+// logits into i's α rows, the softmax runs on those rows while they sit in L1, and a second pass
+// sums α'_ij W h_j in registers. Only α (E×H) is kept for backward.
+//
+// Backward, in two sweeps (no atomics: each sweep writes only rows its node owns):
+//   1. over targets i:  dα'[e,h] = <dout[i,h,:], wh[j,h,:]>;  dα = dα' · mask/(1-p);
+//      de = α (dα - Σ_{e'->i} α dα);  dz = de · (z > 0 ? 1 : slope) with z = s_dst[i] + s_src[j]
+//      recomputed;  ds_dst[i] += Σ_{e->i} dz[e]            (dz [E, H] is kept for sweep 2)
+//   2. over sources j (src_ptr / src_perm):  ds_src[j] += Σ_{e: j->} dz[e];
+//      dwh[j,h,:] += Σ_{e: j->i} α'[e,h] dout[i,h,:]     (α' regenerated from α and the mask)
+#pragma once
+#include <cstdint>
+
+#include "autograd/tensor.hpp"
+#include "graph/graph.hpp"
+
+namespace gatgrad {
+
+// wh [N, H, F], s_dst [N, H], s_src [N, H] (one dtype) -> out [N, H, F]; a node without incoming
+// edges gets a zero row. attn_dropout in [0, 1): 0 means no dropout (what evaluation passes).
+// alpha_out, if given, receives the attention before dropout, α [E, H] in the graph's edge order
+// (edges_in_input_order turns it into the input order), without gradient; it shares its data with
+// what backward uses, so read it but do not write to it.
+Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src, const Graph& g,
+                     double negative_slope, double attn_dropout, uint64_t key,
+                     Tensor* alpha_out = nullptr);
+
+}  // namespace gatgrad

@@ -1,0 +1,88 @@
+// Graph: a directed graph stored twice over, for owner-computes message passing.
+// Vocabulary: an edge e runs j = src(e) -> i = dst(e) (j sends, i receives); N nodes, E edges.
+//
+//   grouped by destination (CSR over incoming edges; this order *is* the edge numbering):
+//     dst_ptr  [N+1]  node i receives edges dst_ptr[i] .. dst_ptr[i+1]
+//     src, dst [E]    int32 endpoints of edge e, in that order
+//   grouped by source (the same edges, for backward passes that own source rows):
+//     src_ptr  [N+1]  node j sends edges src_perm[src_ptr[j] .. src_ptr[j+1]]
+//     src_perm [E]    int32 edge ids (dst order), ascending within each source
+//   edge_origin [E]   int32 position of edge e in the edge list the graph was built from, so
+//                     per-edge values (attention) can be exported in the user's order
+//
+// Inside a destination segment, edges keep the order of the input list (the sort is stable),
+// so the numbering is a function of the input alone. Duplicate edges, self-loops and isolated
+// nodes are all allowed. The arrays are immutable and shared: copying a Graph costs nothing,
+// which lets an op keep the graph for its backward without caring how long the caller's lives.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace gatgrad {
+
+// Keys grouped by value: group g holds positions perm[ptr[g] .. ptr[g+1]), ascending.
+// Built by a stable counting sort, O(n + num_groups), in parallel for large inputs; the result
+// does not depend on the thread count. keys must be in [0, num_groups) (not checked here).
+struct Grouping {
+  std::vector<int64_t> ptr;   // [num_groups + 1]
+  std::vector<int32_t> perm;  // [n]
+};
+Grouping group_by(const int32_t* keys, int64_t n, int64_t num_groups);
+
+struct GraphData {
+  int64_t num_nodes = 0;
+  std::vector<int64_t> dst_ptr;      // [N+1]
+  std::vector<int32_t> src;          // [E]
+  std::vector<int32_t> dst;          // [E]
+  std::vector<int64_t> src_ptr;      // [N+1]
+  std::vector<int32_t> src_perm;     // [E]
+  std::vector<int32_t> edge_origin;  // [E]
+};
+
+class Graph {
+ public:
+  Graph() = default;  // no nodes, no edges (only useful as a placeholder)
+
+  // Edge k is src[k] -> dst[k]. Throws DataError naming the first bad edge
+  // ("Graph::from_edges: edge 17: source index 2708 is out of range for 2708 nodes") and for
+  // num_nodes <= 0, num_nodes >= 2^31, E >= 2^31 or src/dst of different lengths. O(E + N).
+  static Graph from_edges(const std::vector<int32_t>& src, const std::vector<int32_t>& dst,
+                          int64_t num_nodes);
+  // edge_index: 2×E row-major (PyG's layout): row 0 the sources, row 1 the destinations.
+  static Graph from_edges(const std::vector<int64_t>& edge_index, int64_t num_nodes);
+
+  // Like PyG's GATConv: drop every self-loop, then add exactly one loop per node. The new
+  // graph's input list (what edge_origin indexes) is the old input list without its loops,
+  // in order, followed by the loops 0->0, 1->1, ..., N-1->N-1.
+  Graph add_self_loops() const;
+  Graph remove_self_loops() const;  // input list = the old one without its loops
+
+  int64_t num_nodes() const { return d_ ? d_->num_nodes : 0; }
+  int64_t num_edges() const { return d_ ? static_cast<int64_t>(d_->src.size()) : 0; }
+  std::span<const int64_t> dst_ptr() const { return data().dst_ptr; }
+  std::span<const int32_t> src() const { return data().src; }
+  std::span<const int32_t> dst() const { return data().dst; }
+  std::span<const int64_t> src_ptr() const { return data().src_ptr; }
+  std::span<const int32_t> src_perm() const { return data().src_perm; }
+  std::span<const int32_t> edge_origin() const { return data().edge_origin; }
+  const GraphData& data() const { return d_ ? *d_ : empty_data(); }
+
+  int64_t in_degree(int64_t i) const { return d_->dst_ptr[i + 1] - d_->dst_ptr[i]; }
+  int64_t out_degree(int64_t j) const { return d_->src_ptr[j + 1] - d_->src_ptr[j]; }
+  std::vector<int64_t> in_degrees() const;  // [N]
+  int64_t num_self_loops() const;
+  // The edges in the order of the list the graph was built from: (sources, destinations).
+  std::pair<std::vector<int32_t>, std::vector<int32_t>> input_edges() const;
+
+ private:
+  explicit Graph(std::shared_ptr<const GraphData> d) : d_(std::move(d)) {}
+  static const GraphData& empty_data();
+  // Both groupings of already validated edges src[k] -> dst[k], k < E.
+  static Graph build(const int32_t* src, const int32_t* dst, int64_t num_edges, int64_t num_nodes);
+  std::shared_ptr<const GraphData> d_;
+};
+
+}  // namespace gatgrad

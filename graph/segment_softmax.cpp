@@ -1,0 +1,50 @@
+// segment_softmax: softmax over each destination's incoming edges, per head.
+//   scores [E, H] logits s_e (edge e -> i); a 1-D [E] is one head.
+//   alpha[e,h] = exp(s[e,h] - m[i,h]) / Σ_{e' -> i} exp(s[e',h] - m[i,h])        [E, H]
+//   m[i,h] = max_{e' -> i} s[e',h], only for stability: softmax is shift-invariant and no
+//   gradient flows through m. With it exp() never overflows (finite at logits of ±1e4), and a
+//   node without incoming edges owns no row at all (no 0/0).
+// backward, y = alpha, g = dL/dalpha:  ds[e,h] += y[e,h] (g[e,h] - Σ_{e'->i} y[e',h] g[e',h])
+//   needs only y, so y is what the tape keeps, not the scores.
+#include <string>
+
+#include "autograd/error.hpp"
+#include "graph/message_passing.hpp"
+#include "graph/segment_kernels.hpp"
+
+namespace gatgrad {
+using namespace graph_kernels;
+
+Tensor segment_softmax(const Tensor& scores, const Graph& g) {
+  if ((scores.dim() != 1 && scores.dim() != 2) || scores.size(0) != g.num_edges())
+    throw Error("segment_softmax: scores must be [E] or [E, H] with E = " + std::to_string(g.num_edges()) +
+                ", got " + scores.describe());
+  const int64_t H = scores.dim() == 2 ? scores.size(1) : 1;
+  Tensor y = scores.clone();
+  const int64_t* ptr = g.dst_ptr().data();
+  dispatch(scores.dtype(), [&]<class T>() {
+    T* a = y.data<T>();
+    parallel_blocks(g.num_nodes(), kNodeBlock, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i)
+        softmax_rows(a + ptr[i] * H, ptr[i + 1] - ptr[i], H, (ptr[i1] - ptr[i]) * H);
+    });
+  });
+  if (any_requires_grad({&scores}))
+    record("segment_softmax", y, [scores, y, g, H](const Tensor& dy) {
+      const int64_t* ptr = g.dst_ptr().data();
+      dispatch(scores.dtype(), [&]<class T>() {
+        const T* a = y.data<T>();
+        const T* gy = dy.data<T>();
+        T* ds = scores.grad_accum().template data<T>();
+        parallel_blocks(g.num_nodes(), kNodeBlock, [&](int64_t i0, int64_t i1) {
+          for (int64_t i = i0; i < i1; ++i) {
+            const int64_t off = ptr[i] * H;
+            softmax_backward_rows<true>(a + off, gy + off, ds + off, ptr[i + 1] - ptr[i], H, (ptr[i1] - ptr[i]) * H);
+          }
+        });
+      });
+    });
+  return y;
+}
+
+}  // namespace gatgrad

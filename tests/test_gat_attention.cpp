@@ -1,0 +1,320 @@
+// gat_attention: the fused kernel against the composed primitives, a dense N×N oracle, gradcheck,
+// extreme logits, empty neighbourhoods and thread counts.
+// To add a test: build wh / s_dst / s_src on an awkward_graph, run `run(fused(...))` and compare
+// with `run(composed(...))` or `run(dense(...))` through `close` (values and gradients).
+#define BOOST_TEST_MODULE gat_attention
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <functional>
+#include <random>
+#include <set>
+#include <tbb/global_control.h>
+
+#include "autograd/creation.hpp"
+#include "autograd/gradcheck.hpp"
+#include "autograd/ops.hpp"
+#include "graph/gat_attention.hpp"
+#include "graph/message_passing.hpp"
+
+using namespace gatgrad;
+
+namespace {
+
+using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
+constexpr double kSlope = 0.2;
+
+// Random edges among nodes [0, N-3) plus self-loops on 0 and 1, node N-3 with one incoming edge,
+// node N-2 that only sends, node N-1 isolated, and repeated edges unless !duplicates.
+Graph awkward_graph(int64_t n, int64_t e, uint32_t seed, bool duplicates = true) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int32_t> node(0, static_cast<int32_t>(n - 4));
+  std::vector<int32_t> src, dst;
+  auto add = [&](int32_t j, int32_t i) {
+    src.push_back(j);
+    dst.push_back(i);
+  };
+  for (int64_t k = 0; k < e; ++k) add(node(rng), node(rng));
+  add(0, 0);
+  add(1, 1);
+  add(2, static_cast<int32_t>(n - 3));
+  add(static_cast<int32_t>(n - 2), 0);
+  if (duplicates) {
+    add(src[0], dst[0]);
+    add(src[1], dst[1]);
+  } else {
+    std::set<std::pair<int32_t, int32_t>> seen;
+    std::vector<int32_t> s, d;
+    for (size_t k = 0; k < src.size(); ++k)
+      if (seen.insert({src[k], dst[k]}).second) {
+        s.push_back(src[k]);
+        d.push_back(dst[k]);
+      }
+    src = s;
+    dst = d;
+  }
+  return Graph::from_edges(src, dst, n);
+}
+
+struct Inputs {
+  Tensor wh, s_dst, s_src;
+  std::vector<Tensor> list() const { return {wh, s_dst, s_src}; }
+};
+Inputs random_inputs(const Graph& g, int64_t H, int64_t F, DType dt, uint64_t seed, double score_scale = 1) {
+  const int64_t N = g.num_nodes();
+  return {uniform({N, H, F}, -1, 1, seed, dt).requires_grad_(),
+          uniform({N, H}, -score_scale, score_scale, seed + 1, dt).requires_grad_(),
+          uniform({N, H}, -score_scale, score_scale, seed + 2, dt).requires_grad_()};
+}
+
+Fn fused(const Graph& g, double p, uint64_t key, Tensor* alpha = nullptr) {
+  return [g, p, key, alpha](const std::vector<Tensor>& in) {
+    return gat_attention(in[0], in[1], in[2], g, kSlope, p, key, alpha);
+  };
+}
+
+// The composed path of the header comment, with the α before dropout exported.
+Fn composed(const Graph& g, double p, uint64_t key, Tensor* alpha = nullptr) {
+  return [g, p, key, alpha](const std::vector<Tensor>& in) {
+    Tensor e = leaky_relu(gather(in[1], g, Endpoint::dst) + gather(in[2], g, Endpoint::src), kSlope);
+    Tensor a = segment_softmax(e, g);
+    if (alpha) *alpha = a.detach();
+    return aggregate(dropout(a, p, key), in[0], g);
+  };
+}
+
+// The GAT authors' formulation: dense [H, N, N] logits, -1e300 where j -> i is not an edge,
+// softmax over j, attention times W h per head by matmul. Needs a graph without repeated edges.
+Fn dense(const Graph& g, Tensor* alpha = nullptr) {
+  return [g, alpha](const std::vector<Tensor>& in) {
+    const int64_t N = g.num_nodes(), H = in[0].size(1), F = in[0].size(2);
+    std::vector<double> adj(static_cast<size_t>(N * N), 0.0), mask(static_cast<size_t>(N * N), -1e300);
+    for (int64_t e = 0; e < g.num_edges(); ++e) {
+      adj[g.dst()[e] * N + g.src()[e]] = 1;
+      mask[g.dst()[e] * N + g.src()[e]] = 0;
+    }
+    const DType dt = in[0].dtype();
+    Tensor z = reshape(transpose(in[1]), {H, N, 1}) + reshape(transpose(in[2]), {H, 1, N});   // [H, N, N]
+    Tensor P = softmax(leaky_relu(z, kSlope) + Tensor::from_vector(mask, {1, N, N}, dt), -1) *
+               Tensor::from_vector(adj, {1, N, N}, dt);                                        // α [H, N, N]
+    Tensor whT = transpose(in[0], 0, 1);                                                       // [H, N, F]
+    std::vector<Tensor> heads;
+    for (int64_t h = 0; h < H; ++h)
+      heads.push_back(reshape(matmul(reshape(slice(P, 0, h, h + 1), {N, N}), reshape(slice(whT, 0, h, h + 1), {N, F})),
+                              {N, 1, F}));
+    if (alpha) {  // α[e, h] = P[h, i, j]
+      const std::vector<double> pv = P.to_vector();
+      std::vector<double> a;
+      for (int64_t e = 0; e < g.num_edges(); ++e)
+        for (int64_t h = 0; h < H; ++h) a.push_back(pv[(h * N + g.dst()[e]) * N + g.src()[e]]);
+      *alpha = Tensor::from_vector(a, {g.num_edges(), H}, DType::f64);
+    }
+    return concat(heads, 1);  // [N, H, F]
+  };
+}
+
+struct Run {
+  std::vector<double> out;
+  std::vector<std::vector<double>> grads;
+};
+Run run(const Fn& f, const std::vector<Tensor>& inputs, uint64_t wseed = 5) {
+  for (const Tensor& x : inputs) x.zero_grad();
+  tape_clear();
+  Tensor y = f(inputs);
+  backward(sum(mul(y, uniform(y.shape(), -1, 1, wseed, y.dtype()))));
+  Run r{y.to_vector(), {}};
+  for (const Tensor& x : inputs) r.grads.push_back(x.has_grad() ? x.grad().to_vector() : std::vector<double>());
+  for (const Tensor& x : inputs) x.zero_grad();
+  return r;
+}
+
+// Worst |a - b| / (1 + |b|) is at most tol; reports the worst element. Returns true if bitwise equal.
+bool close(const std::vector<double>& a, const std::vector<double>& b, double tol, const std::string& what) {
+  BOOST_REQUIRE_EQUAL(a.size(), b.size());
+  double worst = 0;
+  size_t at = 0;
+  for (size_t k = 0; k < a.size(); ++k) {
+    const double err = std::abs(a[k] - b[k]) / (1 + std::abs(b[k]));
+    if (!(err <= worst)) {
+      worst = err;
+      at = k;
+    }
+  }
+  BOOST_TEST(worst <= tol, what << ": worst element " << at << " got " << a[at] << " want " << b[at]
+                                << " (err " << worst << ")");
+  return a == b;
+}
+
+void same_run(const Run& a, const Run& b, double tol, const std::string& what) {
+  close(a.out, b.out, tol, what + " out");
+  const char* names[] = {"dwh", "ds_dst", "ds_src"};
+  for (size_t k = 0; k < a.grads.size(); ++k) close(a.grads[k], b.grads[k], tol, what + " " + names[k]);
+}
+
+bool all_finite(const std::vector<double>& v) {
+  for (double x : v)
+    if (!std::isfinite(x)) return false;
+  return true;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(gradcheck_with_and_without_dropout) {
+  for (uint32_t seed : {1u, 2u}) {
+    const Graph g = awkward_graph(10, 24, seed);
+    for (double p : {0.0, 0.5}) {
+      const Inputs in = random_inputs(g, 2, 3, DType::f64, seed * 10);
+      const GradcheckResult r = gradcheck(fused(g, p, 99), in.list());
+      BOOST_TEST(r.checked > 0);
+      BOOST_TEST(r.pass, "p=" << p << " seed " << seed << ": max_abs_err=" << r.max_abs_err << " worst " << r.worst);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(fused_equals_composed) {
+  const Graph g = awkward_graph(40, 200, 3);
+  // Shapes: each way of vectorising heads (H = 3: padded rows; 1, 2, 4: one flat run per segment;
+  // 8: whole batches) and features (F = 8, 16: whole batches; 5, 7, 4 in float: a short chunk per
+  // head), including Cora's output layer (one head, 7 classes).
+  for (auto [H, F] : {std::pair<int64_t, int64_t>{3, 5}, {1, 7}, {8, 8}, {2, 16}, {4, 4}})
+    for (DType dt : {DType::f64, DType::f32})
+      for (double p : {0.0, 0.6}) {
+        const std::string what = "H=" + std::to_string(H) + " F=" + std::to_string(F) + " " + dtype_name(dt) +
+                                 " p=" + std::to_string(p);
+        // Both paths run the same kernels in the same order: equal to the last bit.
+        const double tol = 0;
+        const Inputs in = random_inputs(g, H, F, dt, 40);
+        Tensor a_fused, a_comp;
+        const Run f = run(fused(g, p, 1234, &a_fused), in.list());
+        const Run c = run(composed(g, p, 1234, &a_comp), in.list());
+        same_run(f, c, tol, what);
+        close(a_fused.to_vector(), a_comp.to_vector(), tol, what + " alpha");
+        BOOST_TEST(a_fused.shape() == Shape({g.num_edges(), H}));
+        BOOST_TEST(!a_fused.requires_grad());
+      }
+}
+
+BOOST_AUTO_TEST_CASE(dropout_mask_is_the_engines) {
+  // Applying the engine's dropout to the exported α [E, H] and aggregating gives the fused output.
+  const Graph g = awkward_graph(300, 3000, 4);
+  const int64_t H = 4;
+  const Inputs in = random_inputs(g, H, 6, DType::f64, 50);
+  Tensor alpha;
+  const Tensor out = gat_attention(in.wh, in.s_dst, in.s_src, g, kSlope, 0.6, 777, &alpha);
+  close(out.to_vector(), aggregate(dropout(alpha, 0.6, 777), in.wh, g).to_vector(), 1e-13, "mask");
+  // About 60% of α is dropped: compare with the undropped output to see the mask acted.
+  const std::vector<double> kept = dropout(Tensor::full({g.num_edges(), H}, 1.0, DType::f64), 0.6, 777).to_vector();
+  double frac = 0;
+  for (double k : kept) frac += k == 0.0;
+  frac /= static_cast<double>(kept.size());
+  BOOST_TEST(std::abs(frac - 0.6) < 0.03);
+  BOOST_TEST(out.to_vector() != gat_attention(in.wh, in.s_dst, in.s_src, g, kSlope, 0.0, 777).to_vector());
+  tape_clear();
+}
+
+BOOST_AUTO_TEST_CASE(fused_equals_dense_oracle) {
+  const Graph g = awkward_graph(16, 60, 5, /*duplicates=*/false);
+  const Inputs in = random_inputs(g, 3, 4, DType::f64, 60);
+  Tensor a_fused, a_dense;
+  const Run f = run(fused(g, 0.0, 0, &a_fused), in.list());
+  const Run d = run(dense(g, &a_dense), in.list());
+  same_run(f, d, 1e-12, "dense");
+  close(a_fused.to_vector(), a_dense.to_vector(), 1e-12, "dense alpha");
+}
+
+BOOST_AUTO_TEST_CASE(huge_logits_stay_finite) {
+  const Graph g = awkward_graph(30, 150, 6);
+  for (DType dt : {DType::f32, DType::f64}) {
+    const Inputs in = random_inputs(g, 2, 8, dt, 70, /*score_scale=*/1e4);
+    Tensor alpha;
+    const Run r = run(fused(g, 0.3, 5, &alpha), in.list());
+    BOOST_TEST(all_finite(r.out));
+    for (const auto& gr : r.grads) BOOST_TEST(all_finite(gr));
+    const std::vector<double> av = alpha.to_vector();
+    BOOST_TEST(all_finite(av));
+    for (int64_t i = 0; i < g.num_nodes(); ++i) {
+      if (g.in_degree(i) == 0) continue;
+      for (int64_t h = 0; h < 2; ++h) {
+        double total = 0;
+        for (int64_t e = g.dst_ptr()[i]; e < g.dst_ptr()[i + 1]; ++e) total += av[e * 2 + h];
+        BOOST_TEST(std::abs(total - 1) < 1e-5);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(nodes_without_incoming_edges_get_zero_rows) {
+  const Graph g = awkward_graph(30, 40, 7);
+  const int64_t H = 2, F = 3;
+  const Inputs in = random_inputs(g, H, F, DType::f64, 80);
+  const Run r = run(fused(g, 0.5, 9), in.list());
+  int empty = 0;
+  for (int64_t i = 0; i < g.num_nodes(); ++i)
+    if (g.in_degree(i) == 0) {
+      ++empty;
+      for (int64_t k = 0; k < H * F; ++k) BOOST_TEST(r.out[i * H * F + k] == 0.0);
+      for (int64_t h = 0; h < H; ++h) BOOST_TEST(r.grads[1][i * H + h] == 0.0);  // ds_dst of an empty target
+    }
+  BOOST_TEST(empty >= 2);  // the node that only sends and the isolated one
+  for (const auto& gr : r.grads) BOOST_TEST(all_finite(gr));
+  // A graph without any edge at all.
+  const Graph none = Graph::from_edges(std::vector<int32_t>{}, std::vector<int32_t>{}, 4);
+  const Inputs z = random_inputs(none, H, F, DType::f32, 81);
+  const Run rz = run(fused(none, 0.5, 9), z.list());
+  for (double x : rz.out) BOOST_TEST(x == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(thread_count_independent) {
+  const Graph g = awkward_graph(20000, 200000, 8).add_self_loops();
+  for (auto [H, F] : {std::pair<int64_t, int64_t>{8, 8}, {1, 7}, {2, 3}}) {
+    const Inputs in = random_inputs(g, H, F, DType::f32, 90);
+    Run one, two;
+    std::vector<double> a1, a2;
+    {
+      tbb::global_control c(tbb::global_control::max_allowed_parallelism, 1);
+      Tensor a;
+      one = run(fused(g, 0.6, 31, &a), in.list());
+      a1 = a.to_vector();
+    }
+    {
+      tbb::global_control c(tbb::global_control::max_allowed_parallelism, 2);
+      Tensor a;
+      two = run(fused(g, 0.6, 31, &a), in.list());
+      a2 = a.to_vector();
+    }
+    BOOST_TEST((one.out == two.out), "H=" << H << " F=" << F);
+    BOOST_TEST((a1 == a2), "H=" << H << " F=" << F);
+    for (size_t k = 0; k < 3; ++k) BOOST_TEST((one.grads[k] == two.grads[k]), "H=" << H << " F=" << F << " gradient " << k);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(only_some_inputs_need_grad) {
+  const Graph g = awkward_graph(20, 80, 9);
+  const Inputs in = random_inputs(g, 2, 4, DType::f64, 100);
+  const Run all = run(fused(g, 0.4, 3), in.list());
+  // Each input alone gets the same gradient as when all three need one.
+  for (size_t k = 0; k < 3; ++k) {
+    std::vector<Tensor> list = in.list();
+    for (size_t o = 0; o < 3; ++o)
+      if (o != k) list[o] = list[o].detach();
+    const Run one = run(fused(g, 0.4, 3), list);
+    close(one.grads[k], all.grads[k], 0, "input " + std::to_string(k) + " alone");
+  }
+  // Nothing needs grad: nothing is recorded.
+  tape_clear();
+  gat_attention(in.wh.detach(), in.s_dst.detach(), in.s_src.detach(), g, kSlope, 0.4, 3);
+  BOOST_TEST(tape_size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(argument_errors) {
+  const Graph g = awkward_graph(20, 80, 10);
+  const Inputs in = random_inputs(g, 2, 4, DType::f64, 110);
+  auto has = [](const char* what) {
+    return [what](const Error& e) { return std::string(e.what()).find(what) != std::string::npos; };
+  };
+  BOOST_CHECK_EXCEPTION(gat_attention(in.wh, in.s_dst, reshape(in.s_src, {-1}), g, kSlope, 0, 0), Error,
+                        has("gat_attention: expected"));
+  BOOST_CHECK_EXCEPTION(gat_attention(in.wh, in.s_dst.to(DType::f32), in.s_src, g, kSlope, 0, 0), Error, has("dtypes"));
+  BOOST_CHECK_EXCEPTION(gat_attention(in.wh, in.s_dst, in.s_src, g, kSlope, 1.0, 0), Error, has("dropout"));
+  tape_clear();
+}
