@@ -52,13 +52,15 @@ void tape_clear() {
 
 size_t tape_size() { return tape().records.size(); }
 
+const std::vector<TapeRecord>& tape_records() { return tape().records; }
+
 std::vector<std::string> tape_op_names() {
   std::vector<std::string> names;
   for (const TapeRecord& r : tape().records) names.emplace_back(r.op);
   return names;
 }
 
-void backward(const Tensor& loss, const Tensor& seed) {
+void backward(const Tensor& loss, const Tensor& seed, const BackwardObserver& observe) {
   Tape& t = tape();
   if (!loss.defined()) throw Error("backward: the loss is an undefined tensor");
   if (!loss.requires_grad())
@@ -85,6 +87,7 @@ void backward(const Tensor& loss, const Tensor& seed) {
   for (auto it = t.records.rbegin(); it != t.records.rend(); ++it) {
     if (!it->output.has_grad()) continue;
     it->backward(it->output.grad());
+    if (observe) observe(*it);
   }
   tape_clear();
 }

@@ -32,6 +32,8 @@ namespace {
 constexpr const char* kConfig = "config.json";
 constexpr const char* kCounters = "counters.json";
 constexpr const char* kOptimizerDir = "optimizer";
+// A nested checkpoint of an interrupted training run (gat-train --save DIR writes DIR/resume/).
+constexpr const char* kResumeDir = "resume";
 constexpr const char* kOptimizerState = "state.json";
 constexpr const char* kOptimizerFormat = "gatgrad-optimizer-state";
 
@@ -201,7 +203,8 @@ OptimizerState read_optimizer(const std::string& dir, const Optimizer& opt, cons
   std::vector<int64_t> steps;
   try {
     if (!j.is_object()) fail(path, "expected a JSON object");
-    if (j.value("format", std::string()) != kOptimizerFormat || j.value("version", 0) != 1)
+    // The version is compared as a JSON value: get<int>() of 1e300 would be undefined behaviour.
+    if (j.value("format", std::string()) != kOptimizerFormat || !j.contains("version") || j.at("version") != 1)
       fail(path, std::string("not a ") + kOptimizerFormat + " version 1 file");
     s.type = j.at("type").get<std::string>();
     if (s.type != opt.type()) fail(path, "the checkpoint's optimiser is " + s.type + ", not " + opt.type());
@@ -326,24 +329,41 @@ void save_checkpoint(const std::string& dir_in, const Module& model, const Optim
 
 // ---- load ----
 
-std::string load_checkpoint(const std::string& dir_in, Module& model, Optimizer* opt) {
+namespace {
+
+// The checkpoint directory named by dir_in (trailing slashes dropped); throws when absent.
+std::string checkpoint_dir(const std::string& dir_in) {
   const std::string stripped = strip_slashes(dir_in);
   const std::string dir = stripped.empty() ? dir_in : stripped;
   std::error_code ec;
   if (!fs::exists(dir, ec)) fail(dir, "missing checkpoint directory");
   if (!fs::is_directory(dir, ec)) fail(dir, "not a directory (a checkpoint is a directory)");
-  const std::vector<std::string> opt_names = opt ? optimizer_param_names(model, *opt, "load_checkpoint") : std::vector<std::string>{};
+  return dir;
+}
 
-  // config.json: returned verbatim once it parses.
+// config.json, verbatim once it parses.
+std::string read_config(const std::string& dir) {
   const std::string config_path = join(dir, kConfig);
   const std::vector<char> config_bytes = read_whole_file(config_path);
   std::string config(config_bytes.begin(), config_bytes.end());
   if (const std::string err = json_error(config); !err.empty()) fail(config_path, "invalid JSON: " + err);
+  return config;
+}
+
+}  // namespace
+
+std::string read_checkpoint_config(const std::string& dir_in) { return read_config(checkpoint_dir(dir_in)); }
+
+std::string load_checkpoint(const std::string& dir_in, Module& model, Optimizer* opt) {
+  const std::string dir = checkpoint_dir(dir_in);
+  std::error_code ec;
+  const std::vector<std::string> opt_names = opt ? optimizer_param_names(model, *opt, "load_checkpoint") : std::vector<std::string>{};
+  const std::string config = read_config(dir);
 
   // Every entry of the directory must be expected.
   const auto params = model.named_parameters();
   const auto counters = model.named_counters();
-  std::set<std::string> expected = {kConfig, kOptimizerDir};
+  std::set<std::string> expected = {kConfig, kOptimizerDir, kResumeDir};
   for (const auto& [name, p] : params) expected.insert(name + ".npy");
   if (!counters.empty()) expected.insert(kCounters);
   for (const std::string& f : list_directory(dir)) {

@@ -1,0 +1,55 @@
+// gat-bench: measures what gatgrad is for, speed.
+//   gat-bench gemm  --m M --k K --n N [--transposed] [--threads T]   float32 matmul, ends with gflops=<x>
+//   gat-bench train [--data DIR | --nodes N --edges E --features F --classes C] [--epochs E]
+//                   [--threads T] [--heads H] [--hidden F']
+//       ends with epoch_ms_median=<x> infer_ms_median=<y> peak_rss_mb=<z> edges_per_s=<w>
+#include <CLI/CLI.hpp>
+
+#include "apps/lib/app_common.hpp"
+#include "apps/lib/bench_gemm.hpp"
+#include "apps/lib/bench_train.hpp"
+#include "autograd/version.hpp"
+
+using namespace gatgrad;
+
+int main(int argc, char** argv) {
+  CLI::App cli{"Benchmarks of gatgrad's kernels and of GAT training."};
+  cli.require_subcommand(1);
+  cli.set_version_flag("--version", std::string("gat-bench (gatgrad) ") + version());
+
+  int64_t m = 2708, k = 1433, n = 64;
+  bool transposed = false;
+  int gemm_threads = 0, repeats = 30;
+  CLI::App* gemm = cli.add_subcommand("gemm", "time C = A·B (or the weight-gradient form Aᵀ·G) in float32");
+  gemm->add_option("--m", m, "rows of A")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  gemm->add_option("--k", k, "columns of A")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  gemm->add_option("--n", n, "columns of B")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  gemm->add_flag("--transposed", transposed, "time C[k,n] = Aᵀ·G with A m×k, G m×n");
+  gemm->add_option("--threads", gemm_threads, "oneTBB threads (default: all cores)")->check(CLI::Range(1, 1024));
+  gemm->add_option("--repeats", repeats, "timed runs (median reported)")->check(CLI::Range(1, 100000));
+
+  bench::TrainBenchOptions t;
+  CLI::App* train = cli.add_subcommand("train", "time training epochs and inference of the standard GAT");
+  train->add_option("--data", t.data, "a .npy dataset directory (default: synthetic graph)")->check(CLI::ExistingDirectory);
+  train->add_option("--nodes", t.nodes, "synthetic graph: nodes")->check(CLI::Range(int64_t{10}, int64_t{1} << 30));
+  train->add_option("--edges", t.edges, "synthetic graph: directed edges")->check(CLI::Range(int64_t{2}, int64_t{1} << 31));
+  train->add_option("--features", t.features, "synthetic graph: features")->check(CLI::Range(int64_t{1}, int64_t{1} << 16));
+  train->add_option("--classes", t.classes, "synthetic graph: classes")->check(CLI::Range(int64_t{2}, int64_t{1} << 16));
+  train->add_option("--epochs", t.epochs, "timed epochs")->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  train->add_option("--threads", t.threads, "oneTBB threads (default: all cores)")->check(CLI::Range(1, 1024));
+  train->add_option("--heads", t.heads, "hidden-layer heads")->check(CLI::Range(int64_t{1}, int64_t{1024}));
+  train->add_option("--hidden", t.hidden, "features per head")->check(CLI::Range(int64_t{1}, int64_t{65536}));
+  train->add_option("--model", t.model, "gat or gatv2")->check(CLI::IsMember({"gat", "gatv2"}));
+  train->add_option("--seed", t.seed, "seed");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = cli.exit(e);
+    return code == 0 ? app::kExitOk : app::kExitUsage;
+  }
+  return app::run_main("gat-bench", [&] {
+    if (gemm->parsed()) return bench::run_gemm_bench(m, k, n, transposed, gemm_threads, repeats);
+    return bench::run_train_bench(t);
+  });
+}

@@ -1,0 +1,79 @@
+#include "apps/lib/app_common.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "autograd/error.hpp"
+
+namespace gatgrad::app {
+
+namespace fs = std::filesystem;
+
+int run_main(const char* program, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "%s: %s\n", program, e.what());
+    return kExitUsage;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "%s: out of memory\n", program);
+    return kExitError;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", program, e.what());
+    return kExitError;
+  }
+}
+
+namespace {
+
+fs::path parent_of(const std::string& path) {
+  fs::path p = fs::path(path).parent_path();
+  return p.empty() ? fs::path(".") : p;
+}
+
+void check_parent(const std::string& option, const std::string& path) {
+  const fs::path parent = parent_of(path);
+  std::error_code ec;
+  if (!fs::is_directory(parent, ec))
+    throw UsageError(option + " " + path + ": the folder " + parent.string() + " does not exist");
+  if (::access(parent.c_str(), W_OK) != 0)
+    throw UsageError(option + " " + path + ": the folder " + parent.string() + " is not writable");
+}
+
+}  // namespace
+
+void check_writable_file(const std::string& option, const std::string& path) {
+  if (path.empty()) throw UsageError(option + ": empty path");
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw UsageError(option + " " + path + ": is a folder, not a file");
+  check_parent(option, path);
+  if (fs::exists(path, ec) && ::access(path.c_str(), W_OK) != 0)
+    throw UsageError(option + " " + path + ": the file exists and is not writable");
+}
+
+void check_writable_dir(const std::string& option, const std::string& path) {
+  if (path.empty()) throw UsageError(option + ": empty path");
+  std::error_code ec;
+  if (fs::exists(path, ec) && !fs::is_directory(path, ec))
+    throw UsageError(option + " " + path + ": exists and is not a folder");
+  check_parent(option, path);
+}
+
+double peak_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace gatgrad::app

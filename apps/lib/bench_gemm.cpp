@@ -1,0 +1,70 @@
+// `gat-bench gemm` (see bench_gemm.hpp).
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+
+#include <tbb/info.h>
+
+#include "apps/lib/bench_gemm.hpp"
+#include "autograd/kernels/gemm.hpp"
+
+namespace gatgrad::bench {
+
+int run_gemm_bench(int64_t m, int64_t k, int64_t n, bool transposed, int threads,
+                          int repeats) {
+  if (m <= 0 || k <= 0 || n <= 0 || repeats <= 0) {
+    std::fprintf(stderr, "gemm: m, k, n and repeats must be positive\n");
+    return 2;
+  }
+  if (threads <= 0) threads = tbb::info::default_concurrency();
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                            static_cast<size_t>(threads));
+
+  std::mt19937_64 rng(12345);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  // Untransposed: A[m,k] · B[k,n] -> C[m,n].  Transposed: A[m,k]ᵀ · G[m,n] -> C[k,n].
+  std::vector<float> a(static_cast<size_t>(m * k));
+  std::vector<float> b(static_cast<size_t>(transposed ? m * n : k * n));
+  std::vector<float> c(static_cast<size_t>(transposed ? k * n : m * n));
+  for (float& x : a) x = dist(rng);
+  for (float& x : b) x = dist(rng);
+
+  auto run = [&] {
+    if (transposed)
+      kernels::gemm<float>(true, false, k, n, m, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(),
+                           n);
+    else
+      kernels::gemm<float>(false, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(),
+                           n);
+  };
+
+  const int warmup = std::max(2, std::min(10, repeats / 5));
+  for (int i = 0; i < warmup; ++i) run();
+  std::vector<double> ms;
+  ms.reserve(static_cast<size_t>(repeats));
+  for (int i = 0; i < repeats; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run();
+    const auto t1 = std::chrono::steady_clock::now();
+    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  const size_t h = ms.size() / 2;
+  const double median = ms.size() % 2 ? ms[h] : 0.5 * (ms[h - 1] + ms[h]);
+  const double gflops = 2.0 * static_cast<double>(m) * static_cast<double>(n) *
+                        static_cast<double>(k) / (median * 1e6);
+
+  std::printf("gemm m=%lld k=%lld n=%lld transposed=%d threads=%d median_ms=%.3f\n",
+              static_cast<long long>(m), static_cast<long long>(k), static_cast<long long>(n),
+              transposed ? 1 : 0, threads, median);
+  std::printf("gflops=%.2f\n", gflops);
+  return 0;
+}
+
+}  // namespace gatgrad::bench

@@ -1,0 +1,22 @@
+// `gat-bench train`: times training epochs (forward, backward, Adam step) and inference of the
+// standard 2-layer GAT on a dataset directory or a synthetic graph.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace gatgrad::bench {
+
+struct TrainBenchOptions {
+  std::string data;  // a .npy directory; empty: synthetic graph of the sizes below
+  int64_t nodes = 100000, edges = 1000000, features = 128, classes = 8;
+  int64_t epochs = 20;  // timed epochs (after 2 untimed warm-up epochs)
+  int threads = 0;      // 0: all cores
+  int64_t heads = 8, hidden = 8;
+  std::string model = "gat";
+  uint64_t seed = 0;
+};
+
+// Prints the setting, then `epoch_ms_median=<x> infer_ms_median=<y> peak_rss_mb=<z> edges_per_s=<w>`.
+int run_train_bench(const TrainBenchOptions& o);
+
+}  // namespace gatgrad::bench

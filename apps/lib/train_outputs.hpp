@@ -1,0 +1,27 @@
+// The files gat-train writes after training: metrics JSON, logits .npy, attention CSV, SVG plot.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "models/trainer.hpp"
+
+namespace gatgrad::app {
+
+struct RunInfo {
+  int threads = 0;
+  uint64_t seed = 0;
+  double peak_rss_mb = 0;
+  double epoch_ms_median = 0;
+};
+
+// {test_accuracy, val_accuracy, best_epoch, epochs_run, epoch_ms_median, train_seconds,
+//  peak_rss_mb, threads, seed, train_loss: [...], val_loss: [...], val_accuracy_curve: [...]}
+void write_metrics_json(const std::string& path, const TrainResult& r, const RunInfo& info);
+// logits [N, C] as float32 .npy.
+void write_predictions(const std::string& path, const Tensor& logits);
+// "layer,head,source,target,alpha", one row per layer, head and edge (self-loops included).
+void write_attention_csv(const std::string& path, const std::vector<AttentionOut>& layers);
+// Loss and accuracy against epochs, train and validation, as a self-contained SVG.
+void write_training_plot(const std::string& path, const std::vector<EpochStats>& history, const std::string& title);
+
+}  // namespace gatgrad::app

@@ -1,0 +1,49 @@
+#include "models/attention_layer.hpp"
+
+#include "autograd/ops.hpp"
+#include "autograd/random.hpp"
+#include "nn/init.hpp"
+
+namespace gatgrad {
+
+AttentionLayer::AttentionLayer(const AttentionLayerOptions& o) : opt_(o) {
+  if (o.in_features <= 0 || o.out_features <= 0 || o.heads <= 0)
+    throw Error("AttentionLayer: in_features, out_features and heads must be positive (got " +
+                std::to_string(o.in_features) + ", " + std::to_string(o.out_features) + ", " +
+                std::to_string(o.heads) + ")");
+  if (!(o.dropout >= 0 && o.dropout < 1) || !(o.attn_dropout >= 0 && o.attn_dropout < 1))
+    throw Error("AttentionLayer: dropout probabilities must be in [0, 1)");
+  const int64_t width = output_width();
+  if (o.bias) bias_ = register_parameter("bias", Tensor::zeros({width}, o.dtype));
+  if (o.residual) {
+    residual_weight_ = register_parameter("residual_weight", Tensor::empty({o.in_features, width}, o.dtype));
+    nn::glorot_uniform(residual_weight_, derive_key(o.seed, 3));
+  }
+  register_counter("rng_counter", &rng_counter_);
+}
+
+const Graph& AttentionLayer::layer_graph(const Graph& g) {
+  if (!opt_.add_self_loops) return g;
+  if (&looped_input_.data() != &g.data() || looped_input_.num_nodes() == 0) {
+    looped_ = g.add_self_loops();
+    looped_input_ = g;
+  }
+  return looped_;
+}
+
+void AttentionLayer::next_keys(uint64_t& key_input, uint64_t& key_attention) {
+  key_input = derive_key(opt_.seed, 2 * rng_counter_ + 100);
+  key_attention = derive_key(opt_.seed, 2 * rng_counter_ + 101);
+  if (is_training()) ++rng_counter_;
+}
+
+Tensor AttentionLayer::finish(const Tensor& out, const InputFeatures& x) {
+  const int64_t n = out.size(0);
+  Tensor h = opt_.concat ? reshape(out, {n, opt_.heads * opt_.out_features})  // ‖_k h'^k
+                         : mean(out, 1);                                       // 1/K Σ_k h'^k
+  if (bias_.defined()) h = h + bias_;
+  if (residual_weight_.defined()) h = h + dropout_matmul(x, residual_weight_, 0.0, 0);
+  return h;
+}
+
+}  // namespace gatgrad

@@ -1,0 +1,70 @@
+/// @file
+/// AttentionLayer: what GATConv and GATv2Conv have in common, so a model can hold either.
+/// One virtual call per layer and forward; nothing virtual runs per node or edge.
+#pragma once
+#include <cstdint>
+
+#include "graph/graph.hpp"
+#include "models/input_features.hpp"
+#include "nn/module.hpp"
+
+namespace gatgrad {
+
+/// The attention coefficients a layer used, for inspection: alpha [E', H] over the edges of
+/// `graph` (the layer's own graph, self-loops included when it adds them), before dropout.
+struct AttentionOut {
+  Tensor alpha;
+  Graph graph;
+};
+
+/// Options shared by both layers (the names follow PyG's GATConv / GATv2Conv).
+struct AttentionLayerOptions {
+  int64_t in_features = 0;
+  int64_t out_features = 0;      ///< F' per head
+  int64_t heads = 1;             ///< K
+  bool concat = true;            ///< hidden layers concatenate heads [N, K·F']; the last averages [N, F']
+  double negative_slope = 0.2;   ///< of the LeakyReLU in the attention logits
+  double dropout = 0.0;          ///< on the layer's input features, in training
+  double attn_dropout = 0.0;     ///< on α, in training
+  bool add_self_loops = true;    ///< attend to oneself too (the paper's N_i includes i)
+  bool bias = true;              ///< added after aggregation
+  bool residual = false;         ///< add x · residual_weight to the output
+  bool share_weights = false;    ///< GATv2 only: one W for both sides
+  uint64_t seed = 0;             ///< initial values and dropout masks
+  DType dtype = DType::f32;
+};
+
+class AttentionLayer : public nn::Module {
+ public:
+  explicit AttentionLayer(const AttentionLayerOptions& o);
+
+  /// x [N, in] -> [N, heads·out] (concat) or [N, out] (mean).
+  virtual Tensor forward(const InputFeatures& x, const Graph& g, AttentionOut* attention = nullptr) = 0;
+  Tensor operator()(const InputFeatures& x, const Graph& g, AttentionOut* attention = nullptr) {
+    return forward(x, g, attention);
+  }
+
+  const AttentionLayerOptions& options() const { return opt_; }
+  int64_t output_width() const { return opt_.concat ? opt_.heads * opt_.out_features : opt_.out_features; }
+
+ protected:
+  /// The graph the layer attends over: g itself, or g with one self-loop per node (built once
+  /// per input graph and reused while the caller passes the same graph).
+  const Graph& layer_graph(const Graph& g);
+  /// Two fresh dropout keys (input features, attention) per training forward; the counter is
+  /// module state, so a resumed run draws the same masks.
+  void next_keys(uint64_t& key_input, uint64_t& key_attention);
+  /// out [N, H, F'] -> concat [N, H·F'] or mean [N, F'], then + bias, + x · residual_weight.
+  Tensor finish(const Tensor& out, const InputFeatures& x);
+
+  AttentionLayerOptions opt_;
+  Tensor bias_;             ///< [H·F'] (concat) or [F'] (mean); undefined without bias
+  Tensor residual_weight_;  ///< [in, H·F'] or [in, F']; undefined without residual
+  uint64_t rng_counter_ = 0;
+
+ private:
+  Graph looped_input_;  ///< the graph looped_ was built from (held, so its address stays unique)
+  Graph looped_;
+};
+
+}  // namespace gatgrad

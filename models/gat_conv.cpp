@@ -1,0 +1,58 @@
+// GATConv forward. Legend: N nodes, E edges of the layer's graph (self-loops included),
+// K heads, F' features per head; edge e runs j = src(e) -> i = dst(e).
+#include "models/gat_conv.hpp"
+
+#include "autograd/ops.hpp"
+#include "autograd/random.hpp"
+#include "graph/gat_attention.hpp"
+#include "graph/message_passing.hpp"
+#include "nn/init.hpp"
+
+namespace gatgrad {
+
+GATConv::GATConv(const AttentionLayerOptions& o) : AttentionLayer(o) {
+  const int64_t k = o.heads, f = o.out_features;
+  weight_ = register_parameter("weight", Tensor::empty({o.in_features, k * f}, o.dtype));
+  att_ = register_parameter("att", Tensor::empty({k, 2 * f}, o.dtype));
+  nn::glorot_uniform(weight_, derive_key(o.seed, 1));
+  nn::glorot_uniform(att_, derive_key(o.seed, 2));
+}
+
+// aᵀ [W h_i ‖ W h_j] = a_1ᵀ W h_i + a_2ᵀ W h_j: the concatenation splits into one score per
+// node for each half of a. So we compute s_dst = a_1ᵀ W h and s_src = a_2ᵀ W h once per node
+// ([N, K] each) and only add two numbers per edge, instead of building an [E, 2F'] tensor.
+Tensor GATConv::forward(const InputFeatures& x, const Graph& g_in, AttentionOut* attention) {
+  const Graph& g = layer_graph(g_in);
+  const int64_t n = x.rows(), k = opt_.heads, f = opt_.out_features;
+  uint64_t key_x, key_att;
+  next_keys(key_x, key_att);
+  const bool train = is_training();
+  Tensor wh = reshape(dropout_matmul(x, weight_, train ? opt_.dropout : 0.0, key_x), {n, k, f});  // W h   [N,K,F']
+  Tensor s_dst = head_dot(wh, slice(att_, 1, 0, f));       // a_1ᵀ W h_i                     [N,K]
+  Tensor s_src = head_dot(wh, slice(att_, 1, f, 2 * f));   // a_2ᵀ W h_j                     [N,K]
+  Tensor alpha;
+  Tensor out = gat_attention(wh, s_dst, s_src, g, opt_.negative_slope,  // Σ_j α_ij W h_j    [N,K,F']
+                             train ? opt_.attn_dropout : 0.0, key_att, attention ? &alpha : nullptr);
+  if (attention) *attention = AttentionOut{alpha, g};
+  return finish(out, x);
+}
+
+Tensor GATConv::forward_composed(const InputFeatures& x, const Graph& g_in, AttentionOut* attention) {
+  const Graph& g = layer_graph(g_in);
+  const int64_t n = x.rows(), k = opt_.heads, f = opt_.out_features;
+  uint64_t key_x, key_att;
+  next_keys(key_x, key_att);
+  const bool train = is_training();
+  Tensor wh = reshape(dropout_matmul(x, weight_, train ? opt_.dropout : 0.0, key_x), {n, k, f});  // W h        [N,K,F']
+  Tensor s_dst = head_dot(wh, slice(att_, 1, 0, f));                                          // a_1ᵀ W h_i  [N,K]
+  Tensor s_src = head_dot(wh, slice(att_, 1, f, 2 * f));                                      // a_2ᵀ W h_j  [N,K]
+  Tensor e = leaky_relu(gather(s_dst, g, Endpoint::dst) + gather(s_src, g, Endpoint::src),    // e_ij        [E,K]
+                        opt_.negative_slope);
+  Tensor alpha = segment_softmax(e, g);                                                       // α_ij        [E,K]
+  if (attention) *attention = AttentionOut{alpha.detach(), g};
+  const double p = train ? opt_.attn_dropout : 0.0;
+  Tensor out = aggregate(p > 0 ? dropout(alpha, p, key_att) : alpha, wh, g);                  // Σ_j α_ij W h_j [N,K,F']
+  return finish(out, x);
+}
+
+}  // namespace gatgrad

@@ -1,0 +1,189 @@
+#include "models/trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "autograd/ops.hpp"
+#include <nlohmann/json.hpp>
+
+#include "nn/metrics.hpp"
+#include "nn/optim.hpp"
+
+namespace gatgrad {
+
+NodeData prepare_node_data(const Dataset& d, DType dtype) {
+  NodeData out;
+  if (d.x_is_sparse) {
+    out.x = SparseFeatures(d.x_sparse);
+  } else {
+    out.x = Tensor::from_span<float>(d.x_dense, {d.num_nodes, d.num_features}).to(dtype);
+  }
+  out.graph = Graph::from_edges(d.src, d.dst, d.num_nodes);
+  out.num_classes = d.num_classes;
+  out.multilabel = d.multilabel;
+  if (d.multilabel) {
+    std::vector<double> t(d.y.begin(), d.y.end());
+    out.targets = Tensor::from_vector(t, {d.num_nodes, d.num_classes}, dtype);
+  } else {
+    out.labels = d.y;
+  }
+  out.train_rows = nn::mask_to_rows(d.train_mask);
+  out.val_rows = nn::mask_to_rows(d.val_mask);
+  out.test_rows = nn::mask_to_rows(d.test_mask);
+  return out;
+}
+
+namespace {
+
+Tensor loss_of(const Tensor& logits, const NodeData& data, const std::vector<int64_t>& rows) {
+  if (data.multilabel) return binary_cross_entropy_with_logits(logits, data.targets, rows);
+  return cross_entropy(logits, data.labels, rows);
+}
+
+double score_of(const Tensor& logits, const NodeData& data, const std::vector<int64_t>& rows) {
+  if (data.multilabel) return nn::micro_f1(logits, data.targets, rows);
+  return nn::accuracy(logits, data.labels, rows);
+}
+
+// Copies of every parameter, to keep the best model and restore it.
+std::vector<Tensor> snapshot(const nn::Module& m) {
+  std::vector<Tensor> copy;
+  for (const Tensor& p : m.parameters()) copy.push_back(p.clone());
+  return copy;
+}
+
+}  // namespace
+
+Evaluation evaluate(GAT& model, const NodeData& data, const std::vector<int64_t>& rows) {
+  const bool was_training = model.is_training();
+  model.eval();
+  NoGradGuard no_grad;
+  Tensor logits = model.forward(data.x, data.graph);
+  Evaluation e{loss_of(logits, data, rows).item(), score_of(logits, data, rows)};
+  model.train(was_training);
+  return e;
+}
+
+void restore_parameters(const nn::Module& m, const std::vector<Tensor>& saved) {
+  std::vector<Tensor> params = m.parameters();
+  if (params.size() != saved.size()) throw Error("restore_parameters: the saved set does not match the model");
+  for (size_t i = 0; i < params.size(); ++i) params[i].copy_from(saved[i]);
+}
+
+std::string TrainState::to_json() const {
+  nlohmann::ordered_json j;
+  j["epoch"] = epoch;
+  j["best_accuracy"] = best_accuracy;
+  j["best_loss"] = std::isfinite(best_loss) ? nlohmann::json(best_loss) : nlohmann::json(nullptr);
+  j["waited"] = waited;
+  j["best_epoch"] = best_epoch;
+  nlohmann::json h = nlohmann::json::array();
+  for (const EpochStats& s : history)
+    h.push_back({s.epoch, s.train_loss, s.train_accuracy, s.val_loss, s.val_accuracy, s.step_ms});
+  j["history"] = h;  // [epoch, train_loss, train_accuracy, val_loss, val_accuracy, step_ms]
+  return j.dump();
+}
+
+TrainState TrainState::from_json(const std::string& text, const std::string& source) {
+  TrainState s;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    s.epoch = j.at("epoch").get<int64_t>();
+    s.best_accuracy = j.at("best_accuracy").get<double>();
+    s.best_loss = j.at("best_loss").is_null() ? INFINITY : j.at("best_loss").get<double>();
+    s.waited = j.at("waited").get<int64_t>();
+    s.best_epoch = j.at("best_epoch").get<int64_t>();
+    for (const auto& row : j.at("history")) {
+      EpochStats e;
+      e.epoch = row.at(0).get<int64_t>();
+      e.train_loss = row.at(1).get<double>();
+      e.train_accuracy = row.at(2).get<double>();
+      e.val_loss = row.at(3).get<double>();
+      e.val_accuracy = row.at(4).get<double>();
+      e.step_ms = row.at(5).get<double>();
+      s.history.push_back(e);
+    }
+  } catch (const std::exception& e) {
+    throw DataError(source + ": not a valid training state: " + e.what());
+  }
+  if (s.epoch < 0 || static_cast<int64_t>(s.history.size()) != s.epoch)
+    throw DataError(source + ": the training state's epoch count and history disagree");
+  return s;
+}
+
+TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainConfig& config,
+                                  const TrainHooks& hooks) {
+  nn::Adam optimizer(model.parameters(), config.lr, 0.9, 0.999, 1e-8, config.weight_decay);
+  TrainState state;
+  return train_node_classifier(model, data, config, optimizer, state, hooks);
+}
+
+TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainConfig& config,
+                                  nn::Optimizer& optimizer, TrainState& state, const TrainHooks& hooks) {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  TrainResult result;
+  if (state.kept.empty()) state.kept = snapshot(model);
+
+  while (state.epoch < config.max_epochs) {
+    const int64_t epoch = state.epoch + 1;
+    // One training step: forward with dropout, backward, Adam.
+    const auto t0 = clock::now();
+    model.train();
+    optimizer.zero_grad();
+    Tensor logits = model.forward(data.x, data.graph);
+    Tensor loss = loss_of(logits, data, data.train_rows);
+    backward(loss);
+    optimizer.step();
+    EpochStats s;
+    s.epoch = epoch;
+    s.step_ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+    s.train_loss = loss.item();
+    if (!std::isfinite(s.train_loss)) {
+      restore_parameters(model, state.kept);
+      throw Error("training diverged at epoch " + std::to_string(epoch) + ": the training loss is " +
+                  std::to_string(s.train_loss) + "; the best parameters so far (epoch " +
+                  std::to_string(state.best_epoch) + ") were restored");
+    }
+    s.train_accuracy = score_of(logits, data, data.train_rows);
+    const Evaluation val = evaluate(model, data, data.val_rows);
+    s.val_loss = val.loss;
+    s.val_accuracy = val.accuracy;
+    state.history.push_back(s);
+    state.epoch = epoch;
+
+    // The authors' early stopping.
+    bool out_of_patience = false;
+    if (val.accuracy >= state.best_accuracy || val.loss <= state.best_loss) {
+      if (val.accuracy >= state.best_accuracy && val.loss <= state.best_loss) {
+        state.kept = snapshot(model);
+        state.best_epoch = epoch;
+      }
+      state.best_accuracy = std::max(state.best_accuracy, val.accuracy);
+      state.best_loss = std::min(state.best_loss, val.loss);
+      state.waited = 0;
+    } else if (++state.waited >= config.patience) {
+      out_of_patience = true;
+    }
+    if (hooks.on_epoch) hooks.on_epoch(s);
+    if (out_of_patience) {
+      result.stopped_early = true;
+      break;
+    }
+    if (hooks.stop && hooks.stop->load() && state.epoch < config.max_epochs) {
+      result.interrupted = true;
+      break;
+    }
+  }
+  result.best_epoch = state.best_epoch;
+  result.epochs_run = state.epoch;
+  result.history = state.history;
+  result.train_seconds = std::chrono::duration<double>(clock::now() - start).count();
+  if (result.interrupted) return result;  // the caller saves the state as it is
+  restore_parameters(model, state.kept);
+  result.val = evaluate(model, data, data.val_rows);
+  result.test = evaluate(model, data, data.test_rows);
+  return result;
+}
+
+}  // namespace gatgrad

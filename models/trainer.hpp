@@ -1,0 +1,99 @@
+/// @file
+/// Training a node classifier the way the GAT authors did (execute_cora.py):
+///   each epoch: one full-batch step (forward with dropout, backward, Adam), then evaluation of
+///   the validation loss and accuracy without dropout;
+///   if val_acc >= best_acc and val_loss <= best_loss: keep these parameters;
+///   if either improved: update the bests and reset the patience counter; otherwise count one;
+///   stop after `patience` epochs without improvement (or max_epochs), restore the kept
+///   parameters, and report the test accuracy there.
+#pragma once
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "graph/dataset.hpp"
+#include "graph/graph.hpp"
+#include "models/gat.hpp"
+#include "models/presets.hpp"
+#include "nn/optim.hpp"
+
+namespace gatgrad {
+
+/// A Dataset turned into what a model consumes.
+struct NodeData {
+  InputFeatures x;               ///< [N, F], sparse when the dataset's features are
+  Graph graph;                   ///< the dataset's edges (layers add self-loops themselves)
+  int64_t num_classes = 0;
+  bool multilabel = false;
+  std::vector<int64_t> labels;   ///< [N] (single-label)
+  Tensor targets;                ///< [N, C] 0/1 (multi-label)
+  std::vector<int64_t> train_rows, val_rows, test_rows;
+};
+NodeData prepare_node_data(const Dataset& d, DType dtype = DType::f32);
+
+struct Evaluation {
+  double loss = 0;
+  double accuracy = 0;  ///< micro-F1 for multi-label data
+};
+/// Evaluation mode (no dropout, no tape) on the given rows.
+Evaluation evaluate(GAT& model, const NodeData& data, const std::vector<int64_t>& rows);
+
+struct EpochStats {
+  int64_t epoch = 0;  ///< 1-based
+  double train_loss = 0, train_accuracy = 0;  ///< of the training step (with dropout)
+  double val_loss = 0, val_accuracy = 0;
+  double step_ms = 0;  ///< forward + backward + optimiser step
+};
+
+struct TrainResult {
+  int64_t best_epoch = 0;  ///< epoch whose parameters were kept
+  int64_t epochs_run = 0;
+  Evaluation val, test;    ///< at the kept parameters
+  std::vector<EpochStats> history;
+  double train_seconds = 0;
+  bool stopped_early = false;  ///< patience ran out
+  bool interrupted = false;    ///< the stop flag was raised
+};
+
+struct TrainHooks {
+  std::function<void(const EpochStats&)> on_epoch;  ///< after each epoch's evaluation
+  const std::atomic<bool>* stop = nullptr;          ///< checked after each epoch
+};
+
+/// Everything the loop carries from one epoch to the next, so that an interrupted run can be
+/// saved and continued bit for bit (with the model's parameters, its dropout counters and the
+/// optimiser's state, which live in the model and the optimiser).
+struct TrainState {
+  int64_t epoch = 0;  ///< epochs completed
+  double best_accuracy = -1.0;
+  double best_loss = INFINITY;
+  int64_t waited = 0;      ///< epochs since either best improved
+  int64_t best_epoch = 0;  ///< epoch of the kept parameters
+  std::vector<Tensor> kept;  ///< the kept parameters (model.parameters() order)
+  std::vector<EpochStats> history;
+
+  std::string to_json() const;  ///< everything but `kept`
+  /// Throws DataError naming `source` on a missing or mistyped field.
+  static TrainState from_json(const std::string& json, const std::string& source);
+};
+
+/// Trains `model` on `data`; on return the model holds the kept (best) parameters.
+/// Throws Error naming the epoch when the training loss becomes NaN or infinite (after
+/// restoring the kept parameters).
+TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainConfig& config,
+                                  const TrainHooks& hooks = {});
+
+/// The same loop with the optimiser and the state in the caller's hands: start from a fresh
+/// TrainState, or from one saved by an interrupted run (with the model and optimiser restored
+/// too). When the stop flag ends the run early, result.interrupted is set and neither the model
+/// nor `state` is rolled back to the kept parameters: save them, then resume later.
+TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainConfig& config,
+                                  nn::Optimizer& optimizer, TrainState& state, const TrainHooks& hooks = {});
+
+/// The model's parameters set to `saved` (in model.parameters() order).
+void restore_parameters(const nn::Module& model, const std::vector<Tensor>& saved);
+
+}  // namespace gatgrad
