@@ -2,9 +2,9 @@
 // y [N, D], dy = d loss / d y.
 //   sparse_matmul:  y = x · w                 backward: dw += xᵀ · dy (through the cached transpose)
 //   sparse_dropout: x' = x ⊙ m / (1-p) on the stored values only (a dropped zero stays zero)
+#include "autograd/kernels/dropout_mask.hpp"
 #include "autograd/kernels/spmm.hpp"
 #include "autograd/ops/common.hpp"
-#include "autograd/random.hpp"
 #include "autograd/sparse_ops.hpp"
 
 namespace gatgrad {
@@ -70,15 +70,9 @@ Tensor sparse_matmul(const SparseFeatures& x, const Tensor& w) {
 SparseFeatures sparse_dropout(const SparseFeatures& x, double p, uint64_t key) {
   if (!(p >= 0.0 && p < 1.0)) throw Error("sparse_dropout: probability " + std::to_string(p) + " is not in [0, 1)");
   if (p == 0.0) return x;
-  const uint32_t threshold = static_cast<uint32_t>(p * 16777216.0);  // same rule as dropout()
-  const float scale = static_cast<float>(1.0 / (1.0 - p));
   const std::vector<float>& in = x.matrix().values;
   std::vector<float> out(in.size());
-  parallel_blocks(x.nnz(), kBlock, [&](int64_t b, int64_t e) {
-    for (int64_t k = b; k < e; ++k)
-      out[static_cast<size_t>(k)] =
-          (hash32(key, static_cast<uint32_t>(k)) >> 8) >= threshold ? in[static_cast<size_t>(k)] * scale : 0.0f;
-  });
+  kernels::dropout_apply(in.data(), out.data(), x.nnz(), p, key);  // dropout()'s mask, on stored values
   return x.with_values(std::move(out));
 }
 
