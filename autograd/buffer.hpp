@@ -1,6 +1,7 @@
-// Buffer: the storage of a tensor, 64-byte aligned. Freed buffers go back to a pool keyed by
-// size, so a training loop that makes the same tensors every step stops calling malloc after
-// its first step (steady state without allocation).
+/// @file
+/// Buffer: the storage of a tensor, 64-byte aligned. Freed buffers go back to a pool keyed by
+/// size, so a training loop that makes the same tensors every step stops calling malloc after
+/// its first step (steady state without allocation).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -10,8 +11,8 @@ namespace gatgrad {
 
 class Buffer {
  public:
-  explicit Buffer(size_t bytes);  // takes a block from the pool (or malloc); contents undefined
-  ~Buffer();                      // returns the block to the pool
+  explicit Buffer(size_t bytes);  ///< takes a block from the pool (or malloc); contents undefined
+  ~Buffer();                      ///< returns the block to the pool
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
 
@@ -23,15 +24,15 @@ class Buffer {
   size_t bytes_ = 0;
 };
 
-// Statistics of the buffer pool, for benchmarks ("allocations per epoch").
+/// Statistics of the buffer pool, for benchmarks ("allocations per epoch").
 struct PoolStats {
-  int64_t system_allocations = 0;  // blocks obtained from the system allocator so far
-  int64_t pool_hits = 0;           // blocks served from the pool
-  int64_t bytes_cached = 0;        // bytes held by the pool right now
-  int64_t bytes_live = 0;          // bytes in live buffers right now
-  int64_t bytes_peak = 0;          // high-water mark of bytes_live + bytes_cached
+  int64_t system_allocations = 0;  ///< blocks obtained from the system allocator so far
+  int64_t pool_hits = 0;           ///< blocks served from the pool
+  int64_t bytes_cached = 0;        ///< bytes held by the pool right now
+  int64_t bytes_live = 0;          ///< bytes in live buffers right now
+  int64_t bytes_peak = 0;          ///< high-water mark of bytes_live + bytes_cached
 };
 PoolStats pool_stats();
-void pool_release();  // frees every cached block back to the system
+void pool_release();  ///< frees every cached block back to the system
 
 }  // namespace gatgrad

@@ -1,7 +1,8 @@
-// Deterministic parallel loops over fixed blocks.
-// Work is cut into blocks whose boundaries depend only on the problem size (never on the number
-// of threads or on how oneTBB splits ranges), and any reduction combines per-block partial
-// results in block order. So every result is bit-identical for any thread count.
+/// @file
+/// Deterministic parallel loops over fixed blocks.
+/// Work is cut into blocks whose boundaries depend only on the problem size (never on the number
+/// of threads or on how oneTBB splits ranges), and any reduction combines per-block partial
+/// results in block order. So every result is bit-identical for any thread count.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -11,12 +12,12 @@
 
 namespace gatgrad {
 
-// Elements per block for elementwise work: a multiple of every SIMD width, big enough that
-// scheduling costs nothing, small enough to balance two cores on 1M-element tensors.
+/// Elements per block for elementwise work: a multiple of every SIMD width, big enough that
+/// scheduling costs nothing, small enough to balance two cores on 1M-element tensors.
 constexpr int64_t kBlock = 16384;
 
-// Calls body(begin, end) for consecutive blocks of `block` items covering [0, n); blocks run in
-// parallel when there is more than one. body must write only its own block's outputs.
+/// Calls body(begin, end) for consecutive blocks of `block` items covering [0, n); blocks run in
+/// parallel when there is more than one. body must write only its own block's outputs.
 template <class Body>
 void parallel_blocks(int64_t n, int64_t block, Body&& body) {
   if (n <= 0) return;
@@ -35,7 +36,7 @@ void parallel_blocks(int64_t n, int64_t block, Body&& body) {
                     });
 }
 
-// Sum over [0, n) of partial(begin, end), computed per fixed block and added in block order.
+/// Sum over [0, n) of partial(begin, end), computed per fixed block and added in block order.
 template <class Acc, class Partial>
 Acc deterministic_sum(int64_t n, int64_t block, Partial&& partial) {
   if (n <= 0) return Acc(0);

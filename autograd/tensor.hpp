@@ -1,6 +1,7 @@
-// Tensor: a dense, row-major, contiguous n-d array of float32 or float64, with an optional
-// gradient. A Tensor is a cheap handle (shared_ptr); copies share the same data.
-// Ops that record on the tape live in autograd/ops.hpp; this file is just the container.
+/// @file
+/// Tensor: a dense, row-major, contiguous n-d array of float32 or float64, with an optional
+/// gradient. A Tensor is a cheap handle (shared_ptr); copies share the same data.
+/// Ops that record on the tape live in autograd/ops.hpp; this file is just the container.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -18,16 +19,16 @@ namespace gatgrad {
 struct TensorImpl {
   Shape shape;
   DType dtype = DType::f32;
-  std::shared_ptr<Buffer> storage;  // shared by reshape views
+  std::shared_ptr<Buffer> storage;  ///< shared by reshape views
   bool requires_grad = false;
-  std::shared_ptr<TensorImpl> grad;  // same shape and dtype, created on first accumulation
-  uint64_t tape_generation = 0;      // generation of the tape that recorded the op making it
-  bool recorded = false;             // true when an op on the tape produced this tensor
+  std::shared_ptr<TensorImpl> grad;  ///< same shape and dtype, created on first accumulation
+  uint64_t tape_generation = 0;      ///< generation of the tape that recorded the op making it
+  bool recorded = false;             ///< true when an op on the tape produced this tensor
 };
 
 class Tensor {
  public:
-  Tensor() = default;  // an undefined tensor (no data)
+  Tensor() = default;  ///< an undefined tensor (no data)
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
   // --- construction (uninitialised, filled, from values) ---
@@ -51,10 +52,10 @@ class Tensor {
   bool defined() const { return impl_ != nullptr; }
   const Shape& shape() const { return impl().shape; }
   int dim() const { return impl().shape.size(); }
-  int64_t size(int axis) const;  // negative axes count from the end
+  int64_t size(int axis) const;  ///< negative axes count from the end
   int64_t numel() const { return impl().shape.numel(); }
   DType dtype() const { return impl().dtype; }
-  std::string describe() const;  // "float32[2708, 64]"
+  std::string describe() const;  ///< "float32[2708, 64]"
 
   // --- the data, as raw contiguous memory (T must match dtype) ---
   template <class T>
@@ -66,24 +67,24 @@ class Tensor {
   std::span<T> span() const {
     return {data<T>(), static_cast<size_t>(numel())};
   }
-  std::vector<double> to_vector() const;  // all values, converted to double
-  double item() const;                    // the value of a one-element tensor
+  std::vector<double> to_vector() const;  ///< all values, converted to double
+  double item() const;                    ///< the value of a one-element tensor
   double at(std::initializer_list<int64_t> index) const;
 
   // --- gradients ---
   bool requires_grad() const { return impl().requires_grad; }
   Tensor& requires_grad_(bool on = true);
   bool has_grad() const { return impl().grad != nullptr; }
-  Tensor grad() const;         // undefined when no gradient has been accumulated
-  Tensor grad_accum() const;   // the gradient, created as zeros on first use (for backward)
-  void zero_grad() const;      // forget the gradient
+  Tensor grad() const;         ///< undefined when no gradient has been accumulated
+  Tensor grad_accum() const;   ///< the gradient, created as zeros on first use (for backward)
+  void zero_grad() const;      ///< forget the gradient
   void set_grad(const Tensor& g) const;
 
   // --- copies ---
-  Tensor detach() const;        // same data, no gradient, not on the tape
-  Tensor clone() const;         // a copy of the data, no gradient
-  Tensor to(DType dtype) const; // converted copy (a clone if already that dtype)
-  void copy_from(const Tensor& src) const;  // overwrite values (same shape); no tape
+  Tensor detach() const;        ///< same data, no gradient, not on the tape
+  Tensor clone() const;         ///< a copy of the data, no gradient
+  Tensor to(DType dtype) const; ///< converted copy (a clone if already that dtype)
+  void copy_from(const Tensor& src) const;  ///< overwrite values (same shape); no tape
 
   TensorImpl& impl() const;
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }

@@ -1,5 +1,6 @@
-// Dataset: a node-classification graph as it comes from disk or from the synthetic generator.
-// Plain data: the models turn it into tensors and a Graph.
+/// @file
+/// Dataset: a node-classification graph as it comes from disk or from the synthetic generator.
+/// Plain data: the models turn it into tensors and a Graph.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -10,25 +11,25 @@
 namespace gatgrad {
 
 struct Dataset {
-  std::string name;  // directory name, or "synthetic"
+  std::string name;  ///< directory name, or "synthetic"
   int64_t num_nodes = 0;
   int64_t num_features = 0;
   int64_t num_classes = 0;
-  bool multilabel = false;  // y is N×C of 0/1 instead of N class ids
+  bool multilabel = false;  ///< y is N×C of 0/1 instead of N class ids
 
-  // Node features [N, F]: exactly one of the two forms is filled.
+  /// Node features [N, F]: exactly one of the two forms is filled.
   bool x_is_sparse = false;
-  std::vector<float> x_dense;  // row-major N×F, when !x_is_sparse
-  CsrMatrix x_sparse;          // when x_is_sparse
-  bool features_normalized = false;  // rows divided by max(row sum, 1)
+  std::vector<float> x_dense;  ///< row-major N×F, when !x_is_sparse
+  CsrMatrix x_sparse;          ///< when x_is_sparse
+  bool features_normalized = false;  ///< rows divided by max(row sum, 1)
 
-  std::vector<int64_t> y;  // [N] class ids, or [N*C] 0/1 when multilabel
+  std::vector<int64_t> y;  ///< [N] class ids, or [N*C] 0/1 when multilabel
 
-  // Edges j -> i: src[e] = j (row 0 of edge_index), dst[e] = i (row 1).
+  /// Edges j -> i: src[e] = j (row 0 of edge_index), dst[e] = i (row 1).
   std::vector<int32_t> src;
   std::vector<int32_t> dst;
 
-  std::vector<uint8_t> train_mask, val_mask, test_mask;  // [N], 0 or 1
+  std::vector<uint8_t> train_mask, val_mask, test_mask;  ///< [N], 0 or 1
 
   int64_t num_edges() const { return static_cast<int64_t>(src.size()); }
 };

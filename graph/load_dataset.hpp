@@ -1,11 +1,12 @@
-// Loading a node-classification dataset from a directory of .npy files (the layout written by
-// scripts exporting PyG datasets, e.g. /work/shared/datasets/cora):
-//   x.npy           float32/float64 [N, F]  node features   (or x.npz: scipy CSR [N, F])
-//   y.npy           int64/int32 [N] class ids               (or [N, C] of 0/1: multilabel)
-//   edge_index.npy  int64/int32 [2, E]  row 0 source j, row 1 target i (edge j -> i)
-//   train_mask.npy, val_mask.npy, test_mask.npy   bool [N]
-// Everything is checked; each failure is a DataError naming the file and the problem
-// ("cora/edge_index.npy: edge 17: target index 2708 is out of range [0, 2708)").
+/// @file
+/// Loading a node-classification dataset from a directory of .npy files (the layout written by
+/// scripts exporting PyG datasets, e.g. /work/shared/datasets/cora):
+///   x.npy           float32/float64 [N, F]  node features   (or x.npz: scipy CSR [N, F])
+///   y.npy           int64/int32 [N] class ids               (or [N, C] of 0/1: multilabel)
+///   edge_index.npy  int64/int32 [2, E]  row 0 source j, row 1 target i (edge j -> i)
+///   train_mask.npy, val_mask.npy, test_mask.npy   bool [N]
+/// Everything is checked; each failure is a DataError naming the file and the problem
+/// ("cora/edge_index.npy: edge 17: target index 2708 is out of range [0, 2708)").
 #pragma once
 #include <string>
 
@@ -14,10 +15,12 @@
 namespace gatgrad {
 
 struct LoadOptions {
-  bool normalize_features = true;  // rows divided by max(row sum, 1), see normalize_rows
-  double sparse_threshold = 0.1;   // keep/convert features to CSR when density <= this
+  bool normalize_features = true;  ///< rows divided by max(row sum, 1), see normalize_rows
+  double sparse_threshold = 0.1;   ///< keep/convert features to CSR when density <= this
 };
 
+/// Reads the dataset in `dir` (the layout above), checks every array, and applies `opts`.
+/// @throws DataError naming the file and the problem
 Dataset load_dataset(const std::string& dir, const LoadOptions& opts = {});
 
 }  // namespace gatgrad

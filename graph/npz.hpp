@@ -1,7 +1,8 @@
-// .npz archives: NumPy's zip of .npy members, read with our own zip parser (central directory,
-// zip64 records, stored and deflated members through zlib, CRC checked), and scipy's sparse
-// matrices saved in them. Every error is a DataError starting with the archive's path; errors
-// inside a member name it too: "photo/x.npz: indptr.npy: indptr[5] = 3 is below indptr[4] = 7".
+/// @file
+/// .npz archives: NumPy's zip of .npy members, read with our own zip parser (central directory,
+/// zip64 records, stored and deflated members through zlib, CRC checked), and scipy's sparse
+/// matrices saved in them. Every error is a DataError starting with the archive's path; errors
+/// inside a member name it too: "photo/x.npz: indptr.npy: indptr[5] = 3 is below indptr[4] = 7".
 #pragma once
 #include <map>
 #include <string>
@@ -13,29 +14,29 @@
 
 namespace gatgrad {
 
-// The .npy members of an archive keyed by name without ".npy" ("indptr"), as numpy.load does.
-// Members whose name does not end in .npy are skipped. Decompressed sizes are bounded by
-// what deflate can produce from the compressed bytes, so corrupt input cannot ask for
-// unbounded memory.
+/// The .npy members of an archive keyed by name without ".npy" ("indptr"), as numpy.load does.
+/// Members whose name does not end in .npy are skipped. Decompressed sizes are bounded by
+/// what deflate can produce from the compressed bytes, so corrupt input cannot ask for
+/// unbounded memory.
 std::map<std::string, NpyArray> parse_npz(const char* data, size_t size, const std::string& name);
 std::map<std::string, NpyArray> load_npz(const std::string& path);
 
-// Writes `members` (names without ".npy") as an .npz: stored like np.savez, or deflated like
-// np.savez_compressed when `compress`. Throws DataError naming the path when it cannot.
+/// Writes `members` (names without ".npy") as an .npz: stored like np.savez, or deflated like
+/// np.savez_compressed when `compress`. Throws DataError naming the path when it cannot.
 void save_npz(const std::string& path, const std::vector<std::pair<std::string, NpyArray>>& members,
               bool compress = true);
 
-// The zip writer under save_npz: each (file name, bytes) becomes one member (no zip64, so
-// members and offsets stay below 4 GiB).
+/// The zip writer under save_npz: each (file name, bytes) becomes one member (no zip64, so
+/// members and offsets stay below 4 GiB).
 void save_zip(const std::string& path, const std::vector<std::pair<std::string, std::vector<char>>>& files,
               bool compress);
 
-// A matrix written by scipy.sparse.save_npz(path, csr_matrix): members format ("csr", |S3 or
-// <U3), shape (int [2]), indptr (int [rows+1], 0 .. nnz, non-decreasing), indices (int [nnz],
-// in [0, cols)), data (numeric [nnz], finite). Each is checked; any failure names the member.
+/// A matrix written by scipy.sparse.save_npz(path, csr_matrix): members format ("csr", |S3 or
+/// <U3), shape (int [2]), indptr (int [rows+1], 0 .. nnz, non-decreasing), indices (int [nnz],
+/// in [0, cols)), data (numeric [nnz], finite). Each is checked; any failure names the member.
 CsrMatrix load_scipy_csr_npz(const std::string& path);
 
-// The same check and conversion on already-read members (`name` prefixes the messages).
+/// The same check and conversion on already-read members (`name` prefixes the messages).
 CsrMatrix scipy_csr_from_members(const std::map<std::string, NpyArray>& members, const std::string& name);
 
 }  // namespace gatgrad

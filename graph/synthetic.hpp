@@ -1,8 +1,9 @@
-// Synthetic graphs: the contextual stochastic block model (CSBM). Node i belongs to class
-// i % C; a fraction `homophily` of the undirected edges joins two nodes of the same class;
-// features are the class mean (a random unit direction times `signal`) plus N(0, 1) noise.
-// Every random number is a hash of (seed, stream, index), so the output is a function of the
-// options alone: the same on 1 or 64 threads, and generated in parallel with oneTBB.
+/// @file
+/// Synthetic graphs: the contextual stochastic block model (CSBM). Node i belongs to class
+/// i % C; a fraction `homophily` of the undirected edges joins two nodes of the same class;
+/// features are the class mean (a random unit direction times `signal`) plus N(0, 1) noise.
+/// Every random number is a hash of (seed, stream, index), so the output is a function of the
+/// options alone: the same on 1 or 64 threads, and generated in parallel with oneTBB.
 #pragma once
 #include <cstdint>
 
@@ -13,21 +14,21 @@ namespace gatgrad {
 struct CsbmOptions {
   int64_t num_nodes = 2000;
   int64_t num_classes = 5;
-  double avg_degree = 10;       // directed edges per node: N * avg_degree / 2 undirected pairs
-  int64_t num_edges = -1;       // if > 0, exactly this many directed edges (even: pairs go both ways)
-  double homophily = 0.8;       // fraction of the pairs inside a class
+  double avg_degree = 10;       ///< directed edges per node: N * avg_degree / 2 undirected pairs
+  int64_t num_edges = -1;       ///< if > 0, exactly this many directed edges (even: pairs go both ways)
+  double homophily = 0.8;       ///< fraction of the pairs inside a class
   int64_t num_features = 64;
-  double signal = 1.0;          // norm of each class mean, relative to unit noise per feature
+  double signal = 1.0;          ///< norm of each class mean, relative to unit noise per feature
   uint64_t seed = 0;
   int64_t train_per_class = 20;
   int64_t val_size = 500;
   int64_t test_size = 1000;
 };
 
-// The graph has no self-loops and no repeated pair; each pair {u, v} appears as u -> v at an
-// even edge position and v -> u right after it. Features are dense float32, not normalised.
-// Masks: train_per_class random nodes of each class, then val_size and test_size random
-// nodes of the rest, disjoint. Throws UsageError for options that cannot be met.
+/// The graph has no self-loops and no repeated pair; each pair {u, v} appears as u -> v at an
+/// even edge position and v -> u right after it. Features are dense float32, not normalised.
+/// Masks: train_per_class random nodes of each class, then val_size and test_size random
+/// nodes of the rest, disjoint. Throws UsageError for options that cannot be met.
 Dataset make_csbm(const CsbmOptions& opts);
 
 }  // namespace gatgrad

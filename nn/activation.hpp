@@ -1,5 +1,6 @@
-// Activation modules, for models that keep their pieces as named members. Each forwards to the
-// engine's op (autograd/ops.hpp); they hold no parameters.
+/// @file
+/// Activation modules, for models that keep their pieces as named members. Each forwards to the
+/// engine's op (autograd/ops.hpp); they hold no parameters.
 #pragma once
 #include "autograd/ops.hpp"
 #include "nn/module.hpp"
@@ -12,7 +13,7 @@ class ReLU : public Module {
   Tensor operator()(const Tensor& x) const { return forward(x); }
 };
 
-// elu(x) = x for x > 0, alpha (e^x - 1) otherwise (the GAT paper's hidden activation).
+/// elu(x) = x for x > 0, alpha (e^x - 1) otherwise (the GAT paper's hidden activation).
 class ELU : public Module {
  public:
   explicit ELU(double alpha = 1.0) : alpha_(alpha) {}
@@ -24,7 +25,7 @@ class ELU : public Module {
   double alpha_;
 };
 
-// leaky_relu(x) = x for x > 0, slope x otherwise (GAT's attention logits use slope 0.2).
+/// leaky_relu(x) = x for x > 0, slope x otherwise (GAT's attention logits use slope 0.2).
 class LeakyReLU : public Module {
  public:
   explicit LeakyReLU(double negative_slope = 0.01) : slope_(negative_slope) {}

@@ -1,4 +1,5 @@
-// Gradient checks of the nn layers, as listed by `gradcheck --list`.
+/// @file
+/// Gradient checks of the nn layers, as listed by `gradcheck --list`.
 #pragma once
 #include "autograd/gradcheck.hpp"
 

@@ -1,4 +1,5 @@
-// Evaluation metrics on logits (no tape), over a subset of rows.
+/// @file
+/// Evaluation metrics on logits (no tape), over a subset of rows.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -7,22 +8,22 @@
 
 namespace gatgrad::nn {
 
-// The indices i with mask[i] != 0, in increasing order.
+/// The indices i with mask[i] != 0, in increasing order.
 std::vector<int64_t> mask_to_rows(const std::vector<uint8_t>& mask);
 
-// Fraction of `rows` whose argmax over logits [N, C] (ties go to the first maximal class)
-// equals labels[row]. `rows` must be non-empty; the overload without rows uses all N rows.
+/// Fraction of `rows` whose argmax over logits [N, C] (ties go to the first maximal class)
+/// equals labels[row]. `rows` must be non-empty; the overload without rows uses all N rows.
 double accuracy(const Tensor& logits, const std::vector<int64_t>& labels, const std::vector<int64_t>& rows);
 double accuracy(const Tensor& logits, const std::vector<int64_t>& labels);
 
-// Multi-label micro-averaged F1 over the |rows| * C decisions, a label predicted when its
-// logit > threshold (0 on logits = probability 0.5):
-//   F1 = 2 TP / (2 TP + FP + FN), 0 when there is no positive at all (as scikit-learn).
-// targets: [N, C] of 0/1, as a tensor or as Dataset::y's flat row-major vector.
+/// Multi-label micro-averaged F1 over the |rows| * C decisions, a label predicted when its
+/// logit > threshold (0 on logits = probability 0.5):
+///   F1 = 2 TP / (2 TP + FP + FN), 0 when there is no positive at all (as scikit-learn).
+/// targets: [N, C] of 0/1, as a tensor or as Dataset::y's flat row-major vector.
 double micro_f1(const Tensor& logits, const Tensor& targets, const std::vector<int64_t>& rows, double threshold = 0.0);
 double micro_f1(const Tensor& logits, const std::vector<int64_t>& targets, const std::vector<int64_t>& rows,
                 double threshold = 0.0);
-// Over all N rows (inductive evaluation on whole test graphs), threshold 0.
+/// Over all N rows (inductive evaluation on whole test graphs), threshold 0.
 double micro_f1(const Tensor& logits, const Tensor& targets);
 double micro_f1(const Tensor& logits, const std::vector<int64_t>& targets);
 
