@@ -93,10 +93,14 @@ ResumePoint read_resume(const std::string& dir) {
   return r;
 }
 
+constexpr int64_t kSyntheticEpochs = 200;  // default --epochs on the built-in synthetic graph
+
 // The preset, then every option given on the command line.
 Preset resolve_hyperparameters(const Options& o) {
   Preset p = make_preset(o.preset.empty() ? "cora" : o.preset);
   p.model.model = o.model;
+  // The built-in graph is easy: 200 epochs keep the first command of the README to seconds.
+  if (o.data.empty() && o.preset.empty()) p.train.max_epochs = kSyntheticEpochs;
   if (o.epochs >= 0) p.train.max_epochs = o.epochs;
   if (o.patience >= 0) p.train.patience = o.patience;
   if (o.hidden >= 0) p.model.hidden = o.hidden;
@@ -278,7 +282,7 @@ int main(int argc, char** argv) {
   cli.add_option("--model", o.model, "gat or gatv2")->check(CLI::IsMember({"gat", "gatv2"}));
   cli.add_option("--preset", o.preset, "cora, citeseer or pubmed (default: cora's hyper-parameters)")
       ->check(CLI::IsMember(preset_names()));
-  cli.add_option("--epochs", o.epochs, "maximum number of epochs")->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  cli.add_option("--epochs", o.epochs, "maximum number of epochs (default 1000; 200 on the synthetic graph)")->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   cli.add_option("--patience", o.patience, "epochs without improvement before stopping")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   cli.add_option("--lr", o.lr, "Adam learning rate")->check(CLI::Range(0.0, 10.0));
