@@ -126,7 +126,7 @@ Tensor aggregate(const Tensor& alpha, const Tensor& wh, const Graph& g) {
     const int32_t* src = g.src().data();
     parallel_blocks(N, kNodeBlock, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) {
-        weighted_sum_rows(po + i * H * F, pa + ptr[i] * H, src + ptr[i], ptr[i + 1] - ptr[i], pw, pw + N * H * F, H, F);
+        weighted_sum_rows(po + i * H * F, pa + ptr[i] * H, H, src + ptr[i], ptr[i + 1] - ptr[i], pw, pw + N * H * F, H, F);
       }
     });
   });
@@ -138,7 +138,6 @@ Tensor aggregate(const Tensor& alpha, const Tensor& wh, const Graph& g) {
         const T* go = dout.data<T>();
         const int64_t* dst_ptr = g.dst_ptr().data();
         const int32_t* src = g.src().data();
-        const int32_t* dst = g.dst().data();
         if (alpha.requires_grad()) {
           T* da = alpha.grad_accum().template data<T>();
           parallel_blocks(N, kNodeBlock, [&](int64_t i0, int64_t i1) {
@@ -154,20 +153,15 @@ Tensor aggregate(const Tensor& alpha, const Tensor& wh, const Graph& g) {
           T* dw = wh.grad_accum().template data<T>();
           const int64_t* src_ptr = g.src_ptr().data();
           const int32_t* perm = g.src_perm().data();
+          const int32_t* target = g.src_grouped_dst().data();
           parallel_blocks(N, kNodeBlock, [&](int64_t j0, int64_t j1) {
             std::vector<T> acc(static_cast<size_t>(H * F)), c;
-            std::vector<int32_t> targets;
             for (int64_t j = j0; j < j1; ++j) {
               const int64_t b = src_ptr[j], deg = src_ptr[j + 1] - b;
               if (deg == 0) continue;
-              c.resize(static_cast<size_t>(deg * H));  // alpha and target of each edge leaving j
-              targets.resize(static_cast<size_t>(deg));
-              for (int64_t r = 0; r < deg; ++r) {
-                const int64_t e = perm[b + r];
-                targets[r] = dst[e];
-                copy_row(c.data() + r * H, pa + e * H, H);
-              }
-              weighted_sum_rows(acc.data(), c.data(), targets.data(), deg, go, go + N * H * F, H, F);
+              c.resize(static_cast<size_t>(deg * H));  // alpha of each edge leaving j, gathered
+              for (int64_t r = 0; r < deg; ++r) copy_row(c.data() + r * H, pa + int64_t{perm[b + r]} * H, H);
+              weighted_sum_rows(acc.data(), c.data(), H, target + b, deg, go, go + N * H * F, H, F);
               add_row(dw + j * H * F, acc.data(), H * F);
             }
           });

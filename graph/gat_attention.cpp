@@ -63,111 +63,107 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
       for (int64_t k = 0; k < deg * H; ++k) c[k] *= a[k];
       weights = c.data();
     }
-    weighted_sum_rows(row, weights, src + b, deg, wh, wh + d.N * HF, H, d.F);  // out_i = Σ_j α'_ij wh_j
+    weighted_sum_rows(row, weights, H, src + b, deg, wh, wh + d.N * HF, H, d.F);  // out_i = Σ_j α'_ij wh_j
   }
 }
 
-// Sweep 1 over targets: dz [E, H] (the gradient at z = s_dst[i] + s_src[j]) for i's edges, and
-// ds_dst[i] += Σ_{e->i} dz[e] when ds_dst is not null.
+// Sweep 1 over targets i of [i0, i1). With `scores`: dz (the gradient at z = s_dst[i] + s_src[j])
+// for i's edges, and ds_dst[i] += Σ_{e->i} dz[e] when ds_dst is not null. Then each edge's dz and
+// α' = α · mask/(1-p) go to row src_pos[e] of pack [E, 2H] (dz | α'), the source-grouped order
+// in which sweep 2 reads them.
 template <class T>
-void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const T* wh, const T* sd,
-                      const T* ss, T slope, const DropoutMask& mask, const T* alpha, const T* dout, T* dz,
-                      T* ds_dst) {
+void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, bool scores, const T* wh,
+                      const T* sd, const T* ss, T slope, const DropoutMask& mask, const T* alpha, const T* dout,
+                      T* ds_dst, T* pack) {
   constexpr int64_t L = lanes<T>();
   const int64_t H = d.H, HF = d.H * d.F;
   const int64_t* ptr = g.dst_ptr().data();
   const int32_t* src = g.src().data();
-  std::vector<T> coef, total(static_cast<size_t>(H));
+  const int32_t* pos = g.src_pos().data();
+  std::vector<T> gz, coef, total(static_cast<size_t>(H));
   for (int64_t i = i0; i < i1; ++i) {
     const int64_t b = ptr[i], deg = ptr[i + 1] - b;
     if (deg == 0) continue;
     const T* a = alpha + b * H;
-    T* gz = dz + b * H;
-    for (int64_t k = b + kAheadEdges; k < std::min(b + deg + kAheadEdges, d.E); ++k) {
-      prefetch_bytes(ss + int64_t{src[k]} * H, H * sizeof(T));
-      prefetch_bytes(wh + int64_t{src[k]} * HF, HF * sizeof(T));
-    }
-    // dα'[e,h] = <dout[i,h,:], wh[j,h,:]>, then through the mask: dα = dα' · mask/(1-p)
-    for (int64_t r = 0; r < deg; ++r)
-      dot_heads(dout + i * HF, wh + int64_t{src[b + r]} * HF, H, d.F, gz + r * H, dout + d.N * HF, wh + d.N * HF);
+    gz.resize(static_cast<size_t>(deg * H + L));  // + L: room to read the last batch whole
     if (mask.active) {
       coef.resize(static_cast<size_t>(deg * H));
       dropout_coefs(mask, b * H, deg * H, coef.data());
-      for (int64_t k = 0; k < deg * H; ++k) gz[k] *= coef[k];
     }
-    softmax_backward_rows<false>(a, gz, gz, deg, H, (ptr[i1] - b) * H);  // de = α (dα - Σ α dα)
-    // dz = de · LeakyReLU'(z), z recomputed;  ds_dst[i] += Σ dz (summed first, then added)
-    if (H % L == 0) {
-      for (int64_t h0 = 0; h0 < H; h0 += L) {
-        const batch<T> si = batch<T>::load_unaligned(sd + i * H + h0);
-        batch<T> sum_dz(T(0));
-        for (int64_t r = 0; r < deg; ++r) {
-          const batch<T> z = si + batch<T>::load_unaligned(ss + int64_t{src[b + r]} * H + h0);
-          const batch<T> dzr = leaky_backward(z, batch<T>::load_unaligned(gz + r * H + h0), slope);
-          dzr.store_unaligned(gz + r * H + h0);
-          sum_dz += dzr;
-        }
-        if (ds_dst) (batch<T>::load_unaligned(ds_dst + i * H + h0) + sum_dz).store_unaligned(ds_dst + i * H + h0);
+    if (scores) {
+      for (int64_t k = b + kAheadEdges; k < std::min(b + deg + kAheadEdges, d.E); ++k) {
+        prefetch_bytes(ss + int64_t{src[k]} * H, H * sizeof(T));
+        prefetch_bytes(wh + int64_t{src[k]} * HF, HF * sizeof(T));
       }
-    } else {
-      std::fill(total.begin(), total.end(), T(0));
+      // dα'[e,h] = <dout[i,h,:], wh[j,h,:]>, then through the mask: dα = dα' · mask/(1-p)
       for (int64_t r = 0; r < deg; ++r)
-        for (int64_t h = 0; h < H; ++h) {
-          const T z = sd[i * H + h] + ss[int64_t{src[b + r]} * H + h];
-          const T dzr = z > T(0) ? gz[r * H + h] : gz[r * H + h] * slope;
-          gz[r * H + h] = dzr;
-          total[h] += dzr;
+        dot_heads(dout + i * HF, wh + int64_t{src[b + r]} * HF, H, d.F, gz.data() + r * H, dout + d.N * HF,
+                  wh + d.N * HF);
+      if (mask.active)
+        for (int64_t k = 0; k < deg * H; ++k) gz[k] *= coef[k];
+      // de = α (dα - Σ α dα)
+      softmax_backward_rows<false>(a, gz.data(), gz.data(), deg, H, std::min((ptr[i1] - b) * H, deg * H + L));
+      // dz = de · LeakyReLU'(z), z recomputed;  ds_dst[i] += Σ dz (summed first, then added)
+      T* z_grad = gz.data();
+      if (H % L == 0) {
+        for (int64_t h0 = 0; h0 < H; h0 += L) {
+          const batch<T> si = batch<T>::load_unaligned(sd + i * H + h0);
+          batch<T> sum_dz(T(0));
+          for (int64_t r = 0; r < deg; ++r) {
+            const batch<T> z = si + batch<T>::load_unaligned(ss + int64_t{src[b + r]} * H + h0);
+            const batch<T> dzr = leaky_backward(z, batch<T>::load_unaligned(z_grad + r * H + h0), slope);
+            dzr.store_unaligned(z_grad + r * H + h0);
+            sum_dz += dzr;
+          }
+          if (ds_dst) (batch<T>::load_unaligned(ds_dst + i * H + h0) + sum_dz).store_unaligned(ds_dst + i * H + h0);
         }
-      if (ds_dst)
-        for (int64_t h = 0; h < H; ++h) ds_dst[i * H + h] += total[h];
+      } else {
+        std::fill(total.begin(), total.end(), T(0));
+        for (int64_t r = 0; r < deg; ++r)
+          for (int64_t h = 0; h < H; ++h) {
+            const T z = sd[i * H + h] + ss[int64_t{src[b + r]} * H + h];
+            const T dzr = z > T(0) ? z_grad[r * H + h] : z_grad[r * H + h] * slope;
+            z_grad[r * H + h] = dzr;
+            total[h] += dzr;
+          }
+        if (ds_dst)
+          for (int64_t h = 0; h < H; ++h) ds_dst[i * H + h] += total[h];
+      }
+    }
+    if (!pack) continue;
+    for (int64_t r = 0; r < deg; ++r) {
+      T* row = pack + int64_t{pos[b + r]} * 2 * H;
+      if (scores) copy_row(row, gz.data() + r * H, H);
+      if (mask.active) {
+        for (int64_t h = 0; h < H; ++h) row[H + h] = a[r * H + h] * coef[r * H + h];  // α'[e,h]
+      } else {
+        copy_row(row + H, a + r * H, H);
+      }
     }
   }
 }
 
-// Sweep 2 over sources j: ds_src[j] += Σ_{e: j->} dz[e];  dwh[j,h,:] += Σ α'[e,h] dout[i,h,:].
+// Sweep 2 over sources j of [j0, j1), reading pack rows in order:
+//   ds_src[j] += Σ_{e: j->} dz[e];   dwh[j,h,:] += Σ_{e: j->i} α'[e,h] dout[i,h,:]
 template <class T>
-void backward_sources(int64_t j0, int64_t j1, const Dims& d, const Graph& g, const DropoutMask& mask,
-                      const T* alpha, const T* dout, const T* dz, T* ds_src, T* dwh) {
+void backward_sources(int64_t j0, int64_t j1, const Dims& d, const Graph& g, const T* pack, const T* dout,
+                      T* ds_src, T* dwh) {
   const int64_t H = d.H, HF = d.H * d.F;
   const int64_t* ptr = g.src_ptr().data();
-  const int32_t* perm = g.src_perm().data();
-  const int32_t* dst = g.dst().data();
-  std::vector<T> acc(static_cast<size_t>(HF)), sum(static_cast<size_t>(H)), c;
-  std::vector<int32_t> targets;
+  const int32_t* target = g.src_grouped_dst().data();
+  std::vector<T> acc(static_cast<size_t>(HF)), sum(static_cast<size_t>(H));
   for (int64_t j = j0; j < j1; ++j) {
     const int64_t b = ptr[j], deg = ptr[j + 1] - b;
     if (deg == 0) continue;
-    // Two stages ahead: the edge's own rows (dz, α, its target id), then the target's d out row.
-    for (int64_t p = b + 2 * kAheadEdges; p < std::min(b + deg + 2 * kAheadEdges, d.E); ++p) {
-      const int64_t e = perm[p];
-      __builtin_prefetch(dst + e);
-      if (ds_src) prefetch_bytes(dz + e * H, H * sizeof(T));
-      if (dwh) prefetch_bytes(alpha + e * H, H * sizeof(T));
-    }
-    if (dwh)
-      for (int64_t p = b + kAheadEdges; p < std::min(b + deg + kAheadEdges, d.E); ++p)
-        prefetch_bytes(dout + int64_t{dst[perm[p]]} * HF, HF * sizeof(T));
     if (ds_src) {
       std::fill(sum.begin(), sum.end(), T(0));
-      for (int64_t p = b; p < b + deg; ++p) add_row(sum.data(), dz + int64_t{perm[p]} * H, H);
+      for (int64_t p = b; p < b + deg; ++p) add_row(sum.data(), pack + p * 2 * H, H);
       add_row(ds_src + j * H, sum.data(), H);
     }
     if (dwh) {
-      // The edges leaving j, gathered: their targets and α'[e, :] = α[e, :] · mask/(1-p).
-      c.resize(static_cast<size_t>(deg * H));
-      targets.resize(static_cast<size_t>(deg));
-      for (int64_t r = 0; r < deg; ++r) {
-        const int64_t e = perm[b + r];
-        targets[r] = dst[e];
-        T* cr = c.data() + r * H;
-        if (mask.active) {
-          dropout_coefs(mask, e * H, H, cr);
-          for (int64_t h = 0; h < H; ++h) cr[h] *= alpha[e * H + h];
-        } else {
-          copy_row(cr, alpha + e * H, H);
-        }
-      }
-      weighted_sum_rows(acc.data(), c.data(), targets.data(), deg, dout, dout + d.N * HF, H, d.F);
+      for (int64_t p = b + kAheadEdges; p < std::min(b + deg + kAheadEdges, d.E); ++p)
+        prefetch_bytes(dout + int64_t{target[p]} * HF, HF * sizeof(T));
+      weighted_sum_rows(acc.data(), pack + b * 2 * H + H, 2 * H, target + b, deg, dout, dout + d.N * HF, H, d.F);
       add_row(dwh + j * HF, acc.data(), HF);
     }
   }
@@ -203,26 +199,23 @@ Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src,
   if (alpha_out) *alpha_out = alpha.detach();
   if (any_requires_grad({&wh, &s_dst, &s_src}))
     record("gat_attention", out, [wh, s_dst, s_src, g, d, mask, alpha, negative_slope](const Tensor& dout) {
-      const bool want_scores = s_dst.requires_grad() || s_src.requires_grad();
+      const bool scores = s_dst.requires_grad() || s_src.requires_grad();
       dispatch(wh.dtype(), [&]<class T>() {
         const T slope = static_cast<T>(negative_slope);
-        const T* pa = alpha.data<T>();
-        const T* go = dout.data<T>();
-        Tensor dz;
-        if (want_scores) {
-          dz = Tensor::empty({d.E, d.H}, wh.dtype());
-          T* ds_dst = s_dst.requires_grad() ? s_dst.grad_accum().template data<T>() : nullptr;
-          parallel_blocks(d.N, kNodeBlock, [&](int64_t i0, int64_t i1) {
-            backward_targets(i0, i1, d, g, wh.data<T>(), s_dst.data<T>(), s_src.data<T>(), slope, mask, pa, go,
-                             dz.data<T>(), ds_dst);
-          });
-        }
+        T* ds_dst = s_dst.requires_grad() ? s_dst.grad_accum().template data<T>() : nullptr;
         T* ds_src = s_src.requires_grad() ? s_src.grad_accum().template data<T>() : nullptr;
         T* dwh = wh.requires_grad() ? wh.grad_accum().template data<T>() : nullptr;
-        if (ds_src || dwh)
+        // pack [E, 2H]: per edge, in source-grouped order, dz (for ds_src) and α' (for dwh).
+        Tensor pack;
+        if (ds_src || dwh) pack = Tensor::empty({d.E, 2 * d.H}, wh.dtype());
+        T* pk = pack.defined() ? pack.data<T>() : nullptr;
+        parallel_blocks(d.N, kNodeBlock, [&](int64_t i0, int64_t i1) {
+          backward_targets(i0, i1, d, g, scores, wh.data<T>(), s_dst.data<T>(), s_src.data<T>(), slope, mask,
+                           alpha.data<T>(), dout.data<T>(), ds_dst, pk);
+        });
+        if (pk)
           parallel_blocks(d.N, kNodeBlock, [&](int64_t j0, int64_t j1) {
-            backward_sources(j0, j1, d, g, mask, pa, go, want_scores ? dz.data<T>() : static_cast<const T*>(nullptr),
-                             ds_src, dwh);
+            backward_sources(j0, j1, d, g, static_cast<const T*>(pk), dout.data<T>(), ds_src, dwh);
           });
       });
     });

@@ -111,11 +111,12 @@ T load_at(const char* bytes, int64_t i) {
   return v;
 }
 
-// numel * itemsize in bytes, or false when the product overflows 64 bits.
+// numel * itemsize in bytes, or false when a partial product exceeds int64 (then numel(),
+// whose partial products are no larger, cannot overflow either: (10^18, 10, 0) is refused).
 bool byte_count(const std::vector<int64_t>& shape, int64_t itemsize, uint64_t& bytes) {
-  uint64_t n = static_cast<uint64_t>(itemsize);
+  int64_t n = itemsize;
   for (int64_t d : shape) {
-    if (d < 0 || __builtin_mul_overflow(n, static_cast<uint64_t>(d), &n)) return false;
+    if (d < 0 || __builtin_mul_overflow(n, d, &n)) return false;
   }
   bytes = n;
   return true;
@@ -280,7 +281,7 @@ NpyArray start_array(const char* text, size_t len, uint64_t data_bytes, const st
                    shape_repr(h.shape) + ")");
   uint64_t expected = 0;
   if (!byte_count(h.shape, d.itemsize, expected))
-    fail(name, "shape " + shape_repr(h.shape) + " of " + h.descr + " is too large (more than 2^64 bytes)");
+    fail(name, "shape " + shape_repr(h.shape) + " of " + h.descr + " is too large (more than 2^63 bytes)");
   if (data_bytes < expected)
     fail(name, "truncated: expected " + std::to_string(expected) + " bytes of data, found " +
                    std::to_string(data_bytes));

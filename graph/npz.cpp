@@ -28,6 +28,22 @@ constexpr uint64_t kMaxDeflateRatio = 1032;  // deflate never expands a byte int
   throw DataError(name + ": " + what);
 }
 
+// A member name as shown in messages: control bytes as \xNN (a NUL would end the message).
+std::string shown(const std::string& s) {
+  std::string out;
+  for (const char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != 0x7f) {
+      out += ch;
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
 // Little-endian reads at a byte offset; callers check the bounds first.
 uint64_t rd(const char* p, size_t off, int bytes) {
   uint64_t v = 0;
@@ -56,12 +72,12 @@ size_t find_end_record(const char* d, size_t size, const std::string& name) {
 void read_zip64_extra(const char* extra, size_t len, Entry& e, const std::string& name) {
   for (size_t p = 0; p + 4 <= len;) {
     const uint64_t id = rd(extra, p, 2), sz = rd(extra, p + 2, 2);
-    if (p + 4 + sz > len) fail(name, e.name + ": corrupt extra field in the central directory");
+    if (p + 4 + sz > len) fail(name, shown(e.name) + ": corrupt extra field in the central directory");
     if (id == 1) {
       size_t q = p + 4;
       for (uint64_t* field : {&e.usize, &e.csize, &e.offset}) {
         if (*field != 0xffffffffu) continue;
-        if (q + 8 > p + 4 + sz) fail(name, e.name + ": zip64 extra field too short");
+        if (q + 8 > p + 4 + sz) fail(name, shown(e.name) + ": zip64 extra field too short");
         *field = rd(extra, q, 8);
         q += 8;
       }
@@ -143,7 +159,7 @@ void inflate_raw(const char* src, uint64_t csize, char* dst, uint64_t usize, con
 
 // The uncompressed bytes of one member, after checking its local header, size and CRC.
 std::vector<char> extract(const char* d, size_t size, const Entry& e, const std::string& name) {
-  const std::string where = name + ": " + e.name;
+  const std::string where = name + ": " + shown(e.name);
   if (e.flags & 1) fail(where, "encrypted members are unsupported");
   if (e.method != 0 && e.method != 8)
     fail(where, "compression method " + std::to_string(e.method) + " is unsupported (stored and deflate are read)");
@@ -207,9 +223,9 @@ std::map<std::string, NpyArray> parse_npz(const char* data, size_t size, const s
   for (const Entry& e : read_central_directory(data, size, name)) {
     if (e.name.size() <= 4 || e.name.compare(e.name.size() - 4, 4, ".npy") != 0) continue;
     const std::string key = e.name.substr(0, e.name.size() - 4);
-    if (arrays.count(key)) fail(name, "member " + e.name + " appears twice");
+    if (arrays.count(key)) fail(name, "member " + shown(e.name) + " appears twice");
     const std::vector<char> bytes = extract(data, size, e, name);
-    arrays.emplace(key, parse_npy(bytes.data(), bytes.size(), name + ": " + e.name));
+    arrays.emplace(key, parse_npy(bytes.data(), bytes.size(), name + ": " + shown(e.name)));
   }
   return arrays;
 }

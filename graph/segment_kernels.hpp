@@ -366,8 +366,8 @@ inline void dropout_coefs(const DropoutMask& mask, int64_t k0, int64_t n, T* coe
 // K slots of whole batches: slot k is batch q0 + k of the [H, F] row (F a multiple of L), whose
 // head is (q0 + k) L / F.
 template <int K, class T>
-inline void wsum_full(T* out, const T* c, const int32_t* idx, int64_t rows, const T* x, int64_t H, int64_t F,
-                      int64_t q0) {
+inline void wsum_full(T* out, const T* c, int64_t cs, const int32_t* idx, int64_t rows, const T* x, int64_t H,
+                      int64_t F, int64_t q0) {
   constexpr int64_t L = lanes<T>();
   const int64_t HF = H * F;
   int64_t head[K];
@@ -377,7 +377,7 @@ inline void wsum_full(T* out, const T* c, const int32_t* idx, int64_t rows, cons
   for (int k = 0; k < K; ++k) acc[k] = batch<T>(T(0));
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = xq + int64_t{idx[r]} * HF;
-    const T* cr = c + r * H;
+    const T* cr = c + r * cs;
     for (int k = 0; k < K; ++k)
       acc[k] = xsimd::fma(batch<T>(cr[head[k]]), batch<T>::load_unaligned(xr + k * L), acc[k]);
   }
@@ -386,35 +386,36 @@ inline void wsum_full(T* out, const T* c, const int32_t* idx, int64_t rows, cons
 
 // One slot of n < L lanes at offset `off` of head h (the end of a head when F % L != 0).
 template <class T>
-inline void wsum_partial(T* out, const T* c, const int32_t* idx, int64_t rows, const T* x, const T* x_end,
-                         int64_t H, int64_t F, int64_t h, int64_t off, int64_t n) {
+inline void wsum_partial(T* out, const T* c, int64_t cs, const int32_t* idx, int64_t rows, const T* x,
+                         const T* x_end, int64_t H, int64_t F, int64_t h, int64_t off, int64_t n) {
   const int64_t HF = H * F;
   batch<T> acc(T(0));
   for (int64_t r = 0; r < rows; ++r) {
     const T* p = x + int64_t{idx[r]} * HF + off;
     const batch<T> v = load_upto(p, n, x_end);
-    acc = xsimd::fma(batch<T>(c[r * H + h]), v, acc);
+    acc = xsimd::fma(batch<T>(c[r * cs + h]), v, acc);
   }
   store_n(acc, out + off, n);
 }
 
-// out [H, F] = Σ_r c[r, :] ⊙ x[idx[r]] (per head); x_end is one past the last element of x.
+// out [H, F] = Σ_r c[r, :] ⊙ x[idx[r]] (per head); row r of c starts at c + r*cs (cs >= H), and
+// x_end is one past the last element of x.
 template <class T>
-inline void weighted_sum_rows(T* out, const T* c, const int32_t* idx, int64_t rows, const T* x, const T* x_end,
-                              int64_t H, int64_t F) {
+inline void weighted_sum_rows(T* out, const T* c, int64_t cs, const int32_t* idx, int64_t rows, const T* x,
+                              const T* x_end, int64_t H, int64_t F) {
   constexpr int64_t L = lanes<T>();
   if (F % L == 0) {
     const int64_t nq = H * F / L;
     int64_t q = 0;
-    for (; q + 8 <= nq; q += 8) wsum_full<8>(out, c, idx, rows, x, H, F, q);
+    for (; q + 8 <= nq; q += 8) wsum_full<8>(out, c, cs, idx, rows, x, H, F, q);
     switch (nq - q) {
-      case 1: wsum_full<1>(out, c, idx, rows, x, H, F, q); break;
-      case 2: wsum_full<2>(out, c, idx, rows, x, H, F, q); break;
-      case 3: wsum_full<3>(out, c, idx, rows, x, H, F, q); break;
-      case 4: wsum_full<4>(out, c, idx, rows, x, H, F, q); break;
-      case 5: wsum_full<5>(out, c, idx, rows, x, H, F, q); break;
-      case 6: wsum_full<6>(out, c, idx, rows, x, H, F, q); break;
-      case 7: wsum_full<7>(out, c, idx, rows, x, H, F, q); break;
+      case 1: wsum_full<1>(out, c, cs, idx, rows, x, H, F, q); break;
+      case 2: wsum_full<2>(out, c, cs, idx, rows, x, H, F, q); break;
+      case 3: wsum_full<3>(out, c, cs, idx, rows, x, H, F, q); break;
+      case 4: wsum_full<4>(out, c, cs, idx, rows, x, H, F, q); break;
+      case 5: wsum_full<5>(out, c, cs, idx, rows, x, H, F, q); break;
+      case 6: wsum_full<6>(out, c, cs, idx, rows, x, H, F, q); break;
+      case 7: wsum_full<7>(out, c, cs, idx, rows, x, H, F, q); break;
       default: break;
     }
     return;
@@ -422,8 +423,8 @@ inline void weighted_sum_rows(T* out, const T* c, const int32_t* idx, int64_t ro
   // Any F: whole batches of each head one at a time, then the head's partial batch.
   for (int64_t h = 0; h < H; ++h) {
     int64_t f = 0;
-    for (; f + L <= F; f += L) wsum_partial(out, c, idx, rows, x, x_end, H, F, h, h * F + f, L);
-    if (f < F) wsum_partial(out, c, idx, rows, x, x_end, H, F, h, h * F + f, F - f);
+    for (; f + L <= F; f += L) wsum_partial(out, c, cs, idx, rows, x, x_end, H, F, h, h * F + f, L);
+    if (f < F) wsum_partial(out, c, cs, idx, rows, x, x_end, H, F, h, h * F + f, F - f);
   }
 }
 

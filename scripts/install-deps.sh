@@ -3,7 +3,7 @@
 # what is missing, so it is cheap to run before every build.
 set -euo pipefail
 packages=(g++ cmake make xtensor-dev libxsimd-dev libtbb-dev libboost-test-dev zlib1g-dev
-          nlohmann-json3-dev libcli11-dev)
+          nlohmann-json3-dev libcli11-dev doxygen)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,621 @@
+// gat-train run as a process: exit codes (0 ok, 1 bad data or runtime error, 2 bad command
+// line), the message on stderr for every entry of the bad-input catalogue, and the files a
+// successful run writes. The program is this build's GATGRAD_BIN_DIR/gat-train.
+// To add a case: write a TinyDataset (tests/testing.hpp) into a TempDir, break one file, and
+// call expect_failure(train({...}), exit code, {words the message must hold}).
+#define BOOST_TEST_MODULE apps
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "autograd/error.hpp"
+#include "autograd/version.hpp"
+#include "graph/npy.hpp"
+#include "graph/synthetic.hpp"
+#include "testing.hpp"
+
+using namespace gatgrad;
+using namespace gatgrad::testing;
+namespace utf = boost::unit_test;
+
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;  // the programs run slower: time limits are looser
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+// gat-train with the given arguments. Whatever it printed, a sanitizer report is a failure.
+Run train(std::vector<std::string> args, double timeout = 120) {
+  args.insert(args.begin(), bin_path("gat-train"));
+  const Run r = run(args, timeout);
+  std::string cmd;
+  for (const std::string& a : args) cmd += " " + a;
+  BOOST_TEST_INFO("gat-train" << cmd);
+  BOOST_TEST(!r.timed_out);
+  for (const char* report : {"Sanitizer", "runtime error:"})
+    BOOST_TEST(r.err.find(report) == std::string::npos, "gat-train" << cmd << " reported:\n" << r.err);
+  return r;
+}
+
+// The run exited with `code`, before training (nothing on stdout: every failing run below is
+// --quiet or fails before the first epoch), and stderr holds every one of `words`.
+void expect_failure(const Run& r, int code, const std::vector<std::string>& words) {
+  BOOST_TEST(r.code == code, "exit code " << r.code << ", expected " << code << "; stderr: " << r.err);
+  BOOST_TEST(r.out.find("epoch") == std::string::npos, "it trained before failing:\n" << r.out);
+  for (const std::string& w : words)
+    BOOST_TEST(r.err.find(w) != std::string::npos, "stderr \"" << r.err << "\" lacks \"" << w << "\"");
+}
+
+// Errors found by gat-train itself (not by the command-line parser) are "gat-train: <message>".
+void expect_error(const Run& r, int code, const std::vector<std::string>& words) {
+  expect_failure(r, code, words);
+  BOOST_TEST(r.err.rfind("gat-train: ", 0) == 0, "stderr does not start with \"gat-train: \": " << r.err);
+}
+
+nlohmann::json read_json(const std::string& path) {
+  return nlohmann::json::parse(read_file(path));
+}
+
+// ---- a small well-formedness check of XML (no DTD): one root element, balanced tags,
+// quoted unique attributes, known entities only, nothing but comments and blanks around ----
+class XmlChecker {
+ public:
+  explicit XmlChecker(std::string text) : s_(std::move(text)) {}
+  // "" when well-formed, else what is wrong and where.
+  std::string check() {
+    try {
+      if (s_.compare(0, 5, "<?xml") == 0) skip_past("?>");
+      misc();
+      if (peek() != '<') return err("expected the root element");
+      root_ = element();
+      misc();
+      if (i_ != s_.size()) return err("text after the root element");
+      return "";
+    } catch (const std::string& e) {
+      return e;
+    }
+  }
+  const std::string& root() const { return root_; }
+  const std::map<std::string, int>& counts() const { return counts_; }
+
+ private:
+  std::string err(const std::string& what) const { return what + " at byte " + std::to_string(i_); }
+  [[noreturn]] void fail(const std::string& what) const { throw err(what); }
+  char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
+  void skip_ws() {
+    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
+  }
+  void skip_past(const std::string& end) {
+    const size_t at = s_.find(end, i_);
+    if (at == std::string::npos) fail("unterminated '" + end + "'");
+    i_ = at + end.size();
+  }
+  void misc() {  // blanks and comments
+    for (;;) {
+      skip_ws();
+      if (s_.compare(i_, 4, "<!--") != 0) return;
+      skip_past("-->");
+    }
+  }
+  std::string name() {
+    const size_t start = i_;
+    while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || std::strchr("_:-.", s_[i_]))) ++i_;
+    if (i_ == start || std::isdigit(static_cast<unsigned char>(s_[start])) || s_[start] == '-' || s_[start] == '.')
+      fail("expected a name");
+    return s_.substr(start, i_ - start);
+  }
+  void entity() {  // at '&'
+    const size_t end = s_.find(';', i_);
+    if (end == std::string::npos || end - i_ > 10) fail("'&' that starts no entity");
+    const std::string e = s_.substr(i_ + 1, end - i_ - 1);
+    static const std::set<std::string> known = {"amp", "lt", "gt", "quot", "apos"};
+    const bool numeric = e.size() > 1 && e[0] == '#' &&
+                         e.find_first_not_of(e[1] == 'x' ? "0123456789abcdefABCDEF" : "0123456789", e[1] == 'x' ? 2 : 1) == std::string::npos;
+    if (!known.count(e) && !numeric) fail("unknown entity &" + e + ";");
+    i_ = end + 1;
+  }
+  std::string element() {  // at '<'
+    ++i_;
+    const std::string tag = name();
+    ++counts_[tag];
+    std::set<std::string> attrs;
+    for (;;) {
+      const bool space = i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]));
+      skip_ws();
+      if (s_.compare(i_, 2, "/>") == 0) { i_ += 2; return tag; }
+      if (peek() == '>') { ++i_; break; }
+      if (!space) fail("expected a blank before an attribute of <" + tag + ">");
+      const std::string attr = name();
+      if (!attrs.insert(attr).second) fail("duplicate attribute " + attr + " in <" + tag + ">");
+      skip_ws();
+      if (peek() != '=') fail("expected '=' after attribute " + attr);
+      ++i_;
+      skip_ws();
+      const char q = peek();
+      if (q != '\'' && q != '"') fail("unquoted value of attribute " + attr);
+      ++i_;
+      while (peek() != q) {
+        if (i_ >= s_.size() || peek() == '<') fail("bad value of attribute " + attr);
+        if (peek() == '&') entity(); else ++i_;
+      }
+      ++i_;
+    }
+    for (;;) {  // content
+      if (i_ >= s_.size()) fail("<" + tag + "> is not closed");
+      if (s_.compare(i_, 4, "<!--") == 0) { skip_past("-->"); continue; }
+      if (s_.compare(i_, 2, "</") == 0) {
+        i_ += 2;
+        const std::string closing = name();
+        if (closing != tag) fail("</" + closing + "> closes <" + tag + ">");
+        skip_ws();
+        if (peek() != '>') fail("expected '>'");
+        ++i_;
+        return tag;
+      }
+      if (peek() == '<') { element(); continue; }
+      if (peek() == '&') { entity(); continue; }
+      ++i_;
+    }
+  }
+
+  std::string s_;
+  size_t i_ = 0;
+  std::string root_;
+  std::map<std::string, int> counts_;
+};
+
+std::vector<std::string> split(const std::string& line, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(line);
+  for (std::string field; std::getline(ss, field, sep);) out.push_back(field);
+  return out;
+}
+
+// One successful run on the synthetic graph with every output, shared by the tests that read
+// them (gat-train --epochs 5 --heads 2 --quiet --metrics-json --save --predict-out
+// --attention-out --plot).
+struct SyntheticRun {
+  TempDir dir{"apps-synthetic"};
+  Run run;
+  SyntheticRun() {
+    run = train({"--epochs", "5", "--heads", "2", "--quiet", "--metrics-json", dir / "metrics.json", "--save",
+                 dir / "ckpt", "--predict-out", dir / "logits.npy", "--attention-out", dir / "attention.csv",
+                 "--plot", dir / "curves.svg"});
+  }
+  static const SyntheticRun& get() {
+    static const SyntheticRun r;
+    return r;
+  }
+};
+
+}  // namespace
+
+// ================================================================ successful runs
+
+BOOST_AUTO_TEST_SUITE(successful_runs)
+
+BOOST_AUTO_TEST_CASE(help_and_version) {
+  const Run help = train({"--help"});
+  BOOST_TEST(help.code == 0);
+  for (const char* option : {"--data", "--epochs", "--metrics-json", "--save", "--load", "--eval-only", "--predict-out",
+                             "--attention-out", "--plot"})
+    BOOST_TEST(help.out.find(option) != std::string::npos, "--help does not list " << option);
+  const Run v = train({"--version"});
+  BOOST_TEST(v.code == 0);
+  BOOST_TEST(v.out.find(std::string("gat-train (gatgrad) ") + version()) != std::string::npos, v.out);
+}
+
+BOOST_AUTO_TEST_CASE(quiet_synthetic_run_writes_the_metrics_json) {
+  const SyntheticRun& s = SyntheticRun::get();
+  BOOST_REQUIRE_MESSAGE(s.run.code == 0, "exit code " << s.run.code << ": " << s.run.err);
+  BOOST_TEST(s.run.out.empty(), "--quiet printed: " << s.run.out);
+  BOOST_TEST(s.run.err.empty(), "stderr: " << s.run.err);
+  const nlohmann::json m = read_json(s.dir / "metrics.json");
+  for (const char* field : {"test_accuracy", "val_accuracy", "best_epoch", "epochs_run", "epoch_ms_median",
+                            "train_seconds", "peak_rss_mb", "threads", "seed", "train_loss", "val_loss",
+                            "val_accuracy_curve"})
+    BOOST_TEST(m.contains(field), "metrics.json has no " << field);
+  BOOST_TEST(m.at("epochs_run").get<int>() == 5);
+  for (const char* curve : {"train_loss", "val_loss", "val_accuracy_curve"}) {
+    BOOST_TEST(m.at(curve).size() == 5u);
+    for (const auto& v : m.at(curve)) BOOST_TEST(std::isfinite(v.get<double>()));
+  }
+  const double acc = m.at("test_accuracy").get<double>();
+  BOOST_TEST((acc >= 0.0 && acc <= 1.0));
+  BOOST_TEST(m.at("best_epoch").get<int>() >= 1);
+  BOOST_TEST(m.at("best_epoch").get<int>() <= 5);
+}
+
+BOOST_AUTO_TEST_CASE(save_then_load_eval_only_gives_the_same_test_accuracy) {
+  const SyntheticRun& s = SyntheticRun::get();
+  BOOST_REQUIRE(s.run.code == 0);
+  const std::string again = s.dir / "eval.json";
+  const Run r = train({"--load", s.dir / "ckpt", "--eval-only", "--quiet", "--metrics-json", again});
+  BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+  const nlohmann::json a = read_json(s.dir / "metrics.json"), b = read_json(again);
+  BOOST_TEST(b.at("test_accuracy").get<double>() == a.at("test_accuracy").get<double>());
+  BOOST_TEST(b.at("val_accuracy").get<double>() == a.at("val_accuracy").get<double>());
+  // Not quiet: the evaluation is reported, no epoch is run.
+  const Run loud = train({"--load", s.dir / "ckpt", "--eval-only"});
+  BOOST_TEST(loud.code == 0);
+  BOOST_TEST(loud.out.find("test_accuracy=") != std::string::npos, loud.out);
+  BOOST_TEST(loud.out.find("epoch ") == std::string::npos, loud.out);
+}
+
+BOOST_AUTO_TEST_CASE(predict_out_is_n_by_c_float32_and_scores_the_test_accuracy) {
+  const SyntheticRun& s = SyntheticRun::get();
+  BOOST_REQUIRE(s.run.code == 0);
+  const Dataset d = make_csbm(CsbmOptions{});  // the graph gat-train trains on without --data
+  const NpyArray p = load_npy(s.dir / "logits.npy");
+  BOOST_TEST(p.dtype == "<f4");
+  BOOST_REQUIRE(p.shape == (std::vector<int64_t>{d.num_nodes, d.num_classes}));
+  const std::vector<float> logits = p.to_float();
+  int64_t right = 0, total = 0;
+  for (int64_t i = 0; i < d.num_nodes; ++i) {
+    const float* row = logits.data() + i * d.num_classes;
+    for (int64_t c = 0; c < d.num_classes; ++c) BOOST_TEST(std::isfinite(row[c]));
+    if (!d.test_mask[i]) continue;
+    right += std::max_element(row, row + d.num_classes) - row == d.y[i];
+    ++total;
+  }
+  const double acc = static_cast<double>(right) / static_cast<double>(total);
+  BOOST_TEST(acc == read_json(s.dir / "metrics.json").at("test_accuracy").get<double>(), boost::test_tools::tolerance(1e-9));
+}
+
+BOOST_AUTO_TEST_CASE(attention_csv_has_its_header_and_sums_to_one_per_target) {
+  const SyntheticRun& s = SyntheticRun::get();
+  BOOST_REQUIRE(s.run.code == 0);
+  const int64_t n = CsbmOptions{}.num_nodes;
+  std::istringstream in(read_file(s.dir / "attention.csv"));
+  std::string line;
+  std::getline(in, line);
+  BOOST_TEST(line == "layer,head,source,target,alpha");
+  std::map<std::tuple<int, int, int64_t>, double> sums;  // (layer, head, target) -> sum of alpha
+  int64_t rows = 0, bad = 0;
+  while (std::getline(in, line)) {
+    const std::vector<std::string> f = split(line, ',');
+    if (f.size() != 5) { ++bad; continue; }
+    const int layer = std::stoi(f[0]), head = std::stoi(f[1]);
+    const int64_t src = std::stoll(f[2]), dst = std::stoll(f[3]);
+    const double alpha = std::stod(f[4]);
+    const bool ok = (layer == 1 && head >= 0 && head < 2) || (layer == 2 && head == 0);
+    bad += !ok || src < 0 || src >= n || dst < 0 || dst >= n || !(alpha >= 0 && alpha <= 1);
+    sums[{layer, head, dst}] += alpha;
+    ++rows;
+  }
+  BOOST_TEST(bad == 0);
+  BOOST_TEST(sums.size() == static_cast<size_t>(3 * n));  // every node has its self-loop in each (layer, head)
+  double worst = 0;
+  for (const auto& [key, sum] : sums) worst = std::max(worst, std::abs(sum - 1.0));
+  BOOST_TEST(worst < 1e-5, "a target's attention sums to 1 +- " << worst);
+  BOOST_TEST(rows >= 3 * n);
+}
+
+BOOST_AUTO_TEST_CASE(plot_is_a_well_formed_svg) {
+  const SyntheticRun& s = SyntheticRun::get();
+  BOOST_REQUIRE(s.run.code == 0);
+  XmlChecker xml(read_file(s.dir / "curves.svg"));
+  const std::string problem = xml.check();
+  BOOST_TEST(problem.empty(), "curves.svg is not well-formed XML: " << problem);
+  BOOST_TEST(xml.root() == "svg");
+  BOOST_TEST(xml.counts().count("polyline"));
+  // The checker itself rejects what it should.
+  for (const char* broken : {"<svg><g></svg>", "<svg a='1' a='2'/>", "<svg>&nbsp;</svg>", "<svg x=1/>", "<svg/><svg/>",
+                             "<svg><text>a < b</text></svg>"})
+    BOOST_TEST(!XmlChecker(broken).check().empty(), broken);
+}
+
+// Zero edges: every layer adds one self-loop per node, so each node attends to itself only
+// (a bag-of-features classifier); training works.
+BOOST_AUTO_TEST_CASE(a_graph_with_zero_edges_trains) {
+  TempDir dir("apps");
+  TinyDataset t;
+  t.edges.clear();
+  t.write(dir / "data");
+  const Run r = train({"--data", dir / "data", "--epochs", "5", "--quiet", "--metrics-json", dir / "m.json"});
+  BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+  const nlohmann::json m = read_json(dir / "m.json");
+  for (const auto& v : m.at("train_loss")) BOOST_TEST(std::isfinite(v.get<double>()));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ================================================================ bad data: exit 1
+
+BOOST_AUTO_TEST_SUITE(bad_data)
+
+BOOST_AUTO_TEST_CASE(missing_dataset_files) {
+  for (const char* file : {"y.npy", "edge_index.npy", "train_mask.npy", "val_mask.npy", "test_mask.npy"}) {
+    TempDir dir("apps");
+    TinyDataset().write(dir.str());
+    fs::remove(dir / file);
+    expect_error(train({"--data", dir.str(), "--quiet"}), 1, {dir / file, "missing file"});
+  }
+  TempDir dir("apps");
+  TinyDataset().write(dir.str());
+  fs::remove(dir / "x.npy");
+  expect_error(train({"--data", dir.str(), "--quiet"}), 1, {dir / "x.npy", "missing file", dir / "x.npz"});
+}
+
+// A .npy file of the tiny dataset broken in one way; the message names the file and the problem.
+BOOST_AUTO_TEST_CASE(broken_npy_files) {
+  struct Case {
+    const char* file;
+    std::function<void(const std::string&)> corrupt;
+    std::vector<std::string> words;
+  };
+  const std::vector<Case> cases = {
+      {"train_mask.npy", [](const std::string& p) { write_file(p, ""); }, {"empty file"}},
+      {"x.npy", [](const std::string& p) { write_file(p, read_file(p).substr(0, 128 + 50)); },
+       {"truncated: expected 96 bytes of data, found 50"}},
+      {"y.npy", [](const std::string& p) { write_file(p, read_file(p).substr(0, 40)); }, {"truncated header"}},
+      {"y.npy", [](const std::string& p) { patch_file(p, "NUMPY", "NUMPI"); }, {"not a .npy file: bad magic"}},
+      {"edge_index.npy", [](const std::string& p) { patch_file(p, "'shape':", "'shape' "); }, {"bad header", "expected ':'"}},
+      {"x.npy", [](const std::string& p) { patch_file(p, "<f4", "<c8"); }, {"unsupported dtype '<c8'"}},
+      {"x.npy", [](const std::string& p) { patch_file(p, "<f4", "<f2"); }, {"float16", "unsupported"}},
+      {"val_mask.npy", [](const std::string& p) { patch_file(p, "|b1", "|O8"); }, {"object arrays", "unsupported"}},
+      {"x.npy", [](const std::string& p) { patch_file(p, "<f4", ">f4"); }, {"big-endian dtype '>f4' is unsupported"}},
+      {"edge_index.npy", [](const std::string& p) { patch_file(p, "False", "True "); },
+       {"Fortran-order arrays are unsupported"}},
+  };
+  for (const Case& c : cases) {
+    TempDir dir("apps");
+    TinyDataset().write(dir.str());
+    c.corrupt(dir / c.file);
+    std::vector<std::string> words = c.words;
+    words.push_back(dir / c.file);
+    expect_error(train({"--data", dir.str(), "--quiet"}), 1, words);
+  }
+}
+
+// Arrays that are valid .npy files but wrong as a dataset.
+BOOST_AUTO_TEST_CASE(inconsistent_arrays) {
+  struct Case {
+    const char* file;
+    std::function<void(TinyDataset&)> change;
+    std::vector<std::string> words;
+  };
+  const std::vector<Case> cases = {
+      {"y.npy", [](TinyDataset& t) { t.y.pop_back(); }, {"has 5 rows but", "x.npy has 6", "must agree"}},
+      {"val_mask.npy", [](TinyDataset& t) { t.val.push_back(0); }, {"mask of length 7 but", "x.npy has 6 nodes"}},
+      {"test_mask.npy", [](TinyDataset& t) { t.test.pop_back(); }, {"mask of length 5 but"}},
+      {"train_mask.npy", [](TinyDataset& t) { t.train.assign(6, 0); }, {"no training node (all 6 entries are false)"}},
+      {"edge_index.npy", [](TinyDataset& t) { t.edges[3] = -1; }, {"edge 3: source index -1 is negative"}},
+      {"edge_index.npy", [](TinyDataset& t) { t.edges[8 + 5] = 6; }, {"edge 5: target index 6 is out of range [0, 6)"}},
+      {"y.npy", [](TinyDataset& t) { t.y[1] = -2; }, {"label -2 of node 1 is negative"}},
+      {"y.npy", [](TinyDataset& t) { t.y[2] = 6; }, {"label 6 of node 2 is out of range [0, 6)"}},
+      {"x.npy", [](TinyDataset& t) { t.x[2 * 4 + 3] = NAN; }, {"NaN in the features at row 2, column 3"}},
+      {"x.npy", [](TinyDataset& t) { t.x[4 * 4] = INFINITY; }, {"Inf in the features at row 4, column 0"}},
+      {"x.npy", [](TinyDataset& t) { t.x[1] = -INFINITY; }, {"-Inf in the features at row 0, column 1"}},
+      {"x.npy",
+       [](TinyDataset& t) {
+         t.n = 0;
+         t.x.clear(), t.y.clear(), t.train.clear(), t.val.clear(), t.test.clear(), t.edges.clear();
+       },
+       {"zero nodes"}},
+  };
+  for (const Case& c : cases) {
+    TempDir dir("apps");
+    TinyDataset t;
+    c.change(t);
+    t.write(dir.str());
+    std::vector<std::string> words = c.words;
+    words.push_back(dir / c.file);
+    expect_error(train({"--data", dir.str(), "--quiet"}), 1, words);
+  }
+  // A mask of the wrong rank and an edge list of the wrong shape.
+  TempDir dir("apps");
+  TinyDataset t;
+  t.write(dir.str());
+  save_npy(dir / "val_mask.npy", make_npy("|b1", t.val.data(), {2, 3}));
+  expect_error(train({"--data", dir.str(), "--quiet"}), 1, {dir / "val_mask.npy", "expected a 1-d mask of length 6, found shape (2, 3)"});
+  t.write(dir.str());
+  save_npy(dir / "edge_index.npy", t.edges.data(), {4, 4});
+  expect_error(train({"--data", dir.str(), "--quiet"}), 1, {dir / "edge_index.npy", "expected shape (2, E)", "found (4, 4)"});
+}
+
+// Checkpoints given to --load: missing, corrupt, truncated, or for another model or dataset.
+BOOST_AUTO_TEST_CASE(bad_checkpoints) {
+  TempDir dir("apps");
+  TinyDataset().write(dir / "data");
+  const std::string good = dir / "good";
+  const Run saved = train({"--data", dir / "data", "--epochs", "5", "--quiet", "--save", good});
+  BOOST_REQUIRE_MESSAGE(saved.code == 0, saved.err);
+  const Run ok = train({"--data", dir / "data", "--load", good, "--eval-only", "--quiet"});
+  BOOST_TEST(ok.code == 0, ok.err);
+  auto copy = [&](const std::string& name) {
+    const std::string d = dir / name;
+    fs::copy(good, d, fs::copy_options::recursive);
+    return d;
+  };
+  // The first weight file of the checkpoint (e.g. conv1.weight.npy).
+  std::string weight_file;
+  for (const auto& e : fs::directory_iterator(good)) {
+    const std::string f = e.path().filename().string();
+    if (f.find("weight") != std::string::npos && (weight_file.empty() || f < weight_file)) weight_file = f;
+  }
+  BOOST_REQUIRE(!weight_file.empty());
+  auto load = [&](const std::string& ckpt, const std::string& data) {
+    return train({"--data", data, "--load", ckpt, "--eval-only", "--quiet"});
+  };
+
+  expect_error(load(dir / "nowhere", dir / "data"), 1, {dir / "nowhere", "missing checkpoint directory"});
+
+  std::string d = copy("truncated");
+  fs::resize_file(d + "/" + weight_file, fs::file_size(d + "/" + weight_file) - 6);
+  expect_error(load(d, dir / "data"), 1, {d + "/" + weight_file, "truncated"});
+
+  d = copy("garbage");
+  write_file(d + "/" + weight_file, "not a numpy file at all");
+  expect_error(load(d, dir / "data"), 1, {d + "/" + weight_file, "not a .npy file"});
+
+  d = copy("missing_weight");
+  fs::remove(d + "/" + weight_file);
+  expect_error(load(d, dir / "data"), 1, {d + "/" + weight_file, "missing file"});
+
+  d = copy("bad_json");
+  write_file(d + "/config.json", "{\"model\": \"gat\", ");
+  expect_error(load(d, dir / "data"), 1, {d + "/config.json", "invalid JSON"});
+
+  d = copy("no_field");
+  {
+    nlohmann::json c = read_json(d + "/config.json");
+    c.erase("heads");
+    write_file(d + "/config.json", c.dump());
+  }
+  expect_error(load(d, dir / "data"), 1, {d + "/config.json", "missing field 'heads'"});
+
+  d = copy("wrong_type");
+  {
+    nlohmann::json c = read_json(d + "/config.json");
+    c["dropout"] = "0.5";
+    write_file(d + "/config.json", c.dump());
+  }
+  expect_error(load(d, dir / "data"), 1, {d + "/config.json", "field 'dropout' has the wrong type"});
+
+  d = copy("zero_heads");
+  {
+    nlohmann::json c = read_json(d + "/config.json");
+    c["heads"] = 0;
+    write_file(d + "/config.json", c.dump());
+  }
+  expect_error(load(d, dir / "data"), 1, {d + "/config.json", "heads must be positive"});
+
+  // config.json and the weights disagree: the configuration names a wider hidden layer.
+  d = copy("mismatch");
+  {
+    nlohmann::json c = read_json(d + "/config.json");
+    c["hidden"] = c.at("hidden").get<int>() + 3;
+    write_file(d + "/config.json", c.dump());
+  }
+  expect_error(load(d, dir / "data"), 1, {d + "/conv1.", "does not match the model's"});
+
+  // A checkpoint of the tiny dataset (4 features, 3 classes) on the synthetic graph (64, 5).
+  const Run other = train({"--load", good, "--eval-only", "--quiet"});
+  expect_error(other, 1, {good + "/config.json", "the model expects 4 features and 3 classes, the data has 64 and 5"});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ================================================================ bad command lines: exit 2
+
+BOOST_AUTO_TEST_SUITE(bad_command_lines)
+
+BOOST_AUTO_TEST_CASE(values_out_of_range_name_the_option) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"--epochs=-5"}, {"--epochs", "-5"}, {"--epochs", "0"}, {"--epochs", "ten"},
+      {"--dropout", "1"}, {"--dropout", "1.5"}, {"--dropout", "-0.1"}, {"--attn-dropout", "1"},
+      {"--heads", "0"}, {"--out-heads", "0"}, {"--hidden", "0"}, {"--lr", "-1"}, {"--patience", "0"},
+      {"--threads", "0"}, {"--model", "transformer"}, {"--preset", "imagenet"}, {"--weight-decay", "2"},
+  };
+  for (const auto& args : cases) {
+    const std::string option = args[0].substr(0, args[0].find('='));
+    std::vector<std::string> full = args;
+    full.push_back("--quiet");
+    expect_failure(train(full), 2, {option});
+  }
+}
+
+BOOST_AUTO_TEST_CASE(unknown_options_and_arguments) {
+  expect_failure(train({"--bogus"}), 2, {"--bogus"});
+  expect_failure(train({"--epochs", "5", "--eval-olny"}), 2, {"--eval-olny"});
+  expect_failure(train({"stray-argument"}), 2, {"stray-argument"});
+  expect_failure(train({"--epochs"}), 2, {"--epochs"});
+}
+
+BOOST_AUTO_TEST_CASE(data_directory_that_does_not_exist) {
+  expect_failure(train({"--data", "/nonexistent/gatgrad-data", "--quiet"}), 2, {"--data", "/nonexistent/gatgrad-data"});
+}
+
+// Output paths are checked before anything is read or trained: a full-length run (no
+// --epochs) on the synthetic graph must fail at once.
+BOOST_AUTO_TEST_CASE(unwritable_output_paths_fail_before_training) {
+  TempDir dir("apps");
+  write_file(dir / "a-file", "x");
+  const double limit = kSanitized ? 5.0 : 1.0;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--metrics-json", "/nonexistent/dir/m.json"}, {"--predict-out", "/nonexistent/dir/p.npy"},
+      {"--attention-out", "/nonexistent/dir/a.csv"}, {"--plot", "/nonexistent/dir/p.svg"},
+      {"--save", "/nonexistent/dir/ckpt"},           {"--metrics-json", dir.str()},
+      {"--save", dir / "a-file"},                    {"--metrics-json", dir / "a-file/m.json"},
+  };
+  for (const auto& [option, path] : cases) {
+    const Run r = train({option, path});
+    expect_error(r, 2, {option, path});
+    BOOST_TEST(r.seconds < limit, option << " " << path << " took " << r.seconds << " s to fail");
+    BOOST_TEST(r.out.empty(), "printed before failing: " << r.out);
+  }
+  BOOST_TEST(!fs::exists("/nonexistent/dir"));
+}
+
+BOOST_AUTO_TEST_CASE(eval_only_needs_load) {
+  const Run r = train({"--eval-only"});
+  expect_error(r, 2, {"--eval-only needs --load"});
+  BOOST_TEST(r.seconds < (kSanitized ? 5.0 : 1.0));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ================================================================ known misbehaviour
+// What gat-train should do and does not do yet (reported to the lead). Each case counts its
+// failing assertions in expected_failures, so CI stays green while they are open; once the
+// program is fixed the case passes with fewer failures than expected: then drop the decorator.
+
+BOOST_AUTO_TEST_SUITE(known_misbehaviour)
+
+// CLI::Range lets NaN through (no comparison with NaN is false) and NaN means "keep the
+// preset's value" in gat_train.cpp's Options: `--lr nan` trains with the preset's lr.
+BOOST_AUTO_TEST_CASE(nan_values_are_refused, *utf::expected_failures(8)) {
+  for (const char* option : {"--lr", "--weight-decay", "--dropout", "--attn-dropout"})
+    expect_failure(train({option, "nan", "--epochs", "1", "--quiet"}), 2, {option});
+}
+
+// CLI11 reads "-1" into the uint64_t seed as 18446744073709551615.
+BOOST_AUTO_TEST_CASE(negative_seed_is_refused, *utf::expected_failures(2)) {
+  expect_failure(train({"--seed", "-1", "--epochs", "1", "--quiet"}), 2, {"--seed"});
+}
+
+// check_writable_dir accepts an existing folder that is not a checkpoint; save_checkpoint
+// then refuses it after the whole training run (exit 1, the trained model lost).
+BOOST_AUTO_TEST_CASE(save_into_a_folder_that_is_not_a_checkpoint_fails_before_training, *utf::expected_failures(2)) {
+  TempDir dir("apps");
+  fs::create_directories(dir / "thesis");
+  write_file(dir / "thesis/chapter1.tex", "precious");
+  expect_error(train({"--save", dir / "thesis", "--epochs", "5", "--quiet"}), 2, {"--save", dir / "thesis"});
+  BOOST_TEST(read_file(dir / "thesis/chapter1.tex") == "precious");
+}
+
+// load_dataset checks that some node trains, not that some validates or tests: with an
+// all-false val_mask.npy or test_mask.npy the run fails in the first epoch with
+// "gat-train: accuracy: no rows to evaluate", which names no file.
+BOOST_AUTO_TEST_CASE(empty_validation_or_test_mask_names_the_file, *utf::expected_failures(2)) {
+  for (const char* file : {"val_mask.npy", "test_mask.npy"}) {
+    TempDir dir("apps");
+    TinyDataset t;
+    (std::string(file) == "val_mask.npy" ? t.val : t.test).assign(6, 0);
+    t.write(dir.str());
+    expect_error(train({"--data", dir.str(), "--epochs", "5", "--quiet"}), 1, {dir / file});
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,227 @@
+// Helpers shared by the test suites: a temporary directory, checks on error messages, the
+// shared datasets directory, and running a program as a child process.
+//   TempDir dir;  save_npy(dir / "x.npy", ...);            removed with its contents at scope exit
+//   BOOST_CHECK_EXCEPTION(f(), DataError, message_has({dir / "x.npy", "truncated"}));
+//   const testing::Run r = testing::run({bin_path("gat-train"), "--help"});   r.code, r.out, r.err
+#pragma once
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include "graph/npy.hpp"
+
+extern char** environ;
+
+namespace gatgrad::testing {
+
+namespace fs = std::filesystem;
+
+// A fresh directory under the system's temp directory, removed with everything in it at the
+// end of the scope. `dir / "x.npy"` is the path of a file in it, as a string.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag = "test") {
+    static std::atomic<int> counter{0};
+    path_ = fs::temp_directory_path() /
+            ("gatgrad-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const fs::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+// True when the exception's message contains `text`.
+inline bool message_has(const std::exception& e, const std::string& text) {
+  return std::string(e.what()).find(text) != std::string::npos;
+}
+
+// A predicate for BOOST_CHECK_EXCEPTION: the message contains every one of `words`; each
+// missing word is reported with the whole message.
+inline auto message_has(std::initializer_list<std::string> words) {
+  std::vector<std::string> want(words);
+  return [want](const std::exception& e) {
+    bool ok = true;
+    for (const std::string& w : want) {
+      const bool found = message_has(e, w);
+      BOOST_TEST(found, "message \"" << e.what() << "\" lacks \"" << w << "\"");
+      ok = ok && found;
+    }
+    return ok;
+  };
+}
+
+// ---- files ----
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+inline void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw std::runtime_error(path + ": cannot write");
+}
+
+// A valid 6-node, 4-feature, 3-class graph with 8 edges, written as the exporter writes one
+// (x.npy, y.npy, edge_index.npy, train/val/test_mask.npy). Change a field, then write().
+struct TinyDataset {
+  int64_t n = 6, f = 4;
+  std::vector<float> x = {1, 0, 0, 1,  0, 2, 0, 0,  0, 0, 0, 1,  3, 1, 0, 0,  0, 0, 0.5f, 0,  1, 1, 1, 1};
+  std::vector<int64_t> y = {0, 1, 2, 0, 1, 2};
+  std::vector<int64_t> edges = {0, 1, 1, 2, 3, 4, 5, 5,   // sources
+                                1, 0, 2, 1, 4, 3, 0, 2};  // targets
+  std::vector<uint8_t> train = {1, 1, 1, 0, 0, 0}, val = {0, 0, 0, 1, 0, 0}, test = {0, 0, 0, 0, 1, 1};
+
+  void write(const std::string& dir) const {
+    fs::create_directories(dir);
+    auto at = [&](const char* name) { return (fs::path(dir) / name).string(); };
+    save_npy(at("x.npy"), x.data(), {n, f});
+    save_npy(at("y.npy"), y.data(), {static_cast<int64_t>(y.size())});
+    save_npy(at("edge_index.npy"), edges.data(), {2, static_cast<int64_t>(edges.size() / 2)});
+    save_npy(at("train_mask.npy"), make_npy("|b1", train.data(), {static_cast<int64_t>(train.size())}));
+    save_npy(at("val_mask.npy"), make_npy("|b1", val.data(), {static_cast<int64_t>(val.size())}));
+    save_npy(at("test_mask.npy"), make_npy("|b1", test.data(), {static_cast<int64_t>(test.size())}));
+  }
+};
+
+// Replaces the first occurrence of `from` in the file by `to` (the same length keeps a .npy
+// header's size); throws when `from` is not there.
+inline void patch_file(const std::string& path, const std::string& from, const std::string& to) {
+  std::string s = read_file(path);
+  const size_t at = s.find(from);
+  if (at == std::string::npos) throw std::runtime_error(path + ": no \"" + from + "\" to patch");
+  s.replace(at, from.size(), to);
+  write_file(path, s);
+}
+
+// ---- where things are ----
+
+// The shared datasets' parent directory: $GATGRAD_SHARED, else the build's GATGRAD_SHARED_DIR
+// ("" when neither is set).
+inline std::string shared_dir() {
+  if (const char* env = std::getenv("GATGRAD_SHARED"); env && *env) return env;
+#ifdef GATGRAD_SHARED_DIR
+  return GATGRAD_SHARED_DIR;
+#else
+  return "";
+#endif
+}
+inline std::string dataset_dir(const std::string& name) {
+  return (fs::path(shared_dir()) / "datasets" / name).string();
+}
+
+// A program of this build: GATGRAD_BIN_DIR/<name> (the build's bin/ folder).
+inline std::string bin_path(const std::string& name) {
+#ifdef GATGRAD_BIN_DIR
+  return (fs::path(GATGRAD_BIN_DIR) / name).string();
+#else
+  return name;
+#endif
+}
+
+// ---- child processes ----
+
+struct Run {
+  int code = -1;            // exit status; 128 + n when killed by signal n
+  bool timed_out = false;   // killed after the time limit
+  std::string out, err;     // everything written to stdout and stderr
+  double seconds = 0;       // wall time
+};
+
+// Runs argv[0] (a path) with the arguments argv[1..] and this process's environment, with
+// stdin from /dev/null, and waits for it (SIGKILL after `timeout_seconds`).
+inline Run run(const std::vector<std::string>& argv, double timeout_seconds = 60) {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  int out_pipe[2], err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0)
+    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int spawned = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  if (spawned != 0) {
+    ::close(out_pipe[0]);
+    ::close(err_pipe[0]);
+    throw std::runtime_error("cannot run " + argv[0] + ": " + std::strerror(spawned));
+  }
+
+  Run r;
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&r.out, &r.err};
+  int open_fds = 2;
+  const auto deadline = start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(timeout_seconds));
+  while (open_fds > 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+    if (left <= 0) {
+      ::kill(pid, SIGKILL);
+      r.timed_out = true;
+      break;
+    }
+    const int ready = ::poll(fds, 2, static_cast<int>(left));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buf[4096];
+      const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        sinks[i]->append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  for (pollfd& p : fds)
+    if (p.fd >= 0) ::close(p.fd);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+  r.seconds = std::chrono::duration<double>(clock::now() - start).count();
+  return r;
+}
+
+}  // namespace gatgrad::testing
