@@ -7,6 +7,7 @@
 #include <string>
 
 #include "autograd/error.hpp"
+#include "autograd/ops/common.hpp"
 #include "autograd/tape.hpp"
 #include "graph/segment_kernels.hpp"
 
@@ -74,7 +75,7 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
 template <class T>
 void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, bool scores, const T* wh,
                       const T* sd, const T* ss, T slope, const DropoutMask& mask, const T* alpha, const T* dout,
-                      T* ds_dst, T* pack) {
+                      T* ds_dst, bool ds_dst_fresh, T* pack) {
   constexpr int64_t L = lanes<T>();
   const int64_t H = d.H, HF = d.H * d.F;
   const int64_t* ptr = g.dst_ptr().data();
@@ -83,7 +84,10 @@ void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, boo
   std::vector<T> gz, coef, total(static_cast<size_t>(H));
   for (int64_t i = i0; i < i1; ++i) {
     const int64_t b = ptr[i], deg = ptr[i + 1] - b;
-    if (deg == 0) continue;
+    if (deg == 0) {
+      if (ds_dst && ds_dst_fresh) std::fill(ds_dst + i * H, ds_dst + (i + 1) * H, T(0));
+      continue;
+    }
     const T* a = alpha + b * H;
     gz.resize(static_cast<size_t>(deg * H + L));  // + L: room to read the last batch whole
     if (mask.active) {
@@ -115,7 +119,10 @@ void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, boo
             dzr.store_unaligned(z_grad + r * H + h0);
             sum_dz += dzr;
           }
-          if (ds_dst) (batch<T>::load_unaligned(ds_dst + i * H + h0) + sum_dz).store_unaligned(ds_dst + i * H + h0);
+          if (ds_dst) {
+            if (!ds_dst_fresh) sum_dz += batch<T>::load_unaligned(ds_dst + i * H + h0);
+            sum_dz.store_unaligned(ds_dst + i * H + h0);
+          }
         }
       } else {
         std::fill(total.begin(), total.end(), T(0));
@@ -127,7 +134,7 @@ void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, boo
             total[h] += dzr;
           }
         if (ds_dst)
-          for (int64_t h = 0; h < H; ++h) ds_dst[i * H + h] += total[h];
+          for (int64_t h = 0; h < H; ++h) ds_dst[i * H + h] = ds_dst_fresh ? total[h] : ds_dst[i * H + h] + total[h];
       }
     }
     if (!pack) continue;
@@ -147,24 +154,35 @@ void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, boo
 //   ds_src[j] += Σ_{e: j->} dz[e];   dwh[j,h,:] += Σ_{e: j->i} α'[e,h] dout[i,h,:]
 template <class T>
 void backward_sources(int64_t j0, int64_t j1, const Dims& d, const Graph& g, const T* pack, const T* dout,
-                      T* ds_src, T* dwh) {
+                      T* ds_src, bool ds_src_fresh, T* dwh, bool dwh_fresh) {
   const int64_t H = d.H, HF = d.H * d.F;
   const int64_t* ptr = g.src_ptr().data();
   const int32_t* target = g.src_grouped_dst().data();
   std::vector<T> acc(static_cast<size_t>(HF)), sum(static_cast<size_t>(H));
   for (int64_t j = j0; j < j1; ++j) {
     const int64_t b = ptr[j], deg = ptr[j + 1] - b;
-    if (deg == 0) continue;
+    if (deg == 0) {  // no outgoing edge: a zero gradient (written only into a fresh buffer)
+      if (ds_src && ds_src_fresh) std::fill(ds_src + j * H, ds_src + (j + 1) * H, T(0));
+      if (dwh && dwh_fresh) std::fill(dwh + j * HF, dwh + (j + 1) * HF, T(0));
+      continue;
+    }
     if (ds_src) {
       std::fill(sum.begin(), sum.end(), T(0));
       for (int64_t p = b; p < b + deg; ++p) add_row(sum.data(), pack + p * 2 * H, H);
-      add_row(ds_src + j * H, sum.data(), H);
+      if (ds_src_fresh)
+        copy_row(ds_src + j * H, sum.data(), H);
+      else
+        add_row(ds_src + j * H, sum.data(), H);
     }
     if (dwh) {
       for (int64_t p = b + kAheadEdges; p < std::min(b + deg + kAheadEdges, d.E); ++p)
         prefetch_bytes(dout + int64_t{target[p]} * HF, HF * sizeof(T));
-      weighted_sum_rows(acc.data(), pack + b * 2 * H + H, 2 * H, target + b, deg, dout, dout + d.N * HF, H, d.F);
-      add_row(dwh + j * HF, acc.data(), HF);
+      if (dwh_fresh) {  // the sum goes straight into the new gradient row
+        weighted_sum_rows(dwh + j * HF, pack + b * 2 * H + H, 2 * H, target + b, deg, dout, dout + d.N * HF, H, d.F);
+      } else {
+        weighted_sum_rows(acc.data(), pack + b * 2 * H + H, 2 * H, target + b, deg, dout, dout + d.N * HF, H, d.F);
+        add_row(dwh + j * HF, acc.data(), HF);
+      }
     }
   }
 }
@@ -202,20 +220,23 @@ Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src,
       const bool scores = s_dst.requires_grad() || s_src.requires_grad();
       dispatch(wh.dtype(), [&]<class T>() {
         const T slope = static_cast<T>(negative_slope);
-        T* ds_dst = s_dst.requires_grad() ? s_dst.grad_accum().template data<T>() : nullptr;
-        T* ds_src = s_src.requires_grad() ? s_src.grad_accum().template data<T>() : nullptr;
-        T* dwh = wh.requires_grad() ? wh.grad_accum().template data<T>() : nullptr;
+        // Each gradient is overwritten when it is new (fresh) and added into otherwise.
+        bool ds_dst_fresh = false, ds_src_fresh = false, dwh_fresh = false;
+        T* ds_dst = s_dst.requires_grad() ? detail::grad_for_write(s_dst, ds_dst_fresh).template data<T>() : nullptr;
+        T* ds_src = s_src.requires_grad() ? detail::grad_for_write(s_src, ds_src_fresh).template data<T>() : nullptr;
+        T* dwh = wh.requires_grad() ? detail::grad_for_write(wh, dwh_fresh).template data<T>() : nullptr;
         // pack [E, 2H]: per edge, in source-grouped order, dz (for ds_src) and α' (for dwh).
         Tensor pack;
         if (ds_src || dwh) pack = Tensor::empty({d.E, 2 * d.H}, wh.dtype());
         T* pk = pack.defined() ? pack.data<T>() : nullptr;
         parallel_blocks(d.N, kNodeBlock, [&](int64_t i0, int64_t i1) {
           backward_targets(i0, i1, d, g, scores, wh.data<T>(), s_dst.data<T>(), s_src.data<T>(), slope, mask,
-                           alpha.data<T>(), dout.data<T>(), ds_dst, pk);
+                           alpha.data<T>(), dout.data<T>(), ds_dst, ds_dst_fresh, pk);
         });
         if (pk)
           parallel_blocks(d.N, kNodeBlock, [&](int64_t j0, int64_t j1) {
-            backward_sources(j0, j1, d, g, static_cast<const T*>(pk), dout.data<T>(), ds_src, dwh);
+            backward_sources(j0, j1, d, g, static_cast<const T*>(pk), dout.data<T>(), ds_src, ds_src_fresh, dwh,
+                             dwh_fresh);
           });
       });
     });

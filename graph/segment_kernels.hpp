@@ -58,13 +58,27 @@ struct Segments {
 
 // ---- rows of D values ----
 
+// y[0..n) = x[0..n) for a few values (n < L). GCC turns a plain copy loop into a call to
+// memcpy, which for a handful of values costs several times the copy, and these run once per
+// segment or per edge; the empty asm that "touches" each value keeps the loop a loop.
+template <class T>
+inline void copy_scalars(T* y, const T* x, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) {
+    T v = x[k];
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    asm("" : "+x"(v));
+#endif
+    y[k] = v;
+  }
+}
+
 // Lanes [0, n) loaded from p (the rest 0) and stored to p, for n <= L. A partial batch goes
 // through a stack copy: fine once per row or segment, too slow per element.
 template <class T>
 inline batch<T> load_n(const T* p, int64_t n) {
   if (n == lanes<T>()) return batch<T>::load_unaligned(p);
   alignas(64) T buf[lanes<T>()] = {};
-  std::copy(p, p + n, buf);
+  copy_scalars(buf, p, n);
   return batch<T>::load_aligned(buf);
 }
 
@@ -76,7 +90,7 @@ inline void store_n(const batch<T>& v, T* p, int64_t n) {
   }
   alignas(64) T buf[lanes<T>()];
   v.store_aligned(buf);
-  std::copy(buf, buf + n, p);
+  copy_scalars(p, buf, n);
 }
 
 
@@ -90,13 +104,13 @@ inline void add_row(T* y, const T* x, int64_t d) {
   for (; f < d; ++f) y[f] += x[f];
 }
 
-// y[0..d) = x[0..d) (a short row, where a memmove call would cost more than the copy)
+// y[0..d) = x[0..d) (a short row, where a memmove call would cost more than the copy).
 template <class T>
 inline void copy_row(T* y, const T* x, int64_t d) {
   constexpr int64_t L = lanes<T>();
   int64_t f = 0;
   for (; f + L <= d; f += L) batch<T>::load_unaligned(x + f).store_unaligned(y + f);
-  for (; f < d; ++f) y[f] = x[f];
+  copy_scalars(y + f, x + f, d - f);
 }
 
 // y[0..d) += a * x[0..d)

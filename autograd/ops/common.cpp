@@ -45,6 +45,10 @@ void broadcast_strides(const Shape& in, const Shape& out, int64_t* strides) {
 
 void accumulate_grad(const Tensor& target, const Tensor& g) {
   if (!target.requires_grad()) return;
+  if (!target.has_grad() && g.shape() == target.shape() && g.dtype() == target.dtype()) {
+    target.set_grad(g.clone());  // the first gradient: a copy, not zeros plus an add
+    return;
+  }
   Tensor tg = target.grad_accum();
   dispatch(g.dtype(), [&]<class T>() {
     T* dst = tg.data<T>();
@@ -76,6 +80,22 @@ void accumulate_grad(const Tensor& target, const Tensor& g) {
       }
     }
   });
+}
+
+Tensor grad_for_write(const Tensor& target, bool& fresh) {
+  fresh = !target.has_grad();
+  if (fresh) target.set_grad(Tensor::empty(target.shape(), target.dtype()));
+  return target.grad();
+}
+
+void accumulate_grad(const Tensor& target, Tensor&& g) {
+  if (!target.requires_grad()) return;
+  const bool sole_owner = g.impl_ptr().use_count() == 1 && g.impl().storage.use_count() == 1;
+  if (!target.has_grad() && sole_owner && g.shape() == target.shape() && g.dtype() == target.dtype()) {
+    target.set_grad(g);
+    return;
+  }
+  accumulate_grad(target, static_cast<const Tensor&>(g));
 }
 
 }  // namespace gatgrad::detail

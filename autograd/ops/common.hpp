@@ -2,6 +2,7 @@
 // "add this gradient into that tensor's grad, summing over broadcast axes".
 #pragma once
 #include <string>
+#include <utility>
 
 #include "autograd/kernels/simd.hpp"
 #include "autograd/ops.hpp"
@@ -69,6 +70,14 @@ void broadcast_map2(const Tensor& a, const Tensor& b, const Tensor& y, F f) {
 // grad(target) += g summed down to target's shape (g has the broadcast output shape).
 // Summation order is fixed, so the result does not depend on the thread count.
 void accumulate_grad(const Tensor& target, const Tensor& g);
+// The same for a gradient the caller hands over: when target has no gradient yet and g has its
+// shape and is held by nobody else, g becomes target's gradient (no zero-fill, no add pass).
+void accumulate_grad(const Tensor& target, Tensor&& g);
+
+// target's gradient for a kernel that writes it in place. When target has none yet, a new
+// uninitialised one is made and `fresh` is set: the kernel must then overwrite every element
+// (beta = 0) instead of adding (beta = 1), which saves the zero-fill and a read of the buffer.
+Tensor grad_for_write(const Tensor& target, bool& fresh);
 
 }  // namespace gatgrad::detail
 
@@ -86,7 +95,7 @@ Tensor unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd) {
       dispatch(x.dtype(), [&]<class T>() {
         kernels::map3(x.data<T>(), y.data<T>(), dy.data<T>(), dx.data<T>(), x.numel(), bwd);
       });
-      accumulate_grad(x, dx);
+      accumulate_grad(x, std::move(dx));
     });
   return y;
 }

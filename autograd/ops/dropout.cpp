@@ -18,7 +18,7 @@ Tensor dropout(const Tensor& x, double p, uint64_t key) {
     record("dropout", y, [x, p, key](const Tensor& dy) {
       Tensor dx = Tensor::empty(x.shape(), x.dtype());
       dispatch(x.dtype(), [&]<class T>() { kernels::dropout_apply(dy.data<T>(), dx.data<T>(), x.numel(), p, key); });
-      accumulate_grad(x, dx);
+      accumulate_grad(x, std::move(dx));
     });
   return y;
 }

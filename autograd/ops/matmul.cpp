@@ -29,18 +29,22 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
       dispatch(a.dtype(), [&]<class T>() {
         const T* g = dc.data<T>();
         if (a.requires_grad()) {
-          T* da = a.grad_accum().template data<T>();
+          bool fresh;
+          T* da = grad_for_write(a, fresh).template data<T>();
+          const T beta = fresh ? T(0) : T(1);
           if (!trans_a)
-            kernels::gemm<T>(false, !trans_b, M, K, N, T(1), g, N, b.data<T>(), ldb, T(1), da, lda);
+            kernels::gemm<T>(false, !trans_b, M, K, N, T(1), g, N, b.data<T>(), ldb, beta, da, lda);
           else
-            kernels::gemm<T>(trans_b, true, K, M, N, T(1), b.data<T>(), ldb, g, N, T(1), da, lda);
+            kernels::gemm<T>(trans_b, true, K, M, N, T(1), b.data<T>(), ldb, g, N, beta, da, lda);
         }
         if (b.requires_grad()) {
-          T* db = b.grad_accum().template data<T>();
+          bool fresh;
+          T* db = grad_for_write(b, fresh).template data<T>();
+          const T beta = fresh ? T(0) : T(1);
           if (!trans_b)
-            kernels::gemm<T>(!trans_a, false, K, N, M, T(1), a.data<T>(), lda, g, N, T(1), db, ldb);
+            kernels::gemm<T>(!trans_a, false, K, N, M, T(1), a.data<T>(), lda, g, N, beta, db, ldb);
           else
-            kernels::gemm<T>(true, trans_a, N, K, M, T(1), g, N, a.data<T>(), lda, T(1), db, ldb);
+            kernels::gemm<T>(true, trans_a, N, K, M, T(1), g, N, a.data<T>(), lda, beta, db, ldb);
         }
       });
     });

@@ -82,7 +82,7 @@ Tensor sum_or_mean_axis(const char* op, const Tensor& x, int axis, bool keepdim,
       dispatch(x.dtype(), [&]<class T>() {
         expand_axis_kernel<T>(dy.data<T>(), dx.data<T>(), v, static_cast<T>(scale));
       });
-      accumulate_grad(x, dx);
+      accumulate_grad(x, std::move(dx));
     });
   return y;
 }
@@ -101,7 +101,7 @@ Tensor sum_or_mean_all(const char* op, const Tensor& x, bool is_mean) {
   if (any_requires_grad({&x}))
     record(op, y, [x, scale](const Tensor& dy) {
       Tensor dx = Tensor::full(x.shape(), dy.item() * scale, x.dtype());
-      accumulate_grad(x, dx);
+      accumulate_grad(x, std::move(dx));
     });
   return y;
 }
@@ -131,7 +131,7 @@ Tensor max(const Tensor& x) {
     record("max", y, [x, best](const Tensor& dy) {
       Tensor dx = Tensor::zeros(x.shape(), x.dtype());
       dispatch(x.dtype(), [&]<class T>() { dx.data<T>()[best] = dy.data<T>()[0]; });
-      accumulate_grad(x, dx);
+      accumulate_grad(x, std::move(dx));
     });
   return y;
 }
@@ -166,7 +166,7 @@ Tensor max(const Tensor& x, int axis, bool keepdim) {
           for (int64_t i = 0; i < v.inner; ++i)
             d[(o * v.len + (*argmax)[static_cast<size_t>(o * v.inner + i)]) * v.inner + i] = g[o * v.inner + i];
       });
-      accumulate_grad(x, dx);
+      accumulate_grad(x, std::move(dx));
     });
   return y;
 }

@@ -61,7 +61,9 @@ Tensor sparse_matmul(const SparseFeatures& x, const Tensor& w) {
   if (any_requires_grad({&w}))
     record("sparse_matmul", y, [x, w, d](const Tensor& dy) {
       dispatch(w.dtype(), [&]<class T>() {
-        kernels::spmm<T>(x.transposed(), dy.data<T>(), d, w.grad_accum().template data<T>(), true);
+        bool fresh;
+        T* dw = grad_for_write(w, fresh).template data<T>();
+        kernels::spmm<T>(x.transposed(), dy.data<T>(), d, dw, /*accumulate=*/!fresh);
       });
     });
   return y;
