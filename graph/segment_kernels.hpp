@@ -14,6 +14,7 @@
 // path agree to the last bit.
 #pragma once
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -134,9 +135,12 @@ inline batch<T> load_upto(const T* p, int64_t n, const T* end) {
 // The batch whose lanes l < n are true.
 template <class T>
 inline auto first_lanes(int64_t n) {
-  alignas(64) T idx[lanes<T>()];
-  for (int64_t l = 0; l < lanes<T>(); ++l) idx[l] = static_cast<T>(l);
-  return batch<T>::load_aligned(idx) < batch<T>(static_cast<T>(n));
+  static constexpr auto idx = [] {  // 0, 1, 2, ...: built once, at compile time
+    std::array<T, lanes<T>()> a{};
+    for (size_t l = 0; l < a.size(); ++l) a[l] = static_cast<T>(l);
+    return a;
+  }();
+  return batch<T>::load_unaligned(idx.data()) < batch<T>(static_cast<T>(n));
 }
 
 // Σ_f a[f] b[f] for f < d, in SIMD lanes summed at the end; a_end / b_end bound the arrays a and b
