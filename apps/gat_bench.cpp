@@ -3,10 +3,12 @@
 //   gat-bench train [--data DIR | --nodes N --edges E --features F --classes C] [--epochs E]
 //                   [--threads T] [--heads H] [--hidden F']
 //       ends with epoch_ms_median=<x> infer_ms_median=<y> peak_rss_mb=<z> edges_per_s=<w>
+//   gat-bench memory [--threads T] [--mb M]   memory bandwidth with 1..T threads, ends with speedup=<x>
 #include <CLI/CLI.hpp>
 
 #include "apps/lib/app_common.hpp"
 #include "apps/lib/bench_gemm.hpp"
+#include "apps/lib/bench_memory.hpp"
 #include "apps/lib/bench_train.hpp"
 #include "autograd/version.hpp"
 
@@ -42,6 +44,12 @@ int main(int argc, char** argv) {
   train->add_option("--model", t.model, "gat or gatv2")->check(CLI::IsMember({"gat", "gatv2"}));
   train->add_option("--seed", t.seed, "seed");
 
+  int memory_threads = 0, memory_mb = 256, memory_repeats = 10;
+  CLI::App* memory = cli.add_subcommand("memory", "memory bandwidth (a STREAM triad) with 1 thread and with all");
+  memory->add_option("--threads", memory_threads, "most oneTBB threads (default: all cores)")->check(CLI::Range(1, 1024));
+  memory->add_option("--mb", memory_mb, "MiB per array (3 arrays)")->check(CLI::Range(16, 16384));
+  memory->add_option("--repeats", memory_repeats, "timed runs (median reported)")->check(CLI::Range(1, 1000));
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -50,6 +58,7 @@ int main(int argc, char** argv) {
   }
   return app::run_main("gat-bench", [&] {
     if (gemm->parsed()) return bench::run_gemm_bench(m, k, n, transposed, gemm_threads, repeats);
+    if (memory->parsed()) return bench::run_memory_bench(memory_threads, memory_mb, memory_repeats);
     return bench::run_train_bench(t);
   });
 }

@@ -37,6 +37,12 @@ int run_train_bench(const TrainBenchOptions& o) {
   }
   const NodeData data = prepare_node_data(d);
   const double data_s = std::chrono::duration<double>(clock::now() - t_data).count();
+  // NodeData holds its own copies: the dataset's features and edges are not needed any more.
+  std::vector<float>().swap(d.x_dense);
+  d.x_sparse = CsrMatrix();
+  const int64_t num_edges = d.num_edges();
+  std::vector<int32_t>().swap(d.src);
+  std::vector<int32_t>().swap(d.dst);
 
   Preset p = make_preset("cora");
   p.model.model = o.model;
@@ -49,7 +55,7 @@ int run_train_bench(const TrainBenchOptions& o) {
   nn::Adam adam(model.parameters(), p.train.lr, 0.9, 0.999, 1e-8, p.train.weight_decay);
   std::printf("train-bench %s: %lld nodes, %lld edges, %lld features (%s), %lld classes, %lldx%lld heads, "
               "%d threads (data ready in %.2f s)\n",
-              o.model.c_str(), static_cast<long long>(d.num_nodes), static_cast<long long>(d.num_edges()),
+              o.model.c_str(), static_cast<long long>(d.num_nodes), static_cast<long long>(num_edges),
               static_cast<long long>(d.num_features), d.x_is_sparse ? "sparse" : "dense",
               static_cast<long long>(d.num_classes), static_cast<long long>(o.heads),
               static_cast<long long>(o.hidden), threads, data_s);
@@ -87,7 +93,7 @@ int run_train_bench(const TrainBenchOptions& o) {
               static_cast<double>(after.system_allocations - before.system_allocations) / static_cast<double>(o.epochs),
               static_cast<double>(after.pool_hits - before.pool_hits) / static_cast<double>(o.epochs));
   std::printf("epoch_ms_median=%.3f infer_ms_median=%.3f peak_rss_mb=%.1f edges_per_s=%.0f\n", epoch_median,
-              infer_median, app::peak_rss_mb(), static_cast<double>(d.num_edges()) / (epoch_median / 1000.0));
+              infer_median, app::peak_rss_mb(), static_cast<double>(num_edges) / (epoch_median / 1000.0));
   return 0;
 }
 

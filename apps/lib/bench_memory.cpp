@@ -1,0 +1,58 @@
+#include "apps/lib/bench_memory.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <vector>
+
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+
+#include "apps/lib/app_common.hpp"
+#include "autograd/parallel.hpp"
+
+namespace gatgrad::bench {
+
+namespace {
+
+// GB/s of the triad with `threads` threads: 3 arrays of n floats move per run (2 read, 1 written).
+double triad_gb_per_s(std::vector<float>& a, const std::vector<float>& b, const std::vector<float>& c,
+                      int threads, int repeats) {
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
+  const int64_t n = static_cast<int64_t>(a.size());
+  const float s = 3.0f;
+  auto run = [&] {
+    parallel_blocks(n, 1 << 20, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) a[static_cast<size_t>(i)] = b[static_cast<size_t>(i)] + s * c[static_cast<size_t>(i)];
+    });
+  };
+  run();  // warm-up: page faults, thread start
+  std::vector<double> seconds;
+  for (int r = 0; r < repeats; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run();
+    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  const double bytes = 3.0 * static_cast<double>(n) * sizeof(float);
+  return bytes / app::median(seconds) / 1e9;
+}
+
+}  // namespace
+
+int run_memory_bench(int threads, int mb, int repeats) {
+  if (threads <= 0) threads = tbb::info::default_concurrency();
+  const size_t n = static_cast<size_t>(mb) * (1 << 20) / sizeof(float);
+  std::vector<float> a(n, 0.0f), b(n, 1.0f), c(n, 2.0f);
+  double first = 0, last = 0;
+  for (int t = 1; t <= threads; t = t < threads && t * 2 > threads ? threads : t * 2) {
+    last = triad_gb_per_s(a, b, c, t, repeats);
+    if (t == 1) first = last;
+    std::printf("triad threads=%d gb_per_s=%.2f\n", t, last);
+    if (t == threads) break;
+  }
+  std::printf("speedup=%.2f\n", last / first);
+  return 0;
+}
+
+}  // namespace gatgrad::bench

@@ -1,0 +1,12 @@
+// `gat-bench memory`: what the memory system gives 1, 2, ... cores (a STREAM-style triad).
+#pragma once
+
+namespace gatgrad::bench {
+
+// Times a[i] = b[i] + s·c[i] over three arrays of `mb` MiB each (far larger than the caches),
+// split into fixed blocks run by oneTBB, with 1 thread and then with `threads` (0 = all cores).
+// Prints one line per thread count, `triad threads=T gb_per_s=X` (bytes read and written over
+// the median of `repeats` runs), then `speedup=<X>` (the ratio of the last to the first).
+int run_memory_bench(int threads, int mb, int repeats);
+
+}  // namespace gatgrad::bench

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The benchmark table of the README: run it on a quiet machine after the Release build.
+#   bash scripts/bench-table.sh [BUILD_DIR]          (default: build)
+#   GATGRAD_BENCH_LARGE=0 bash scripts/bench-table.sh  skips the 1M-node graphs (they take minutes)
+# Prints the machine, then Markdown rows (the numbers are gat-bench's own output lines):
+#   memory bandwidth with 1 and 2 threads; GEMM GFLOP/s for the three shapes of the engine issue
+#   (with OpenBLAS beside it when Debian's libopenblas-dev is installed); the Cora training epoch
+#   and inference with 1 and 2 threads; synthetic graphs of 1M nodes with 1M, 2M, 5M and 10M
+#   edges, 128 features, 8×8 heads (2 threads), and the 10M-edge graph on 1 thread.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+bench="$build/bin/gat-bench"
+[ -x "$bench" ] || { echo "bench-table: $bench not found: build first (see README)" >&2; exit 1; }
+cora=../shared/datasets/cora
+threads=$(nproc)
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" | tail -n1; }
+
+echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores," \
+     "$(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo), $(uname -sr); $(date -u +%Y-%m-%d)"
+echo
+
+mem=$("$bench" memory --threads "$threads")
+echo "| memory (STREAM triad) | 1 thread $(echo "$mem" | grep 'threads=1 ' | field gb_per_s) GB/s | $threads threads $(echo "$mem" | grep "threads=$threads " | field gb_per_s) GB/s | speed-up $(echo "$mem" | field speedup)× |"
+
+openblas=""
+if [ -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ -f /usr/include/cblas.h ]; then
+  openblas="$build/openblas_gemm"
+  g++ -O2 -o "$openblas" scripts/reference/openblas_gemm.cpp -lopenblas 2>/dev/null || openblas=""
+fi
+echo
+echo "| GEMM (float32, $threads threads) | gatgrad GFLOP/s | OpenBLAS GFLOP/s |"
+echo "|---|---|---|"
+for shape in "2708 1433 64 0" "2708 1433 64 1" "1024 1024 1024 0"; do
+  read -r m k n t <<<"$shape"
+  flag=""; [ "$t" = 1 ] && flag="--transposed"
+  ours=$("$bench" gemm --m "$m" --k "$k" --n "$n" $flag | field gflops)
+  ref="not installed"
+  [ -n "$openblas" ] && ref=$(OPENBLAS_NUM_THREADS=$threads "$openblas" "$m" "$k" "$n" "$t" | field openblas_gflops)
+  label="$m×$k·$k×$n"; [ "$t" = 1 ] && label="($m×$k)ᵀ·$m×$n"
+  echo "| $label | $ours | $ref |"
+done
+
+echo
+echo "| GAT training (preset cora: 8×8 heads, dropout 0.6) | threads | epoch ms (median) | inference ms | peak RSS MB | edges/s | allocations/epoch |"
+echo "|---|---|---|---|---|---|---|"
+row() {  # label threads args...
+  local label=$1 t=$2
+  shift 2
+  local out
+  out=$("$bench" train --threads "$t" "$@")
+  echo "| $label | $t | $(echo "$out" | field epoch_ms_median) | $(echo "$out" | field infer_ms_median) |" \
+       "$(echo "$out" | field peak_rss_mb) | $(echo "$out" | field edges_per_s) | $(echo "$out" | field buffer_allocations_per_epoch) |"
+}
+if [ -d "$cora" ]; then
+  row "Cora (2708 nodes, 10556 edges, sparse x)" 1 --data "$cora" --epochs 200
+  row "Cora (2708 nodes, 10556 edges, sparse x)" "$threads" --data "$cora" --epochs 200
+else
+  echo "bench-table: $cora not found: Cora rows skipped" >&2
+fi
+if [ "${GATGRAD_BENCH_LARGE:-1}" != 0 ]; then
+  for e in 1000000 2000000 5000000 10000000; do
+    row "synthetic 1M nodes, $((e / 1000000))M edges, 128 features" "$threads" \
+      --nodes 1000000 --edges "$e" --features 128 --classes 8 --epochs 3
+  done
+  row "synthetic 1M nodes, 10M edges, 128 features" 1 --nodes 1000000 --edges 10000000 --features 128 --classes 8 --epochs 2
+fi
