@@ -75,13 +75,13 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
 }
 
 // Sweep 1 over targets i of [i0, i1). With `scores`: dz (the gradient at z = s_dst[i] + s_src[j])
-// for i's edges, and ds_dst[i] += Σ_{e->i} dz[e] when ds_dst is not null. Then each edge's dz and
-// α' = α · mask/(1-p) go to row src_pos[e] of pack [E, 2H] (dz | α'), the source-grouped order
-// in which sweep 2 reads them.
+// for i's edges, and ds_dst[i] += Σ_{e->i} dz[e] when ds_dst is not null. With `dz_by_source`
+// [E, H], each edge's dz also goes to row src_pos[e], the source-grouped order in which sweep 2
+// sums it into ds_src.
 template <class T>
 void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, bool scores, const T* wh,
                       const T* sd, const T* ss, T slope, const DropoutMask& mask, const T* alpha, const T* dout,
-                      T* ds_dst, bool ds_dst_fresh, T* pack) {
+                      T* ds_dst, bool ds_dst_fresh, T* dz_by_source) {
   constexpr int64_t L = lanes<T>();
   const int64_t H = d.H, HF = d.H * d.F;
   const int64_t* ptr = g.dst_ptr().data();
@@ -143,28 +143,24 @@ void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, boo
           for (int64_t h = 0; h < H; ++h) ds_dst[i * H + h] = ds_dst_fresh ? total[h] : ds_dst[i * H + h] + total[h];
       }
     }
-    if (!pack) continue;
-    for (int64_t r = 0; r < deg; ++r) {
-      T* row = pack + int64_t{pos[b + r]} * 2 * H;
-      if (scores) copy_row(row, gz.data() + r * H, H);
-      if (mask.active) {
-        for (int64_t h = 0; h < H; ++h) row[H + h] = a[r * H + h] * coef[r * H + h];  // α'[e,h]
-      } else {
-        copy_row(row + H, a + r * H, H);
-      }
-    }
+    if (!dz_by_source) continue;
+    for (int64_t r = 0; r < deg; ++r) copy_row(dz_by_source + int64_t{pos[b + r]} * H, gz.data() + r * H, H);
   }
 }
 
-// Sweep 2 over sources j of [j0, j1), reading pack rows in order:
-//   ds_src[j] += Σ_{e: j->} dz[e];   dwh[j,h,:] += Σ_{e: j->i} α'[e,h] dout[i,h,:]
+// Sweep 2 over sources j of [j0, j1), through their outgoing edges p (source-grouped positions,
+// e = src_perm[p] the edge, i = its target):
+//   ds_src[j] += Σ_p dz_by_source[p];
+//   dwh[j,h,:] += Σ_p α'[e,h] dout[i,h,:]   with α' = α · mask/(1-p) regenerated from α
 template <class T>
-void backward_sources(int64_t j0, int64_t j1, const Dims& d, const Graph& g, const T* pack, const T* dout,
-                      T* ds_src, bool ds_src_fresh, T* dwh, bool dwh_fresh) {
+void backward_sources(int64_t j0, int64_t j1, const Dims& d, const Graph& g, const T* dz_by_source,
+                      const T* alpha, const DropoutMask& mask, const T* dout, T* ds_src, bool ds_src_fresh,
+                      T* dwh, bool dwh_fresh) {
   const int64_t H = d.H, HF = d.H * d.F;
   const int64_t* ptr = g.src_ptr().data();
+  const int32_t* perm = g.src_perm().data();
   const int32_t* target = g.src_grouped_dst().data();
-  std::vector<T> acc(static_cast<size_t>(HF)), sum(static_cast<size_t>(H));
+  std::vector<T> acc(static_cast<size_t>(HF)), sum(static_cast<size_t>(H)), weights, coef(static_cast<size_t>(H));
   for (int64_t j = j0; j < j1; ++j) {
     const int64_t b = ptr[j], deg = ptr[j + 1] - b;
     if (deg == 0) {  // no outgoing edge: a zero gradient (written only into a fresh buffer)
@@ -174,19 +170,32 @@ void backward_sources(int64_t j0, int64_t j1, const Dims& d, const Graph& g, con
     }
     if (ds_src) {
       std::fill(sum.begin(), sum.end(), T(0));
-      for (int64_t p = b; p < b + deg; ++p) add_row(sum.data(), pack + p * 2 * H, H);
+      for (int64_t p = b; p < b + deg; ++p) add_row(sum.data(), dz_by_source + p * H, H);
       if (ds_src_fresh)
         copy_row(ds_src + j * H, sum.data(), H);
       else
         add_row(ds_src + j * H, sum.data(), H);
     }
     if (dwh) {
-      for (int64_t p = b + kAheadEdges; d.prefetch && p < std::min(b + deg + kAheadEdges, d.E); ++p)
+      for (int64_t p = b + kAheadEdges; d.prefetch && p < std::min(b + deg + kAheadEdges, d.E); ++p) {
         prefetch_bytes(dout + int64_t{target[p]} * HF, HF * sizeof(T));
+        prefetch_bytes(alpha + int64_t{perm[p]} * H, H * sizeof(T));
+      }
+      weights.resize(static_cast<size_t>(deg * H));
+      for (int64_t r = 0; r < deg; ++r) {  // α'[e, :] of the outgoing edges, in order
+        const int64_t e = perm[b + r];
+        T* w = weights.data() + r * H;
+        if (mask.active) {
+          dropout_coefs(mask, e * H, H, coef.data());
+          for (int64_t h = 0; h < H; ++h) w[h] = alpha[e * H + h] * coef[h];
+        } else {
+          copy_row(w, alpha + e * H, H);
+        }
+      }
       if (dwh_fresh) {  // the sum goes straight into the new gradient row
-        weighted_sum_rows(dwh + j * HF, pack + b * 2 * H + H, 2 * H, target + b, deg, dout, dout + d.N * HF, H, d.F);
+        weighted_sum_rows(dwh + j * HF, weights.data(), H, target + b, deg, dout, dout + d.N * HF, H, d.F);
       } else {
-        weighted_sum_rows(acc.data(), pack + b * 2 * H + H, 2 * H, target + b, deg, dout, dout + d.N * HF, H, d.F);
+        weighted_sum_rows(acc.data(), weights.data(), H, target + b, deg, dout, dout + d.N * HF, H, d.F);
         add_row(dwh + j * HF, acc.data(), HF);
       }
     }
@@ -232,18 +241,19 @@ Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src,
         T* ds_dst = s_dst.requires_grad() ? detail::grad_for_write(s_dst, ds_dst_fresh).template data<T>() : nullptr;
         T* ds_src = s_src.requires_grad() ? detail::grad_for_write(s_src, ds_src_fresh).template data<T>() : nullptr;
         T* dwh = wh.requires_grad() ? detail::grad_for_write(wh, dwh_fresh).template data<T>() : nullptr;
-        // pack [E, 2H]: per edge, in source-grouped order, dz (for ds_src) and α' (for dwh).
-        Tensor pack;
-        if (ds_src || dwh) pack = Tensor::empty({d.E, 2 * d.H}, wh.dtype());
-        T* pk = pack.defined() ? pack.data<T>() : nullptr;
-        parallel_blocks(d.N, kNodeBlock, [&](int64_t i0, int64_t i1) {
-          backward_targets(i0, i1, d, g, scores, wh.data<T>(), s_dst.data<T>(), s_src.data<T>(), slope, mask,
-                           alpha.data<T>(), dout.data<T>(), ds_dst, ds_dst_fresh, pk);
-        });
-        if (pk)
+        // dz in source-grouped order, for ds_src (sweep 1 writes it, sweep 2 sums it per source)
+        Tensor dz;
+        if (ds_src) dz = Tensor::empty({d.E, d.H}, wh.dtype());
+        T* dz_by_source = dz.defined() ? dz.data<T>() : nullptr;
+        if (scores)
+          parallel_blocks(d.N, kNodeBlock, [&](int64_t i0, int64_t i1) {
+            backward_targets(i0, i1, d, g, scores, wh.data<T>(), s_dst.data<T>(), s_src.data<T>(), slope, mask,
+                             alpha.data<T>(), dout.data<T>(), ds_dst, ds_dst_fresh, dz_by_source);
+          });
+        if (ds_src || dwh)
           parallel_blocks(d.N, kNodeBlock, [&](int64_t j0, int64_t j1) {
-            backward_sources(j0, j1, d, g, static_cast<const T*>(pk), dout.data<T>(), ds_src, ds_src_fresh, dwh,
-                             dwh_fresh);
+            backward_sources(j0, j1, d, g, static_cast<const T*>(dz_by_source), alpha.data<T>(), mask,
+                             dout.data<T>(), ds_src, ds_src_fresh, dwh, dwh_fresh);
           });
       });
     });
