@@ -21,62 +21,17 @@
 #include "autograd/error.hpp"
 #include "graph/npy.hpp"
 #include "graph/npz.hpp"
+#include "testing.hpp"
 
 using namespace gatgrad;
+using namespace gatgrad::testing;
 namespace fs = std::filesystem;
 namespace utf = boost::unit_test;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("gatgrad-npy-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 std::string as_string(const std::vector<char>& v) { return {v.begin(), v.end()}; }
 
-// A predicate for BOOST_CHECK_EXCEPTION: the message contains every one of `words`.
-auto message_has(std::initializer_list<std::string> words) {
-  std::vector<std::string> want(words);
-  return [want](const Error& e) {
-    const std::string msg = e.what();
-    bool ok = true;
-    for (const std::string& w : want) {
-      const bool found = msg.find(w) != std::string::npos;
-      BOOST_TEST(found, "message \"" << msg << "\" lacks \"" << w << "\"");
-      ok = ok && found;
-    }
-    return ok;
-  };
-}
-
-// The shared datasets directory: $GATGRAD_SHARED, else the build's GATGRAD_SHARED_DIR.
-std::string shared_dir() {
-  if (const char* env = std::getenv("GATGRAD_SHARED")) return env;
-#ifdef GATGRAD_SHARED_DIR
-  return GATGRAD_SHARED_DIR;
-#else
-  return "";
-#endif
-}
 struct SharedFile {
   std::string rel;
   boost::test_tools::assertion_result operator()(utf::test_unit_id) const {
@@ -134,7 +89,7 @@ void check_round_trip(const std::string& dtype, std::vector<T> values, std::vect
   const std::vector<double> got = a.to_double();
   for (size_t i = 0; i < values.size(); ++i) BOOST_TEST(got[i] == static_cast<double>(values[i]));
   // The header is NumPy's: version 1.0, data aligned to 64 bytes, '\n' before the data.
-  const std::string bytes = read_bytes(path);
+  const std::string bytes = read_file(path);
   BOOST_TEST(bytes.substr(0, 8) == std::string("\x93NUMPY\x01\x00", 8));
   const size_t header = 10 + static_cast<unsigned char>(bytes[8]) + 256 * static_cast<unsigned char>(bytes[9]);
   BOOST_TEST(header % 64 == 0u);
@@ -201,7 +156,7 @@ BOOST_AUTO_TEST_CASE(numpy_files_are_reproduced_byte_for_byte,
                      *utf::precondition(SharedFile{"datasets/cora/train_mask.npy"})) {
   for (const char* f : {"datasets/cora/train_mask.npy", "datasets/cora/y.npy", "datasets/cora/edge_index.npy"}) {
     const std::string path = shared(f);
-    BOOST_TEST(as_string(serialize_npy(load_npy(path))) == read_bytes(path), f);
+    BOOST_TEST(as_string(serialize_npy(load_npy(path))) == read_file(path), f);
   }
 }
 
@@ -235,22 +190,22 @@ BOOST_AUTO_TEST_SUITE(broken_npy)
 BOOST_AUTO_TEST_CASE(missing_and_empty_files) {
   TempDir dir;
   BOOST_CHECK_EXCEPTION(load_npy(dir / "none.npy"), DataError, message_has({dir / "none.npy", "missing file"}));
-  write_bytes(dir / "empty.npy", "");
+  write_file(dir / "empty.npy", "");
   BOOST_CHECK_EXCEPTION(load_npy(dir / "empty.npy"), DataError, message_has({dir / "empty.npy", "empty file"}));
-  BOOST_CHECK_EXCEPTION(load_npy(dir.path.string()), DataError, message_has({"not a regular file"}));
+  BOOST_CHECK_EXCEPTION(load_npy(dir.str()), DataError, message_has({"not a regular file"}));
 }
 
 BOOST_AUTO_TEST_CASE(truncated_and_oversized_data) {
   TempDir dir;
   const std::string good = small_npy();
-  write_bytes(dir / "t.npy", good.substr(0, good.size() - 5));
+  write_file(dir / "t.npy", good.substr(0, good.size() - 5));
   BOOST_CHECK_EXCEPTION(load_npy(dir / "t.npy"), DataError,
                         message_has({dir / "t.npy", "truncated: expected 24 bytes of data, found 19"}));
-  write_bytes(dir / "t.npy", good + "xyz");
+  write_file(dir / "t.npy", good + "xyz");
   BOOST_CHECK_EXCEPTION(load_npy(dir / "t.npy"), DataError, message_has({"found 27", "3 extra bytes"}));
-  write_bytes(dir / "t.npy", good.substr(0, 40));
+  write_file(dir / "t.npy", good.substr(0, 40));
   BOOST_CHECK_EXCEPTION(load_npy(dir / "t.npy"), DataError, message_has({"truncated header"}));
-  write_bytes(dir / "t.npy", good.substr(0, 7));
+  write_file(dir / "t.npy", good.substr(0, 7));
   BOOST_CHECK_EXCEPTION(load_npy(dir / "t.npy"), DataError, message_has({"truncated header"}));
 }
 
@@ -258,13 +213,13 @@ BOOST_AUTO_TEST_CASE(bad_magic_and_version) {
   TempDir dir;
   std::string bad = small_npy();
   bad[1] = 'X';
-  write_bytes(dir / "m.npy", bad);
+  write_file(dir / "m.npy", bad);
   BOOST_CHECK_EXCEPTION(load_npy(dir / "m.npy"), DataError, message_has({dir / "m.npy", "bad magic"}));
-  write_bytes(dir / "m.npy", "PK\x03\x04 this is a zip");
+  write_file(dir / "m.npy", "PK\x03\x04 this is a zip");
   BOOST_CHECK_EXCEPTION(load_npy(dir / "m.npy"), DataError, message_has({"bad magic", "zip"}));
   bad = small_npy();
   bad[6] = 4;
-  write_bytes(dir / "m.npy", bad);
+  write_file(dir / "m.npy", bad);
   BOOST_CHECK_EXCEPTION(load_npy(dir / "m.npy"), DataError, message_has({"version 4.0"}));
 }
 
@@ -434,33 +389,33 @@ BOOST_AUTO_TEST_CASE(inconsistent_csr_members_are_named) {
 BOOST_AUTO_TEST_CASE(corrupt_archives) {
   TempDir dir;
   const std::string path = dir / "x.npz";
-  write_bytes(path, "this is not a zip archive at all, just some text");
+  write_file(path, "this is not a zip archive at all, just some text");
   BOOST_CHECK_EXCEPTION(load_npz(path), DataError, message_has({path, "not a zip archive"}));
-  write_bytes(path, small_npy());
+  write_file(path, small_npy());
   BOOST_CHECK_EXCEPTION(load_npz(path), DataError, message_has({path, "not a zip archive"}));
-  write_bytes(path, "");
+  write_file(path, "");
   BOOST_CHECK_EXCEPTION(load_npz(path), DataError, message_has({path, "empty file"}));
   BOOST_CHECK_EXCEPTION(load_npz(dir / "none.npz"), DataError, message_has({dir / "none.npz", "missing file"}));
 
   // Truncated: the end record is gone.
   save_npz(path, scipy_members());
-  const std::string good = read_bytes(path);
-  write_bytes(path, good.substr(0, good.size() / 2));
+  const std::string good = read_file(path);
+  write_file(path, good.substr(0, good.size() / 2));
   BOOST_CHECK_EXCEPTION(load_npz(path), DataError, message_has({path, "zip"}));
 
   // A flipped byte inside a stored member's data: the CRC catches it.
   save_npz(path, scipy_members(), false);
-  std::string s = read_bytes(path);
+  std::string s = read_file(path);
   const size_t at = s.find("csr");
   s[at] = 'x';
-  write_bytes(path, s);
+  write_file(path, s);
   BOOST_CHECK_EXCEPTION(load_npz(path), DataError, message_has({path, "format.npy", "CRC mismatch"}));
 
   // Corrupt deflate data.
   save_npz(path, scipy_members(), true);
-  s = read_bytes(path);
+  s = read_file(path);
   for (size_t i = 40; i < 60; ++i) s[i] = static_cast<char>(0xff);
-  write_bytes(path, s);
+  write_file(path, s);
   BOOST_CHECK_EXCEPTION(load_npz(path), DataError, message_has({path, "indices.npy", "corrupt member"}));
 }
 
@@ -482,9 +437,9 @@ BOOST_AUTO_TEST_CASE(a_member_that_is_not_npy_is_named) {
 BOOST_AUTO_TEST_CASE(random_corruption_never_crashes) {
   TempDir dir;
   save_npz(dir / "x.npz", scipy_members(), true);
-  const std::string compressed = read_bytes(dir / "x.npz");
+  const std::string compressed = read_file(dir / "x.npz");
   save_npz(dir / "x.npz", scipy_members(), false);
-  const std::string stored = read_bytes(dir / "x.npz");
+  const std::string stored = read_file(dir / "x.npz");
   std::mt19937 rng(777);
   for (const std::string& good : {compressed, stored}) {
     for (int it = 0; it < 5000; ++it) {

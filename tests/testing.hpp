@@ -141,6 +141,18 @@ inline std::string dataset_dir(const std::string& name) {
   return (fs::path(shared_dir()) / "datasets" / name).string();
 }
 
+// A test precondition: the shared dataset `name` exists; otherwise the case is skipped, saying so.
+//   BOOST_AUTO_TEST_CASE(cora, *boost::unit_test::precondition(HasDataset{"cora"}))
+struct HasDataset {
+  std::string name;
+  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
+    boost::test_tools::assertion_result r(!shared_dir().empty() && fs::is_directory(dataset_dir(name)));
+    if (!r) r.message() << "skipped: dataset '" << name << "' not found at '" << dataset_dir(name)
+                        << "' (set GATGRAD_SHARED or GATGRAD_SHARED_DIR)";
+    return r;
+  }
+};
+
 // A program of this build: GATGRAD_BIN_DIR/<name> (the build's bin/ folder).
 inline std::string bin_path(const std::string& name) {
 #ifdef GATGRAD_BIN_DIR
