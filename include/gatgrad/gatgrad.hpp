@@ -1,0 +1,59 @@
+/// @file
+/// The whole public API of gatgrad in one header: `#include <gatgrad/gatgrad.hpp>` and link
+/// `gatgrad::gatgrad` (find_package(gatgrad 0.1 REQUIRED) on an installed copy). It brings
+/// the engine (tensors, the ops, the tape, gradcheck), graphs and datasets, the nn modules,
+/// optimisers and checkpoints, the GAT and GATv2 models and their training loop, and
+/// gatgrad::version(). Every name is in namespace gatgrad (the nn pieces in gatgrad::nn).
+///
+/// The headers it includes name each other from the repository root ("autograd/tensor.hpp"),
+/// which the installed package puts on the include path (`<prefix>/include/gatgrad`) together
+/// with `<prefix>/include`; the folders' headers can also be included one by one, e.g.
+/// `<gatgrad/models/gat.hpp>`.
+#pragma once
+
+// autograd: tensors, the tape, the differentiable ops, gradient checking.
+#include "autograd/buffer.hpp"
+#include "autograd/creation.hpp"
+#include "autograd/dtype.hpp"
+#include "autograd/error.hpp"
+#include "autograd/gradcheck.hpp"
+#include "autograd/ops.hpp"
+#include "autograd/parallel.hpp"
+#include "autograd/random.hpp"
+#include "autograd/shape.hpp"
+#include "autograd/sparse.hpp"
+#include "autograd/sparse_ops.hpp"
+#include "autograd/tape.hpp"
+#include "autograd/tensor.hpp"
+#include "autograd/version.hpp"
+
+// graph: the graph structure, message passing, datasets (.npy/.npz loading, synthetic graphs).
+#include "graph/dataset.hpp"
+#include "graph/features.hpp"
+#include "graph/gat_attention.hpp"
+#include "graph/graph.hpp"
+#include "graph/load_dataset.hpp"
+#include "graph/message_passing.hpp"
+#include "graph/npy.hpp"
+#include "graph/npz.hpp"
+#include "graph/synthetic.hpp"
+
+// nn: modules, layers, initialisers, losses, metrics, optimisers, checkpoints.
+#include "nn/activation.hpp"
+#include "nn/checkpoint.hpp"
+#include "nn/dropout.hpp"
+#include "nn/init.hpp"
+#include "nn/linear.hpp"
+#include "nn/loss.hpp"
+#include "nn/metrics.hpp"
+#include "nn/module.hpp"
+#include "nn/optim.hpp"
+
+// models: the GAT and GATv2 layers, the two-layer model, the paper's presets, the trainer.
+#include "models/attention_layer.hpp"
+#include "models/gat.hpp"
+#include "models/gat_conv.hpp"
+#include "models/gatv2_conv.hpp"
+#include "models/input_features.hpp"
+#include "models/presets.hpp"
+#include "models/trainer.hpp"
