@@ -641,6 +641,72 @@ void gemm_impl(const Problem& p, T alpha, const T* A, const T* B, T beta, T* C) 
   }
 }
 
+// ------------------------------------------------------------------------------------------
+// Narrow products: N <= one batch (the output layer of GAT: 7 classes)
+// ------------------------------------------------------------------------------------------
+// The 6×16 register tile would waste more than half its lanes and every tile would take the
+// edge path. Instead op(B) is packed once into K rows of one batch (zero-padded), and each row
+// of C is one batch accumulated over k:  c_i = Σ_k op(A)[i,k] · b̃_k, eight rows at a time (eight
+// independent FMA chains hide the FMA latency). Every element is one sequential FMA chain over
+// k = 0..K-1 whatever the thread split (rows are split in fixed blocks of kNarrowRows), so the
+// bits do not depend on the number of threads.
+constexpr int64_t kNarrowRows = 256;  // rows of C per parallel block
+
+template <class T>
+bool narrow_applies(const Problem& p) {
+  return !p.trans_b && p.N <= Blocking<T>::W;
+}
+
+template <class T>
+void gemm_narrow(const Problem& p, T alpha, const T* A, const T* B, T beta, T* C) {
+  using V = xsimd::batch<T>;
+  constexpr int64_t W = Blocking<T>::W;
+  constexpr int64_t R = 8;  // rows per group: independent accumulators
+  const int64_t M = p.M, N = p.N, K = p.K;
+  // op(B) rows, padded to one batch: bp[k*W + j] = B[k, j] (0 for j >= N).
+  BRegionLease<T> lease(K * W);  // held across the parallel loop: see BRegionLease
+  T* bp = lease.get();
+  for (int64_t k = 0; k < K; ++k) {
+    std::copy(B + k * p.ldb, B + k * p.ldb + N, bp + k * W);
+    std::fill(bp + k * W + N, bp + (k + 1) * W, T(0));
+  }
+  // op(A)[i, k]: A[i*lda + k], or A[k*lda + i] when A is transposed.
+  const int64_t step_i = p.trans_a ? 1 : p.lda, step_k = p.trans_a ? p.lda : 1;
+  auto rows = [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i += R) {
+      const int64_t r_count = std::min(R, i1 - i);
+      V acc[R];
+      for (int64_t r = 0; r < R; ++r) acc[r] = V(T(0));
+      const T* a = A + i * step_i;
+      if (r_count == R) {
+        for (int64_t k = 0; k < K; ++k) {
+          const V b = V::load_aligned(bp + k * W);
+          for (int64_t r = 0; r < R; ++r) acc[r] = xsimd::fma(V(a[r * step_i + k * step_k]), b, acc[r]);
+        }
+      } else {
+        for (int64_t k = 0; k < K; ++k) {
+          const V b = V::load_aligned(bp + k * W);
+          for (int64_t r = 0; r < r_count; ++r) acc[r] = xsimd::fma(V(a[r * step_i + k * step_k]), b, acc[r]);
+        }
+      }
+      for (int64_t r = 0; r < r_count; ++r) {
+        alignas(kCacheLine) T out[W];
+        (acc[r] * V(alpha)).store_aligned(out);
+        T* c = C + (i + r) * p.ldc;
+        for (int64_t j = 0; j < N; ++j) c[j] = beta == T(0) ? out[j] : out[j] + beta * c[j];
+      }
+    }
+  };
+  const int64_t blocks = ceil_div(M, kNarrowRows);
+  if (blocks > 1 && M * N * K >= kSerialWork) {
+    tbb::parallel_for(tbb::blocked_range<int64_t>(0, blocks, 1), [&](const tbb::blocked_range<int64_t>& r) {
+      for (int64_t b = r.begin(); b != r.end(); ++b) rows(b * kNarrowRows, std::min(M, (b + 1) * kNarrowRows));
+    });
+  } else {
+    rows(0, M);
+  }
+}
+
 // C = beta·C (alpha == 0 or K == 0): A and B are not read; beta == 0 writes zeros.
 template <class T>
 void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
@@ -671,7 +737,11 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
     scale_c(M, N, beta, C, ldc);
     return;
   }
-  gemm_impl<T>(Problem{trans_a, trans_b, M, N, K, lda, ldb, ldc}, alpha, A, B, beta, C);
+  const Problem p{trans_a, trans_b, M, N, K, lda, ldb, ldc};
+  if (narrow_applies<T>(p))
+    gemm_narrow<T>(p, alpha, A, B, beta, C);
+  else
+    gemm_impl<T>(p, alpha, A, B, beta, C);
 }
 
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
