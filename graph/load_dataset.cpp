@@ -137,9 +137,14 @@ Dataset load_dataset(const std::string& dir, const LoadOptions& opts) {
   d.train_mask = read_mask(file("train_mask.npy"), d.num_nodes, x_file);
   d.val_mask = read_mask(file("val_mask.npy"), d.num_nodes, x_file);
   d.test_mask = read_mask(file("test_mask.npy"), d.num_nodes, x_file);
-  bool any_train = false;
-  for (uint8_t m : d.train_mask) any_train |= m != 0;
-  if (!any_train) fail(file("train_mask.npy"), "no training node (all " + str(d.num_nodes) + " entries are false)");
+  // Training needs a training node; early stopping and the final score need the other two.
+  for (const auto& [mask, name, role] : {std::tuple{&d.train_mask, "train_mask.npy", "training"},
+                                         std::tuple{&d.val_mask, "val_mask.npy", "validation"},
+                                         std::tuple{&d.test_mask, "test_mask.npy", "test"}}) {
+    bool any = false;
+    for (uint8_t m : *mask) any |= m != 0;
+    if (!any) fail(file(name), std::string("no ") + role + " node (all " + str(d.num_nodes) + " entries are false)");
+  }
   read_edges(d, file("edge_index.npy"));
 
   set_feature_format(d, opts.sparse_threshold);

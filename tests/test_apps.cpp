@@ -558,6 +558,8 @@ BOOST_AUTO_TEST_CASE(unwritable_output_paths_fail_before_training) {
       {"--attention-out", "/nonexistent/dir/a.csv"}, {"--plot", "/nonexistent/dir/p.svg"},
       {"--save", "/nonexistent/dir/ckpt"},           {"--metrics-json", dir.str()},
       {"--save", dir / "a-file"},                    {"--metrics-json", dir / "a-file/m.json"},
+      // Folders where access(W_OK) says yes to root but nothing can be created.
+      {"--save", "/proc/gatgrad-ckpt"},              {"--metrics-json", "/proc/gatgrad-m.json"},
   };
   for (const auto& [option, path] : cases) {
     const Run r = train({option, path});
@@ -566,6 +568,27 @@ BOOST_AUTO_TEST_CASE(unwritable_output_paths_fail_before_training) {
     BOOST_TEST(r.out.empty(), "printed before failing: " << r.out);
   }
   BOOST_TEST(!fs::exists("/nonexistent/dir"));
+}
+
+// --save into a folder holding other files: refused before training, the files untouched.
+BOOST_AUTO_TEST_CASE(save_into_a_folder_that_is_not_a_checkpoint_fails_before_training) {
+  TempDir dir("apps");
+  fs::create_directories(dir / "thesis");
+  write_file(dir / "thesis/chapter1.tex", "precious");
+  expect_error(train({"--save", dir / "thesis", "--epochs", "5", "--quiet"}), 2, {"--save", dir / "thesis"});
+  BOOST_TEST(read_file(dir / "thesis/chapter1.tex") == "precious");
+}
+
+// An all-false val_mask.npy or test_mask.npy is refused by load_dataset, naming the file.
+BOOST_AUTO_TEST_CASE(empty_validation_or_test_mask_names_the_file) {
+  for (const auto& [file, words] : {std::pair<std::string, std::string>{"val_mask.npy", "no validation node"},
+                                    std::pair<std::string, std::string>{"test_mask.npy", "no test node"}}) {
+    TempDir dir("apps");
+    TinyDataset t;
+    (file == "val_mask.npy" ? t.val : t.test).assign(6, 0);
+    t.write(dir.str());
+    expect_error(train({"--data", dir.str(), "--epochs", "5", "--quiet"}), 1, {dir / file, words});
+  }
 }
 
 BOOST_AUTO_TEST_CASE(eval_only_needs_load) {
@@ -593,29 +616,6 @@ BOOST_AUTO_TEST_CASE(nan_values_are_refused, *utf::expected_failures(8)) {
 // CLI11 reads "-1" into the uint64_t seed as 18446744073709551615.
 BOOST_AUTO_TEST_CASE(negative_seed_is_refused, *utf::expected_failures(2)) {
   expect_failure(train({"--seed", "-1", "--epochs", "1", "--quiet"}), 2, {"--seed"});
-}
-
-// check_writable_dir accepts an existing folder that is not a checkpoint; save_checkpoint
-// then refuses it after the whole training run (exit 1, the trained model lost).
-BOOST_AUTO_TEST_CASE(save_into_a_folder_that_is_not_a_checkpoint_fails_before_training, *utf::expected_failures(2)) {
-  TempDir dir("apps");
-  fs::create_directories(dir / "thesis");
-  write_file(dir / "thesis/chapter1.tex", "precious");
-  expect_error(train({"--save", dir / "thesis", "--epochs", "5", "--quiet"}), 2, {"--save", dir / "thesis"});
-  BOOST_TEST(read_file(dir / "thesis/chapter1.tex") == "precious");
-}
-
-// load_dataset checks that some node trains, not that some validates or tests: with an
-// all-false val_mask.npy or test_mask.npy the run fails in the first epoch with
-// "gat-train: accuracy: no rows to evaluate", which names no file.
-BOOST_AUTO_TEST_CASE(empty_validation_or_test_mask_names_the_file, *utf::expected_failures(2)) {
-  for (const char* file : {"val_mask.npy", "test_mask.npy"}) {
-    TempDir dir("apps");
-    TinyDataset t;
-    (std::string(file) == "val_mask.npy" ? t.val : t.test).assign(6, 0);
-    t.write(dir.str());
-    expect_error(train({"--data", dir.str(), "--epochs", "5", "--quiet"}), 1, {dir / file});
-  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,9 +1,12 @@
 #include "apps/lib/app_common.hpp"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 
@@ -42,6 +45,15 @@ void check_parent(const std::string& option, const std::string& path) {
     throw UsageError(option + " " + path + ": the folder " + parent.string() + " does not exist");
   if (::access(parent.c_str(), W_OK) != 0)
     throw UsageError(option + " " + path + ": the folder " + parent.string() + " is not writable");
+  // access() says yes to root for folders where nothing can be created (/proc, ...): creating and
+  // removing an entry there is the sure test, and it costs nothing next to the training it guards.
+  const fs::path probe = parent / (".gatgrad-probe-" + std::to_string(::getpid()));
+  if (::mkdir(probe.c_str(), 0700) != 0) {
+    const int err = errno;
+    throw UsageError(option + " " + path + ": cannot create anything in the folder " + parent.string() + ": " +
+                     std::strerror(err));
+  }
+  ::rmdir(probe.c_str());
 }
 
 }  // namespace
@@ -60,6 +72,12 @@ void check_writable_dir(const std::string& option, const std::string& path) {
   std::error_code ec;
   if (fs::exists(path, ec) && !fs::is_directory(path, ec))
     throw UsageError(option + " " + path + ": exists and is not a folder");
+  // A checkpoint replaces the folder: only an earlier checkpoint (it has config.json) or an
+  // empty folder may be there, never the user's other files (save_checkpoint refuses them too,
+  // but only after the whole training run).
+  if (fs::is_directory(path, ec) && !fs::exists(fs::path(path) / "config.json", ec) && !fs::is_empty(path, ec))
+    throw UsageError(option + " " + path + ": the folder exists and is not a checkpoint (no config.json); "
+                     "refusing to replace it");
   check_parent(option, path);
 }
 
