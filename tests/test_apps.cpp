@@ -599,22 +599,19 @@ BOOST_AUTO_TEST_CASE(eval_only_needs_load) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ================================================================ known misbehaviour
-// What gat-train should do and does not do yet (reported to the lead). Each case counts its
-// failing assertions in expected_failures, so CI stays green while they are open; once the
-// program is fixed the case passes with fewer failures than expected: then drop the decorator.
+// ================================================================ values CLI11 would let through
 
-BOOST_AUTO_TEST_SUITE(known_misbehaviour)
+BOOST_AUTO_TEST_SUITE(values_cli11_lets_through)
 
-// CLI::Range lets NaN through (no comparison with NaN is false) and NaN means "keep the
-// preset's value" in gat_train.cpp's Options: `--lr nan` trains with the preset's lr.
-BOOST_AUTO_TEST_CASE(nan_values_are_refused, *utf::expected_failures(8)) {
+// CLI::Range lets NaN through (every comparison with NaN is false), and NaN means "keep the
+// preset's value" in gat_train.cpp's Options: `--lr nan` must be refused, not train with 0.005.
+BOOST_AUTO_TEST_CASE(nan_values_are_refused) {
   for (const char* option : {"--lr", "--weight-decay", "--dropout", "--attn-dropout"})
     expect_failure(train({option, "nan", "--epochs", "1", "--quiet"}), 2, {option});
 }
 
-// CLI11 reads "-1" into the uint64_t seed as 18446744073709551615.
-BOOST_AUTO_TEST_CASE(negative_seed_is_refused, *utf::expected_failures(2)) {
+// CLI11 would read "-1" into the uint64_t seed as 18446744073709551615.
+BOOST_AUTO_TEST_CASE(negative_seed_is_refused) {
   expect_failure(train({"--seed", "-1", "--epochs", "1", "--quiet"}), 2, {"--seed"});
 }
 
