@@ -7,6 +7,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <limits>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -42,6 +43,24 @@ struct Options {
   std::string metrics_json, save, load, predict_out, attention_out, plot, resume;
   bool eval_only = false;
 };
+
+// CLI::Range lets NaN through (every comparison with NaN is false) and NaN means "keep the
+// preset" in Options: this check wants a number in [lo, hi], which NaN is not.
+CLI::Validator number_in(double lo, double hi) {
+  auto show = [](double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", x);
+    return std::string(buf);
+  };
+  const std::string range = "[" + show(lo) + ", " + show(hi) + "]";
+  return CLI::Validator(
+      [range, lo, hi](std::string& text) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(text, v) || !(v >= lo && v <= hi)) return "Value " + text + " not in " + range;
+        return "";
+      },
+      "in " + range, "number_in");
+}
 
 // SIGINT / SIGTERM: finish the current epoch, save the state, exit 128 + signal.
 std::atomic<bool> g_stop{false};
@@ -225,7 +244,28 @@ int run(Options o) {
     hooks.stop = &g_stop;
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    result = train_node_classifier(model, data, p.train, optimizer, state, hooks);
+    try {
+      result = train_node_classifier(model, data, p.train, optimizer, state, hooks);
+    } catch (const TrainingDiverged& e) {
+      // The model is back at the best parameters before the divergence: with --save, they are
+      // the checkpoint (replacing the directory, as a finished run does); without a good epoch
+      // (diverged at once), whatever DIR held is left as it was.
+      progress.finish();
+      std::string kept = "nothing saved (no --save)";
+      if (!o.save.empty() && e.best_epoch == 0) {
+        kept = "no epoch before it was good: " + o.save + " is left as it was";
+      } else if (!o.save.empty()) {
+        const std::string best = "the last good checkpoint (epoch " + std::to_string(e.best_epoch) + ", the best before it)";
+        try {
+          nn::save_checkpoint(o.save, model, nullptr, p.model.to_json());
+          kept = best + " is saved in " + o.save;
+        } catch (const std::exception& failed) {
+          kept = "saving " + best + " failed: " + failed.what();
+        }
+      }
+      std::fprintf(stderr, "gat-train: %s; %s\n", e.what(), kept.c_str());
+      return app::kExitError;
+    }
     progress.finish();
     if (result.interrupted) {
       const int sig = g_signal.load();
@@ -285,19 +325,21 @@ int main(int argc, char** argv) {
   cli.add_option("--epochs", o.epochs, "maximum number of epochs (default 1000; 200 on the synthetic graph)")->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   cli.add_option("--patience", o.patience, "epochs without improvement before stopping")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
-  cli.add_option("--lr", o.lr, "Adam learning rate")->check(CLI::Range(0.0, 10.0));
-  cli.add_option("--weight-decay", o.weight_decay, "L2 penalty added to the gradient")->check(CLI::Range(0.0, 1.0));
+  cli.add_option("--lr", o.lr, "Adam learning rate")->check(number_in(0.0, std::numeric_limits<double>::max()));
+  cli.add_option("--weight-decay", o.weight_decay, "L2 penalty added to the gradient")->check(number_in(0.0, 1.0));
   cli.add_option("--hidden", o.hidden, "features per head in the hidden layer")
       ->check(CLI::Range(int64_t{1}, int64_t{65536}));
   cli.add_option("--heads", o.heads, "heads in the hidden layer")->check(CLI::Range(int64_t{1}, int64_t{1024}));
   cli.add_option("--out-heads", o.out_heads, "heads in the output layer (averaged)")
       ->check(CLI::Range(int64_t{1}, int64_t{1024}));
   cli.add_option("--dropout", o.dropout, "dropout on each layer's input, in [0, 1)")
-      ->check(CLI::Range(0.0, 0.999999));
+      ->check(number_in(0.0, 0.999999));
   cli.add_option("--attn-dropout", o.attn_dropout, "dropout on attention coefficients, in [0, 1)")
-      ->check(CLI::Range(0.0, 0.999999));
+      ->check(number_in(0.0, 0.999999));
   cli.add_flag("--no-normalize", o.no_normalize, "do not row-normalise features read from files");
-  cli.add_option("--seed", o.seed, "seed of initial weights, dropout and the synthetic graph");
+  cli.add_option("--seed", o.seed, "seed of initial weights, dropout and the synthetic graph")
+      ->check(CLI::Validator([](std::string& v) { return v.find('-') == std::string::npos ? "" : "must be >= 0"; },
+                             "", "non-negative"));
   cli.add_option("--threads", o.threads, "oneTBB worker threads (default: all cores)")->check(CLI::Range(1, 1024));
   cli.add_option("--log-every", o.log_every, "when not on a terminal, print a line every N epochs")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "autograd/ops.hpp"
+#include "autograd/tape.hpp"
 #include <nlohmann/json.hpp>
 
 #include "nn/metrics.hpp"
@@ -45,6 +46,12 @@ double score_of(const Tensor& logits, const NodeData& data, const std::vector<in
   return nn::accuracy(logits, data.labels, rows);
 }
 
+// "nan", "inf" or "-inf" (std::to_string prints a NaN with its sign bit set as "-nan").
+std::string non_finite_name(double v) {
+  if (std::isnan(v)) return "nan";
+  return v > 0 ? "inf" : "-inf";
+}
+
 // Copies of every parameter, to keep the best model and restore it.
 std::vector<Tensor> snapshot(const nn::Module& m) {
   std::vector<Tensor> copy;
@@ -53,6 +60,14 @@ std::vector<Tensor> snapshot(const nn::Module& m) {
 }
 
 }  // namespace
+
+TrainingDiverged::TrainingDiverged(int64_t epoch_, const std::string& loss_, double value_, int64_t best_epoch_)
+    : Error("training diverged at epoch " + std::to_string(epoch_) + ": " + loss_ + " loss is " +
+            non_finite_name(value_)),
+      epoch(epoch_),
+      loss(loss_),
+      value(value_),
+      best_epoch(best_epoch_) {}
 
 Evaluation evaluate(GAT& model, const NodeData& data, const std::vector<int64_t>& rows) {
   const bool was_training = model.is_training();
@@ -133,20 +148,25 @@ TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainC
     optimizer.zero_grad();
     Tensor logits = model.forward(data.x, data.graph);
     Tensor loss = loss_of(logits, data, data.train_rows);
-    backward(loss);
-    optimizer.step();
     EpochStats s;
     s.epoch = epoch;
-    s.step_ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
     s.train_loss = loss.item();
-    if (!std::isfinite(s.train_loss)) {
+    // A NaN or infinite loss: stop before stepping on its gradients, back at the kept model,
+    // with the tape freed as backward() would have (it holds this epoch's forward pass).
+    auto diverged = [&](const char* which, double value) {
+      tape_clear();
       restore_parameters(model, state.kept);
-      throw Error("training diverged at epoch " + std::to_string(epoch) + ": the training loss is " +
-                  std::to_string(s.train_loss) + "; the best parameters so far (epoch " +
-                  std::to_string(state.best_epoch) + ") were restored");
-    }
+      return TrainingDiverged(epoch, which, value, state.best_epoch);
+    };
+    if (!std::isfinite(s.train_loss)) throw diverged("train", s.train_loss);
+    backward(loss);
+    optimizer.step();
+    s.step_ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
     s.train_accuracy = score_of(logits, data, data.train_rows);
     const Evaluation val = evaluate(model, data, data.val_rows);
+    // The step made the parameters NaN or huge: a NaN loss compares false with everything and
+    // an infinite one equals the initial best_loss, so neither may reach the early stopping.
+    if (!std::isfinite(val.loss)) throw diverged("validation", val.loss);
     s.val_loss = val.loss;
     s.val_accuracy = val.accuracy;
     state.history.push_back(s);

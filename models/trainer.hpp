@@ -6,6 +6,8 @@
 ///   if either improved: update the bests and reset the patience counter; otherwise count one;
 ///   stop after `patience` epochs without improvement (or max_epochs), restore the kept
 ///   parameters, and report the test accuracy there.
+/// A NaN or infinite training or validation loss stops the loop at once (TrainingDiverged):
+/// nothing is trained on it, and it never becomes the best model.
 #pragma once
 #include <atomic>
 #include <cmath>
@@ -14,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/error.hpp"
 #include "graph/dataset.hpp"
 #include "graph/graph.hpp"
 #include "models/gat.hpp"
@@ -80,8 +83,22 @@ struct TrainState {
   static TrainState from_json(const std::string& json, const std::string& source);
 };
 
+/// Thrown by train_node_classifier when a loss becomes NaN or infinite: the training loss of
+/// an epoch's step (checked before the optimiser steps on it) or the validation loss after it
+/// (parameters the step made NaN or huge). Training stops at once, and the model is restored
+/// to the kept parameters, those of `best_epoch` (0: the initial ones), which only an epoch
+/// with a finite validation loss can have set.
+///   what(): "training diverged at epoch 37: train loss is nan"
+struct TrainingDiverged : Error {
+  TrainingDiverged(int64_t epoch, const std::string& loss, double value, int64_t best_epoch);
+  int64_t epoch;       ///< 1-based, the epoch whose loss is not finite
+  std::string loss;    ///< "train" or "validation"
+  double value;        ///< NaN, +Inf or -Inf
+  int64_t best_epoch;  ///< the epoch of the parameters the model was restored to
+};
+
 /// Trains `model` on `data`; on return the model holds the kept (best) parameters.
-/// Throws Error naming the epoch when the training loss becomes NaN or infinite (after
+/// Throws TrainingDiverged naming the epoch when a loss becomes NaN or infinite (after
 /// restoring the kept parameters).
 TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainConfig& config,
                                   const TrainHooks& hooks = {});
@@ -90,6 +107,8 @@ TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainC
 /// TrainState, or from one saved by an interrupted run (with the model and optimiser restored
 /// too). When the stop flag ends the run early, result.interrupted is set and neither the model
 /// nor `state` is rolled back to the kept parameters: save them, then resume later.
+/// On TrainingDiverged the model holds state.kept, `state` ends at the last good epoch (the
+/// diverged one is not in its history), and the optimiser's state is not to be trusted.
 TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainConfig& config,
                                   nn::Optimizer& optimizer, TrainState& state, const TrainHooks& hooks = {});
 
