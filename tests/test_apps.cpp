@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <regex>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -339,6 +340,63 @@ BOOST_AUTO_TEST_CASE(a_graph_with_zero_edges_trains) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// On a terminal gat-train draws a live progress bar (carriage returns, epoch, loss, accuracies,
+// time per epoch); util-linux's `script` gives it a pseudo-terminal.
+BOOST_AUTO_TEST_CASE(progress_bar_on_a_terminal) {
+  if (::access("/usr/bin/script", X_OK) != 0) {
+    BOOST_TEST_MESSAGE("skipped: /usr/bin/script (util-linux) not found");
+    return;
+  }
+  const Run r = run({"/usr/bin/script", "-q", "-e", "-c", bin_path("gat-train") + " --epochs 3", "/dev/null"}, 120);
+  BOOST_TEST_REQUIRE(r.code == 0, r.err);
+  for (const char* piece : {"\r[", "] epoch    1/3", "epoch    3/3", "loss ", "train ", "val ", "ms/epoch", "test_accuracy="})
+    BOOST_TEST(r.out.find(piece) != std::string::npos, "no \"" << piece << "\" in:\n" << r.out);
+  BOOST_TEST(r.out.find("epoch 1 train_loss=") == std::string::npos, "plain log lines on a terminal:\n" << r.out);
+}
+
+// --no-normalize keeps the raw features: the run trains, and the checkpoint records it, so that
+// --load applies the same preprocessing.
+BOOST_AUTO_TEST_CASE(no_normalize_is_recorded_in_the_checkpoint) {
+  TempDir dir("apps");
+  TinyDataset().write(dir / "data");
+  for (const bool raw : {false, true}) {
+    std::vector<std::string> args = {"--data", dir / "data", "--epochs", "3", "--quiet", "--save",
+                                     dir / (raw ? "raw" : "normalized")};
+    if (raw) args.push_back("--no-normalize");
+    const Run r = train(args);
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    const nlohmann::json config = read_json(dir / (raw ? "raw/config.json" : "normalized/config.json"));
+    BOOST_TEST(config.at("normalize_features").get<bool>() == !raw);
+  }
+}
+
+// gat-bench train on a small synthetic graph ends with the documented line of fixed-point
+// numbers; gemm ends with gflops=, memory with speedup=.
+BOOST_AUTO_TEST_CASE(gat_bench_prints_its_result_lines) {
+  auto last_line = [](const std::string& out) {
+    const size_t end = out.find_last_not_of('\n');
+    const size_t begin = out.rfind('\n', end);
+    return out.substr(begin == std::string::npos ? 0 : begin + 1, end - (begin == std::string::npos ? 0 : begin + 1) + 1);
+  };
+  auto fixed = std::regex("[0-9]+(\\.[0-9]+)?");
+  const Run t = run({bin_path("gat-bench"), "train", "--nodes", "500", "--edges", "4000", "--features", "16",
+                     "--classes", "3", "--epochs", "3", "--threads", "2"}, 120);
+  BOOST_TEST_REQUIRE(t.code == 0, t.err);
+  std::smatch m;
+  const std::string line = last_line(t.out);
+  BOOST_TEST(std::regex_match(line, m, std::regex("epoch_ms_median=([0-9.]+) infer_ms_median=([0-9.]+) "
+                                                  "peak_rss_mb=([0-9.]+) edges_per_s=([0-9]+)")),
+             line);
+  for (size_t k = 1; k < m.size(); ++k) BOOST_TEST(std::regex_match(m[k].str(), fixed), m[k].str());
+  const Run g = run({bin_path("gat-bench"), "gemm", "--m", "64", "--k", "32", "--n", "16", "--repeats", "3"}, 60);
+  BOOST_TEST_REQUIRE(g.code == 0, g.err);
+  BOOST_TEST(std::regex_match(last_line(g.out), std::regex("gflops=[0-9]+\\.[0-9]{2}")), g.out);
+  const Run mem = run({bin_path("gat-bench"), "memory", "--mb", "16", "--repeats", "2"}, 60);
+  BOOST_TEST_REQUIRE(mem.code == 0, mem.err);
+  BOOST_TEST(std::regex_match(last_line(mem.out), std::regex("speedup=[0-9]+\\.[0-9]{2}")), mem.out);
+  BOOST_TEST(mem.out.find("triad threads=1 gb_per_s=") != std::string::npos, mem.out);
+}
 
 // ================================================================ bad data: exit 1
 
