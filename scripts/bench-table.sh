@@ -21,7 +21,9 @@ echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(n
 echo
 
 mem=$("$bench" memory --threads "$threads")
-echo "| memory (STREAM triad) | 1 thread $(echo "$mem" | grep 'threads=1 ' | field gb_per_s) GB/s | $threads threads $(echo "$mem" | grep "threads=$threads " | field gb_per_s) GB/s | speed-up $(echo "$mem" | field speedup)× |"
+echo "| memory bandwidth (STREAM triad, 3 × 256 MiB) | 1 thread | $threads threads | speed-up |"
+echo "|---|---|---|---|"
+echo "| GB/s | $(echo "$mem" | grep 'threads=1 ' | field gb_per_s) | $(echo "$mem" | grep "threads=$threads " | field gb_per_s) | $(echo "$mem" | field speedup)× |"
 
 openblas=""
 if [ -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ -f /usr/include/cblas.h ]; then
