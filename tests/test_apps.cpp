@@ -46,17 +46,7 @@ constexpr bool kSanitized = false;
 #endif
 
 // gat-train with the given arguments. Whatever it printed, a sanitizer report is a failure.
-Run train(std::vector<std::string> args, double timeout = 120) {
-  args.insert(args.begin(), bin_path("gat-train"));
-  const Run r = run(args, timeout);
-  std::string cmd;
-  for (const std::string& a : args) cmd += " " + a;
-  BOOST_TEST_INFO("gat-train" << cmd);
-  BOOST_TEST(!r.timed_out);
-  for (const char* report : {"Sanitizer", "runtime error:"})
-    BOOST_TEST(r.err.find(report) == std::string::npos, "gat-train" << cmd << " reported:\n" << r.err);
-  return r;
-}
+Run train(std::vector<std::string> args, double timeout = 120) { return run_program("gat-train", std::move(args), timeout); }
 
 // The run exited with `code`, before training (nothing on stdout: every failing run below is
 // --quiet or fails before the first epoch), and stderr holds every one of `words`.

@@ -183,17 +183,7 @@ BOOST_AUTO_TEST_SUITE_END()
 namespace {
 
 // gat-train with the given arguments; a sanitizer report in its stderr is a failure.
-Run train(std::vector<std::string> args) {
-  args.insert(args.begin(), bin_path("gat-train"));
-  const Run r = run(args, 300);
-  std::string cmd;
-  for (const std::string& a : args) cmd += " " + a;
-  BOOST_TEST_INFO("gat-train" << cmd);
-  BOOST_TEST(!r.timed_out);
-  for (const char* report : {"Sanitizer", "runtime error:"})
-    BOOST_TEST(r.err.find(report) == std::string::npos, "gat-train" << cmd << " reported:\n" << r.err);
-  return r;
-}
+Run train(std::vector<std::string> args) { return run_program("gat-train", std::move(args), 300); }
 
 // gat-train's stderr "gat-train: training diverged at epoch <E>: <train|validation> loss is
 // <nan|inf|-inf>; <what happened to --save DIR>\n", taken apart; ok is false when it is not that.

@@ -236,4 +236,18 @@ inline Run run(const std::vector<std::string>& argv, double timeout_seconds = 60
   return r;
 }
 
+// A program of this build (bin_path(name)) with `args`, run as run() does; it timing out or
+// printing a sanitizer report to stderr is a test failure (the run is returned either way).
+inline Run run_program(const std::string& name, std::vector<std::string> args, double timeout_seconds) {
+  args.insert(args.begin(), bin_path(name));
+  const Run r = run(args, timeout_seconds);
+  std::string cmd;
+  for (const std::string& a : args) cmd += " " + a;
+  BOOST_TEST_INFO(name << cmd);
+  BOOST_TEST(!r.timed_out);
+  for (const char* report : {"Sanitizer", "runtime error:"})
+    BOOST_TEST(r.err.find(report) == std::string::npos, name << cmd << " reported:\n" << r.err);
+  return r;
+}
+
 }  // namespace gatgrad::testing
