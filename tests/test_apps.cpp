@@ -407,26 +407,7 @@ BOOST_AUTO_TEST_CASE(missing_dataset_files) {
 
 // A .npy file of the tiny dataset broken in one way; the message names the file and the problem.
 BOOST_AUTO_TEST_CASE(broken_npy_files) {
-  struct Case {
-    const char* file;
-    std::function<void(const std::string&)> corrupt;
-    std::vector<std::string> words;
-  };
-  const std::vector<Case> cases = {
-      {"train_mask.npy", [](const std::string& p) { write_file(p, ""); }, {"empty file"}},
-      {"x.npy", [](const std::string& p) { write_file(p, read_file(p).substr(0, 128 + 50)); },
-       {"truncated: expected 96 bytes of data, found 50"}},
-      {"y.npy", [](const std::string& p) { write_file(p, read_file(p).substr(0, 40)); }, {"truncated header"}},
-      {"y.npy", [](const std::string& p) { patch_file(p, "NUMPY", "NUMPI"); }, {"not a .npy file: bad magic"}},
-      {"edge_index.npy", [](const std::string& p) { patch_file(p, "'shape':", "'shape' "); }, {"bad header", "expected ':'"}},
-      {"x.npy", [](const std::string& p) { patch_file(p, "<f4", "<c8"); }, {"unsupported dtype '<c8'"}},
-      {"x.npy", [](const std::string& p) { patch_file(p, "<f4", "<f2"); }, {"float16", "unsupported"}},
-      {"val_mask.npy", [](const std::string& p) { patch_file(p, "|b1", "|O8"); }, {"object arrays", "unsupported"}},
-      {"x.npy", [](const std::string& p) { patch_file(p, "<f4", ">f4"); }, {"big-endian dtype '>f4' is unsupported"}},
-      {"edge_index.npy", [](const std::string& p) { patch_file(p, "False", "True "); },
-       {"Fortran-order arrays are unsupported"}},
-  };
-  for (const Case& c : cases) {
+  for (const BrokenFile& c : broken_npy_cases()) {
     TempDir dir("apps");
     TinyDataset().write(dir.str());
     c.corrupt(dir / c.file);

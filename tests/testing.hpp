@@ -19,6 +19,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <initializer_list>
 #include <iterator>
 #include <stdexcept>
@@ -152,6 +153,31 @@ struct HasDataset {
     return r;
   }
 };
+
+// One file of a TinyDataset broken in one way, and the words its error message must hold (besides
+// the file's path): the .npy catalogue, run through load_dataset (test_dataset) and gat-train
+// (test_apps).
+struct BrokenFile {
+  const char* file;
+  std::function<void(const std::string&)> corrupt;
+  std::vector<std::string> words;
+};
+inline std::vector<BrokenFile> broken_npy_cases() {
+  return {
+      {"train_mask.npy", [](const std::string& p) { write_file(p, ""); }, {"empty file"}},
+      {"x.npy", [](const std::string& p) { write_file(p, read_file(p).substr(0, 128 + 50)); },
+       {"truncated: expected 96 bytes of data, found 50"}},
+      {"y.npy", [](const std::string& p) { write_file(p, read_file(p).substr(0, 40)); }, {"truncated header"}},
+      {"y.npy", [](const std::string& p) { patch_file(p, "NUMPY", "NUMPI"); }, {"not a .npy file: bad magic"}},
+      {"edge_index.npy", [](const std::string& p) { patch_file(p, "'shape':", "'shape' "); }, {"bad header", "expected ':'"}},
+      {"x.npy", [](const std::string& p) { patch_file(p, "<f4", "<c8"); }, {"unsupported dtype '<c8'"}},
+      {"x.npy", [](const std::string& p) { patch_file(p, "<f4", "<f2"); }, {"float16", "unsupported"}},
+      {"val_mask.npy", [](const std::string& p) { patch_file(p, "|b1", "|O8"); }, {"object arrays", "unsupported"}},
+      {"x.npy", [](const std::string& p) { patch_file(p, "<f4", ">f4"); }, {"big-endian dtype '>f4' is unsupported"}},
+      {"edge_index.npy", [](const std::string& p) { patch_file(p, "False", "True "); },
+       {"Fortran-order arrays are unsupported"}},
+  };
+}
 
 // A program of this build: GATGRAD_BIN_DIR/<name> (the build's bin/ folder).
 inline std::string bin_path(const std::string& name) {
