@@ -33,6 +33,7 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <tbb/blocked_range.h>
@@ -172,6 +173,15 @@ struct PrefetchStream {
       row += ld;
     }
     --left;
+  }
+  const char* take() {  // the next address, consumed without prefetching it
+    const char* p = row + col * step;
+    if (++col == per_row) {
+      col = 0;
+      row += ld;
+    }
+    --left;
+    return p;
   }
   void drain() {
     while (left > 0) next();
@@ -399,6 +409,39 @@ template <class T>
   a1.store_unaligned(c + W);
 }
 
+#if defined(__AVX2__) && defined(__FMA__) && defined(__GNUC__) && defined(__x86_64__)
+#define GATGRAD_GEMM_ASM 1
+// One k step of the 6×16 float tile, at byte offsets AO into the packed A micro-panel (6 values)
+// and BO into the packed B micro-panel (16 values, 64-byte aligned):
+//   r<i>0 += a[i] · b[0:8],  r<i>1 += a[i] · b[8:16]   (i = 0..5; one vfmadd per batch)
+// B's row lives in ymm12/13 and the broadcast A values alternate between ymm14/15, leaving the
+// 12 accumulators in ymm0..11: no spill, no reload, no register copy.
+#define GATGRAD_F32_FMA2(ACC0, ACC1, AREG)          \
+  "vfmadd231ps %%ymm12, %%" AREG ", %[" ACC0 "]\n\t" \
+  "vfmadd231ps %%ymm13, %%" AREG ", %[" ACC1 "]\n\t"
+#define GATGRAD_F32_STEP(AO, BO)                       \
+  "vmovaps " #BO "(%[b]), %%ymm12\n\t"                \
+  "vmovaps " #BO "+32(%[b]), %%ymm13\n\t"             \
+  "vbroadcastss " #AO "(%[a]), %%ymm14\n\t"           \
+  "vbroadcastss " #AO "+4(%[a]), %%ymm15\n\t"         \
+  GATGRAD_F32_FMA2("r00", "r01", "ymm14")              \
+  "vbroadcastss " #AO "+8(%[a]), %%ymm14\n\t"         \
+  GATGRAD_F32_FMA2("r10", "r11", "ymm15")              \
+  "vbroadcastss " #AO "+12(%[a]), %%ymm15\n\t"        \
+  GATGRAD_F32_FMA2("r20", "r21", "ymm14")              \
+  "vbroadcastss " #AO "+16(%[a]), %%ymm14\n\t"        \
+  GATGRAD_F32_FMA2("r30", "r31", "ymm15")              \
+  "vbroadcastss " #AO "+20(%[a]), %%ymm15\n\t"        \
+  GATGRAD_F32_FMA2("r40", "r41", "ymm14")              \
+  GATGRAD_F32_FMA2("r50", "r51", "ymm15")
+#define GATGRAD_F32_OUTPUTS                                                                  \
+  [r00] "+x"(r00), [r01] "+x"(r01), [r10] "+x"(r10), [r11] "+x"(r11), [r20] "+x"(r20),     \
+      [r21] "+x"(r21), [r30] "+x"(r30), [r31] "+x"(r31), [r40] "+x"(r40), [r41] "+x"(r41), \
+      [r50] "+x"(r50), [r51] "+x"(r51)
+#else
+#define GATGRAD_GEMM_ASM 0
+#endif
+
 template <class T>
 void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T* __restrict c,
                   int64_t ldc, T alpha, T beta, Mode mode, PrefetchStream& pf) {
@@ -442,6 +485,31 @@ void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T* _
   // Two prefetches of the stream per four k steps (its state stays in memory: keeping it in
   // registers costs the FMA loop more than the loads do).
   int64_t k = 0;
+#if GATGRAD_GEMM_ASM
+  if constexpr (std::is_same_v<T, float>) {
+    // The same FMA chains in hand-allocated registers (see kernel_steps_f32): GCC's own
+    // allocation of these 15 live registers reloads B and copies registers inside the loop.
+    __m256 r00 = c00, r01 = c01, r10 = c10, r11 = c11, r20 = c20, r21 = c21;
+    __m256 r30 = c30, r31 = c31, r40 = c40, r41 = c41, r50 = c50, r51 = c51;
+    for (; k + 4 <= kc; k += 4) {
+      const char* p0 = pf.left > 0 ? pf.take() : reinterpret_cast<const char*>(b);
+      const char* p1 = pf.left > 0 ? pf.take() : reinterpret_cast<const char*>(b);
+      asm(GATGRAD_F32_STEP(0, 0) GATGRAD_F32_STEP(24, 64) GATGRAD_F32_STEP(48, 128) GATGRAD_F32_STEP(72, 192)
+          "prefetcht0 (%[p0])\n\t"
+          "prefetcht0 (%[p1])\n\t"
+          : GATGRAD_F32_OUTPUTS
+          : [a] "r"(a), [b] "r"(b), [p0] "r"(p0), [p1] "r"(p1)
+          : "xmm12", "xmm13", "xmm14", "xmm15", "memory");
+      a += 4 * MR;
+      b += 4 * NR;
+    }
+    for (; k < kc; ++k, a += MR, b += NR)
+      asm(GATGRAD_F32_STEP(0, 0) : GATGRAD_F32_OUTPUTS : [a] "r"(a), [b] "r"(b)
+          : "xmm12", "xmm13", "xmm14", "xmm15", "memory");
+    c00 = r00, c01 = r01, c10 = r10, c11 = r11, c20 = r20, c21 = r21;
+    c30 = r30, c31 = r31, c40 = r40, c41 = r41, c50 = r50, c51 = r51;
+  }
+#endif
   for (; k + 4 <= kc; k += 4) {
     step(a, b);
     step(a + MR, b + NR);
