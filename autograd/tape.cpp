@@ -84,10 +84,20 @@ void backward(const Tensor& loss, const Tensor& seed, const BackwardObserver& ob
     loss.set_grad(Tensor::full(loss.shape(), 1.0, loss.dtype()));
   }
   // Replay in reverse. Records whose output received no gradient contribute nothing.
+  // An op's output is an intermediate value: once its record ran, nothing reads its gradient
+  // again, so the slot is emptied first and the closure gets the only handle (it may adopt the
+  // buffer for an input instead of copying it; see detail::accumulate_grad). With an observer
+  // the gradients stay, for it to look at.
   for (auto it = t.records.rbegin(); it != t.records.rend(); ++it) {
     if (!it->output.has_grad()) continue;
-    it->backward(it->output.grad());
-    if (observe) observe(*it);
+    if (observe) {
+      it->backward(it->output.grad());
+      observe(*it);
+      continue;
+    }
+    const Tensor dy = it->output.grad();
+    it->output.zero_grad();
+    it->backward(dy);
   }
   tape_clear();
 }

@@ -53,6 +53,9 @@ using BackwardObserver = std::function<void(const TapeRecord& record)>;
 
 /// Reverse-mode sweep from `loss`. A scalar loss is seeded with 1; a non-scalar needs `seed`
 /// (d something / d loss, same shape). Replays the whole tape of this thread, then frees it.
+/// Gradients are kept for the leaves (tensors no recorded op produced: parameters, inputs);
+/// an intermediate tensor's gradient is freed once its record ran, as in PyTorch, unless an
+/// observer is passed (it sees every gradient).
 /// @param loss     the tensor to differentiate; it must require grad
 /// @param seed     d something / d loss, for a non-scalar `loss` (leave undefined for a scalar)
 /// @param observe  if set, called after each record's closure ran (tape-demo prints with it)

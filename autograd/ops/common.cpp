@@ -43,10 +43,16 @@ void broadcast_strides(const Shape& in, const Shape& out, int64_t* strides) {
   }
 }
 
+bool exclusively_held(const Tensor& t) {
+  return t.impl_ptr().use_count() == 1 && t.impl().storage.use_count() == 1;
+}
+
 void accumulate_grad(const Tensor& target, const Tensor& g) {
   if (!target.requires_grad()) return;
   if (!target.has_grad() && g.shape() == target.shape() && g.dtype() == target.dtype()) {
-    target.set_grad(g.clone());  // the first gradient: a copy, not zeros plus an add
+    // The first gradient: g itself when nothing else holds it (the d output that backward()
+    // handed to a pass-through closure such as add's), else a copy; never zeros plus an add.
+    target.set_grad(exclusively_held(g) ? g : g.clone());
     return;
   }
   Tensor tg = target.grad_accum();
@@ -86,16 +92,6 @@ Tensor grad_for_write(const Tensor& target, bool& fresh) {
   fresh = !target.has_grad();
   if (fresh) target.set_grad(Tensor::empty(target.shape(), target.dtype()));
   return target.grad();
-}
-
-void accumulate_grad(const Tensor& target, Tensor&& g) {
-  if (!target.requires_grad()) return;
-  const bool sole_owner = g.impl_ptr().use_count() == 1 && g.impl().storage.use_count() == 1;
-  if (!target.has_grad() && sole_owner && g.shape() == target.shape() && g.dtype() == target.dtype()) {
-    target.set_grad(g);
-    return;
-  }
-  accumulate_grad(target, static_cast<const Tensor&>(g));
 }
 
 }  // namespace gatgrad::detail

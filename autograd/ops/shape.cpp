@@ -72,7 +72,13 @@ Tensor reshape(const Tensor& x, const std::vector<int64_t>& extents) {
                 " elements, shape " + shape.str() + " needs " + std::to_string(shape.numel()));
   Tensor y = view_as(x, shape);
   if (any_requires_grad({&x}))
-    record("reshape", y, [x](const Tensor& dy) { accumulate_grad(x, view_as(dy, x.shape())); });
+    record("reshape", y, [x](const Tensor& dy) {
+      // dy held by nobody else (backward() freed y's slot): x's gradient is dy's buffer itself
+      if (!x.has_grad() && exclusively_held(dy))
+        x.set_grad(view_as(dy, x.shape()));
+      else
+        accumulate_grad(x, view_as(dy, x.shape()));
+    });
   return y;
 }
 
