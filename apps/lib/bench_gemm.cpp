@@ -9,10 +9,9 @@
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 
-#include <tbb/info.h>
-
 #include "apps/lib/bench_gemm.hpp"
 #include "autograd/kernels/gemm.hpp"
+#include "autograd/tensor.hpp"
 
 namespace gatgrad::bench {
 
@@ -29,19 +28,22 @@ int run_gemm_bench(int64_t m, int64_t k, int64_t n, bool transposed, int threads
   std::mt19937_64 rng(12345);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   // Untransposed: A[m,k] · B[k,n] -> C[m,n].  Transposed: A[m,k]ᵀ · G[m,n] -> C[k,n].
-  std::vector<float> a(static_cast<size_t>(m * k));
-  std::vector<float> b(static_cast<size_t>(transposed ? m * n : k * n));
-  std::vector<float> c(static_cast<size_t>(transposed ? k * n : m * n));
-  for (float& x : a) x = dist(rng);
-  for (float& x : b) x = dist(rng);
+  // The operands are gatgrad tensors, in the memory matmul works on when training (the buffer
+  // pool: 64-byte aligned, transparent huge pages asked for from 4 MiB on).
+  Tensor a = Tensor::empty({m, k}, DType::f32);
+  Tensor b = Tensor::empty({transposed ? m : k, n}, DType::f32);
+  Tensor c = Tensor::empty({transposed ? k : m, n}, DType::f32);
+  float* pa = a.data<float>();
+  float* pb = b.data<float>();
+  float* pc = c.data<float>();
+  std::generate(pa, pa + a.numel(), [&] { return dist(rng); });
+  std::generate(pb, pb + b.numel(), [&] { return dist(rng); });
 
   auto run = [&] {
     if (transposed)
-      kernels::gemm<float>(true, false, k, n, m, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(),
-                           n);
+      kernels::gemm<float>(true, false, k, n, m, 1.0f, pa, k, pb, n, 0.0f, pc, n);
     else
-      kernels::gemm<float>(false, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(),
-                           n);
+      kernels::gemm<float>(false, false, m, n, k, 1.0f, pa, k, pb, n, 0.0f, pc, n);
   };
 
   const int warmup = std::max(2, std::min(10, repeats / 5));
