@@ -21,14 +21,18 @@
 // regenerated, never stored). The fused op never builds the E×H×F messages nor the five E×H
 // intermediates of the composed path: per target i, one pass over its incoming edges writes the
 // logits into i's α rows, the softmax runs on those rows while they sit in L1, and a second pass
-// sums α'_ij W h_j in registers. Only α (E×H) is kept for backward.
+// sums α'_ij W h_j in registers. Kept for backward: α (E×H) and the signs z > 0 (one bit per
+// edge and head), so that backward never reads s_src[j] again.
 //
 // Backward, in two sweeps (no atomics: each sweep writes only rows its node owns):
-//   1. over targets i:  dα'[e,h] = <dout[i,h,:], wh[j,h,:]>;  dα = dα' · mask/(1-p);
-//      de = α (dα - Σ_{e'->i} α dα);  dz = de · (z > 0 ? 1 : slope) with z = s_dst[i] + s_src[j]
-//      recomputed;  ds_dst[i] += Σ_{e->i} dz[e]            (dz [E, H] is kept for sweep 2)
-//   2. over sources j (src_ptr / src_perm):  ds_src[j] += Σ_{e: j->} dz[e];
-//      dwh[j,h,:] += Σ_{e: j->i} α'[e,h] dout[i,h,:]     (α' regenerated from α and the mask)
+//   1. over targets i, in edge order:  α'[e] = α[e] · mask/(1-p);
+//      dα'[e,h] = <dout[i,h,:], wh[j,h,:]>;  dα = dα' · mask/(1-p);
+//      de = α (dα - Σ_{e'->i} α dα);  dz = de · (z > 0 ? 1 : slope) from the sign bits;
+//      ds_dst[i] += Σ_{e->i} dz[e];  the row [α'[e] | dz[e]] (2H values) is written for sweep 2
+//   2. over sources j (src_ptr / src_perm), reading edge e's row:  ds_src[j] += Σ_{e: j->} dz[e];
+//      dwh[j,h,:] += Σ_{e: j->i} α'[e,h] dout[i,h,:]
+// Sweep 1's accesses are sequential but for wh[j]; sweep 2 reads one row of 2H values and
+// dout[i] per edge. On large graphs these random rows are what the time goes to.
 #pragma once
 #include <cstdint>
 

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include <xsimd/xsimd.hpp>
@@ -112,6 +113,16 @@ inline void copy_row(T* y, const T* x, int64_t d) {
   int64_t f = 0;
   for (; f + L <= d; f += L) batch<T>::load_unaligned(x + f).store_unaligned(y + f);
   copy_scalars(y + f, x + f, d - f);
+}
+
+// y[0..d) = a[0..d) * b[0..d)
+template <class T>
+inline void mul_row(T* y, const T* a, const T* b, int64_t d) {
+  constexpr int64_t L = lanes<T>();
+  int64_t f = 0;
+  for (; f + L <= d; f += L)
+    (batch<T>::load_unaligned(a + f) * batch<T>::load_unaligned(b + f)).store_unaligned(y + f);
+  for (; f < d; ++f) y[f] = a[f] * b[f];
 }
 
 // y[0..d) += a * x[0..d)
@@ -308,6 +319,51 @@ inline void softmax_backward_rows(const T* y, const T* g, T* out, int64_t rows, 
       store_n(de, out + r * H + h0, n);
     }
   }
+}
+
+// Bits (h0 + l) % 8 of bytes[(h0 + l) / 8] |= (z[l] > 0), for the L lanes of z (h0 a multiple of L):
+// the sign record of a row of logits.
+// The batch whose lane l holds 2^(l % 8) (the value of lane l's bit in its byte).
+template <class T>
+inline batch<T> lane_bit_values() {
+  static constexpr auto values = [] {
+    std::array<T, lanes<T>()> a{};
+    for (size_t l = 0; l < a.size(); ++l) a[l] = static_cast<T>(1u << (l % 8));
+    return a;
+  }();
+  return batch<T>::load_unaligned(values.data());
+}
+
+template <class T>
+inline void set_positive_bits(const batch<T>& z, uint8_t* bytes, int64_t h0) {
+  constexpr int64_t L = lanes<T>();
+  if constexpr (L == 8) {  // one whole byte: the sum of the set lanes' bit values (exact)
+    const batch<T> v = xsimd::select(z > batch<T>(T(0)), lane_bit_values<T>(), batch<T>(T(0)));
+    bytes[h0 / 8] = static_cast<uint8_t>(xsimd::hadd(v));
+  } else {
+    alignas(64) T v[L];
+    z.store_aligned(v);
+    for (int64_t l = 0; l < L; ++l)
+      bytes[(h0 + l) / 8] |= static_cast<uint8_t>(static_cast<unsigned>(v[l] > T(0)) << ((h0 + l) % 8));
+  }
+}
+
+// LeakyReLU's backward for the L heads h0.. of a row, from the sign bits set_positive_bits
+// stored: (z > 0 ? dy : s dy), exactly as leaky_backward.
+template <class T>
+inline batch<T> leaky_backward_bits(const uint8_t* bytes, int64_t h0, const batch<T>& dy, T slope) {
+  constexpr int64_t L = lanes<T>();
+  batch<T> positive;
+  if constexpr (L == 8 && std::is_same_v<T, float>) {  // the byte's bits, one per lane
+    using U = xsimd::batch<uint32_t>;
+    const U bits = U(static_cast<uint32_t>(bytes[h0 / 8])) & xsimd::batch_cast<uint32_t>(lane_bit_values<T>());
+    positive = xsimd::batch_cast<T>(xsimd::bitwise_cast<xsimd::batch<int32_t>>(bits));
+  } else {
+    alignas(64) T v[L];
+    for (int64_t l = 0; l < L; ++l) v[l] = static_cast<T>((bytes[(h0 + l) / 8] >> ((h0 + l) % 8)) & 1u);
+    positive = batch<T>::load_aligned(v);
+  }
+  return xsimd::select(positive > batch<T>(T(0)), dy, dy * batch<T>(slope));
 }
 
 // LeakyReLU on a batch, exactly as the engine's leaky_relu: x > 0 ? x : s x.
