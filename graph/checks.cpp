@@ -104,6 +104,12 @@ void register_graph_checks(CheckRegistry& r) {
   });
   r.add("gat_attention", [] { return check_gat(0.0); });
   r.add("gat_attention:dropout", [] { return check_gat(0.5); });
+  // The att form: the scores computed inside from att = [a_1 | a_2] [H, 2F].
+  r.add("gat_attention:att", [] {
+    const Graph g = check_graph();
+    return gradcheck([g](const std::vector<Tensor>& in) { return gat_attention(in[0], in[1], g, 0.2, 0.5, 77); },
+                     {rand64({N, 2, 3}, 204), rand64({2, 6}, 205)});
+  });
   // The composed path the fused op equals, checked through the primitives alone.
   r.add("gat_attention:composed", [] {
     const Graph g = check_graph();

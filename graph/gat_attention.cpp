@@ -159,35 +159,68 @@ void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, boo
   }
 }
 
+// The scores' own backward, when the op computed them from att (the att form of gat_attention):
+// with s_dst[n,h] = <wh[n,h,:], a_1[h,:]> and s_src[n,h] = <wh[n,h,:], a_2[h,:]>,
+//   dwh[n,h,:] += ds_src[n,h] a_2[h,:] + ds_dst[n,h] a_1[h,:]
+//   da_1[h,:] += Σ_n ds_dst[n,h] wh[n,h,:],   da_2[h,:] += Σ_n ds_src[n,h] wh[n,h,:]
+// The sums over n run per block of kNodeBlock nodes into part[block] = [da_1 | da_2] (2·H·F),
+// added in block order afterwards, so they do not depend on the thread count.
+template <class T>
+struct ScoreBackward {
+  const T* a1;      // [H, F]
+  const T* a2;      // [H, F]
+  const T* ds_dst;  // [N, H], from sweep 1
+  const T* wh;      // [N, H, F]
+  T* part;          // [blocks, 2, H, F], or null when att needs no gradient
+};
+
 // Sweep 2 over sources j of [j0, j1), through their outgoing edges p (source-grouped positions,
 // e = src_perm[p] the edge, i = its target), reading pair[e] (one random row per edge):
 //   ds_src[j] (+)= Σ_p dz[e];
 //   dwh[j,h,:] (+)= Σ_p α'[e,h] dout[i,h,:]
+// and, with `sb`, the scores' backward for node j (see ScoreBackward).
 template <class T>
 void backward_sources(int64_t j0, int64_t j1, const Dims& d, const Graph& g, const T* pair, const T* dout,
-                      T* ds_src, bool ds_src_fresh, T* dwh, bool dwh_fresh) {
+                      T* ds_src, bool ds_src_fresh, T* dwh, bool dwh_fresh, const ScoreBackward<T>* sb) {
   const int64_t H = d.H, HF = d.H * d.F;
   const int64_t* ptr = g.src_ptr().data();
   const int32_t* perm = g.src_perm().data();
   const int32_t* target = g.src_grouped_dst().data();
   std::vector<T> acc(static_cast<size_t>(HF)), sum(static_cast<size_t>(H)), weights;
+  T* part = sb && sb->part ? sb->part + (j0 / kNodeBlock) * 2 * HF : nullptr;
+  if (part) std::fill(part, part + 2 * HF, T(0));
+  // The scores' backward for node j, given its ds_src in sum (after the attention's part of dwh[j]).
+  auto scores_backward = [&](int64_t j) {
+    if (!sb) return;
+    const T* dsd = sb->ds_dst + j * H;
+    if (dwh) {  // in the order of the two head_dot backwards of the composed layer: s_src's first
+      axpy_heads(dwh + j * HF, sum.data(), sb->a2, H, d.F);
+      axpy_heads(dwh + j * HF, dsd, sb->a1, H, d.F);
+    }
+    if (part) {
+      axpy_heads(part, dsd, sb->wh + j * HF, H, d.F);
+      axpy_heads(part + HF, sum.data(), sb->wh + j * HF, H, d.F);
+    }
+  };
   for (int64_t j = j0; j < j1; ++j) {
     const int64_t b = ptr[j], deg = ptr[j + 1] - b;
     if (deg == 0) {  // no outgoing edge: a zero gradient (written only into a fresh buffer)
       if (ds_src && ds_src_fresh) std::fill(ds_src + j * H, ds_src + (j + 1) * H, T(0));
       if (dwh && dwh_fresh) std::fill(dwh + j * HF, dwh + (j + 1) * HF, T(0));
+      std::fill(sum.begin(), sum.end(), T(0));
+      scores_backward(j);
       continue;
     }
     for (int64_t p = b + kAheadEdges; d.prefetch && p < std::min(b + deg + kAheadEdges, d.E); ++p) {
       prefetch_bytes(pair + int64_t{perm[p]} * 2 * H, 2 * H * sizeof(T));
       if (dwh) prefetch_bytes(dout + int64_t{target[p]} * HF, HF * sizeof(T));
     }
-    if (ds_src) {
+    if (ds_src || sb) {
       std::fill(sum.begin(), sum.end(), T(0));
       for (int64_t p = b; p < b + deg; ++p) add_row(sum.data(), pair + int64_t{perm[p]} * 2 * H + H, H);
-      if (ds_src_fresh)
+      if (ds_src && ds_src_fresh)
         copy_row(ds_src + j * H, sum.data(), H);
-      else
+      else if (ds_src)
         add_row(ds_src + j * H, sum.data(), H);
     }
     if (dwh) {
@@ -201,7 +234,56 @@ void backward_sources(int64_t j0, int64_t j1, const Dims& d, const Graph& g, con
         add_row(dwh + j * HF, acc.data(), HF);
       }
     }
+    scores_backward(j);
   }
+}
+
+// The forward pass shared by both forms: α, the sign bits (when `signs`) and out.
+template <class T>
+void run_forward(const Dims& d, const Graph& g, const Tensor& wh, const T* sd, const T* ss, double negative_slope,
+                 const DropoutMask& mask, const Tensor& alpha, uint8_t* signs, const Tensor& out) {
+  const T slope = static_cast<T>(negative_slope);
+  parallel_blocks(d.N, kNodeBlock, [&](int64_t i0, int64_t i1) {
+    forward_block(i0, i1, d, g, wh.data<T>(), sd, ss, slope, mask, alpha.data<T>(), signs, out.data<T>());
+  });
+}
+
+// Sweeps 1 and 2 (ds_dst, ds_src, dwh: null when not wanted; sweep 2 runs the scores' backward
+// when `sb` is given).
+template <class T>
+void run_backward(const Dims& d, const Graph& g, const Tensor& wh, double negative_slope, const DropoutMask& mask,
+                  const Tensor& alpha, const uint8_t* signs, const Tensor& dout, T* ds_dst, bool ds_dst_fresh,
+                  T* ds_src, bool ds_src_fresh, T* dwh, bool dwh_fresh, const ScoreBackward<T>* sb) {
+  const T slope = static_cast<T>(negative_slope);
+  const bool scores = ds_dst || ds_src || sb;
+  // [α' | dz] per edge, in edge order: sweep 1 writes it, sweep 2 reads it by source
+  Tensor pair = Tensor::empty({d.E, 2 * d.H}, wh.dtype());
+  parallel_blocks(d.N, kNodeBlock, [&](int64_t i0, int64_t i1) {
+    backward_targets(i0, i1, d, g, scores, wh.data<T>(), slope, mask, alpha.data<T>(), signs, dout.data<T>(),
+                     ds_dst, ds_dst_fresh, pair.data<T>());
+  });
+  if (ds_src || dwh || sb)
+    parallel_blocks(d.N, kNodeBlock, [&](int64_t j0, int64_t j1) {
+      backward_sources(j0, j1, d, g, static_cast<const T*>(pair.data<T>()), dout.data<T>(), ds_src, ds_src_fresh,
+                       dwh, dwh_fresh, sb);
+    });
+}
+
+void check_options(double negative_slope, double attn_dropout) {
+  if (!(attn_dropout >= 0.0 && attn_dropout < 1.0))
+    throw Error("gat_attention: attention dropout " + std::to_string(attn_dropout) + " is not in [0, 1)");
+  if (!std::isfinite(negative_slope))
+    throw Error("gat_attention: negative_slope must be finite, got " + std::to_string(negative_slope));
+}
+
+Dims dims_of(const Tensor& wh, const Graph& g) {
+  return Dims{g.num_nodes(), g.num_edges(), wh.size(1), wh.size(2),
+              wh.numel() * static_cast<int64_t>(dtype_size(wh.dtype())) >= kPrefetchFromBytes};
+}
+
+// The sign bits of the logits, kept for backward: E · ⌈H/8⌉ bytes.
+std::shared_ptr<Buffer> sign_buffer(const Dims& d) {
+  return std::make_shared<Buffer>(static_cast<size_t>(std::max<int64_t>(1, d.E * sign_bytes(d.H))));
 }
 
 }  // namespace
@@ -216,50 +298,97 @@ Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src,
   if (wh.dtype() != s_dst.dtype() || wh.dtype() != s_src.dtype())
     throw Error("gat_attention: inputs have different dtypes " + wh.describe() + ", " + s_dst.describe() + ", " +
                 s_src.describe());
-  if (!(attn_dropout >= 0.0 && attn_dropout < 1.0))
-    throw Error("gat_attention: attention dropout " + std::to_string(attn_dropout) + " is not in [0, 1)");
-  if (!std::isfinite(negative_slope))
-    throw Error("gat_attention: negative_slope must be finite, got " + std::to_string(negative_slope));
-  const Dims d{g.num_nodes(), g.num_edges(), wh.size(1), wh.size(2),
-               wh.numel() * static_cast<int64_t>(dtype_size(wh.dtype())) >= kPrefetchFromBytes};
+  check_options(negative_slope, attn_dropout);
+  const Dims d = dims_of(wh, g);
   const DropoutMask mask(attn_dropout, key);
   const bool needs_backward = any_requires_grad({&wh, &s_dst, &s_src});
   Tensor out = Tensor::empty(wh.shape(), wh.dtype());
   Tensor alpha = Tensor::empty({d.E, d.H}, wh.dtype());
-  // The signs of the logits, kept for backward: E · ⌈H/8⌉ bytes instead of re-reading s_src[j].
-  std::shared_ptr<Buffer> signs;
-  if (needs_backward) signs = std::make_shared<Buffer>(static_cast<size_t>(std::max<int64_t>(1, d.E * sign_bytes(d.H))));
-  uint8_t* sign_bits = signs ? static_cast<uint8_t*>(signs->data()) : nullptr;
+  std::shared_ptr<Buffer> signs = needs_backward ? sign_buffer(d) : nullptr;
   dispatch(wh.dtype(), [&]<class T>() {
-    const T slope = static_cast<T>(negative_slope);
-    parallel_blocks(d.N, kNodeBlock, [&](int64_t i0, int64_t i1) {
-      forward_block(i0, i1, d, g, wh.data<T>(), s_dst.data<T>(), s_src.data<T>(), slope, mask,
-                    alpha.data<T>(), sign_bits, out.data<T>());
-    });
+    run_forward<T>(d, g, wh, s_dst.data<T>(), s_src.data<T>(), negative_slope, mask, alpha,
+                   signs ? static_cast<uint8_t*>(signs->data()) : nullptr, out);
   });
   if (alpha_out) *alpha_out = alpha.detach();
   if (needs_backward)
     record("gat_attention", out, [wh, s_dst, s_src, g, d, mask, alpha, signs, negative_slope](const Tensor& dout) {
-      const bool scores = s_dst.requires_grad() || s_src.requires_grad();
       dispatch(wh.dtype(), [&]<class T>() {
-        const T slope = static_cast<T>(negative_slope);
         // Each gradient is overwritten when it is new (fresh) and added into otherwise.
         bool ds_dst_fresh = false, ds_src_fresh = false, dwh_fresh = false;
         T* ds_dst = s_dst.requires_grad() ? detail::grad_for_write(s_dst, ds_dst_fresh).template data<T>() : nullptr;
         T* ds_src = s_src.requires_grad() ? detail::grad_for_write(s_src, ds_src_fresh).template data<T>() : nullptr;
         T* dwh = wh.requires_grad() ? detail::grad_for_write(wh, dwh_fresh).template data<T>() : nullptr;
-        // [α' | dz] per edge, in edge order: sweep 1 writes it, sweep 2 reads it by source
-        Tensor pair = Tensor::empty({d.E, 2 * d.H}, wh.dtype());
-        parallel_blocks(d.N, kNodeBlock, [&](int64_t i0, int64_t i1) {
-          backward_targets(i0, i1, d, g, scores, wh.data<T>(), slope, mask, alpha.data<T>(),
-                           static_cast<const uint8_t*>(signs->data()), dout.data<T>(), ds_dst, ds_dst_fresh,
-                           pair.data<T>());
-        });
-        if (ds_src || dwh)
-          parallel_blocks(d.N, kNodeBlock, [&](int64_t j0, int64_t j1) {
-            backward_sources(j0, j1, d, g, static_cast<const T*>(pair.data<T>()), dout.data<T>(), ds_src,
-                             ds_src_fresh, dwh, dwh_fresh);
-          });
+        run_backward<T>(d, g, wh, negative_slope, mask, alpha, static_cast<const uint8_t*>(signs->data()), dout,
+                        ds_dst, ds_dst_fresh, ds_src, ds_src_fresh, dwh, dwh_fresh, nullptr);
+      });
+    });
+  return out;
+}
+
+Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double negative_slope, double attn_dropout,
+                     uint64_t key, Tensor* alpha_out) {
+  if (wh.dim() != 3 || wh.size(0) != g.num_nodes() || att.shape() != Shape({wh.size(1), 2 * wh.size(2)}))
+    throw Error("gat_attention: expected wh [N, H, F] and att [H, 2F] with N = " + std::to_string(g.num_nodes()) +
+                ", got " + wh.describe() + " and " + att.describe());
+  if (wh.dtype() != att.dtype())
+    throw Error("gat_attention: inputs have different dtypes " + wh.describe() + " and " + att.describe());
+  check_options(negative_slope, attn_dropout);
+  const Dims d = dims_of(wh, g);
+  const int64_t H = d.H, F = d.F, HF = H * F;
+  const DropoutMask mask(attn_dropout, key);
+  const bool needs_backward = any_requires_grad({&wh, &att});
+  Tensor out = Tensor::empty(wh.shape(), wh.dtype());
+  Tensor alpha = Tensor::empty({d.E, d.H}, wh.dtype());
+  // a_1 = att[:, :F] and a_2 = att[:, F:] as [H, F] arrays, then s_dst and s_src ([N, H] each),
+  // exactly as head_dot computes them.
+  Tensor halves = Tensor::empty({2, H, F}, wh.dtype());
+  Tensor scores = Tensor::empty({2, d.N, H}, wh.dtype());
+  std::shared_ptr<Buffer> signs = needs_backward ? sign_buffer(d) : nullptr;
+  dispatch(wh.dtype(), [&]<class T>() {
+    const T* pa = att.data<T>();
+    T* a1 = halves.data<T>();
+    T* a2 = a1 + HF;
+    for (int64_t h = 0; h < H; ++h) {
+      std::copy(pa + h * 2 * F, pa + h * 2 * F + F, a1 + h * F);
+      std::copy(pa + h * 2 * F + F, pa + (h + 1) * 2 * F, a2 + h * F);
+    }
+    const T* pw = wh.data<T>();
+    T* sd = scores.data<T>();
+    T* ss = sd + d.N * H;
+    parallel_blocks(d.N, kNodeBlock, [&](int64_t n0, int64_t n1) {
+      for (int64_t n = n0; n < n1; ++n) {
+        dot_heads(pw + n * HF, a1, H, F, sd + n * H, pw + d.N * HF, a1 + HF);
+        dot_heads(pw + n * HF, a2, H, F, ss + n * H, pw + d.N * HF, a2 + HF);
+      }
+    });
+    run_forward<T>(d, g, wh, sd, ss, negative_slope, mask, alpha,
+                   signs ? static_cast<uint8_t*>(signs->data()) : nullptr, out);
+  });
+  if (alpha_out) *alpha_out = alpha.detach();
+  if (needs_backward)
+    record("gat_attention", out, [wh, att, g, d, mask, alpha, signs, halves, negative_slope](const Tensor& dout) {
+      dispatch(wh.dtype(), [&]<class T>() {
+        const int64_t H = d.H, HF = d.H * d.F, blocks = (d.N + kNodeBlock - 1) / kNodeBlock;
+        bool dwh_fresh = false;
+        T* dwh = wh.requires_grad() ? detail::grad_for_write(wh, dwh_fresh).template data<T>() : nullptr;
+        Tensor ds_dst = Tensor::empty({d.N, H}, wh.dtype());  // written whole by sweep 1
+        Tensor part;
+        if (att.requires_grad()) part = Tensor::empty({std::max<int64_t>(blocks, 1), 2, H, d.F}, wh.dtype());
+        const ScoreBackward<T> sb{halves.data<T>(), halves.data<T>() + HF, ds_dst.data<T>(), wh.data<T>(),
+                                  part.defined() ? part.data<T>() : nullptr};
+        run_backward<T>(d, g, wh, negative_slope, mask, alpha, static_cast<const uint8_t*>(signs->data()), dout,
+                        ds_dst.data<T>(), true, nullptr, false, dwh, dwh_fresh, &sb);
+        if (!part.defined()) return;
+        // datt[h] = [Σ_blocks da_1 | Σ_blocks da_2], the blocks in order
+        bool datt_fresh = false;
+        T* datt = detail::grad_for_write(att, datt_fresh).template data<T>();
+        const T* pp = part.data<T>();
+        for (int64_t h = 0; h < H; ++h)
+          for (int half = 0; half < 2; ++half) {
+            T* dst = datt + h * 2 * d.F + half * d.F;
+            if (datt_fresh) std::fill(dst, dst + d.F, T(0));
+            for (int64_t b = 0; b < blocks; ++b) add_row(dst, pp + b * 2 * HF + half * HF + h * d.F, d.F);
+          }
       });
     });
   return out;

@@ -50,4 +50,13 @@ Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src,
                      double negative_slope, double attn_dropout, uint64_t key,
                      Tensor* alpha_out = nullptr);
 
+// The same with the scores computed inside from the attention vectors: att [H, 2F] holds
+// a = [a_1 ‖ a_2] per head, and s_dst = head_dot(wh, a_1), s_src = head_dot(wh, a_2) are formed
+// here, so the layer is one op: e_ij = LeakyReLU(aᵀ [W h_i ‖ W h_j]), α = softmax_j(e), out_i =
+// Σ_j α'_ij W h_j. Backward folds the scores' gradient into sweep 2 (dwh[j] += ds_src[j] a_2 +
+// ds_dst[j] a_1; datt by per-block sums added in block order): two passes over wh fewer than
+// head_dot + gat_attention, and the same values up to rounding (datt sums in other blocks).
+Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double negative_slope,
+                     double attn_dropout, uint64_t key, Tensor* alpha_out = nullptr);
+
 }  // namespace gatgrad

@@ -19,8 +19,9 @@ GATConv::GATConv(const AttentionLayerOptions& o) : AttentionLayer(o) {
 }
 
 // aᵀ [W h_i ‖ W h_j] = a_1ᵀ W h_i + a_2ᵀ W h_j: the concatenation splits into one score per
-// node for each half of a. So we compute s_dst = a_1ᵀ W h and s_src = a_2ᵀ W h once per node
-// ([N, K] each) and only add two numbers per edge, instead of building an [E, 2F'] tensor.
+// node for each half of a. So gat_attention computes s_dst = a_1ᵀ W h and s_src = a_2ᵀ W h once
+// per node ([N, K] each) and only adds two numbers per edge, instead of building an [E, 2F']
+// tensor (forward_composed below spells these steps out as separate ops).
 Tensor GATConv::forward(const InputFeatures& x, const Graph& g_in, AttentionOut* attention) {
   const Graph& g = layer_graph(g_in);
   const int64_t n = x.rows(), k = opt_.heads, f = opt_.out_features;
@@ -28,11 +29,10 @@ Tensor GATConv::forward(const InputFeatures& x, const Graph& g_in, AttentionOut*
   next_keys(key_x, key_att);
   const bool train = is_training();
   Tensor wh = reshape(dropout_matmul(x, weight_, train ? opt_.dropout : 0.0, key_x), {n, k, f});  // W h   [N,K,F']
-  Tensor s_dst = head_dot(wh, slice(att_, 1, 0, f));       // a_1ᵀ W h_i                     [N,K]
-  Tensor s_src = head_dot(wh, slice(att_, 1, f, 2 * f));   // a_2ᵀ W h_j                     [N,K]
   Tensor alpha;
-  Tensor out = gat_attention(wh, s_dst, s_src, g, opt_.negative_slope,  // Σ_j α_ij W h_j    [N,K,F']
-                             train ? opt_.attn_dropout : 0.0, key_att, attention ? &alpha : nullptr);
+  // e_ij = LeakyReLU(aᵀ [W h_i ‖ W h_j]),  α_ij = softmax_j(e_ij),  out_i = Σ_j α_ij W h_j   [N,K,F']
+  Tensor out = gat_attention(wh, att_, g, opt_.negative_slope, train ? opt_.attn_dropout : 0.0, key_att,
+                             attention ? &alpha : nullptr);
   if (attention) *attention = AttentionOut{alpha, g};
   return finish(out, x);
 }

@@ -318,3 +318,81 @@ BOOST_AUTO_TEST_CASE(argument_errors) {
   BOOST_CHECK_EXCEPTION(gat_attention(in.wh, in.s_dst, in.s_src, g, kSlope, 1.0, 0), Error, has("dropout"));
   tape_clear();
 }
+
+// ---- the att form: gat_attention(wh, att [H, 2F], ...) computes the scores itself ----
+
+// wh and att = [a_1 | a_2] per head; the unfused reference is head_dot + the score form.
+Fn fused_att(const Graph& g, double p, uint64_t key, Tensor* alpha = nullptr) {
+  return [g, p, key, alpha](const std::vector<Tensor>& in) { return gat_attention(in[0], in[1], g, kSlope, p, key, alpha); };
+}
+Fn head_dot_then_attention(const Graph& g, double p, uint64_t key, Tensor* alpha = nullptr) {
+  return [g, p, key, alpha](const std::vector<Tensor>& in) {
+    const int64_t F = in[0].size(2);
+    // s_dst first, as GATConv::forward_composed does (backward then adds s_src's part first)
+    const Tensor s_dst = head_dot(in[0], slice(in[1], 1, 0, F));
+    const Tensor s_src = head_dot(in[0], slice(in[1], 1, F, 2 * F));
+    return gat_attention(in[0], s_dst, s_src, g, kSlope, p, key, alpha);
+  };
+}
+std::vector<Tensor> att_inputs(const Graph& g, int64_t H, int64_t F, DType dt, uint64_t seed) {
+  return {uniform({g.num_nodes(), H, F}, -1, 1, seed, dt).requires_grad_(),
+          uniform({H, 2 * F}, -1, 1, seed + 1, dt).requires_grad_()};
+}
+
+BOOST_AUTO_TEST_CASE(att_form_equals_head_dot_then_attention) {
+  // A graph of 1500 nodes spans three node blocks of the backward's per-block sums of datt.
+  const Graph g = awkward_graph(1500, 9000, 12);
+  for (auto [H, F] : {std::pair<int64_t, int64_t>{3, 5}, {1, 7}, {8, 8}, {2, 16}, {4, 4}})
+    for (DType dt : {DType::f64, DType::f32})
+      for (double p : {0.0, 0.6}) {
+        const std::string what = "H=" + std::to_string(H) + " F=" + std::to_string(F) + " " + dtype_name(dt) +
+                                 " p=" + std::to_string(p);
+        const std::vector<Tensor> in = att_inputs(g, H, F, dt, 60);
+        Tensor a_fused, a_ref;
+        const Run f = run(fused_att(g, p, 4321, &a_fused), in);
+        const Run r = run(head_dot_then_attention(g, p, 4321, &a_ref), in);
+        // Forward and dwh: the same operations in the same order. datt: sums over other blocks
+        // of nodes, so equal up to rounding.
+        close(f.out, r.out, 0, what + " out");
+        close(a_fused.to_vector(), a_ref.to_vector(), 0, what + " alpha");
+        close(f.grads[0], r.grads[0], 0, what + " dwh");
+        close(f.grads[1], r.grads[1], dt == DType::f64 ? 1e-13 : 1e-5, what + " datt");
+      }
+}
+
+BOOST_AUTO_TEST_CASE(att_form_gradcheck_and_partial_grads) {
+  const Graph g = awkward_graph(12, 30, 13);
+  for (double p : {0.0, 0.5}) {
+    const std::vector<Tensor> in = att_inputs(g, 2, 3, DType::f64, 70);
+    const GradcheckResult r = gradcheck(fused_att(g, p, 99), in);
+    BOOST_TEST(r.checked > 0);
+    BOOST_TEST(r.pass, "p=" << p << ": max_abs_err=" << r.max_abs_err << " worst " << r.worst);
+    // Each input alone gets the same gradient as when both need one.
+    const Run both = run(fused_att(g, p, 99), in);
+    const Run wh_only = run(fused_att(g, p, 99), {in[0], in[1].detach()});
+    const Run att_only = run(fused_att(g, p, 99), {in[0].detach(), in[1]});
+    close(wh_only.grads[0], both.grads[0], 0, "wh alone");
+    close(att_only.grads[1], both.grads[1], 0, "att alone");
+  }
+  BOOST_CHECK_THROW(gat_attention(att_inputs(g, 2, 3, DType::f64, 1)[0], uniform({2, 5}, -1, 1, 2, DType::f64), g, kSlope, 0, 0),
+                    Error);
+  tape_clear();
+}
+
+BOOST_AUTO_TEST_CASE(att_form_thread_count_independent) {
+  const Graph g = awkward_graph(20000, 200000, 14).add_self_loops();
+  for (auto [H, F] : {std::pair<int64_t, int64_t>{8, 8}, {1, 7}}) {
+    const std::vector<Tensor> in = att_inputs(g, H, F, DType::f32, 80);
+    Run one, two;
+    {
+      tbb::global_control c(tbb::global_control::max_allowed_parallelism, 1);
+      one = run(fused_att(g, 0.6, 31), in);
+    }
+    {
+      tbb::global_control c(tbb::global_control::max_allowed_parallelism, 2);
+      two = run(fused_att(g, 0.6, 31), in);
+    }
+    BOOST_TEST((one.out == two.out), "H=" << H << " F=" << F);
+    for (size_t k = 0; k < 2; ++k) BOOST_TEST((one.grads[k] == two.grads[k]), "H=" << H << " F=" << F << " gradient " << k);
+  }
+}
