@@ -214,7 +214,9 @@ enum class HeadLayout { chunks, flat, padded };
 template <class T>
 inline HeadLayout head_layout(int64_t H) {
   constexpr int64_t L = lanes<T>();
-  return H % L == 0 ? HeadLayout::chunks : L % H == 0 ? HeadLayout::flat : HeadLayout::padded;
+  // L is a power of two, so L % H == 0 iff H is a power of two up to L (tested without dividing:
+  // this runs once per segment, where a division would cost more than the rest of the setup).
+  return H % L == 0 ? HeadLayout::chunks : (H <= L && (H & (H - 1)) == 0) ? HeadLayout::flat : HeadLayout::padded;
 }
 
 // Flat layout: fold the lanes of each head (lane l is head l % H) with op, in lane order, and
@@ -224,9 +226,10 @@ inline batch<T> fold_heads(const batch<T>& v, int64_t H, Op op) {
   constexpr int64_t L = lanes<T>();
   alignas(64) T lane[L];
   v.store_aligned(lane);
-  for (int64_t l = H; l < L; ++l) lane[l % H] = op(lane[l % H], lane[l]);
+  // h runs through l % H without a division (a runtime % per lane cost more than the fold)
+  for (int64_t l = H, h = 0; l < L; ++l, h = h + 1 == H ? 0 : h + 1) lane[h] = op(lane[h], lane[l]);
   if (H == 1) return batch<T>(lane[0]);
-  for (int64_t l = H; l < L; ++l) lane[l] = lane[l % H];
+  for (int64_t l = H, h = 0; l < L; ++l, h = h + 1 == H ? 0 : h + 1) lane[l] = lane[h];
   return batch<T>::load_aligned(lane);
 }
 
@@ -444,14 +447,21 @@ inline void wsum_full(T* out, const T* c, int64_t cs, const int32_t* idx, int64_
                       int64_t F, int64_t q0) {
   constexpr int64_t L = lanes<T>();
   const int64_t HF = H * F;
+  // head[k] = (q0 + k) L / F, counted up from one division (a division per slot cost more than
+  // a short segment's FMAs)
+  const int64_t per_head = F / L;  // slots per head
   int64_t head[K];
-  for (int k = 0; k < K; ++k) head[k] = (q0 + k) * L / F;
+  int64_t h = per_head == 1 ? q0 : q0 / per_head, r = q0 - h * per_head;
+  for (int k = 0; k < K; ++k) {
+    head[k] = h;
+    if (++r == per_head) r = 0, ++h;
+  }
   const T* xq = x + q0 * L;
   batch<T> acc[K];
   for (int k = 0; k < K; ++k) acc[k] = batch<T>(T(0));
-  for (int64_t r = 0; r < rows; ++r) {
-    const T* xr = xq + int64_t{idx[r]} * HF;
-    const T* cr = c + r * cs;
+  for (int64_t e = 0; e < rows; ++e) {
+    const T* xr = xq + int64_t{idx[e]} * HF;
+    const T* cr = c + e * cs;
     for (int k = 0; k < K; ++k)
       acc[k] = xsimd::fma(batch<T>(cr[head[k]]), batch<T>::load_unaligned(xr + k * L), acc[k]);
   }

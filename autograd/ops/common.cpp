@@ -72,12 +72,9 @@ void accumulate_grad(const Tensor& target, const Tensor& g) {
     const int64_t inner = nd ? out[nd - 1] : 1;
     const int64_t rows = inner ? g.numel() / inner : 0;
     const bool stretched_inner = nd && st[nd - 1] == 0;
-    for (int64_t r = 0; r < rows; ++r) {
-      int64_t off = 0, rem = r;
-      for (int ax = nd - 2; ax >= 0; --ax) {
-        off += (rem % out[ax]) * st[ax];
-        rem /= out[ax];
-      }
+    RowOffsets walk(out, st, st, 0);
+    for (int64_t r = 0; r < rows; ++r, walk.next()) {
+      const int64_t off = walk.a();
       const T* row = src + r * inner;
       if (stretched_inner) {
         dst[off] += kernels::sum_serial(row, inner);

@@ -20,6 +20,42 @@ Shape broadcast_shape(const char* op, const Shape& a, const Shape& b);
 // right-aligned to out's axes.
 void broadcast_strides(const Shape& in, const Shape& out, int64_t* strides);
 
+// The rows (runs along the last axis) of a tensor of shape `out`, walked in order from row r0,
+// with each row's offset into two broadcast inputs of strides sa and sb (see broadcast_strides).
+// The row index is split into axis indices once, then counted up like an odometer: no division
+// per row.
+class RowOffsets {
+ public:
+  RowOffsets(const Shape& out, const int64_t* sa, const int64_t* sb, int64_t r0) : out_(out), sa_(sa), sb_(sb) {
+    int64_t rem = r0;
+    for (int ax = out.size() - 2; ax >= 0; --ax) {
+      idx_[ax] = rem % out[ax];
+      rem /= out[ax];
+      a_ += idx_[ax] * sa[ax];
+      b_ += idx_[ax] * sb[ax];
+    }
+  }
+  int64_t a() const { return a_; }
+  int64_t b() const { return b_; }
+  void next() {
+    for (int ax = out_.size() - 2; ax >= 0; --ax) {
+      a_ += sa_[ax];
+      b_ += sb_[ax];
+      if (++idx_[ax] < out_[ax]) return;
+      a_ -= out_[ax] * sa_[ax];
+      b_ -= out_[ax] * sb_[ax];
+      idx_[ax] = 0;
+    }
+  }
+
+ private:
+  const Shape& out_;
+  const int64_t* sa_;
+  const int64_t* sb_;
+  int64_t idx_[Shape::kMaxDims] = {};
+  int64_t a_ = 0, b_ = 0;
+};
+
 // y[idx] = f(a[idx_a], b[idx_b]) over the broadcast shape of y, vectorised along the last axis.
 template <class T, class F>
 void broadcast_map2(const Tensor& a, const Tensor& b, const Tensor& y, F f) {
@@ -44,16 +80,10 @@ void broadcast_map2(const Tensor& a, const Tensor& b, const Tensor& y, F f) {
   parallel_blocks(rows, std::max<int64_t>(1, kBlock / std::max<int64_t>(inner, 1)),
                   [&](int64_t r0, int64_t r1) {
     std::vector<T> abuf, bbuf;
-    for (int64_t r = r0; r < r1; ++r) {
-      int64_t off_a = 0, off_b = 0, rem = r;
-      for (int ax = nd - 2; ax >= 0; --ax) {
-        const int64_t i = rem % out[ax];
-        rem /= out[ax];
-        off_a += i * sa[ax];
-        off_b += i * sb[ax];
-      }
-      const T* ra = pa + off_a;
-      const T* rb = pb + off_b;
+    RowOffsets off(out, sa, sb, r0);
+    for (int64_t r = r0; r < r1; ++r, off.next()) {
+      const T* ra = pa + off.a();
+      const T* rb = pb + off.b();
       if (sa_in == 0) {  // stretch a's single value along the row
         abuf.assign(static_cast<size_t>(inner), *ra);
         ra = abuf.data();

@@ -63,10 +63,12 @@ void sum_axis_kernel(const T* x, T* y, const AxisView& v, T scale) {
 template <class T>
 void expand_axis_kernel(const T* dy, T* dx, const AxisView& v, T scale) {
   parallel_blocks(v.outer * v.len, std::max<int64_t>(1, kBlock / v.inner), [&](int64_t r0, int64_t r1) {
+    int64_t o = r0 / v.len, k = r0 - o * v.len;  // row r = (o, k), counted up without dividing
     for (int64_t r = r0; r < r1; ++r) {
-      const T* src = dy + (r / v.len) * v.inner;
+      const T* src = dy + o * v.inner;
       T* dst = dx + r * v.inner;
       for (int64_t i = 0; i < v.inner; ++i) dst[i] = scale * src[i];
+      if (++k == v.len) k = 0, ++o;
     }
   });
 }
