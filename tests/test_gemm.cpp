@@ -182,6 +182,16 @@ BOOST_AUTO_TEST_CASE(several_packed_b_regions) {
   check_case(Case<double>(true, false, 9, 2000, 600, 1, -1.0, 2.0, 3004));
 }
 
+BOOST_AUTO_TEST_CASE(long_k_into_a_small_c) {
+  // M·N small and K long (the weight gradient Xᵀ·dH of a big graph): K is cut into chunks whose
+  // partial products are added in order. Every transpose, alpha/beta, a K not a multiple of a
+  // block, leading dimensions with padding.
+  for (int t = 0; t < 4; ++t) {
+    check_case(Case<float>(t & 1, t & 2, 40, 30, 20011, t, 1.0f, 0.0f, 3101 + t));
+    check_case(Case<double>(t & 1, t & 2, 17, 9, 17000, 1, -0.5, 2.0, 3111 + t));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(degenerate_sizes) {
   // K == 0: C = beta·C (beta == 0 writes zeros over NaN); M or N == 0: nothing happens.
   for (float beta : {0.0f, 1.0f, 0.5f}) {
@@ -225,7 +235,8 @@ BOOST_AUTO_TEST_CASE(bit_identical_for_any_thread_count) {
     int64_t M, N, K;
   };
   const Shape shapes[] = {{1000, 64, 1433}, {1433, 64, 1000}, {400, 384, 520},
-                          {2708, 7, 64}, {64, 7, 2708}};  // the narrow path (GAT's output layer)
+                          {2708, 7, 64}, {64, 7, 2708},   // the narrow path (GAT's output layer)
+                          {128, 64, 20000}};               // K split into chunks (a big graph's dW)
   const int hw = std::max(2, tbb::this_task_arena::max_concurrency());
   uint64_t seed = 5000;
   for (const Shape& s : shapes)

@@ -582,13 +582,13 @@ inline void share(int64_t units, int64_t parts, int64_t b, int64_t unit, int64_t
 }
 
 template <class T>
-void gemm_impl(const Problem& p, T alpha, const T* A, const T* B, T beta, T* C) {
+void gemm_impl(const Problem& p, T alpha, const T* A, const T* B, T beta, T* C, bool may_parallelize = true) {
   constexpr int64_t MR = Blocking<T>::MR;
   constexpr int64_t NR = Blocking<T>::NR;
   constexpr int64_t MC = Blocking<T>::MC;
   const int64_t M = p.M, N = p.N, K = p.K;
 
-  const bool serial_only = M * N * K < kSerialWork;
+  const bool serial_only = !may_parallelize || M * N * K < kSerialWork;
   int threads = 1;
   if (!serial_only) {
     threads = tbb::this_task_arena::max_concurrency();
@@ -775,6 +775,61 @@ void gemm_narrow(const Problem& p, T alpha, const T* A, const T* B, T beta, T* C
   }
 }
 
+// ------------------------------------------------------------------------------------------
+// Long products into a small C: split K (the weight gradient Xᵀ·dH of a big graph)
+// ------------------------------------------------------------------------------------------
+// With C of 128×64 and K = 1M nodes, cutting C into tasks leaves four, and every task streams
+// its columns of the whole A from memory (A read twice over). Instead K is cut into chunks of
+// kSplitBlocks K blocks, fixed by K alone: chunk c computes its partial product
+// P_c = op(A)[:, chunk c] · op(B)[chunk c, :] serially (the usual kernel), chunks run in
+// parallel, and C = alpha · Σ_c P_c + beta · C adds the partials in chunk order. Each element's
+// value depends only on K, never on the number of threads.
+constexpr int64_t kSplitBlocks = 16;         // K blocks per chunk
+constexpr int64_t kSplitMaxOutput = 16384;   // M·N up to this (64 KiB of float partials per chunk)
+
+template <class T>
+bool split_k_applies(const Problem& p) {
+  return p.M * p.N <= kSplitMaxOutput && split_k<T>(p.K).kblocks >= 4 * kSplitBlocks;
+}
+
+template <class T>
+void gemm_split_k(const Problem& p, T alpha, const T* A, const T* B, T beta, T* C) {
+  const KSplit ks = split_k<T>(p.K);
+  const int64_t chunk_k = kSplitBlocks * ks.kc_base;
+  const int64_t chunks = ceil_div(p.K, chunk_k);
+  const int64_t MN = p.M * p.N;
+  BRegionLease<T> lease(chunks * MN);  // held across the parallel loop: see BRegionLease
+  T* part = lease.get();
+  auto chunk = [&](int64_t c) {
+    const int64_t k0 = c * chunk_k;
+    Problem q = p;
+    q.K = std::min(chunk_k, p.K - k0);
+    q.ldc = p.N;
+    const T* a = p.trans_a ? A + k0 * p.lda : A + k0;  // op(A)[:, k0:]
+    const T* b = p.trans_b ? B + k0 : B + k0 * p.ldb;  // op(B)[k0:, :]
+    gemm_impl<T>(q, T(1), a, b, T(0), part + c * MN, /*may_parallelize=*/false);
+  };
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, chunks, 1),
+                    [&](const tbb::blocked_range<int64_t>& r) {
+                      for (int64_t c = r.begin(); c != r.end(); ++c) chunk(c);
+                    },
+                    tbb::simple_partitioner());
+  // Σ_c P_c into P_0, chunk after chunk (whole contiguous partials, in chunk order)
+  using V = xsimd::batch<T>;
+  constexpr int64_t W = Blocking<T>::W;
+  for (int64_t c = 1; c < chunks; ++c) {
+    const T* pc = part + c * MN;
+    int64_t t = 0;
+    for (; t + W <= MN; t += W) (V::load_unaligned(part + t) + V::load_unaligned(pc + t)).store_unaligned(part + t);
+    for (; t < MN; ++t) part[t] += pc[t];
+  }
+  for (int64_t i = 0; i < p.M; ++i) {
+    T* crow = C + i * p.ldc;
+    for (int64_t j = 0; j < p.N; ++j)
+      crow[j] = beta == T(0) ? alpha * part[i * p.N + j] : alpha * part[i * p.N + j] + beta * crow[j];
+  }
+}
+
 // C = beta·C (alpha == 0 or K == 0): A and B are not read; beta == 0 writes zeros.
 template <class T>
 void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
@@ -808,6 +863,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
   const Problem p{trans_a, trans_b, M, N, K, lda, ldb, ldc};
   if (narrow_applies<T>(p))
     gemm_narrow<T>(p, alpha, A, B, beta, C);
+  else if (split_k_applies<T>(p))
+    gemm_split_k<T>(p, alpha, A, B, beta, C);
   else
     gemm_impl<T>(p, alpha, A, B, beta, C);
 }
