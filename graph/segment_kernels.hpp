@@ -239,10 +239,45 @@ inline batch<T> fold_heads(const batch<T>& v, int64_t H, Op op) {
 // avail >= rows*H elements from a on belong to the calling block (up to the end of its last
 // segment): the flat layout reads its last batch whole when it stays inside them and ignores the
 // lanes past the segment, so it never touches rows another thread is writing.
+// The largest lane of v.
+template <class T>
+inline T max_lane(const batch<T>& v) {
+#if defined(__AVX__)
+  if constexpr (std::is_same_v<T, float> && lanes<T>() == 8) {
+    const __m256 x = v;
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    return _mm_cvtss_f32(_mm_max_ss(m, _mm_shuffle_ps(m, m, 1)));
+  }
+#endif
+  alignas(64) T lane[lanes<T>()];
+  v.store_aligned(lane);
+  T m = lane[0];
+  for (int64_t l = 1; l < lanes<T>(); ++l) m = std::max(m, lane[l]);
+  return m;
+}
+
+// A single head's segment that fits one batch, read and written whole (the lanes past the
+// segment are written back unchanged): the output layer of GAT (one head) at typical degrees.
+// Needs avail >= L, as the flat layout's whole-batch reads.
+template <class T>
+inline bool one_batch_segment(int64_t rows, int64_t H, int64_t avail) {
+  return H == 1 && rows <= lanes<T>() && avail >= lanes<T>();
+}
+
 template <class T>
 inline void softmax_rows(T* a, int64_t rows, int64_t H, int64_t avail) {
   if (rows == 0) return;
   constexpr int64_t L = lanes<T>();
+  if (one_batch_segment<T>(rows, H, avail)) {
+    const auto in = first_lanes<T>(rows);
+    const batch<T> v = batch<T>::load_unaligned(a), zero(T(0));
+    const batch<T> z = xsimd::select(in, v, batch<T>(-std::numeric_limits<T>::infinity()));
+    const batch<T> p = xsimd::select(in, xsimd::exp(z - batch<T>(max_lane(z))), zero);
+    const batch<T> inv = batch<T>(T(1)) / batch<T>(xsimd::hadd(p));
+    xsimd::select(in, p * inv, v).store_unaligned(a);
+    return;
+  }
   if (head_layout<T>(H) == HeadLayout::flat) {
     const int64_t n = rows * H, full = n - n % L, tail = n - full;
     const auto in_tail = first_lanes<T>(tail);
@@ -291,6 +326,16 @@ template <bool Accumulate, class T>
 inline void softmax_backward_rows(const T* y, const T* g, T* out, int64_t rows, int64_t H, int64_t avail) {
   if (rows == 0) return;
   constexpr int64_t L = lanes<T>();
+  if (one_batch_segment<T>(rows, H, avail)) {
+    const auto in = first_lanes<T>(rows);
+    const batch<T> zero(T(0)), old = batch<T>::load_unaligned(out);
+    const batch<T> yv = xsimd::select(in, batch<T>::load_unaligned(y), zero);
+    const batch<T> gv = xsimd::select(in, batch<T>::load_unaligned(g), zero);
+    batch<T> de = yv * (gv - batch<T>(xsimd::hadd(yv * gv)));
+    if constexpr (Accumulate) de += old;
+    xsimd::select(in, de, old).store_unaligned(out);
+    return;
+  }
   if (head_layout<T>(H) == HeadLayout::flat) {
     const int64_t n = rows * H, full = n - n % L, tail = n - full;
     const bool whole = avail - full >= L;
