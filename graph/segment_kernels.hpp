@@ -199,6 +199,13 @@ inline void dot_heads(const T* a, const T* b, int64_t H, int64_t F, T* out, cons
 // acc[h, :] += c[h] * x[h, :] for h < H (acc and x are [H, F]).
 template <class T>
 inline void axpy_heads(T* acc, const T* c, const T* x, int64_t H, int64_t F) {
+  constexpr int64_t L = lanes<T>();
+  if (F == L) {  // one batch per head (H heads of 8 floats): no inner loop
+    for (int64_t h = 0; h < H; ++h)
+      xsimd::fma(batch<T>(c[h]), batch<T>::load_unaligned(x + h * L), batch<T>::load_unaligned(acc + h * L))
+          .store_unaligned(acc + h * L);
+    return;
+  }
   for (int64_t h = 0; h < H; ++h) axpy_row(acc + h * F, c[h], x + h * F, F);
 }
 
@@ -496,10 +503,14 @@ inline void wsum_full(T* out, const T* c, int64_t cs, const int32_t* idx, int64_
   // a short segment's FMAs)
   const int64_t per_head = F / L;  // slots per head
   int64_t head[K];
-  int64_t h = per_head == 1 ? q0 : q0 / per_head, r = q0 - h * per_head;
-  for (int k = 0; k < K; ++k) {
-    head[k] = h;
-    if (++r == per_head) r = 0, ++h;
+  if (per_head == 1) {  // F == L: slot q is head q
+    for (int k = 0; k < K; ++k) head[k] = q0 + k;
+  } else {
+    int64_t h = q0 / per_head, r = q0 - h * per_head;
+    for (int k = 0; k < K; ++k) {
+      head[k] = h;
+      if (++r == per_head) r = 0, ++h;
+    }
   }
   const T* xq = x + q0 * L;
   batch<T> acc[K];
