@@ -31,8 +31,12 @@ class SparseFeatures {
   SparseFeatures with_values(std::vector<float> values) const;
 
  private:
+  friend SparseFeatures sparse_dropout(const SparseFeatures& x, double p, uint64_t key);
+  struct DropoutCache;  // the matrices of the last sparse_dropout, reused once nobody holds them
+
   std::shared_ptr<const CsrMatrix> x_, xt_;
   std::shared_ptr<const std::vector<int64_t>> perm_;
+  std::shared_ptr<DropoutCache> dropout_cache_;  // shared by the copies of these features
 };
 
 /// sparse_matmul: x [N, F] (constant) · w [F, D] -> y [N, D]
@@ -42,6 +46,8 @@ Tensor sparse_matmul(const SparseFeatures& x, const Tensor& w);
 /// sparse_dropout: drops each *stored* value with probability p and scales the rest by 1/(1-p).
 /// A dropped zero stays zero, so this is dense dropout's distribution on a sparse matrix.
 /// The mask of stored value k is the engine's dropout mask for element k of key `key`.
+/// The result's matrices are those of the previous call on the same features when nothing holds
+/// that result any more (a training loop's steady state allocates nothing); otherwise new ones.
 SparseFeatures sparse_dropout(const SparseFeatures& x, double p, uint64_t key);
 
 /// x as a dense float32 tensor [N, F] (tests and small inputs).

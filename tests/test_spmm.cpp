@@ -16,7 +16,9 @@
 #include <tbb/task_arena.h>
 
 #include "autograd/kernels/spmm.hpp"
+#include "autograd/ops.hpp"
 #include "autograd/sparse.hpp"
+#include "autograd/sparse_ops.hpp"
 
 using gatgrad::CsrMatrix;
 using namespace gatgrad::kernels;
@@ -262,4 +264,48 @@ BOOST_AUTO_TEST_CASE(bit_identical_for_any_thread_count) {
     }
     BOOST_CHECK(bit_equal(y1, y2));
   }
+}
+
+// ---- sparse_dropout: dropout's mask on the stored values; its matrices reused in steady state ----
+
+BOOST_AUTO_TEST_CASE(sparse_dropout_is_dropout_on_the_stored_values) {
+  const gatgrad::SparseFeatures x(random_csr(300, 200, 0.05, 41));
+  const std::vector<float>& v = x.matrix().values;
+  const gatgrad::Tensor values =
+      gatgrad::Tensor::from_vector(std::vector<double>(v.begin(), v.end()), {x.nnz()}, gatgrad::DType::f32);
+  const gatgrad::SparseFeatures d = gatgrad::sparse_dropout(x, 0.6, 1234);
+  const std::vector<double> want = gatgrad::dropout(values, 0.6, 1234).to_vector();
+  BOOST_REQUIRE_EQUAL(d.nnz(), x.nnz());
+  int64_t kept = 0;
+  for (int64_t k = 0; k < x.nnz(); ++k) {
+    BOOST_TEST(d.matrix().values[static_cast<size_t>(k)] == static_cast<float>(want[static_cast<size_t>(k)]));
+    kept += d.matrix().values[static_cast<size_t>(k)] != 0.0f;
+  }
+  BOOST_TEST(kept > x.nnz() / 4);  // about 40% kept
+  BOOST_TEST(kept < x.nnz() / 2 + x.nnz() / 10);
+  // The transpose holds the same values, and the structure is the original's.
+  for (int64_t k = 0; k < x.nnz(); ++k)
+    BOOST_TEST(d.transposed().values[static_cast<size_t>(k)] ==
+               d.matrix().values[static_cast<size_t>(x.transpose_perm()[static_cast<size_t>(k)])]);
+  BOOST_TEST((d.matrix().indices == x.matrix().indices));
+  BOOST_TEST((d.transposed().indptr == x.transposed().indptr));
+}
+
+BOOST_AUTO_TEST_CASE(sparse_dropout_reuses_its_matrices_only_when_released) {
+  const gatgrad::SparseFeatures x(random_csr(100, 80, 0.1, 42));
+  gatgrad::SparseFeatures first = gatgrad::sparse_dropout(x, 0.5, 1);
+  const std::vector<float> first_values = first.matrix().values;
+  const float* first_storage = first.matrix().values.data();
+  // Still held: a second draw gets other storage and leaves the first untouched.
+  gatgrad::SparseFeatures second = gatgrad::sparse_dropout(x, 0.5, 2);
+  BOOST_TEST(second.matrix().values.data() != first_storage);
+  BOOST_TEST((first.matrix().values == first_values));
+  BOOST_TEST((second.matrix().values != first_values));
+  // Released (as a tape frees it after backward): the next draw writes into the same matrices.
+  const float* second_storage = second.matrix().values.data();
+  first = gatgrad::SparseFeatures();
+  second = gatgrad::SparseFeatures();
+  const gatgrad::SparseFeatures third = gatgrad::sparse_dropout(x, 0.5, 1);
+  BOOST_TEST(third.matrix().values.data() == second_storage);
+  BOOST_TEST((third.matrix().values == first_values));  // the same key, the same mask
 }

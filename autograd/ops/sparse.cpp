@@ -2,6 +2,8 @@
 // y [N, D], dy = d loss / d y.
 //   sparse_matmul:  y = x · w                 backward: dw += xᵀ · dy (through the cached transpose)
 //   sparse_dropout: x' = x ⊙ m / (1-p) on the stored values only (a dropped zero stays zero)
+#include <mutex>
+
 #include "autograd/kernels/dropout_mask.hpp"
 #include "autograd/kernels/spmm.hpp"
 #include "autograd/ops/common.hpp"
@@ -9,6 +11,11 @@
 
 namespace gatgrad {
 using namespace detail;
+
+struct SparseFeatures::DropoutCache {
+  std::mutex lock;
+  std::shared_ptr<CsrMatrix> x, xt;  // copies of the structure; their values are overwritten
+};
 
 SparseFeatures::SparseFeatures(CsrMatrix x) {
   const int64_t rows = x.rows, cols = x.cols, nnz = x.nnz();
@@ -27,6 +34,7 @@ SparseFeatures::SparseFeatures(CsrMatrix x) {
   x_ = std::make_shared<const CsrMatrix>(std::move(x));
   xt_ = std::make_shared<const CsrMatrix>(std::move(t.t));
   perm_ = std::make_shared<const std::vector<int64_t>>(std::move(t.perm));
+  dropout_cache_ = std::make_shared<DropoutCache>();
 }
 
 SparseFeatures SparseFeatures::with_values(std::vector<float> values) const {
@@ -71,11 +79,30 @@ Tensor sparse_matmul(const SparseFeatures& x, const Tensor& w) {
 
 SparseFeatures sparse_dropout(const SparseFeatures& x, double p, uint64_t key) {
   if (!(p >= 0.0 && p < 1.0)) throw Error("sparse_dropout: probability " + std::to_string(p) + " is not in [0, 1)");
-  if (p == 0.0) return x;
+  if (p == 0.0 || !x.defined()) return x;
+  // Features made by the constructor carry a cache: the previous result's matrices are reused
+  // unless someone (a tape, a caller) still holds them. Others (results of with_values or of
+  // sparse_dropout itself) get new matrices each time.
+  SparseFeatures::DropoutCache fresh;
+  SparseFeatures::DropoutCache& cache = x.dropout_cache_ ? *x.dropout_cache_ : fresh;
+  std::lock_guard<std::mutex> guard(cache.lock);
+  if (!cache.x || cache.x.use_count() > 1 || cache.xt.use_count() > 1) {
+    cache.x = std::make_shared<CsrMatrix>(x.matrix());
+    cache.xt = std::make_shared<CsrMatrix>(x.transposed());
+  }
   const std::vector<float>& in = x.matrix().values;
-  std::vector<float> out(in.size());
-  kernels::dropout_apply(in.data(), out.data(), x.nnz(), p, key);  // dropout()'s mask, on stored values
-  return x.with_values(std::move(out));
+  float* out = cache.x->values.data();
+  kernels::dropout_apply(in.data(), out, x.nnz(), p, key);  // dropout()'s mask, on stored values
+  float* out_t = cache.xt->values.data();
+  const int64_t* perm = x.transpose_perm().data();
+  parallel_blocks(x.nnz(), kBlock, [&](int64_t b, int64_t e) {
+    for (int64_t k = b; k < e; ++k) out_t[k] = out[perm[k]];
+  });
+  SparseFeatures result;
+  result.x_ = cache.x;
+  result.xt_ = cache.xt;
+  result.perm_ = x.perm_;
+  return result;
 }
 
 Tensor sparse_to_dense(const SparseFeatures& x, DType dtype) {
