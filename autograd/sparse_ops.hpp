@@ -27,9 +27,6 @@ class SparseFeatures {
   /// Position in matrix().values of each value of transposed() (to refresh values in O(nnz)).
   const std::vector<int64_t>& transpose_perm() const { return *perm_; }
 
-  /// The same structure with other values (same length, in matrix() order).
-  SparseFeatures with_values(std::vector<float> values) const;
-
  private:
   friend SparseFeatures sparse_dropout(const SparseFeatures& x, double p, uint64_t key);
   struct DropoutCache;  // the matrices of the last sparse_dropout, reused once nobody holds them

@@ -37,28 +37,6 @@ SparseFeatures::SparseFeatures(CsrMatrix x) {
   dropout_cache_ = std::make_shared<DropoutCache>();
 }
 
-SparseFeatures SparseFeatures::with_values(std::vector<float> values) const {
-  if (static_cast<int64_t>(values.size()) != nnz())
-    throw Error("SparseFeatures::with_values: " + std::to_string(values.size()) + " values for " +
-                std::to_string(nnz()) + " stored entries");
-  SparseFeatures out;
-  auto x = std::make_shared<CsrMatrix>();
-  x->rows = x_->rows;
-  x->cols = x_->cols;
-  x->indptr = x_->indptr;
-  x->indices = x_->indices;
-  x->values = std::move(values);
-  auto xt = std::make_shared<CsrMatrix>(*xt_);
-  const std::vector<int64_t>& perm = *perm_;
-  parallel_blocks(nnz(), kBlock, [&](int64_t b, int64_t e) {
-    for (int64_t k = b; k < e; ++k) xt->values[static_cast<size_t>(k)] = x->values[static_cast<size_t>(perm[static_cast<size_t>(k)])];
-  });
-  out.x_ = std::move(x);
-  out.xt_ = std::move(xt);
-  out.perm_ = perm_;
-  return out;
-}
-
 Tensor sparse_matmul(const SparseFeatures& x, const Tensor& w) {
   if (w.dim() != 2 || w.size(0) != x.cols())
     throw Error("sparse_matmul: sparse [" + std::to_string(x.rows()) + ", " + std::to_string(x.cols()) +
@@ -81,8 +59,8 @@ SparseFeatures sparse_dropout(const SparseFeatures& x, double p, uint64_t key) {
   if (!(p >= 0.0 && p < 1.0)) throw Error("sparse_dropout: probability " + std::to_string(p) + " is not in [0, 1)");
   if (p == 0.0 || !x.defined()) return x;
   // Features made by the constructor carry a cache: the previous result's matrices are reused
-  // unless someone (a tape, a caller) still holds them. Others (results of with_values or of
-  // sparse_dropout itself) get new matrices each time.
+  // unless someone (a tape, a caller) still holds them. Others (results of sparse_dropout
+  // itself) get new matrices each time.
   SparseFeatures::DropoutCache fresh;
   SparseFeatures::DropoutCache& cache = x.dropout_cache_ ? *x.dropout_cache_ : fresh;
   std::lock_guard<std::mutex> guard(cache.lock);
