@@ -6,7 +6,9 @@
 #   memory bandwidth with 1 and 2 threads; GEMM GFLOP/s for the three shapes of the engine issue
 #   (with OpenBLAS beside it when Debian's libopenblas-dev is installed); the Cora training epoch
 #   and inference with 1 and 2 threads; synthetic graphs of 1M nodes with 1M, 2M, 5M and 10M
-#   edges, 128 features, 8×8 heads (2 threads), and the 10M-edge graph on 1 thread.
+#   edges, 128 features, 8×8 heads (2 threads), and the 10M-edge graph on 1 thread. Every row
+#   ends with the clock the VM gave right after it (busy_loop_ghz: a one-cycle dependent loop),
+#   because this kind of machine's clock moves by 2x within an hour.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -21,9 +23,9 @@ echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(n
 echo
 
 mem=$("$bench" memory --threads "$threads")
-echo "| memory bandwidth (STREAM triad, 3 × 256 MiB) | 1 thread | $threads threads | speed-up |"
-echo "|---|---|---|---|"
-echo "| GB/s | $(echo "$mem" | grep 'threads=1 ' | field gb_per_s) | $(echo "$mem" | grep "threads=$threads " | field gb_per_s) | $(echo "$mem" | field speedup)× |"
+echo "| memory bandwidth (STREAM triad, 3 × 256 MiB) | 1 thread | $threads threads | speed-up | clock GHz |"
+echo "|---|---|---|---|---|"
+echo "| GB/s | $(echo "$mem" | grep 'threads=1 ' | field gb_per_s) | $(echo "$mem" | grep "threads=$threads " | field gb_per_s) | $(echo "$mem" | field speedup)× | $(echo "$mem" | field busy_loop_ghz) |"
 
 openblas=""
 if [ -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ -f /usr/include/cblas.h ]; then
@@ -31,28 +33,29 @@ if [ -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ -f /usr/include/cblas.h ]; 
   g++ -O2 -o "$openblas" scripts/reference/openblas_gemm.cpp -lopenblas 2>/dev/null || openblas=""
 fi
 echo
-echo "| GEMM (float32, $threads threads) | gatgrad GFLOP/s | OpenBLAS GFLOP/s |"
-echo "|---|---|---|"
+echo "| GEMM (float32, $threads threads) | gatgrad GFLOP/s | OpenBLAS GFLOP/s | clock GHz |"
+echo "|---|---|---|---|"
 for shape in "2708 1433 64 0" "2708 1433 64 1" "1024 1024 1024 0"; do
   read -r m k n t <<<"$shape"
   flag=""; [ "$t" = 1 ] && flag="--transposed"
-  ours=$("$bench" gemm --m "$m" --k "$k" --n "$n" $flag | field gflops)
+  out=$("$bench" gemm --m "$m" --k "$k" --n "$n" $flag)
   ref="not installed"
   [ -n "$openblas" ] && ref=$(OPENBLAS_NUM_THREADS=$threads "$openblas" "$m" "$k" "$n" "$t" | field openblas_gflops)
   label="$m×$k·$k×$n"; [ "$t" = 1 ] && label="($m×$k)ᵀ·$m×$n"
-  echo "| $label | $ours | $ref |"
+  echo "| $label | $(echo "$out" | field gflops) | $ref | $(echo "$out" | field busy_loop_ghz) |"
 done
 
 echo
-echo "| GAT training (preset cora: 8×8 heads, dropout 0.6) | threads | epoch ms (median) | inference ms | peak RSS MB | edges/s | allocations/epoch |"
-echo "|---|---|---|---|---|---|---|"
+echo "| GAT training (preset cora: 8×8 heads, dropout 0.6) | threads | epoch ms (median) | inference ms | peak RSS MB | edges/s | allocations/epoch | clock GHz |"
+echo "|---|---|---|---|---|---|---|---|"
 row() {  # label threads args...
   local label=$1 t=$2
   shift 2
   local out
   out=$("$bench" train --threads "$t" "$@")
   echo "| $label | $t | $(echo "$out" | field epoch_ms_median) | $(echo "$out" | field infer_ms_median) |" \
-       "$(echo "$out" | field peak_rss_mb) | $(echo "$out" | field edges_per_s) | $(echo "$out" | field buffer_allocations_per_epoch) |"
+       "$(echo "$out" | field peak_rss_mb) | $(echo "$out" | field edges_per_s) | $(echo "$out" | field buffer_allocations_per_epoch) |" \
+       "$(echo "$out" | field busy_loop_ghz) |"
 }
 if [ -d "$cora" ]; then
   row "Cora (2708 nodes, 10556 edges, sparse x)" 1 --data "$cora" --epochs 200

@@ -386,6 +386,10 @@ BOOST_AUTO_TEST_CASE(gat_bench_prints_its_result_lines) {
   BOOST_TEST_REQUIRE(mem.code == 0, mem.err);
   BOOST_TEST(std::regex_match(last_line(mem.out), std::regex("speedup=[0-9]+\\.[0-9]{2}")), mem.out);
   BOOST_TEST(mem.out.find("triad threads=1 gb_per_s=") != std::string::npos, mem.out);
+  // Each also reports the clock the VM gave it (a one-cycle dependent loop), a positive number.
+  for (const Run* r : {&t, &g, &mem})
+    BOOST_TEST(std::regex_search(r->out, std::regex("busy_loop_ghz=[0-9]*[1-9][0-9]*\\.[0-9]{2}|busy_loop_ghz=0\\.[0-9]*[1-9]")),
+               r->out);
 }
 
 // ================================================================ bad data: exit 1

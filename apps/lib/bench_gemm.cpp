@@ -10,6 +10,7 @@
 #include <tbb/info.h>
 
 #include "apps/lib/bench_gemm.hpp"
+#include "apps/lib/bench_memory.hpp"
 #include "autograd/kernels/gemm.hpp"
 #include "autograd/tensor.hpp"
 
@@ -65,6 +66,7 @@ int run_gemm_bench(int64_t m, int64_t k, int64_t n, bool transposed, int threads
   std::printf("gemm m=%lld k=%lld n=%lld transposed=%d threads=%d median_ms=%.3f\n",
               static_cast<long long>(m), static_cast<long long>(k), static_cast<long long>(n),
               transposed ? 1 : 0, threads, median);
+  std::printf("busy_loop_ghz=%.2f\n", core_clock_ghz());  // the clock the VM gave, right after
   std::printf("gflops=%.2f\n", gflops);
   return 0;
 }

@@ -40,6 +40,23 @@ double triad_gb_per_s(std::vector<float>& a, const std::vector<float>& b, const 
 
 }  // namespace
 
+// Iterations per nanosecond of a loop whose every iteration waits for the previous one (one add
+// through a register the compiler may not see through): about the core's clock in GHz. This VM's
+// clock moves (1.2-2.8 seen within an hour), so the benchmark table prints it beside its rows.
+double core_clock_ghz() {
+  uint64_t x = 0;
+  const uint64_t iterations = 200'000'000;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (uint64_t i = 0; i < iterations; ++i) {
+#if defined(__GNUC__)
+    asm volatile("" : "+r"(x));
+#endif
+    ++x;
+  }
+  const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  return x == iterations ? static_cast<double>(iterations) / ns : 0.0;
+}
+
 int run_memory_bench(int threads, int mb, int repeats) {
   if (threads <= 0) threads = tbb::info::default_concurrency();
   const size_t n = static_cast<size_t>(mb) * (1 << 20) / sizeof(float);
@@ -51,6 +68,7 @@ int run_memory_bench(int threads, int mb, int repeats) {
     std::printf("triad threads=%d gb_per_s=%.2f\n", t, last);
     if (t == threads) break;
   }
+  std::printf("busy_loop_ghz=%.2f\n", core_clock_ghz());
   std::printf("speedup=%.2f\n", last / first);
   return 0;
 }

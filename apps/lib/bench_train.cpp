@@ -1,4 +1,5 @@
 #include "apps/lib/bench_train.hpp"
+#include "apps/lib/bench_memory.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -92,6 +93,7 @@ int run_train_bench(const TrainBenchOptions& o) {
   std::printf("buffer_allocations_per_epoch=%.1f pool_hits_per_epoch=%.1f\n",
               static_cast<double>(after.system_allocations - before.system_allocations) / static_cast<double>(o.epochs),
               static_cast<double>(after.pool_hits - before.pool_hits) / static_cast<double>(o.epochs));
+  std::printf("busy_loop_ghz=%.2f\n", core_clock_ghz());  // the clock the VM gave, right after
   std::printf("epoch_ms_median=%.3f infer_ms_median=%.3f peak_rss_mb=%.1f edges_per_s=%.0f\n", epoch_median,
               infer_median, app::peak_rss_mb(), static_cast<double>(num_edges) / (epoch_median / 1000.0));
   return 0;
