@@ -171,8 +171,17 @@ struct ScoreBackward {
   const T* a2;      // [H, F]
   const T* ds_dst;  // [N, H], from sweep 1
   const T* wh;      // [N, H, F]
-  T* part;          // [blocks, 2, H, F], or null when att needs no gradient
+  T* part;          // block b's [2, H, F] at part + b * stride, or null when att needs no gradient
+  int64_t stride;   // elements between blocks: 2·H·F rounded up to whole cache lines (the blocks
+                    // run on different threads, and a shared line would bounce between them)
 };
+
+// Elements from one block's partial sums to the next: at least n, a whole number of cache lines.
+template <class T>
+int64_t padded_to_lines(int64_t n) {
+  constexpr int64_t per_line = 64 / static_cast<int64_t>(sizeof(T));
+  return (n + per_line - 1) / per_line * per_line;
+}
 
 // Sweep 2 over sources j of [j0, j1), through their outgoing edges p (source-grouped positions,
 // e = src_perm[p] the edge, i = its target), reading pair[e] (one random row per edge):
@@ -187,7 +196,7 @@ void backward_sources(int64_t j0, int64_t j1, const Dims& d, const Graph& g, con
   const int32_t* perm = g.src_perm().data();
   const int32_t* target = g.src_grouped_dst().data();
   std::vector<T> acc(static_cast<size_t>(HF)), sum(static_cast<size_t>(H)), weights;
-  T* part = sb && sb->part ? sb->part + (j0 / kNodeBlock) * 2 * HF : nullptr;
+  T* part = sb && sb->part ? sb->part + (j0 / kNodeBlock) * sb->stride : nullptr;
   if (part) std::fill(part, part + 2 * HF, T(0));
   // The scores' backward for node j, given its ds_src in sum (after the attention's part of dwh[j]).
   auto scores_backward = [&](int64_t j) {
@@ -373,9 +382,10 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
         T* dwh = wh.requires_grad() ? detail::grad_for_write(wh, dwh_fresh).template data<T>() : nullptr;
         Tensor ds_dst = Tensor::empty({d.N, H}, wh.dtype());  // written whole by sweep 1
         Tensor part;
-        if (att.requires_grad()) part = Tensor::empty({std::max<int64_t>(blocks, 1), 2, H, d.F}, wh.dtype());
+        const int64_t stride = padded_to_lines<T>(2 * HF);
+        if (att.requires_grad()) part = Tensor::empty({std::max<int64_t>(blocks, 1), stride}, wh.dtype());
         const ScoreBackward<T> sb{halves.data<T>(), halves.data<T>() + HF, ds_dst.data<T>(), wh.data<T>(),
-                                  part.defined() ? part.data<T>() : nullptr};
+                                  part.defined() ? part.data<T>() : nullptr, stride};
         run_backward<T>(d, g, wh, negative_slope, mask, alpha, static_cast<const uint8_t*>(signs->data()), dout,
                         ds_dst.data<T>(), true, nullptr, false, dwh, dwh_fresh, &sb);
         if (!part.defined()) return;
@@ -387,7 +397,7 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
           for (int half = 0; half < 2; ++half) {
             T* dst = datt + h * 2 * d.F + half * d.F;
             if (datt_fresh) std::fill(dst, dst + d.F, T(0));
-            for (int64_t b = 0; b < blocks; ++b) add_row(dst, pp + b * 2 * HF + half * HF + h * d.F, d.F);
+            for (int64_t b = 0; b < blocks; ++b) add_row(dst, pp + b * stride + half * HF + h * d.F, d.F);
           }
       });
     });
