@@ -43,7 +43,7 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
   const int64_t H = d.H, HF = d.H * d.F, SB = sign_bytes(d.H);
   const int64_t* ptr = g.dst_ptr().data();
   const int32_t* src = g.src().data();
-  std::vector<T> c;
+  std::vector<T>& c = thread_scratch<T, 0>();
   for (int64_t i = i0; i < i1; ++i) {
     T* row = out + i * HF;
     const int64_t b = ptr[i], deg = ptr[i + 1] - b;
@@ -99,7 +99,10 @@ void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, boo
   const int64_t H = d.H, HF = d.H * d.F, SB = sign_bytes(d.H);
   const int64_t* ptr = g.dst_ptr().data();
   const int32_t* src = g.src().data();
-  std::vector<T> gz, coef, total(static_cast<size_t>(H));
+  std::vector<T>& gz = thread_scratch<T, 0>();
+  std::vector<T>& coef = thread_scratch<T, 1>();
+  std::vector<T>& total = thread_scratch<T, 2>();
+  total.resize(static_cast<size_t>(H));
   for (int64_t i = i0; i < i1; ++i) {
     const int64_t b = ptr[i], deg = ptr[i + 1] - b;
     if (deg == 0) {
@@ -195,7 +198,11 @@ void backward_sources(int64_t j0, int64_t j1, const Dims& d, const Graph& g, con
   const int64_t* ptr = g.src_ptr().data();
   const int32_t* perm = g.src_perm().data();
   const int32_t* target = g.src_grouped_dst().data();
-  std::vector<T> acc(static_cast<size_t>(HF)), sum(static_cast<size_t>(H)), weights;
+  std::vector<T>& acc = thread_scratch<T, 0>();
+  std::vector<T>& sum = thread_scratch<T, 1>();
+  std::vector<T>& weights = thread_scratch<T, 2>();
+  acc.resize(static_cast<size_t>(HF));
+  sum.resize(static_cast<size_t>(H));
   T* part = sb && sb->part ? sb->part + (j0 / kNodeBlock) * sb->stride : nullptr;
   if (part) std::fill(part, part + 2 * HF, T(0));
   // The scores' backward for node j, given its ds_src in sum (after the attention's part of dwh[j]).

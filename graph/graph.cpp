@@ -1,7 +1,7 @@
 // Graph construction: two stable counting sorts, O(E + N).
 //   1. edges by destination: perm = edge_origin, dst_ptr from the in-degree prefix sum;
 //   2. dst-ordered edges by source: src_perm (ascending inside each source, being stable),
-//      then its inverse src_pos and the targets in that order, src_grouped_dst.
+//      then the targets in that order, src_grouped_dst.
 // A large sort runs as P chunks of the keys: each chunk counts its keys, the per-(group, chunk)
 // counts become write offsets in (group, chunk) order, and each chunk scatters its own keys.
 // Stability fixes the output completely, so the chunking never shows in the result.
@@ -113,7 +113,7 @@ Grouping group_by(const int32_t* keys, int64_t n, int64_t num_groups) {
 }
 
 const GraphData& Graph::empty_data() {
-  static const GraphData empty{0, {0}, {}, {}, {0}, {}, {}, {}, {}};
+  static const GraphData empty{0, {0}, {}, {}, {0}, {}, {}, {}};
   return empty;
 }
 
@@ -135,13 +135,10 @@ Graph Graph::build(const int32_t* src, const int32_t* dst, int64_t num_edges, in
   Grouping by_src = group_by(d->src.data(), num_edges, num_nodes);
   d->src_ptr = std::move(by_src.ptr);
   d->src_perm = std::move(by_src.perm);
-  d->src_pos.resize(static_cast<size_t>(num_edges));
   d->src_grouped_dst.resize(static_cast<size_t>(num_edges));
   parallel_blocks(num_edges, kBlock, [&](int64_t b, int64_t e) {
     for (int64_t p = b; p < e; ++p) {
-      const int32_t edge = d->src_perm[static_cast<size_t>(p)];
-      d->src_pos[static_cast<size_t>(edge)] = static_cast<int32_t>(p);
-      d->src_grouped_dst[static_cast<size_t>(p)] = d->dst[static_cast<size_t>(edge)];
+      d->src_grouped_dst[static_cast<size_t>(p)] = d->dst[static_cast<size_t>(d->src_perm[static_cast<size_t>(p)])];
     }
   });
   return Graph(std::move(d));

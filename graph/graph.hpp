@@ -7,10 +7,8 @@
 //   grouped by source (the same edges, for backward passes that own source rows):
 //     src_ptr  [N+1]  node j sends edges src_perm[src_ptr[j] .. src_ptr[j+1]]
 //     src_perm [E]    int32 edge ids (dst order), ascending within each source
-//     src_pos  [E]    int32 position of edge e in that grouping: src_perm[src_pos[e]] == e
 //     src_grouped_dst [E]  int32 target of the edge at each position: dst[src_perm[p]]
-//   (the last two let a sweep over targets leave per-edge results where a sweep over sources
-//   reads them in order, instead of that sweep gathering them at random)
+//   (a sweep over sources reads its edges' targets in order, not through src_perm)
 //   edge_origin [E]   int32 position of edge e in the edge list the graph was built from, so
 //                     per-edge values (attention) can be exported in the user's order
 //
@@ -43,7 +41,6 @@ struct GraphData {
   std::vector<int32_t> dst;          // [E]
   std::vector<int64_t> src_ptr;      // [N+1]
   std::vector<int32_t> src_perm;     // [E]
-  std::vector<int32_t> src_pos;      // [E]
   std::vector<int32_t> src_grouped_dst;  // [E]
   std::vector<int32_t> edge_origin;  // [E]
 };
@@ -73,7 +70,6 @@ class Graph {
   std::span<const int32_t> dst() const { return data().dst; }
   std::span<const int64_t> src_ptr() const { return data().src_ptr; }
   std::span<const int32_t> src_perm() const { return data().src_perm; }
-  std::span<const int32_t> src_pos() const { return data().src_pos; }
   std::span<const int32_t> src_grouped_dst() const { return data().src_grouped_dst; }
   std::span<const int32_t> edge_origin() const { return data().edge_origin; }
   const GraphData& data() const { return d_ ? *d_ : empty_data(); }

@@ -36,6 +36,17 @@ using kernels::lanes;
 // Nodes per parallel block: a few thousand edges of work at typical degrees.
 constexpr int64_t kNodeBlock = 512;
 
+// ---- per-thread working rows ----
+// A kernel block's scratch row, one per thread and Slot: it grows to the largest size asked for
+// and is kept, so the sweeps allocate nothing once the first steps have sized it. Safe because a
+// block never starts a parallel loop itself, so no other block runs on its thread meanwhile;
+// rows used at the same time by one block take different slots.
+template <class T, int Slot>
+inline std::vector<T>& thread_scratch() {
+  thread_local std::vector<T> row;
+  return row;
+}
+
 // ---- prefetching the rows of edges a little ahead ----
 // The sweeps read rows of neighbours at random (W h_j, d out_i: 256 bytes each at H = F = 8), so
 // on large graphs they wait on memory and on the TLB. Asking for the rows of the edge
@@ -404,7 +415,7 @@ inline void set_positive_bits(const batch<T>& z, uint8_t* bytes, int64_t h0) {
 }
 
 // LeakyReLU's backward for the L heads h0.. of a row, from the sign bits set_positive_bits
-// stored: (z > 0 ? dy : s dy), exactly as leaky_backward.
+// stored: z > 0 ? dy : s dy.
 template <class T>
 inline batch<T> leaky_backward_bits(const uint8_t* bytes, int64_t h0, const batch<T>& dy, T slope) {
   constexpr int64_t L = lanes<T>();
@@ -425,11 +436,6 @@ inline batch<T> leaky_backward_bits(const uint8_t* bytes, int64_t h0, const batc
 template <class T>
 inline batch<T> leaky(const batch<T>& x, T slope) {
   return xsimd::select(x > batch<T>(T(0)), x, x * batch<T>(slope));
-}
-// Its backward given the input x: x > 0 ? dy : s dy.
-template <class T>
-inline batch<T> leaky_backward(const batch<T>& x, const batch<T>& dy, T slope) {
-  return xsimd::select(x > batch<T>(T(0)), dy, dy * batch<T>(slope));
 }
 
 // ---- the engine's dropout mask, regenerated: element k is kept iff
@@ -584,7 +590,8 @@ inline void gather_rows(const T* x, const int32_t* index, int64_t E, int64_t D, 
 template <bool Accumulate, class T>
 inline void segment_sum(const T* m, const Segments& s, int64_t D, T* out) {
   parallel_blocks(s.count, kNodeBlock, [&](int64_t v0, int64_t v1) {
-    std::vector<T> scratch(Accumulate ? static_cast<size_t>(D) : 0);
+    std::vector<T>& scratch = thread_scratch<T, 0>();
+    if (Accumulate) scratch.resize(static_cast<size_t>(D));
     for (int64_t v = v0; v < v1; ++v) {
       T* row = Accumulate ? scratch.data() : out + v * D;
       if (Accumulate && s.ptr[v] == s.ptr[v + 1]) continue;
