@@ -12,6 +12,7 @@
 #include "autograd/error.hpp"
 #include "autograd/ops/common.hpp"
 #include "autograd/tape.hpp"
+#include "graph/one_head_kernels.hpp"
 #include "graph/segment_kernels.hpp"
 
 namespace gatgrad {
@@ -56,6 +57,10 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
       prefetch_bytes(ss + int64_t{src[k]} * H, H * sizeof(T));
       prefetch_bytes(wh + int64_t{src[k]} * HF, HF * sizeof(T));
     }
+    if (one_head::applies<T>(H, deg)) {
+      one_head::forward(i, b, deg, d.E, d.N, d.F, src, wh, sd, ss, slope, mask, alpha, signs, out);
+      continue;
+    }
     // e_ij = LeakyReLU(s_dst[i] + s_src[j]): whole batches of heads, or one head at a time
     if (signs) std::fill(signs + b * SB, signs + (b + deg) * SB, uint8_t{0});
     if (H % L == 0) {
@@ -67,13 +72,16 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
           if (signs) set_positive_bits(z, signs + (b + r) * SB, h0);
         }
       }
-    } else {
-      for (int64_t r = 0; r < deg; ++r)
+    } else {  // branch-free: the signs of logits are random, a branch on them mispredicts half the time
+      for (int64_t r = 0; r < deg; ++r) {
+        const T* sj = ss + int64_t{src[b + r]} * H;
         for (int64_t h = 0; h < H; ++h) {
-          const T z = sd[i * H + h] + ss[int64_t{src[b + r]} * H + h];
-          a[r * H + h] = z > T(0) ? z : z * slope;
-          if (signs && z > T(0)) signs[(b + r) * SB + h / 8] |= static_cast<uint8_t>(1u << (h % 8));
+          const T z = sd[i * H + h] + sj[h], negative = z * slope;
+          const bool positive = z > T(0);
+          a[r * H + h] = positive ? z : negative;
+          if (signs) signs[(b + r) * SB + h / 8] |= static_cast<uint8_t>(static_cast<unsigned>(positive) << (h % 8));
         }
+      }
     }
     softmax_rows(a, deg, H, (ptr[i1] - b) * H);  // α_ij, in place
     const T* weights = a;
@@ -109,6 +117,13 @@ void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, boo
       if (ds_dst && ds_dst_fresh) std::fill(ds_dst + i * H, ds_dst + (i + 1) * H, T(0));
       continue;
     }
+    for (int64_t k = b + kAheadEdges; scores && d.prefetch && k < std::min(b + deg + kAheadEdges, d.E); ++k)
+      prefetch_bytes(wh + int64_t{src[k]} * HF, HF * sizeof(T));
+    if (scores && one_head::applies<T>(H, deg)) {
+      one_head::backward_target(i, b, deg, d.E, d.N, d.F, src, wh, slope, mask, alpha, signs, dout, ds_dst,
+                                ds_dst_fresh, pair);
+      continue;
+    }
     const T* a = alpha + b * H;
     // α'[e] = α[e] · mask/(1-p), the weights of sweep 2
     if (mask.active) {
@@ -120,8 +135,6 @@ void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, boo
     }
     if (!scores) continue;
     gz.resize(static_cast<size_t>(deg * H + L));  // + L: room to read the last batch whole
-    for (int64_t k = b + kAheadEdges; d.prefetch && k < std::min(b + deg + kAheadEdges, d.E); ++k)
-      prefetch_bytes(wh + int64_t{src[k]} * HF, HF * sizeof(T));
     // dα'[e,h] = <dout[i,h,:], wh[j,h,:]>, then through the mask: dα = dα' · mask/(1-p)
     for (int64_t r = 0; r < deg; ++r)
       dot_heads(dout + i * HF, wh + int64_t{src[b + r]} * HF, H, d.F, gz.data() + r * H, dout + d.N * HF,
@@ -151,9 +164,9 @@ void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, boo
     for (int64_t r = 0; r < deg; ++r) {
       const uint8_t* bits = signs + (b + r) * SB;
       T* dz = pair + (b + r) * 2 * H + H;
-      for (int64_t h = 0; h < H; ++h) {
-        const T de = gz[r * H + h];
-        dz[h] = (bits[h / 8] >> (h % 8)) & 1u ? de : de * slope;
+      for (int64_t h = 0; h < H; ++h) {  // branch-free, as the forward's logits
+        const T de = gz[r * H + h], negative = de * slope;
+        dz[h] = (bits[h / 8] >> (h % 8)) & 1u ? de : negative;
         total[h] += dz[h];
       }
     }
@@ -254,6 +267,58 @@ void backward_sources(int64_t j0, int64_t j1, const Dims& d, const Graph& g, con
   }
 }
 
+// Sweep 2 with one head and rows of F <= L features (GAT's output layer): each node's gradient
+// row is one batch, summed in a register through its edges and the scores' backward and stored
+// once; the block's partial sums of datt stay in registers until the block ends. The same
+// operations in the same order as backward_sources, so the same values.
+template <class T>
+void backward_sources_one_head(int64_t j0, int64_t j1, const Dims& d, const Graph& g, const T* pair, const T* dout,
+                               T* ds_src, bool ds_src_fresh, T* dwh, bool dwh_fresh, const ScoreBackward<T>* sb) {
+  const int64_t F = d.F;
+  const int64_t* ptr = g.src_ptr().data();
+  const int32_t* perm = g.src_perm().data();
+  const int32_t* target = g.src_grouped_dst().data();
+  const T* dout_end = dout + d.N * F;
+  const batch<T> zero(T(0));
+  const batch<T> a1 = sb ? load_n(sb->a1, F) : zero, a2 = sb ? load_n(sb->a2, F) : zero;
+  T* part = sb && sb->part ? sb->part + (j0 / kNodeBlock) * sb->stride : nullptr;
+  batch<T> da1 = zero, da2 = zero;  // Σ_j ds_dst[j] wh[j] and Σ_j ds_src[j] wh[j] over the block
+  for (int64_t j = j0; j < j1; ++j) {
+    const int64_t b = ptr[j], deg = ptr[j + 1] - b;
+    for (int64_t p = b + kAheadEdges; d.prefetch && p < std::min(b + deg + kAheadEdges, d.E); ++p) {
+      prefetch_bytes(pair + int64_t{perm[p]} * 2, 2 * sizeof(T));
+      if (dwh) prefetch_bytes(dout + int64_t{target[p]} * F, F * sizeof(T));
+    }
+    T sum(0);  // ds_src[j] = Σ_p dz[e]
+    batch<T> row = zero;  // dwh[j] = Σ_p α'[e] dout[i]
+    for (int64_t p = b; p < b + deg; ++p) {
+      const T* pe = pair + int64_t{perm[p]} * 2;
+      sum += pe[1];
+      if (dwh) row = xsimd::fma(batch<T>(pe[0]), load_upto(dout + int64_t{target[p]} * F, F, dout_end), row);
+    }
+    if (ds_src && ds_src_fresh)
+      ds_src[j] = sum;
+    else if (ds_src && deg > 0)  // (a node without edges leaves an accumulated gradient as it is)
+      ds_src[j] += sum;
+    if (!dwh && !part) continue;
+    if (dwh && !dwh_fresh) row = deg == 0 ? load_n(dwh + j * F, F) : load_n(dwh + j * F, F) + row;
+    if (sb) {
+      const T dsd = sb->ds_dst[j];
+      if (dwh) row = xsimd::fma(batch<T>(dsd), a1, xsimd::fma(batch<T>(sum), a2, row));
+      if (part) {
+        const batch<T> whj = load_upto(sb->wh + j * F, F, sb->wh + d.N * F);
+        da1 = xsimd::fma(batch<T>(dsd), whj, da1);
+        da2 = xsimd::fma(batch<T>(sum), whj, da2);
+      }
+    }
+    if (dwh) store_n(row, dwh + j * F, F);
+  }
+  if (part) {
+    store_n(da1, part, F);
+    store_n(da2, part + F, F);
+  }
+}
+
 // The forward pass shared by both forms: α, the sign bits (when `signs`) and out.
 template <class T>
 void run_forward(const Dims& d, const Graph& g, const Tensor& wh, const T* sd, const T* ss, double negative_slope,
@@ -280,8 +345,12 @@ void run_backward(const Dims& d, const Graph& g, const Tensor& wh, double negati
   });
   if (ds_src || dwh || sb)
     parallel_blocks(d.N, kNodeBlock, [&](int64_t j0, int64_t j1) {
-      backward_sources(j0, j1, d, g, static_cast<const T*>(pair.data<T>()), dout.data<T>(), ds_src, ds_src_fresh,
-                       dwh, dwh_fresh, sb);
+      if (d.H == 1 && d.F <= lanes<T>())
+        backward_sources_one_head(j0, j1, d, g, static_cast<const T*>(pair.data<T>()), dout.data<T>(), ds_src,
+                                  ds_src_fresh, dwh, dwh_fresh, sb);
+      else
+        backward_sources(j0, j1, d, g, static_cast<const T*>(pair.data<T>()), dout.data<T>(), ds_src, ds_src_fresh,
+                         dwh, dwh_fresh, sb);
     });
 }
 

@@ -15,6 +15,7 @@
 #pragma once
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -144,7 +145,7 @@ inline void axpy_row(T* y, T a, const T* x, int64_t d) {
   int64_t f = 0;
   for (; f + L <= d; f += L)
     xsimd::fma(va, batch<T>::load_unaligned(x + f), batch<T>::load_unaligned(y + f)).store_unaligned(y + f);
-  for (; f < d; ++f) y[f] += a * x[f];
+  for (; f < d; ++f) y[f] = std::fma(a, x[f], y[f]);  // an fma, as the batches: one rounding per element
 }
 
 // Lanes [0, n) of a batch read at p, without reading past `end`: a whole batch when it fits
@@ -275,25 +276,43 @@ inline T max_lane(const batch<T>& v) {
   return m;
 }
 
-// A single head's segment that fits one batch, read and written whole (the lanes past the
-// segment are written back unchanged): the output layer of GAT (one head) at typical degrees.
-// Needs avail >= L, as the flat layout's whole-batch reads.
+// A single head's segment that fits one batch: the output layer of GAT (one head) at typical
+// degrees. It is read and written whole when avail >= L (the lanes past the segment written back
+// unchanged), else through a padded copy; the arithmetic is the same either way, so a value does
+// not depend on where the segment sits in its block.
 template <class T>
-inline bool one_batch_segment(int64_t rows, int64_t H, int64_t avail) {
-  return H == 1 && rows <= lanes<T>() && avail >= lanes<T>();
+inline bool one_batch_segment(int64_t rows, int64_t H) {
+  return H == 1 && rows <= lanes<T>();
+}
+
+// Softmax over the lanes `in` of v (one head's logits, a segment's edges in the lanes); the other
+// lanes of the result are 0.
+template <class T>
+inline batch<T> softmax_one_batch(const batch<T>& v, const xsimd::batch_bool<T>& in) {
+  const batch<T> z = xsimd::select(in, v, batch<T>(-std::numeric_limits<T>::infinity()));
+  const batch<T> p = xsimd::select(in, xsimd::exp(z - batch<T>(max_lane(z))), batch<T>(T(0)));
+  return p * (batch<T>(T(1)) / batch<T>(xsimd::hadd(p)));
+}
+
+// Softmax backward over the lanes of one batch: de = y (g - Σ y g), with y and g already 0 in
+// the lanes past the segment.
+template <class T>
+inline batch<T> softmax_backward_one_batch(const batch<T>& y, const batch<T>& g) {
+  return y * (g - batch<T>(xsimd::hadd(y * g)));
 }
 
 template <class T>
 inline void softmax_rows(T* a, int64_t rows, int64_t H, int64_t avail) {
   if (rows == 0) return;
   constexpr int64_t L = lanes<T>();
-  if (one_batch_segment<T>(rows, H, avail)) {
+  if (one_batch_segment<T>(rows, H)) {
     const auto in = first_lanes<T>(rows);
-    const batch<T> v = batch<T>::load_unaligned(a), zero(T(0));
-    const batch<T> z = xsimd::select(in, v, batch<T>(-std::numeric_limits<T>::infinity()));
-    const batch<T> p = xsimd::select(in, xsimd::exp(z - batch<T>(max_lane(z))), zero);
-    const batch<T> inv = batch<T>(T(1)) / batch<T>(xsimd::hadd(p));
-    xsimd::select(in, p * inv, v).store_unaligned(a);
+    if (avail < L) {
+      store_n(softmax_one_batch(load_n(a, rows), in), a, rows);
+      return;
+    }
+    const batch<T> v = batch<T>::load_unaligned(a);
+    xsimd::select(in, softmax_one_batch(v, in), v).store_unaligned(a);
     return;
   }
   if (head_layout<T>(H) == HeadLayout::flat) {
@@ -344,14 +363,17 @@ template <bool Accumulate, class T>
 inline void softmax_backward_rows(const T* y, const T* g, T* out, int64_t rows, int64_t H, int64_t avail) {
   if (rows == 0) return;
   constexpr int64_t L = lanes<T>();
-  if (one_batch_segment<T>(rows, H, avail)) {
+  if (one_batch_segment<T>(rows, H)) {
     const auto in = first_lanes<T>(rows);
-    const batch<T> zero(T(0)), old = batch<T>::load_unaligned(out);
-    const batch<T> yv = xsimd::select(in, batch<T>::load_unaligned(y), zero);
-    const batch<T> gv = xsimd::select(in, batch<T>::load_unaligned(g), zero);
-    batch<T> de = yv * (gv - batch<T>(xsimd::hadd(yv * gv)));
+    const bool whole = avail >= L;
+    auto load = [&](const T* x) { return whole ? batch<T>::load_unaligned(x) : load_n(x, rows); };
+    const batch<T> zero(T(0)), old = load(out);
+    batch<T> de = softmax_backward_one_batch(xsimd::select(in, load(y), zero), xsimd::select(in, load(g), zero));
     if constexpr (Accumulate) de += old;
-    xsimd::select(in, de, old).store_unaligned(out);
+    if (whole)
+      xsimd::select(in, de, old).store_unaligned(out);
+    else
+      store_n(de, out, rows);
     return;
   }
   if (head_layout<T>(H) == HeadLayout::flat) {
@@ -473,20 +495,23 @@ inline void dropout_coefs(const DropoutMask& mask, int64_t k0, int64_t n, T* coe
   alignas(64) uint32_t lane[LU];
   for (int64_t l = 0; l < LU; ++l) lane[l] = static_cast<uint32_t>(l);
   const U iota = U::load_aligned(lane);
-  int64_t t = 0;
-  for (; t + LU <= n; t += LU) {
+  // Each batch hashes LU counters; a last, partial batch (all of it for a short segment) hashes
+  // a whole batch too and keeps its first lanes: cheaper than hashing them one by one.
+  for (int64_t t = 0; t < n; t += LU) {
     const U bits = hash32_batch(U(base + static_cast<uint32_t>(t)) + iota, mask.key) >> 8;
+    const int64_t m = std::min(LU, n - t);
     if constexpr (lanes<T>() == LU) {  // float: one compare and select per batch
       const batch<T> u = xsimd::batch_cast<T>(xsimd::bitwise_cast<xsimd::batch<int32_t>>(bits));
-      xsimd::select(u >= batch<T>(static_cast<T>(mask.threshold)), batch<T>(scale), batch<T>(T(0)))
-          .store_unaligned(coef + t);
+      const batch<T> c = xsimd::select(u >= batch<T>(static_cast<T>(mask.threshold)), batch<T>(scale), batch<T>(T(0)));
+      if (m == LU)
+        c.store_unaligned(coef + t);
+      else
+        store_n(c, coef + t, m);
     } else {
       bits.store_aligned(lane);
-      for (int64_t l = 0; l < LU; ++l) coef[t + l] = lane[l] >= mask.threshold ? scale : T(0);
+      for (int64_t l = 0; l < m; ++l) coef[t + l] = lane[l] >= mask.threshold ? scale : T(0);
     }
   }
-  for (; t < n; ++t)
-    coef[t] = (hash32(mask.key, base + static_cast<uint32_t>(t)) >> 8) >= mask.threshold ? scale : T(0);
 }
 
 // ---- weighted sums of gathered rows: the aggregation of attention ----

@@ -1,0 +1,129 @@
+// gat_attention with one head (GAT's output layer): a segment of at most L edges in one batch,
+// the edges in the lanes (private to graph/gat_attention.cpp: pulls in xsimd).
+// With H = 1 the per-head loops of the general sweeps run once per edge on a single value, and
+// the work per edge is a handful of flops: at Cora's ~5 edges per node the sweeps' fixed cost
+// per node and per edge dominated. Here a node's logits, softmax, dropout coefficients and
+// their backward each take a few batch operations.
+// Every value is computed by the same operations in the same order as the general path (the
+// same helpers of segment_kernels.hpp, one lane per edge instead of one loop step), so results
+// are bit-identical to it and to the composed ops.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "graph/segment_kernels.hpp"
+
+namespace gatgrad::graph_kernels::one_head {
+
+// A node whose segment [b, b + deg) takes this path: one head and at most L edges.
+template <class T>
+inline bool applies(int64_t H, int64_t deg) {
+  return H == 1 && deg <= lanes<T>();
+}
+
+// x[src[b + r]] for the lanes r < L; lanes past the edges of the graph (b + r >= E) read node 0.
+// Lanes past the segment read other edges' sources: valid rows, masked off by the caller.
+template <class T>
+inline batch<T> gather_by_source(const T* x, const int32_t* src, int64_t b, int64_t E) {
+  constexpr int64_t L = lanes<T>();
+#if defined(__AVX2__)
+  if constexpr (std::is_same_v<T, float> && L == 8) {
+    alignas(32) int32_t tail[8] = {};
+    const int32_t* at = src + b;
+    if (E - b < 8) {
+      std::copy(src + b, src + E, tail);
+      at = tail;
+    }
+    return _mm256_i32gather_ps(x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at)), 4);
+  }
+#endif
+  alignas(64) T v[L] = {};
+  for (int64_t r = 0; r < std::min(L, E - b); ++r) v[r] = x[src[b + r]];
+  return batch<T>::load_aligned(v);
+}
+
+// The dropout coefficients (scale or 0) of counters k0 .. k0 + L, as dropout_coefs computes them.
+template <class T>
+inline batch<T> dropout_batch(const DropoutMask& mask, int64_t k0) {
+  alignas(64) T c[lanes<T>()];
+  dropout_coefs(mask, k0, lanes<T>(), c);
+  return batch<T>::load_aligned(c);
+}
+
+// Bit l of the result is set iff lane l of z is > 0.
+template <class T>
+inline uint32_t positive_lanes(const batch<T>& z) {
+#if defined(__AVX__)
+  if constexpr (std::is_same_v<T, float> && lanes<T>() == 8)
+    return static_cast<uint32_t>(_mm256_movemask_ps(z > batch<T>(T(0))));
+#endif
+  alignas(64) T v[lanes<T>()];
+  z.store_aligned(v);
+  uint32_t bits = 0;
+  for (int64_t l = 0; l < lanes<T>(); ++l) bits |= static_cast<uint32_t>(v[l] > T(0)) << l;
+  return bits;
+}
+
+// The batch whose lane r < deg is true iff signs[b + r] (one byte per edge when H = 1) is set.
+template <class T>
+inline auto positive_from_signs(const uint8_t* signs, int64_t deg) {
+  alignas(64) T v[lanes<T>()] = {};
+  for (int64_t r = 0; r < deg; ++r) v[r] = static_cast<T>(signs[r]);
+  return batch<T>::load_aligned(v) > batch<T>(T(0));
+}
+
+// Forward for target i with incoming edges [b, b + deg), 1 <= deg <= L: the logits
+// z = s_dst[i] + s_src[j], e = LeakyReLU(z), α = softmax(e) into alpha[b..), the sign bits
+// (one byte per edge) when `signs`, and out_i = Σ α' wh[j] with α' = α · mask/(1-p).
+template <class T>
+inline void forward(int64_t i, int64_t b, int64_t deg, int64_t E, int64_t N, int64_t F, const int32_t* src,
+                    const T* wh, const T* sd, const T* ss, T slope, const DropoutMask& mask, T* alpha,
+                    uint8_t* signs, T* out) {
+  constexpr int64_t L = lanes<T>();
+  const auto in = first_lanes<T>(deg);
+  const batch<T> z = batch<T>(sd[i]) + gather_by_source(ss, src, b, E);
+  if (signs) {
+    const uint32_t bits = positive_lanes(z);
+    for (int64_t r = 0; r < deg; ++r) signs[b + r] = static_cast<uint8_t>((bits >> r) & 1u);
+  }
+  const batch<T> a = softmax_one_batch(leaky(z, slope), in);
+  alignas(64) T w[L];
+  a.store_aligned(w);
+  copy_scalars(alpha + b, w, deg);
+  if (mask.active) (a * dropout_batch<T>(mask, b)).store_aligned(w);  // α' = α · mask/(1-p)
+  weighted_sum_rows(out + i * F, w, 1, src + b, deg, wh, wh + N * F, 1, F);
+}
+
+// Sweep 1 for target i (as backward_targets): pair[e] = [α'[e] | dz[e]] for its edges and
+// ds_dst[i] (+)= Σ dz.
+template <class T>
+inline void backward_target(int64_t i, int64_t b, int64_t deg, int64_t E, int64_t N, int64_t F, const int32_t* src,
+                            const T* wh, T slope, const DropoutMask& mask, const T* alpha, const uint8_t* signs,
+                            const T* dout, T* ds_dst, bool ds_dst_fresh, T* pair) {
+  constexpr int64_t L = lanes<T>();
+  const auto in = first_lanes<T>(deg);
+  const batch<T> zero(T(0));
+  const batch<T> y = xsimd::select(in, E - b >= L ? batch<T>::load_unaligned(alpha + b) : load_n(alpha + b, deg), zero);
+  const batch<T> coef = mask.active ? dropout_batch<T>(mask, b) : batch<T>(T(1));
+  alignas(64) T v[L] = {};
+  (mask.active ? y * coef : y).store_aligned(v);
+  for (int64_t r = 0; r < deg; ++r) pair[(b + r) * 2] = v[r];
+  // dα'[e] = <dout[i], wh[j]>, dα = dα' · mask/(1-p), de = α (dα - Σ α dα), dz = de · LeakyReLU'(z)
+  alignas(64) T g[L] = {};
+  const T* di = dout + i * F;
+  for (int64_t r = 0; r < deg; ++r) g[r] = dot_row(di, wh + int64_t{src[b + r]} * F, F, dout + N * F, wh + N * F);
+  batch<T> dalpha = batch<T>::load_aligned(g);
+  if (mask.active) dalpha = dalpha * coef;
+  const batch<T> de = softmax_backward_one_batch(y, xsimd::select(in, dalpha, zero));
+  xsimd::select(positive_from_signs<T>(signs + b, deg), de, de * batch<T>(slope)).store_aligned(v);
+  T total(0);
+  for (int64_t r = 0; r < deg; ++r) {
+    pair[(b + r) * 2 + 1] = v[r];
+    total += v[r];
+  }
+  if (ds_dst) ds_dst[i] = ds_dst_fresh ? total : ds_dst[i] + total;
+}
+
+}  // namespace gatgrad::graph_kernels::one_head
