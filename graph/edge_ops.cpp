@@ -40,7 +40,7 @@ Tensor head_dot(const Tensor& wh, const Tensor& a) {
     const T* pa = a.data<T>();
     T* ps = s.data<T>();
     parallel_blocks(N, kRowBlock, [&](int64_t n0, int64_t n1) {
-      for (int64_t n = n0; n < n1; ++n) dot_heads(pw + n * H * F, pa, H, F, ps + n * H, pw + N * H * F, pa + H * F);
+      dot_heads_rows(pw, pa, n0, n1, H, F, ps, pw + N * H * F);
     });
   });
   if (any_requires_grad({&wh, &a}))

@@ -45,6 +45,12 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
   const int64_t* ptr = g.dst_ptr().data();
   const int32_t* src = g.src().data();
   std::vector<T>& c = thread_scratch<T, 0>();
+  if (H == 1)  // one head: first the α of the segments that fit a batch, for the whole block
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t b = ptr[i], deg = ptr[i + 1] - b;
+      if (deg > 0 && one_head::applies<T>(H, deg))
+        one_head::attention(i, b, deg, d.E, ptr[i1], src, sd, ss, slope, alpha, signs);
+    }
   for (int64_t i = i0; i < i1; ++i) {
     T* row = out + i * HF;
     const int64_t b = ptr[i], deg = ptr[i + 1] - b;
@@ -57,8 +63,8 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
       prefetch_bytes(ss + int64_t{src[k]} * H, H * sizeof(T));
       prefetch_bytes(wh + int64_t{src[k]} * HF, HF * sizeof(T));
     }
-    if (one_head::applies<T>(H, deg)) {
-      one_head::forward(i, b, deg, d.E, d.N, d.F, src, wh, sd, ss, slope, mask, alpha, signs, out);
+    if (one_head::applies<T>(H, deg)) {  // (α computed above)
+      one_head::aggregate(i, i1, b, deg, d.E, d.N, d.F, src, wh, mask, alpha, out);
       continue;
     }
     // e_ij = LeakyReLU(s_dst[i] + s_src[j]): whole batches of heads, or one head at a time
@@ -441,10 +447,8 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
     T* sd = scores.data<T>();
     T* ss = sd + d.N * H;
     parallel_blocks(d.N, kNodeBlock, [&](int64_t n0, int64_t n1) {
-      for (int64_t n = n0; n < n1; ++n) {
-        dot_heads(pw + n * HF, a1, H, F, sd + n * H, pw + d.N * HF, a1 + HF);
-        dot_heads(pw + n * HF, a2, H, F, ss + n * H, pw + d.N * HF, a2 + HF);
-      }
+      dot_heads_rows(pw, a1, n0, n1, H, F, sd, pw + d.N * HF);
+      dot_heads_rows(pw, a2, n0, n1, H, F, ss, pw + d.N * HF);
     });
     run_forward<T>(d, g, wh, sd, ss, negative_slope, mask, alpha,
                    signs ? static_cast<uint8_t*>(signs->data()) : nullptr, out);

@@ -74,26 +74,53 @@ inline auto positive_from_signs(const uint8_t* signs, int64_t deg) {
   return batch<T>::load_aligned(v) > batch<T>(T(0));
 }
 
-// Forward for target i with incoming edges [b, b + deg), 1 <= deg <= L: the logits
-// z = s_dst[i] + s_src[j], e = LeakyReLU(z), α = softmax(e) into alpha[b..), the sign bits
-// (one byte per edge) when `signs`, and out_i = Σ α' wh[j] with α' = α · mask/(1-p).
+// Forward, first part, for target i with incoming edges [b, b + deg), 1 <= deg <= L: the logits
+// z = s_dst[i] + s_src[j], e = LeakyReLU(z), α = softmax(e) into alpha[b..), and the sign bits
+// (one byte per edge) when `signs`. A block runs this for all its nodes before aggregating: the
+// nodes' chains of dependent steps (gather, exp, sum, divide) then overlap in the core.
+// α is stored a whole batch at a time when that stays inside the block's edges (< edge_end): the
+// lanes past the segment land on later nodes' α, which the block computes afterwards.
 template <class T>
-inline void forward(int64_t i, int64_t b, int64_t deg, int64_t E, int64_t N, int64_t F, const int32_t* src,
-                    const T* wh, const T* sd, const T* ss, T slope, const DropoutMask& mask, T* alpha,
-                    uint8_t* signs, T* out) {
-  constexpr int64_t L = lanes<T>();
-  const auto in = first_lanes<T>(deg);
+inline void attention(int64_t i, int64_t b, int64_t deg, int64_t E, int64_t edge_end, const int32_t* src,
+                      const T* sd, const T* ss, T slope, T* alpha, uint8_t* signs) {
   const batch<T> z = batch<T>(sd[i]) + gather_by_source(ss, src, b, E);
   if (signs) {
     const uint32_t bits = positive_lanes(z);
     for (int64_t r = 0; r < deg; ++r) signs[b + r] = static_cast<uint8_t>((bits >> r) & 1u);
   }
-  const batch<T> a = softmax_one_batch(leaky(z, slope), in);
-  alignas(64) T w[L];
-  a.store_aligned(w);
-  copy_scalars(alpha + b, w, deg);
-  if (mask.active) (a * dropout_batch<T>(mask, b)).store_aligned(w);  // α' = α · mask/(1-p)
-  weighted_sum_rows(out + i * F, w, 1, src + b, deg, wh, wh + N * F, 1, F);
+  const batch<T> a = softmax_one_batch(leaky(z, slope), first_lanes<T>(deg));
+  if (edge_end - b >= lanes<T>())
+    a.store_unaligned(alpha + b);
+  else
+    store_n(a, alpha + b, deg);
+}
+
+// Forward, second part: out_i = Σ_j α'_ij wh[j] with α' = α · mask/(1-p) (weighted_sum_rows's
+// arithmetic). A row of F <= L features is summed in one register and stored as a whole batch
+// when it is not the block's last (the lanes past it land on the next row, written afterwards).
+template <class T>
+inline void aggregate(int64_t i, int64_t i1, int64_t b, int64_t deg, int64_t E, int64_t N, int64_t F,
+                      const int32_t* src, const T* wh, const DropoutMask& mask, const T* alpha, T* out) {
+  constexpr int64_t L = lanes<T>();
+  const T* w = alpha + b;
+  alignas(64) T dropped[L];
+  if (mask.active) {
+    const batch<T> a = E - b >= L ? batch<T>::load_unaligned(alpha + b) : load_n(alpha + b, deg);
+    (a * dropout_batch<T>(mask, b)).store_aligned(dropped);
+    w = dropped;
+  }
+  const T* wh_end = wh + N * F;
+  if (F > L) {
+    weighted_sum_rows(out + i * F, w, 1, src + b, deg, wh, wh_end, 1, F);
+    return;
+  }
+  batch<T> acc(T(0));
+  for (int64_t r = 0; r < deg; ++r)
+    acc = xsimd::fma(batch<T>(w[r]), load_upto(wh + int64_t{src[b + r]} * F, F, wh_end), acc);
+  if (F == L || i + 1 < i1)
+    acc.store_unaligned(out + i * F);
+  else
+    store_n(acc, out + i * F, F);
 }
 
 // Sweep 1 for target i (as backward_targets): pair[e] = [α'[e] | dz[e]] for its edges and
@@ -112,8 +139,15 @@ inline void backward_target(int64_t i, int64_t b, int64_t deg, int64_t E, int64_
   for (int64_t r = 0; r < deg; ++r) pair[(b + r) * 2] = v[r];
   // dα'[e] = <dout[i], wh[j]>, dα = dα' · mask/(1-p), de = α (dα - Σ α dα), dz = de · LeakyReLU'(z)
   alignas(64) T g[L] = {};
-  const T* di = dout + i * F;
-  for (int64_t r = 0; r < deg; ++r) g[r] = dot_row(di, wh + int64_t{src[b + r]} * F, F, dout + N * F, wh + N * F);
+  if (F < L) {  // dot_row's arithmetic, dout[i]'s batch loaded once
+    const batch<T> di = load_upto(dout + i * F, F, dout + N * F);
+    const auto in_f = first_lanes<T>(F);
+    for (int64_t r = 0; r < deg; ++r)
+      g[r] = xsimd::hadd(zero + xsimd::select(in_f, di * load_upto(wh + int64_t{src[b + r]} * F, F, wh + N * F), zero));
+  } else {
+    for (int64_t r = 0; r < deg; ++r)
+      g[r] = dot_row(dout + i * F, wh + int64_t{src[b + r]} * F, F, dout + N * F, wh + N * F);
+  }
   batch<T> dalpha = batch<T>::load_aligned(g);
   if (mask.active) dalpha = dalpha * coef;
   const batch<T> de = softmax_backward_one_batch(y, xsimd::select(in, dalpha, zero));

@@ -208,6 +208,23 @@ inline void dot_heads(const T* a, const T* b, int64_t H, int64_t F, T* out, cons
   for (int64_t h = 0; h < H; ++h) out[h] = dot_row(a + h * F, b + h * F, F, a_end, b_end);
 }
 
+// s[n, h] = Σ_f w[n,h,f] a[h,f] for the rows n of [n0, n1) of w [N, H, F] (ending at w_end):
+// dot_heads on each row. With one head of F < L features (GAT's output layer), a's batch is
+// loaded once for all rows instead of being copied out of its short array at every row; the
+// arithmetic is dot_row's (0 + the masked products, then hadd).
+template <class T>
+inline void dot_heads_rows(const T* w, const T* a, int64_t n0, int64_t n1, int64_t H, int64_t F, T* s,
+                           const T* w_end) {
+  if (H == 1 && F < lanes<T>()) {
+    const batch<T> av = load_n(a, F), zero(T(0));
+    const auto in = first_lanes<T>(F);
+    for (int64_t n = n0; n < n1; ++n)
+      s[n] = xsimd::hadd(zero + xsimd::select(in, load_upto(w + n * F, F, w_end) * av, zero));
+    return;
+  }
+  for (int64_t n = n0; n < n1; ++n) dot_heads(w + n * H * F, a, H, F, s + n * H, w_end, a + H * F);
+}
+
 // acc[h, :] += c[h] * x[h, :] for h < H (acc and x are [H, F]).
 template <class T>
 inline void axpy_heads(T* acc, const T* c, const T* x, int64_t H, int64_t F) {
