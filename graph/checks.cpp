@@ -110,6 +110,13 @@ void register_graph_checks(CheckRegistry& r) {
     return gradcheck([g](const std::vector<Tensor>& in) { return gat_attention(in[0], in[1], g, 0.2, 0.5, 77); },
                      {rand64({N, 2, 3}, 204), rand64({2, 6}, 205)});
   });
+  // The att form with the layer's bias added inside (dbias summed per node block).
+  r.add("gat_attention:att+bias", [] {
+    const Graph g = check_graph();
+    return gradcheck(
+        [g](const std::vector<Tensor>& in) { return gat_attention(in[0], in[1], g, 0.2, 0.5, 77, nullptr, in[2]); },
+        {rand64({N, 2, 3}, 206), rand64({2, 6}, 207), rand64({6}, 208)});
+  });
   // The composed path the fused op equals, checked through the primitives alone.
   r.add("gat_attention:composed", [] {
     const Graph g = check_graph();

@@ -36,10 +36,11 @@ inline int64_t sign_bytes(int64_t H) { return (H + 7) / 8; }
 // For each target i of [i0, i1): the logits z = LeakyReLU(s_dst[i] + s_src[j]) into i's α rows,
 // their softmax in place, then out[i] = Σ α' wh[j] with α' = α · coef (coef = mask/(1-p)).
 // With `signs` (when backward will run), the bits z > 0 of i's edges are stored there, so that
-// backward needs neither s_src[j] (a random read per edge) nor the logits.
+// backward needs neither s_src[j] (a random read per edge) nor the logits. With `bias` ([H·F]),
+// out[i] += bias while the row is in L1 (the layer's bias, one pass over out fewer).
 template <class T>
 void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const T* wh, const T* sd,
-                   const T* ss, T slope, const DropoutMask& mask, T* alpha, uint8_t* signs, T* out) {
+                   const T* ss, T slope, const DropoutMask& mask, T* alpha, uint8_t* signs, const T* bias, T* out) {
   constexpr int64_t L = lanes<T>();
   const int64_t H = d.H, HF = d.H * d.F, SB = sign_bytes(d.H);
   const int64_t* ptr = g.dst_ptr().data();
@@ -56,6 +57,7 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
     const int64_t b = ptr[i], deg = ptr[i + 1] - b;
     if (deg == 0) {
       std::fill(row, row + HF, T(0));
+      if (bias) add_row(row, bias, HF);
       continue;
     }
     T* a = alpha + b * H;
@@ -64,7 +66,7 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
       prefetch_bytes(wh + int64_t{src[k]} * HF, HF * sizeof(T));
     }
     if (one_head::applies<T>(H, deg)) {  // (α computed above)
-      one_head::aggregate(i, i1, b, deg, d.E, d.N, d.F, src, wh, mask, alpha, out);
+      one_head::aggregate(i, i1, b, deg, d.E, d.N, d.F, src, wh, mask, alpha, bias, out);
       continue;
     }
     // e_ij = LeakyReLU(s_dst[i] + s_src[j]): whole batches of heads, or one head at a time
@@ -98,17 +100,19 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
       weights = c.data();
     }
     weighted_sum_rows(row, weights, H, src + b, deg, wh, wh + d.N * HF, H, d.F);  // out_i = Σ_j α'_ij wh_j
+    if (bias) add_row(row, bias, HF);
   }
 }
 
 // Sweep 1 over targets i of [i0, i1), in edge order: for each incoming edge e of i, writes the
 // row pair[e] = [α'[e, 0..H) | dz[e, 0..H)] (dz only with `scores`): α' for sweep 2's dwh, dz
 // (the gradient at z = s_dst[i] + s_src[j]) for its ds_src; and ds_dst[i] (+)= Σ_{e->i} dz[e].
-// Its reads are sequential but for wh[j]; the writes are sequential.
+// Its reads are sequential but for wh[j]; the writes are sequential. With `dbias` (the block's
+// row of HF partial sums of the bias gradient), dbias += dout[i] for every i of the block.
 template <class T>
 void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, bool scores, const T* wh,
                       T slope, const DropoutMask& mask, const T* alpha, const uint8_t* signs, const T* dout,
-                      T* ds_dst, bool ds_dst_fresh, T* pair) {
+                      T* ds_dst, bool ds_dst_fresh, T* pair, T* dbias) {
   constexpr int64_t L = lanes<T>();
   const int64_t H = d.H, HF = d.H * d.F, SB = sign_bytes(d.H);
   const int64_t* ptr = g.dst_ptr().data();
@@ -117,7 +121,9 @@ void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, boo
   std::vector<T>& coef = thread_scratch<T, 1>();
   std::vector<T>& total = thread_scratch<T, 2>();
   total.resize(static_cast<size_t>(H));
+  if (dbias) std::fill(dbias, dbias + HF, T(0));
   for (int64_t i = i0; i < i1; ++i) {
+    if (dbias) add_row(dbias, dout + i * HF, HF);
     const int64_t b = ptr[i], deg = ptr[i + 1] - b;
     if (deg == 0) {
       if (ds_dst && ds_dst_fresh) std::fill(ds_dst + i * H, ds_dst + (i + 1) * H, T(0));
@@ -328,26 +334,28 @@ void backward_sources_one_head(int64_t j0, int64_t j1, const Dims& d, const Grap
 // The forward pass shared by both forms: α, the sign bits (when `signs`) and out.
 template <class T>
 void run_forward(const Dims& d, const Graph& g, const Tensor& wh, const T* sd, const T* ss, double negative_slope,
-                 const DropoutMask& mask, const Tensor& alpha, uint8_t* signs, const Tensor& out) {
+                 const DropoutMask& mask, const Tensor& alpha, uint8_t* signs, const T* bias, const Tensor& out) {
   const T slope = static_cast<T>(negative_slope);
   parallel_blocks(d.N, kNodeBlock, [&](int64_t i0, int64_t i1) {
-    forward_block(i0, i1, d, g, wh.data<T>(), sd, ss, slope, mask, alpha.data<T>(), signs, out.data<T>());
+    forward_block(i0, i1, d, g, wh.data<T>(), sd, ss, slope, mask, alpha.data<T>(), signs, bias, out.data<T>());
   });
 }
 
 // Sweeps 1 and 2 (ds_dst, ds_src, dwh: null when not wanted; sweep 2 runs the scores' backward
-// when `sb` is given).
+// when `sb` is given; sweep 1 sums dout per block into dbias_part + block · dbias_stride when given).
 template <class T>
 void run_backward(const Dims& d, const Graph& g, const Tensor& wh, double negative_slope, const DropoutMask& mask,
                   const Tensor& alpha, const uint8_t* signs, const Tensor& dout, T* ds_dst, bool ds_dst_fresh,
-                  T* ds_src, bool ds_src_fresh, T* dwh, bool dwh_fresh, const ScoreBackward<T>* sb) {
+                  T* ds_src, bool ds_src_fresh, T* dwh, bool dwh_fresh, const ScoreBackward<T>* sb,
+                  T* dbias_part = nullptr, int64_t dbias_stride = 0) {
   const T slope = static_cast<T>(negative_slope);
   const bool scores = ds_dst || ds_src || sb;
   // [α' | dz] per edge, in edge order: sweep 1 writes it, sweep 2 reads it by source
   Tensor pair = Tensor::empty({d.E, 2 * d.H}, wh.dtype());
   parallel_blocks(d.N, kNodeBlock, [&](int64_t i0, int64_t i1) {
     backward_targets(i0, i1, d, g, scores, wh.data<T>(), slope, mask, alpha.data<T>(), signs, dout.data<T>(),
-                     ds_dst, ds_dst_fresh, pair.data<T>());
+                     ds_dst, ds_dst_fresh, pair.data<T>(),
+                     dbias_part ? dbias_part + (i0 / kNodeBlock) * dbias_stride : nullptr);
   });
   if (ds_src || dwh || sb)
     parallel_blocks(d.N, kNodeBlock, [&](int64_t j0, int64_t j1) {
@@ -398,7 +406,7 @@ Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src,
   std::shared_ptr<Buffer> signs = needs_backward ? sign_buffer(d) : nullptr;
   dispatch(wh.dtype(), [&]<class T>() {
     run_forward<T>(d, g, wh, s_dst.data<T>(), s_src.data<T>(), negative_slope, mask, alpha,
-                   signs ? static_cast<uint8_t*>(signs->data()) : nullptr, out);
+                   signs ? static_cast<uint8_t*>(signs->data()) : nullptr, nullptr, out);
   });
   if (alpha_out) *alpha_out = alpha.detach();
   if (needs_backward)
@@ -417,17 +425,21 @@ Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src,
 }
 
 Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double negative_slope, double attn_dropout,
-                     uint64_t key, Tensor* alpha_out) {
+                     uint64_t key, Tensor* alpha_out, const Tensor& bias) {
   if (wh.dim() != 3 || wh.size(0) != g.num_nodes() || att.shape() != Shape({wh.size(1), 2 * wh.size(2)}))
     throw Error("gat_attention: expected wh [N, H, F] and att [H, 2F] with N = " + std::to_string(g.num_nodes()) +
                 ", got " + wh.describe() + " and " + att.describe());
-  if (wh.dtype() != att.dtype())
-    throw Error("gat_attention: inputs have different dtypes " + wh.describe() + " and " + att.describe());
+  if (wh.dtype() != att.dtype() || (bias.defined() && bias.dtype() != wh.dtype()))
+    throw Error("gat_attention: inputs have different dtypes " + wh.describe() + ", " + att.describe() +
+                (bias.defined() ? " and bias " + bias.describe() : std::string()));
+  if (bias.defined() && bias.shape() != Shape({wh.size(1) * wh.size(2)}))
+    throw Error("gat_attention: expected bias [H·F] = [" + std::to_string(wh.size(1) * wh.size(2)) + "] for wh " +
+                wh.describe() + ", got " + bias.describe());
   check_options(negative_slope, attn_dropout);
   const Dims d = dims_of(wh, g);
   const int64_t H = d.H, F = d.F, HF = H * F;
   const DropoutMask mask(attn_dropout, key);
-  const bool needs_backward = any_requires_grad({&wh, &att});
+  const bool needs_backward = any_requires_grad({&wh, &att, &bias});
   Tensor out = Tensor::empty(wh.shape(), wh.dtype());
   Tensor alpha = Tensor::empty({d.E, d.H}, wh.dtype());
   // a_1 = att[:, :F] and a_2 = att[:, F:] as [H, F] arrays, then s_dst and s_src ([N, H] each),
@@ -451,11 +463,12 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
       dot_heads_rows(pw, a2, n0, n1, H, F, ss, pw + d.N * HF);
     });
     run_forward<T>(d, g, wh, sd, ss, negative_slope, mask, alpha,
-                   signs ? static_cast<uint8_t*>(signs->data()) : nullptr, out);
+                   signs ? static_cast<uint8_t*>(signs->data()) : nullptr,
+                   bias.defined() ? bias.data<T>() : nullptr, out);
   });
   if (alpha_out) *alpha_out = alpha.detach();
   if (needs_backward)
-    record("gat_attention", out, [wh, att, g, d, mask, alpha, signs, halves, negative_slope](const Tensor& dout) {
+    record("gat_attention", out, [wh, att, bias, g, d, mask, alpha, signs, halves, negative_slope](const Tensor& dout) {
       dispatch(wh.dtype(), [&]<class T>() {
         const int64_t H = d.H, HF = d.H * d.F, blocks = (d.N + kNodeBlock - 1) / kNodeBlock;
         bool dwh_fresh = false;
@@ -466,8 +479,20 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
         if (att.requires_grad()) part = Tensor::empty({std::max<int64_t>(blocks, 1), stride}, wh.dtype());
         const ScoreBackward<T> sb{halves.data<T>(), halves.data<T>() + HF, ds_dst.data<T>(), wh.data<T>(),
                                   part.defined() ? part.data<T>() : nullptr, stride};
+        // dbias = Σ_i dout[i]: per block in sweep 1, then the blocks in order
+        Tensor bias_part;
+        const int64_t bias_stride = padded_to_lines<T>(HF);
+        if (bias.defined() && bias.requires_grad())
+          bias_part = Tensor::empty({std::max<int64_t>(blocks, 1), bias_stride}, wh.dtype());
         run_backward<T>(d, g, wh, negative_slope, mask, alpha, static_cast<const uint8_t*>(signs->data()), dout,
-                        ds_dst.data<T>(), true, nullptr, false, dwh, dwh_fresh, &sb);
+                        ds_dst.data<T>(), true, nullptr, false, dwh, dwh_fresh, &sb,
+                        bias_part.defined() ? bias_part.data<T>() : nullptr, bias_stride);
+        if (bias_part.defined()) {
+          bool fresh = false;
+          T* dbias = detail::grad_for_write(bias, fresh).template data<T>();
+          if (fresh) std::fill(dbias, dbias + HF, T(0));
+          for (int64_t b = 0; b < blocks; ++b) add_row(dbias, bias_part.data<T>() + b * bias_stride, HF);
+        }
         if (!part.defined()) return;
         // datt[h] = [Σ_blocks da_1 | Σ_blocks da_2], the blocks in order
         bool datt_fresh = false;

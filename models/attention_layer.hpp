@@ -55,7 +55,7 @@ class AttentionLayer : public nn::Module {
   /// module state, so a resumed run draws the same masks.
   void next_keys(uint64_t& key_input, uint64_t& key_attention);
   /// out [N, H, F'] -> concat [N, H·F'] or mean [N, F'], then + bias, + x · residual_weight.
-  Tensor finish(const Tensor& out, const InputFeatures& x);
+  Tensor finish(const Tensor& out, const InputFeatures& x, bool bias_added = false);
 
   AttentionLayerOptions opt_;
   Tensor bias_;             ///< [H·F'] (concat) or [F'] (mean); undefined without bias

@@ -396,3 +396,44 @@ BOOST_AUTO_TEST_CASE(att_form_thread_count_independent) {
     for (size_t k = 0; k < 2; ++k) BOOST_TEST((one.grads[k] == two.grads[k]), "H=" << H << " F=" << F << " gradient " << k);
   }
 }
+
+BOOST_AUTO_TEST_CASE(att_form_bias_equals_adding_it_after) {
+  // 1500 nodes: three node blocks of backward's per-block sums of dbias.
+  const Graph g = awkward_graph(1500, 9000, 15);
+  for (auto [H, F] : {std::pair<int64_t, int64_t>{1, 7}, {8, 8}, {3, 5}, {1, 12}})
+    for (DType dt : {DType::f64, DType::f32}) {
+      const std::string what = "H=" + std::to_string(H) + " F=" + std::to_string(F) + " " + dtype_name(dt);
+      std::vector<Tensor> in = att_inputs(g, H, F, dt, 90);
+      in.push_back(uniform({H * F}, -1, 1, 93, dt).requires_grad_());
+      const Fn inside = [&g](const std::vector<Tensor>& x) {
+        return gat_attention(x[0], x[1], g, kSlope, 0.6, 55, nullptr, x[2]);
+      };
+      const Fn after = [&g](const std::vector<Tensor>& x) {
+        const Tensor out = gat_attention(x[0], x[1], g, kSlope, 0.6, 55);
+        return reshape(reshape(out, {out.size(0), out.size(1) * out.size(2)}) + x[2], {out.size(0), out.size(1), out.size(2)});
+      };
+      const Run a = run(inside, in), b = run(after, in);
+      // The same sum plus the same bias, and the same dout into the attention: equal to the last
+      // bit but for dbias, whose sum over nodes runs per block here and row by row there.
+      close(a.out, b.out, 0, what + " out");
+      close(a.grads[0], b.grads[0], 0, what + " dwh");
+      close(a.grads[1], b.grads[1], 0, what + " datt");
+      close(a.grads[2], b.grads[2], dt == DType::f64 ? 1e-13 : 1e-5, what + " dbias");
+      Run one;
+      {
+        tbb::global_control c(tbb::global_control::max_allowed_parallelism, 1);
+        one = run(inside, in);
+      }
+      BOOST_TEST((one.out == a.out), what);
+      BOOST_TEST((one.grads[2] == a.grads[2]), what << " dbias on 1 thread");
+    }
+  const std::vector<Tensor> in = att_inputs(g, 2, 3, DType::f64, 1);
+  {  // evaluation: nothing recorded, although the bias is a parameter that requires grad
+    NoGradGuard no_grad;
+    BOOST_TEST(!gat_attention(in[0], in[1], g, kSlope, 0, 0, nullptr, uniform({6}, -1, 1, 2, DType::f64).requires_grad_())
+                    .requires_grad());
+  }
+  BOOST_CHECK_THROW(gat_attention(in[0], in[1], g, kSlope, 0, 0, nullptr, uniform({5}, -1, 1, 2, DType::f64)), Error);
+  BOOST_CHECK_THROW(gat_attention(in[0], in[1], g, kSlope, 0, 0, nullptr, uniform({6}, -1, 1, 2, DType::f32)), Error);
+  tape_clear();
+}
