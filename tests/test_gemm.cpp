@@ -189,6 +189,8 @@ BOOST_AUTO_TEST_CASE(long_k_into_a_small_c) {
   for (int t = 0; t < 4; ++t) {
     check_case(Case<float>(t & 1, t & 2, 40, 30, 20011, t, 1.0f, 0.0f, 3101 + t));
     check_case(Case<double>(t & 1, t & 2, 17, 9, 17000, 1, -0.5, 2.0, 3111 + t));
+    // narrow too (N <= one batch: the output layer's weight gradient on a big graph)
+    check_case(Case<float>(t & 1, t & 2, 64, 7, 20011, t, 1.0f, 0.0f, 3121 + t));
   }
 }
 
@@ -236,7 +238,8 @@ BOOST_AUTO_TEST_CASE(bit_identical_for_any_thread_count) {
   };
   const Shape shapes[] = {{1000, 64, 1433}, {1433, 64, 1000}, {400, 384, 520},
                           {2708, 7, 64}, {64, 7, 2708},   // the narrow path (GAT's output layer)
-                          {128, 64, 20000}};               // K split into chunks (a big graph's dW)
+                          {128, 64, 20000},                // K split into chunks (a big graph's dW)
+                          {64, 8, 20000}};                 // ... also when C is narrow
   const int hw = std::max(2, tbb::this_task_arena::max_concurrency());
   uint64_t seed = 5000;
   for (const Shape& s : shapes)

@@ -861,10 +861,12 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
     return;
   }
   const Problem p{trans_a, trans_b, M, N, K, lda, ldb, ldc};
-  if (narrow_applies<T>(p))
-    gemm_narrow<T>(p, alpha, A, B, beta, C);
-  else if (split_k_applies<T>(p))
+  // A long K into a small C goes to split-K first, narrow or not: the narrow kernel's row groups
+  // would each stream all of op(A) on one thread (the output layer's weight gradient on a big graph).
+  if (split_k_applies<T>(p))
     gemm_split_k<T>(p, alpha, A, B, beta, C);
+  else if (narrow_applies<T>(p))
+    gemm_narrow<T>(p, alpha, A, B, beta, C);
   else
     gemm_impl<T>(p, alpha, A, B, beta, C);
 }
