@@ -12,6 +12,7 @@
 #include "autograd/error.hpp"
 #include "autograd/ops/common.hpp"
 #include "autograd/tape.hpp"
+#include "graph/full_batch_kernels.hpp"
 #include "graph/one_head_kernels.hpp"
 #include "graph/segment_kernels.hpp"
 
@@ -67,6 +68,10 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
     }
     if (one_head::applies<T>(H, deg)) {  // (α computed above)
       one_head::aggregate(i, i1, b, deg, d.E, d.N, d.F, src, wh, mask, alpha, bias, out);
+      continue;
+    }
+    if (full_batch::applies<T>(H, d.F)) {
+      full_batch::forward(i, b, deg, src, wh, sd, ss, slope, mask, alpha, signs, bias, out);
       continue;
     }
     // e_ij = LeakyReLU(s_dst[i] + s_src[j]): whole batches of heads, or one head at a time
@@ -134,6 +139,12 @@ void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, boo
     if (scores && one_head::applies<T>(H, deg)) {
       one_head::backward_target(i, b, deg, d.E, d.N, d.F, src, wh, slope, mask, alpha, signs, dout, ds_dst,
                                 ds_dst_fresh, pair);
+      continue;
+    }
+    if (scores && full_batch::applies<T>(H, d.F)) {
+      gz.resize(static_cast<size_t>(deg * H));
+      full_batch::backward_target(i, b, deg, src, wh, slope, mask, alpha, signs, dout, ds_dst, ds_dst_fresh, pair,
+                                  gz.data());
       continue;
     }
     const T* a = alpha + b * H;
@@ -331,6 +342,65 @@ void backward_sources_one_head(int64_t j0, int64_t j1, const Dims& d, const Grap
   }
 }
 
+// Sweep 2 with H = F = L (full_batch_kernels.hpp): a node's sums in registers, the same
+// operations in the same order as backward_sources.
+template <class T>
+void backward_sources_full_batch(int64_t j0, int64_t j1, const Dims& d, const Graph& g, const T* pair, const T* dout,
+                                 T* ds_src, bool ds_src_fresh, T* dwh, bool dwh_fresh, const ScoreBackward<T>* sb) {
+  constexpr int64_t L = lanes<T>(), HF = L * L;
+  const int64_t* ptr = g.src_ptr().data();
+  const int32_t* perm = g.src_perm().data();
+  const int32_t* target = g.src_grouped_dst().data();
+  T* part = sb && sb->part ? sb->part + (j0 / kNodeBlock) * sb->stride : nullptr;
+  if (part) std::fill(part, part + 2 * HF, T(0));
+  alignas(64) T sum[L];
+  for (int64_t j = j0; j < j1; ++j) {
+    const int64_t b = ptr[j], deg = ptr[j + 1] - b;
+    for (int64_t p = b + kAheadEdges; d.prefetch && p < std::min(b + deg + kAheadEdges, d.E); ++p) {
+      prefetch_bytes(pair + int64_t{perm[p]} * 2 * L, 2 * L * sizeof(T));
+      if (dwh) prefetch_bytes(dout + int64_t{target[p]} * HF, HF * sizeof(T));
+    }
+    // ds_src[j] = Σ_p dz[e] and dwh[j, h, :] = Σ_p α'[e, h] dout[i, h, :]
+    batch<T> s(T(0)), acc[L];
+    for (int64_t k = 0; k < L; ++k) acc[k] = batch<T>(T(0));
+    for (int64_t p = b; p < b + deg; ++p) {
+      const T* pe = pair + int64_t{perm[p]} * 2 * L;
+      s = s + batch<T>::load_unaligned(pe + L);
+      if (!dwh) continue;
+      const T* xi = dout + int64_t{target[p]} * HF;
+      for (int64_t k = 0; k < L; ++k) acc[k] = xsimd::fma(batch<T>(pe[k]), batch<T>::load_unaligned(xi + k * L), acc[k]);
+    }
+    if (ds_src && ds_src_fresh)
+      s.store_unaligned(ds_src + j * L);
+    else if (ds_src && deg > 0)
+      (batch<T>::load_unaligned(ds_src + j * L) + s).store_unaligned(ds_src + j * L);
+    s.store_aligned(sum);
+    T* row = dwh ? dwh + j * HF : nullptr;
+    if (row)
+      for (int64_t k = 0; k < L; ++k) {
+        if (!dwh_fresh) acc[k] = deg == 0 ? batch<T>::load_unaligned(row + k * L) : batch<T>::load_unaligned(row + k * L) + acc[k];
+      }
+    if (sb) {  // the scores' backward, as backward_sources's scores_backward (axpy_heads)
+      const T* dsd = sb->ds_dst + j * L;
+      if (row)
+        for (int64_t k = 0; k < L; ++k) {
+          acc[k] = xsimd::fma(batch<T>(sum[k]), batch<T>::load_unaligned(sb->a2 + k * L), acc[k]);
+          acc[k] = xsimd::fma(batch<T>(dsd[k]), batch<T>::load_unaligned(sb->a1 + k * L), acc[k]);
+        }
+      if (part) {
+        const T* whj = sb->wh + j * HF;
+        for (int64_t k = 0; k < L; ++k) {
+          const batch<T> x = batch<T>::load_unaligned(whj + k * L);
+          xsimd::fma(batch<T>(dsd[k]), x, batch<T>::load_unaligned(part + k * L)).store_unaligned(part + k * L);
+          xsimd::fma(batch<T>(sum[k]), x, batch<T>::load_unaligned(part + HF + k * L)).store_unaligned(part + HF + k * L);
+        }
+      }
+    }
+    if (row)
+      for (int64_t k = 0; k < L; ++k) acc[k].store_unaligned(row + k * L);
+  }
+}
+
 // The forward pass shared by both forms: α, the sign bits (when `signs`) and out.
 template <class T>
 void run_forward(const Dims& d, const Graph& g, const Tensor& wh, const T* sd, const T* ss, double negative_slope,
@@ -362,6 +432,9 @@ void run_backward(const Dims& d, const Graph& g, const Tensor& wh, double negati
       if (d.H == 1 && d.F <= lanes<T>())
         backward_sources_one_head(j0, j1, d, g, static_cast<const T*>(pair.data<T>()), dout.data<T>(), ds_src,
                                   ds_src_fresh, dwh, dwh_fresh, sb);
+      else if (full_batch::applies<T>(d.H, d.F))
+        backward_sources_full_batch(j0, j1, d, g, static_cast<const T*>(pair.data<T>()), dout.data<T>(), ds_src,
+                                    ds_src_fresh, dwh, dwh_fresh, sb);
       else
         backward_sources(j0, j1, d, g, static_cast<const T*>(pair.data<T>()), dout.data<T>(), ds_src, ds_src_fresh,
                          dwh, dwh_fresh, sb);

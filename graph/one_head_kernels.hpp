@@ -44,14 +44,6 @@ inline batch<T> gather_by_source(const T* x, const int32_t* src, int64_t b, int6
   return batch<T>::load_aligned(v);
 }
 
-// The dropout coefficients (scale or 0) of counters k0 .. k0 + L, as dropout_coefs computes them.
-template <class T>
-inline batch<T> dropout_batch(const DropoutMask& mask, int64_t k0) {
-  alignas(64) T c[lanes<T>()];
-  dropout_coefs(mask, k0, lanes<T>(), c);
-  return batch<T>::load_aligned(c);
-}
-
 // Bit l of the result is set iff lane l of z is > 0.
 template <class T>
 inline uint32_t positive_lanes(const batch<T>& z) {

@@ -531,6 +531,14 @@ inline void dropout_coefs(const DropoutMask& mask, int64_t k0, int64_t n, T* coe
   }
 }
 
+// The dropout coefficients (scale or 0) of counters k0 .. k0 + L, as dropout_coefs computes them.
+template <class T>
+inline batch<T> dropout_batch(const DropoutMask& mask, int64_t k0) {
+  alignas(64) T c[lanes<T>()];
+  dropout_coefs(mask, k0, lanes<T>(), c);
+  return batch<T>::load_aligned(c);
+}
+
 // ---- weighted sums of gathered rows: the aggregation of attention ----
 //   out[h, f] = Σ_{r < rows} c[r, h] · x[idx[r], h, f]        c [rows, H], x [*, H, F], out [H, F]
 // Each batch ("slot") of the output row is summed over the rows in a register, up to 8 slots at
