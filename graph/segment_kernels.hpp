@@ -54,12 +54,11 @@ inline std::vector<T>& thread_scratch() {
 // kAheadEdges positions further along the sweep keeps many of those misses in flight.
 constexpr int64_t kAheadEdges = 16;
 
-// Prefetch the bytes [p, p + bytes) (at most 16 cache lines).
+// Prefetch the cache lines holding the bytes [p, p + bytes) (at most 16 lines), each once.
 inline void prefetch_bytes(const void* p, int64_t bytes) {
-  const char* c = static_cast<const char*>(p);
-  const int64_t n = std::min<int64_t>(bytes, 1024);
-  for (int64_t o = 0; o < n; o += 64) __builtin_prefetch(c + o);
-  __builtin_prefetch(c + n - 1);
+  const uintptr_t at = reinterpret_cast<uintptr_t>(p);
+  const uintptr_t last = (at + static_cast<uintptr_t>(std::min<int64_t>(bytes, 1024)) - 1) & ~uintptr_t{63};
+  for (uintptr_t line = at & ~uintptr_t{63}; line <= last; line += 64) __builtin_prefetch(reinterpret_cast<const void*>(line));
 }
 
 // ---- one segment grouping: the edges owned by each of `count` nodes ----

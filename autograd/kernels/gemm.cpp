@@ -746,7 +746,13 @@ void gemm_narrow(const Problem& p, T alpha, const T* A, const T* B, T beta, T* C
       V acc[R];
       for (int64_t r = 0; r < R; ++r) acc[r] = V(T(0));
       const T* a = A + i * step_i;
-      if (r_count == R) {
+      if (r_count == R && p.trans_a) {  // the R values of op(A) at k are contiguous: A[k*lda + i ..]
+        for (int64_t k = 0; k < K; ++k) {
+          const V b = V::load_aligned(bp + k * W);
+          const T* ak = a + k * p.lda;
+          for (int64_t r = 0; r < R; ++r) acc[r] = xsimd::fma(V(ak[r]), b, acc[r]);
+        }
+      } else if (r_count == R) {
         for (int64_t k = 0; k < K; ++k) {
           const V b = V::load_aligned(bp + k * W);
           for (int64_t r = 0; r < R; ++r) acc[r] = xsimd::fma(V(a[r * step_i + k * step_k]), b, acc[r]);
@@ -765,10 +771,14 @@ void gemm_narrow(const Problem& p, T alpha, const T* A, const T* B, T beta, T* C
       }
     }
   };
-  const int64_t blocks = ceil_div(M, kNarrowRows);
+  // Few rows and a long K (the output layer's weight gradient Hᵀ·dY: 64 rows, K = N nodes): one
+  // group of R rows per block, so that both cores share the work. A row's value does not depend
+  // on the blocking.
+  const int64_t block_rows = M < 4 * kNarrowRows ? R : kNarrowRows;
+  const int64_t blocks = ceil_div(M, block_rows);
   if (blocks > 1 && M * N * K >= kSerialWork) {
     tbb::parallel_for(tbb::blocked_range<int64_t>(0, blocks, 1), [&](const tbb::blocked_range<int64_t>& r) {
-      for (int64_t b = r.begin(); b != r.end(); ++b) rows(b * kNarrowRows, std::min(M, (b + 1) * kNarrowRows));
+      for (int64_t b = r.begin(); b != r.end(); ++b) rows(b * block_rows, std::min(M, (b + 1) * block_rows));
     });
   } else {
     rows(0, M);
