@@ -114,8 +114,17 @@ void register_graph_checks(CheckRegistry& r) {
   r.add("gat_attention:att+bias", [] {
     const Graph g = check_graph();
     return gradcheck(
-        [g](const std::vector<Tensor>& in) { return gat_attention(in[0], in[1], g, 0.2, 0.5, 77, nullptr, in[2]); },
+        [g](const std::vector<Tensor>& in) { return gat_attention(in[0], in[1], g, 0.2, 0.5, 77, nullptr, {in[2]}); },
         {rand64({N, 2, 3}, 206), rand64({2, 6}, 207), rand64({6}, 208)});
+  });
+  // ... and the ELU after it (the hidden layer's σ).
+  r.add("gat_attention:att+bias+elu", [] {
+    const Graph g = check_graph();
+    return gradcheck(
+        [g](const std::vector<Tensor>& in) {
+          return gat_attention(in[0], in[1], g, 0.2, 0.5, 77, nullptr, {in[2], true, 1.3});
+        },
+        {rand64({N, 2, 3}, 209), rand64({2, 6}, 210), rand64({6}, 211)});
   });
   // The composed path the fused op equals, checked through the primitives alone.
   r.add("gat_attention:composed", [] {

@@ -20,10 +20,11 @@ inline bool applies(int64_t H, int64_t F) {
   return H == lanes<T>() && F == lanes<T>();
 }
 
-// out_i (+ bias) = Σ_r w[r, k] · x[idx[r], k, :] for the L heads k (wsum_full<L>'s chains), with
+// out_i = epilogue(Σ_r w[r, k] · x[idx[r], k, :]) for the L heads k (wsum_full<L>'s chains), with
 // w[r] = α'[e] computed by `weight(r)` as a batch.
 template <class T, class Weight>
-inline void weighted_heads(const int32_t* idx, int64_t rows, const T* x, const T* bias, T* out, Weight&& weight) {
+inline void weighted_heads(const int32_t* idx, int64_t rows, const T* x, const RowEpilogue<T>& ep, T* out,
+                           Weight&& weight) {
   constexpr int64_t L = lanes<T>();
   batch<T> acc[L];
   for (int64_t k = 0; k < L; ++k) acc[k] = batch<T>(T(0));
@@ -34,16 +35,16 @@ inline void weighted_heads(const int32_t* idx, int64_t rows, const T* x, const T
     for (int64_t k = 0; k < L; ++k) acc[k] = xsimd::fma(batch<T>(w[k]), batch<T>::load_unaligned(xr + k * L), acc[k]);
   }
   for (int64_t k = 0; k < L; ++k) {
-    if (bias) acc[k] = acc[k] + batch<T>::load_unaligned(bias + k * L);  // add_row(row, bias)
+    if (ep.active()) acc[k] = epilogue_batch(acc[k], ep, ep.bias ? batch<T>::load_unaligned(ep.bias + k * L) : acc[k]);
     acc[k].store_unaligned(out + k * L);
   }
 }
 
 // Forward for target i with incoming edges [b, b + deg), deg >= 1 (as forward_block): logits,
-// their signs, the softmax in i's α rows, and out_i = Σ α' wh[j] (+ bias).
+// their signs, the softmax in i's α rows, and out_i = epilogue(Σ α' wh[j]).
 template <class T>
 inline void forward(int64_t i, int64_t b, int64_t deg, const int32_t* src, const T* wh, const T* sd, const T* ss,
-                    T slope, const DropoutMask& mask, T* alpha, uint8_t* signs, const T* bias, T* out) {
+                    T slope, const DropoutMask& mask, T* alpha, uint8_t* signs, const RowEpilogue<T>& ep, T* out) {
   constexpr int64_t L = lanes<T>();
   T* a = alpha + b * L;
   const batch<T> si = batch<T>::load_unaligned(sd + i * L);
@@ -65,7 +66,7 @@ inline void forward(int64_t i, int64_t b, int64_t deg, const int32_t* src, const
     total += p;
   }
   const batch<T> inv = batch<T>(T(1)) / total;
-  weighted_heads(src + b, deg, wh, bias, out + i * L * L, [&](int64_t r) {
+  weighted_heads(src + b, deg, wh, ep, out + i * L * L, [&](int64_t r) {
     const batch<T> alpha_r = batch<T>::load_unaligned(a + r * L) * inv;  // α
     alpha_r.store_unaligned(a + r * L);
     return mask.active ? dropout_batch<T>(mask, (b + r) * L) * alpha_r : alpha_r;  // α' = coef · α

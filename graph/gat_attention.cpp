@@ -37,11 +37,12 @@ inline int64_t sign_bytes(int64_t H) { return (H + 7) / 8; }
 // For each target i of [i0, i1): the logits z = LeakyReLU(s_dst[i] + s_src[j]) into i's α rows,
 // their softmax in place, then out[i] = Σ α' wh[j] with α' = α · coef (coef = mask/(1-p)).
 // With `signs` (when backward will run), the bits z > 0 of i's edges are stored there, so that
-// backward needs neither s_src[j] (a random read per edge) nor the logits. With `bias` ([H·F]),
-// out[i] += bias while the row is in L1 (the layer's bias, one pass over out fewer).
+// backward needs neither s_src[j] (a random read per edge) nor the logits. The epilogue (the
+// layer's bias, then ELU) runs on out[i] while the row is in registers or L1: no pass over out.
 template <class T>
 void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const T* wh, const T* sd,
-                   const T* ss, T slope, const DropoutMask& mask, T* alpha, uint8_t* signs, const T* bias, T* out) {
+                   const T* ss, T slope, const DropoutMask& mask, T* alpha, uint8_t* signs, const RowEpilogue<T>& ep,
+                   T* out) {
   constexpr int64_t L = lanes<T>();
   const int64_t H = d.H, HF = d.H * d.F, SB = sign_bytes(d.H);
   const int64_t* ptr = g.dst_ptr().data();
@@ -58,7 +59,7 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
     const int64_t b = ptr[i], deg = ptr[i + 1] - b;
     if (deg == 0) {
       std::fill(row, row + HF, T(0));
-      if (bias) add_row(row, bias, HF);
+      epilogue_row(row, HF, ep);
       continue;
     }
     T* a = alpha + b * H;
@@ -67,11 +68,11 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
       prefetch_bytes(wh + int64_t{src[k]} * HF, HF * sizeof(T));
     }
     if (one_head::applies<T>(H, deg)) {  // (α computed above)
-      one_head::aggregate(i, i1, b, deg, d.E, d.N, d.F, src, wh, mask, alpha, bias, out);
+      one_head::aggregate(i, i1, b, deg, d.E, d.N, d.F, src, wh, mask, alpha, ep, out);
       continue;
     }
     if (full_batch::applies<T>(H, d.F)) {
-      full_batch::forward(i, b, deg, src, wh, sd, ss, slope, mask, alpha, signs, bias, out);
+      full_batch::forward(i, b, deg, src, wh, sd, ss, slope, mask, alpha, signs, ep, out);
       continue;
     }
     // e_ij = LeakyReLU(s_dst[i] + s_src[j]): whole batches of heads, or one head at a time
@@ -105,7 +106,7 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
       weights = c.data();
     }
     weighted_sum_rows(row, weights, H, src + b, deg, wh, wh + d.N * HF, H, d.F);  // out_i = Σ_j α'_ij wh_j
-    if (bias) add_row(row, bias, HF);
+    epilogue_row(row, HF, ep);
   }
 }
 
@@ -113,11 +114,20 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
 // row pair[e] = [α'[e, 0..H) | dz[e, 0..H)] (dz only with `scores`): α' for sweep 2's dwh, dz
 // (the gradient at z = s_dst[i] + s_src[j]) for its ds_src; and ds_dst[i] (+)= Σ_{e->i} dz[e].
 // Its reads are sequential but for wh[j]; the writes are sequential. With `dbias` (the block's
-// row of HF partial sums of the bias gradient), dbias += dout[i] for every i of the block.
+// row of HF partial sums of the bias gradient), dbias += dout[i] for every i of the block. With
+// `elu` (the op's output went through ELU), dout is first written row by row from the gradient
+// at the ELU's output (elu->dy) and the output itself (elu->y).
+template <class T>
+struct EluBackward {
+  const T* dy;  // [N, H, F] d loss / d y
+  const T* y;   // [N, H, F] the op's output
+  T alpha;
+};
+
 template <class T>
 void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, bool scores, const T* wh,
-                      T slope, const DropoutMask& mask, const T* alpha, const uint8_t* signs, const T* dout,
-                      T* ds_dst, bool ds_dst_fresh, T* pair, T* dbias) {
+                      T slope, const DropoutMask& mask, const T* alpha, const uint8_t* signs, T* dout,
+                      T* ds_dst, bool ds_dst_fresh, T* pair, T* dbias, const EluBackward<T>* elu) {
   constexpr int64_t L = lanes<T>();
   const int64_t H = d.H, HF = d.H * d.F, SB = sign_bytes(d.H);
   const int64_t* ptr = g.dst_ptr().data();
@@ -128,6 +138,7 @@ void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, boo
   total.resize(static_cast<size_t>(H));
   if (dbias) std::fill(dbias, dbias + HF, T(0));
   for (int64_t i = i0; i < i1; ++i) {
+    if (elu) elu_backward_row(elu->dy + i * HF, elu->y + i * HF, dout + i * HF, HF, elu->alpha);
     if (dbias) add_row(dbias, dout + i * HF, HF);
     const int64_t b = ptr[i], deg = ptr[i + 1] - b;
     if (deg == 0) {
@@ -404,10 +415,11 @@ void backward_sources_full_batch(int64_t j0, int64_t j1, const Dims& d, const Gr
 // The forward pass shared by both forms: α, the sign bits (when `signs`) and out.
 template <class T>
 void run_forward(const Dims& d, const Graph& g, const Tensor& wh, const T* sd, const T* ss, double negative_slope,
-                 const DropoutMask& mask, const Tensor& alpha, uint8_t* signs, const T* bias, const Tensor& out) {
+                 const DropoutMask& mask, const Tensor& alpha, uint8_t* signs, const RowEpilogue<T>& ep,
+                 const Tensor& out) {
   const T slope = static_cast<T>(negative_slope);
   parallel_blocks(d.N, kNodeBlock, [&](int64_t i0, int64_t i1) {
-    forward_block(i0, i1, d, g, wh.data<T>(), sd, ss, slope, mask, alpha.data<T>(), signs, bias, out.data<T>());
+    forward_block(i0, i1, d, g, wh.data<T>(), sd, ss, slope, mask, alpha.data<T>(), signs, ep, out.data<T>());
   });
 }
 
@@ -417,26 +429,31 @@ template <class T>
 void run_backward(const Dims& d, const Graph& g, const Tensor& wh, double negative_slope, const DropoutMask& mask,
                   const Tensor& alpha, const uint8_t* signs, const Tensor& dout, T* ds_dst, bool ds_dst_fresh,
                   T* ds_src, bool ds_src_fresh, T* dwh, bool dwh_fresh, const ScoreBackward<T>* sb,
-                  T* dbias_part = nullptr, int64_t dbias_stride = 0) {
+                  T* dbias_part = nullptr, int64_t dbias_stride = 0, const Tensor& elu_out = Tensor(),
+                  double elu_alpha = 1.0) {
   const T slope = static_cast<T>(negative_slope);
   const bool scores = ds_dst || ds_src || sb;
   // [α' | dz] per edge, in edge order: sweep 1 writes it, sweep 2 reads it by source
   Tensor pair = Tensor::empty({d.E, 2 * d.H}, wh.dtype());
+  // With an ELU epilogue, the gradient before it: written by sweep 1, row by row, read by both sweeps
+  const Tensor grad = elu_out.defined() ? Tensor::empty(dout.shape(), dout.dtype()) : dout;
+  const EluBackward<T> elu{dout.data<T>(), elu_out.defined() ? elu_out.data<T>() : nullptr, static_cast<T>(elu_alpha)};
   parallel_blocks(d.N, kNodeBlock, [&](int64_t i0, int64_t i1) {
-    backward_targets(i0, i1, d, g, scores, wh.data<T>(), slope, mask, alpha.data<T>(), signs, dout.data<T>(),
+    backward_targets(i0, i1, d, g, scores, wh.data<T>(), slope, mask, alpha.data<T>(), signs, grad.data<T>(),
                      ds_dst, ds_dst_fresh, pair.data<T>(),
-                     dbias_part ? dbias_part + (i0 / kNodeBlock) * dbias_stride : nullptr);
+                     dbias_part ? dbias_part + (i0 / kNodeBlock) * dbias_stride : nullptr,
+                     elu_out.defined() ? &elu : nullptr);
   });
   if (ds_src || dwh || sb)
     parallel_blocks(d.N, kNodeBlock, [&](int64_t j0, int64_t j1) {
       if (d.H == 1 && d.F <= lanes<T>())
-        backward_sources_one_head(j0, j1, d, g, static_cast<const T*>(pair.data<T>()), dout.data<T>(), ds_src,
+        backward_sources_one_head(j0, j1, d, g, static_cast<const T*>(pair.data<T>()), grad.data<T>(), ds_src,
                                   ds_src_fresh, dwh, dwh_fresh, sb);
       else if (full_batch::applies<T>(d.H, d.F))
-        backward_sources_full_batch(j0, j1, d, g, static_cast<const T*>(pair.data<T>()), dout.data<T>(), ds_src,
+        backward_sources_full_batch(j0, j1, d, g, static_cast<const T*>(pair.data<T>()), grad.data<T>(), ds_src,
                                     ds_src_fresh, dwh, dwh_fresh, sb);
       else
-        backward_sources(j0, j1, d, g, static_cast<const T*>(pair.data<T>()), dout.data<T>(), ds_src, ds_src_fresh,
+        backward_sources(j0, j1, d, g, static_cast<const T*>(pair.data<T>()), grad.data<T>(), ds_src, ds_src_fresh,
                          dwh, dwh_fresh, sb);
     });
 }
@@ -479,7 +496,7 @@ Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src,
   std::shared_ptr<Buffer> signs = needs_backward ? sign_buffer(d) : nullptr;
   dispatch(wh.dtype(), [&]<class T>() {
     run_forward<T>(d, g, wh, s_dst.data<T>(), s_src.data<T>(), negative_slope, mask, alpha,
-                   signs ? static_cast<uint8_t*>(signs->data()) : nullptr, nullptr, out);
+                   signs ? static_cast<uint8_t*>(signs->data()) : nullptr, RowEpilogue<T>{}, out);
   });
   if (alpha_out) *alpha_out = alpha.detach();
   if (needs_backward)
@@ -498,7 +515,8 @@ Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src,
 }
 
 Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double negative_slope, double attn_dropout,
-                     uint64_t key, Tensor* alpha_out, const Tensor& bias) {
+                     uint64_t key, Tensor* alpha_out, const AttentionEpilogue& epilogue) {
+  const Tensor& bias = epilogue.bias;
   if (wh.dim() != 3 || wh.size(0) != g.num_nodes() || att.shape() != Shape({wh.size(1), 2 * wh.size(2)}))
     throw Error("gat_attention: expected wh [N, H, F] and att [H, 2F] with N = " + std::to_string(g.num_nodes()) +
                 ", got " + wh.describe() + " and " + att.describe());
@@ -508,6 +526,8 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
   if (bias.defined() && bias.shape() != Shape({wh.size(1) * wh.size(2)}))
     throw Error("gat_attention: expected bias [H·F] = [" + std::to_string(wh.size(1) * wh.size(2)) + "] for wh " +
                 wh.describe() + ", got " + bias.describe());
+  if (epilogue.elu && !(epilogue.elu_alpha > 0 && std::isfinite(epilogue.elu_alpha)))
+    throw Error("gat_attention: the ELU's alpha must be positive and finite, got " + std::to_string(epilogue.elu_alpha));
   check_options(negative_slope, attn_dropout);
   const Dims d = dims_of(wh, g);
   const int64_t H = d.H, F = d.F, HF = H * F;
@@ -537,11 +557,17 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
     });
     run_forward<T>(d, g, wh, sd, ss, negative_slope, mask, alpha,
                    signs ? static_cast<uint8_t*>(signs->data()) : nullptr,
-                   bias.defined() ? bias.data<T>() : nullptr, out);
+                   RowEpilogue<T>{bias.defined() ? bias.data<T>() : nullptr, epilogue.elu,
+                                  static_cast<T>(epilogue.elu_alpha)},
+                   out);
   });
   if (alpha_out) *alpha_out = alpha.detach();
   if (needs_backward)
-    record("gat_attention", out, [wh, att, bias, g, d, mask, alpha, signs, halves, negative_slope](const Tensor& dout) {
+    // (with ELU, backward needs the output y: kept as a plain handle to out's data, not out
+    // itself, whose record holds this closure)
+    record("gat_attention", out, [wh, att, bias, g, d, mask, alpha, signs, halves, negative_slope,
+                                  y = epilogue.elu ? out.detach() : Tensor(), elu_alpha = epilogue.elu_alpha](
+                                     const Tensor& dout) {
       dispatch(wh.dtype(), [&]<class T>() {
         const int64_t H = d.H, HF = d.H * d.F, blocks = (d.N + kNodeBlock - 1) / kNodeBlock;
         bool dwh_fresh = false;
@@ -559,7 +585,7 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
           bias_part = Tensor::empty({std::max<int64_t>(blocks, 1), bias_stride}, wh.dtype());
         run_backward<T>(d, g, wh, negative_slope, mask, alpha, static_cast<const uint8_t*>(signs->data()), dout,
                         ds_dst.data<T>(), true, nullptr, false, dwh, dwh_fresh, &sb,
-                        bias_part.defined() ? bias_part.data<T>() : nullptr, bias_stride);
+                        bias_part.defined() ? bias_part.data<T>() : nullptr, bias_stride, y, elu_alpha);
         if (bias_part.defined()) {
           bool fresh = false;
           T* dbias = detail::grad_for_write(bias, fresh).template data<T>();

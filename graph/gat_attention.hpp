@@ -56,11 +56,18 @@ Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src,
 // Σ_j α'_ij W h_j. Backward folds the scores' gradient into sweep 2 (dwh[j] += ds_src[j] a_2 +
 // ds_dst[j] a_1; datt by per-block sums added in block order): two passes over wh fewer than
 // head_dot + gat_attention, and the same values up to rounding (datt sums in other blocks).
-// With `bias` [H·F] the output is out_i + bias, added while the row is in cache (the value of
-// reshape(out, {N, H·F}) + bias, one pass over out fewer); dbias = Σ_i dout[i] is summed per node
-// block in backward's first sweep, the blocks added in order.
+// The epilogue runs on each output row while it is in registers or cache, instead of as ops
+// with a pass over the output each: out_i + bias, then ELU when asked (the value of
+// elu(reshape(out, {N, H·F}) + bias), bit for bit). Backward: dbias = Σ_i dout[i] is summed per
+// node block in the first sweep (the blocks added in order), and ELU's backward, from the
+// output y, runs on each dout row as that sweep reaches it.
+struct AttentionEpilogue {
+  Tensor bias;              // [H·F], added first; undefined: no bias
+  bool elu = false;         // then y = x > 0 ? x : α (eˣ - 1)
+  double elu_alpha = 1.0;   // α, positive
+};
 Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double negative_slope,
                      double attn_dropout, uint64_t key, Tensor* alpha_out = nullptr,
-                     const Tensor& bias = Tensor());
+                     const AttentionEpilogue& epilogue = {});
 
 }  // namespace gatgrad

@@ -87,13 +87,13 @@ inline void attention(int64_t i, int64_t b, int64_t deg, int64_t E, int64_t edge
     store_n(a, alpha + b, deg);
 }
 
-// Forward, second part: out_i = Σ_j α'_ij wh[j] (+ bias) with α' = α · mask/(1-p)
+// Forward, second part: out_i = epilogue(Σ_j α'_ij wh[j]) with α' = α · mask/(1-p)
 // (weighted_sum_rows's arithmetic). A row of F <= L features is summed in one register and stored as a whole batch
 // when it is not the block's last (the lanes past it land on the next row, written afterwards).
 template <class T>
 inline void aggregate(int64_t i, int64_t i1, int64_t b, int64_t deg, int64_t E, int64_t N, int64_t F,
-                      const int32_t* src, const T* wh, const DropoutMask& mask, const T* alpha, const T* bias,
-                      T* out) {
+                      const int32_t* src, const T* wh, const DropoutMask& mask, const T* alpha,
+                      const RowEpilogue<T>& ep, T* out) {
   constexpr int64_t L = lanes<T>();
   const T* w = alpha + b;
   alignas(64) T dropped[L];
@@ -105,13 +105,13 @@ inline void aggregate(int64_t i, int64_t i1, int64_t b, int64_t deg, int64_t E, 
   const T* wh_end = wh + N * F;
   if (F > L) {
     weighted_sum_rows(out + i * F, w, 1, src + b, deg, wh, wh_end, 1, F);
-    if (bias) add_row(out + i * F, bias, F);
+    epilogue_row(out + i * F, F, ep);
     return;
   }
   batch<T> acc(T(0));
   for (int64_t r = 0; r < deg; ++r)
     acc = xsimd::fma(batch<T>(w[r]), load_upto(wh + int64_t{src[b + r]} * F, F, wh_end), acc);
-  if (bias) acc = acc + load_n(bias, F);  // out_i + bias (the layer's bias, see forward_block)
+  if (ep.active()) acc = epilogue_batch(acc, ep, ep.bias ? load_n(ep.bias, F) : acc);
   if (F == L || i + 1 < i1)
     acc.store_unaligned(out + i * F);
   else

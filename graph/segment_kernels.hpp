@@ -538,6 +538,57 @@ inline batch<T> dropout_batch(const DropoutMask& mask, int64_t k0) {
   return batch<T>::load_aligned(c);
 }
 
+// ---- an op's epilogue on its output rows: + bias, then ELU ----
+// The arithmetic of the engine's own ops (broadcast add, then elu's
+// select(x > 0, x, α expm1(x))), applied while a row is in registers or in L1.
+template <class T>
+struct RowEpilogue {
+  const T* bias = nullptr;  // [row width], or null
+  bool elu = false;
+  T elu_alpha = T(1);
+  bool active() const { return bias || elu; }
+};
+
+template <class T>
+inline batch<T> elu_batch(const batch<T>& x, T alpha) {
+  return xsimd::select(x > batch<T>(T(0)), x, batch<T>(alpha) * xsimd::expm1(x));
+}
+
+// v = the row's batch at column f (bias_f = bias + f when there is a bias) after the epilogue.
+template <class T>
+inline batch<T> epilogue_batch(batch<T> v, const RowEpilogue<T>& ep, const batch<T>& bias_f) {
+  if (ep.bias) v = v + bias_f;
+  return ep.elu ? elu_batch(v, ep.elu_alpha) : v;
+}
+
+// row[0..n) after the epilogue, in place.
+template <class T>
+inline void epilogue_row(T* row, int64_t n, const RowEpilogue<T>& ep) {
+  if (!ep.active()) return;
+  constexpr int64_t L = lanes<T>();
+  const batch<T> zero(T(0));
+  int64_t f = 0;
+  for (; f + L <= n; f += L)
+    epilogue_batch(batch<T>::load_unaligned(row + f), ep, ep.bias ? batch<T>::load_unaligned(ep.bias + f) : zero)
+        .store_unaligned(row + f);
+  if (f < n)
+    store_n(epilogue_batch(load_n(row + f, n - f), ep, ep.bias ? load_n(ep.bias + f, n - f) : zero), row + f, n - f);
+}
+
+// ELU's backward on a row, from its output y (α > 0, so y > 0 exactly where x > 0):
+// dx = y > 0 ? dy : dy (y + α), as the engine's elu op computes it.
+template <class T>
+inline void elu_backward_row(const T* dy, const T* y, T* dx, int64_t n, T alpha) {
+  constexpr int64_t L = lanes<T>();
+  auto one = [alpha](const batch<T>& d, const batch<T>& v) {
+    return xsimd::select(v > batch<T>(T(0)), d, d * (v + batch<T>(alpha)));
+  };
+  int64_t f = 0;
+  for (; f + L <= n; f += L)
+    one(batch<T>::load_unaligned(dy + f), batch<T>::load_unaligned(y + f)).store_unaligned(dx + f);
+  if (f < n) store_n(one(load_n(dy + f, n - f), load_n(y + f, n - f)), dx + f, n - f);
+}
+
 // ---- weighted sums of gathered rows: the aggregation of attention ----
 //   out[h, f] = Σ_{r < rows} c[r, h] · x[idx[r], h, f]        c [rows, H], x [*, H, F], out [H, F]
 // Each batch ("slot") of the output row is summed over the rows in a register, up to 8 slots at

@@ -37,13 +37,14 @@ void AttentionLayer::next_keys(uint64_t& key_input, uint64_t& key_attention) {
   if (is_training()) ++rng_counter_;
 }
 
-Tensor AttentionLayer::finish(const Tensor& out, const InputFeatures& x, bool bias_added) {
+Tensor AttentionLayer::finish(const Tensor& out, const InputFeatures& x, bool epilogue_done) {
   const int64_t n = out.size(0);
   // ‖_k h'^k, or 1/K Σ_k h'^k (with one head that mean is the head itself: a reshape, no pass)
   Tensor h = opt_.concat || opt_.heads == 1 ? reshape(out, {n, opt_.heads * opt_.out_features}) : mean(out, 1);
-  if (bias_.defined() && !bias_added) h = h + bias_;
+  if (epilogue_done) return h;
+  if (bias_.defined()) h = h + bias_;
   if (residual_weight_.defined()) h = h + dropout_matmul(x, residual_weight_, 0.0, 0);
-  return h;
+  return opt_.elu ? elu(h) : h;
 }
 
 }  // namespace gatgrad

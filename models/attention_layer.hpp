@@ -29,6 +29,7 @@ struct AttentionLayerOptions {
   bool add_self_loops = true;    ///< attend to oneself too (the paper's N_i includes i)
   bool bias = true;              ///< added after aggregation
   bool residual = false;         ///< add x · residual_weight to the output
+  bool elu = false;              ///< then σ = ELU (α = 1) on the output (GAT's hidden layer)
   bool share_weights = false;    ///< GATv2 only: one W for both sides
   uint64_t seed = 0;             ///< initial values and dropout masks
   DType dtype = DType::f32;
@@ -54,8 +55,9 @@ class AttentionLayer : public nn::Module {
   /// Two fresh dropout keys (input features, attention) per training forward; the counter is
   /// module state, so a resumed run draws the same masks.
   void next_keys(uint64_t& key_input, uint64_t& key_attention);
-  /// out [N, H, F'] -> concat [N, H·F'] or mean [N, F'], then + bias, + x · residual_weight.
-  Tensor finish(const Tensor& out, const InputFeatures& x, bool bias_added = false);
+  /// out [N, H, F'] -> concat [N, H·F'] or mean [N, F'], then + bias, + x · residual_weight, ELU;
+  /// with epilogue_done, out already holds the bias and the ELU (and there is no residual).
+  Tensor finish(const Tensor& out, const InputFeatures& x, bool epilogue_done = false);
 
   AttentionLayerOptions opt_;
   Tensor bias_;             ///< [H·F'] (concat) or [F'] (mean); undefined without bias

@@ -106,7 +106,9 @@ GAT::GAT(const GATConfig& c, DType dtype) : config_(c) {
   o1.share_weights = c.share_weights;
   o1.seed = derive_key(c.seed, 11);
   o1.dtype = dtype;
+  o1.elu = true;  // σ of the hidden layer (the output layer's logits go to the loss as they are)
   AttentionLayerOptions o2 = o1;
+  o2.elu = false;
   o2.in_features = c.heads * c.hidden;
   o2.out_features = c.num_classes;
   o2.heads = c.out_heads;
@@ -118,7 +120,7 @@ GAT::GAT(const GATConfig& c, DType dtype) : config_(c) {
 
 Tensor GAT::forward(const InputFeatures& x, const Graph& g, std::vector<AttentionOut>* attention) {
   AttentionOut a1, a2;
-  Tensor h1 = elu((*conv1_)(x, g, attention ? &a1 : nullptr));  // σ = ELU on the concatenated heads
+  Tensor h1 = (*conv1_)(x, g, attention ? &a1 : nullptr);       // σ = ELU on the concatenated heads (o1.elu)
   Tensor logits = (*conv2_)(h1, g, attention ? &a2 : nullptr);  // averaged heads, no σ: logits
   if (attention) *attention = {a1, a2};
   return logits;

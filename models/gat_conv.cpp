@@ -31,13 +31,14 @@ Tensor GATConv::forward(const InputFeatures& x, const Graph& g_in, AttentionOut*
   Tensor wh = reshape(dropout_matmul(x, weight_, train ? opt_.dropout : 0.0, key_x), {n, k, f});  // W h   [N,K,F']
   Tensor alpha;
   // e_ij = LeakyReLU(aᵀ [W h_i ‖ W h_j]),  α_ij = softmax_j(e_ij),  out_i = Σ_j α_ij W h_j   [N,K,F']
-  // (+ bias, added inside when the heads are concatenated or there is one: out is then the layer's
-  // output before the residual; the mean of several heads takes the bias after it, in finish)
-  const bool fuse_bias = bias_.defined() && (opt_.concat || k == 1);
+  // then + bias and σ = ELU (when the layer has them), inside the op when the heads are
+  // concatenated or there is one head and no residual goes between the two; else in finish
+  const bool fuse = (opt_.concat || k == 1) && !residual_weight_.defined();
   Tensor out = gat_attention(wh, att_, g, opt_.negative_slope, train ? opt_.attn_dropout : 0.0, key_att,
-                             attention ? &alpha : nullptr, fuse_bias ? bias_ : Tensor());
+                             attention ? &alpha : nullptr,
+                             fuse ? AttentionEpilogue{bias_, opt_.elu} : AttentionEpilogue{});
   if (attention) *attention = AttentionOut{alpha, g};
-  return finish(out, x, fuse_bias);
+  return finish(out, x, fuse);
 }
 
 Tensor GATConv::forward_composed(const InputFeatures& x, const Graph& g_in, AttentionOut* attention) {

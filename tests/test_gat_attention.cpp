@@ -5,6 +5,7 @@
 #define BOOST_TEST_MODULE gat_attention
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <random>
@@ -406,7 +407,7 @@ BOOST_AUTO_TEST_CASE(att_form_bias_equals_adding_it_after) {
       std::vector<Tensor> in = att_inputs(g, H, F, dt, 90);
       in.push_back(uniform({H * F}, -1, 1, 93, dt).requires_grad_());
       const Fn inside = [&g](const std::vector<Tensor>& x) {
-        return gat_attention(x[0], x[1], g, kSlope, 0.6, 55, nullptr, x[2]);
+        return gat_attention(x[0], x[1], g, kSlope, 0.6, 55, nullptr, {x[2]});
       };
       const Fn after = [&g](const std::vector<Tensor>& x) {
         const Tensor out = gat_attention(x[0], x[1], g, kSlope, 0.6, 55);
@@ -430,10 +431,43 @@ BOOST_AUTO_TEST_CASE(att_form_bias_equals_adding_it_after) {
   const std::vector<Tensor> in = att_inputs(g, 2, 3, DType::f64, 1);
   {  // evaluation: nothing recorded, although the bias is a parameter that requires grad
     NoGradGuard no_grad;
-    BOOST_TEST(!gat_attention(in[0], in[1], g, kSlope, 0, 0, nullptr, uniform({6}, -1, 1, 2, DType::f64).requires_grad_())
+    BOOST_TEST(!gat_attention(in[0], in[1], g, kSlope, 0, 0, nullptr, {uniform({6}, -1, 1, 2, DType::f64).requires_grad_()})
                     .requires_grad());
   }
-  BOOST_CHECK_THROW(gat_attention(in[0], in[1], g, kSlope, 0, 0, nullptr, uniform({5}, -1, 1, 2, DType::f64)), Error);
-  BOOST_CHECK_THROW(gat_attention(in[0], in[1], g, kSlope, 0, 0, nullptr, uniform({6}, -1, 1, 2, DType::f32)), Error);
+  BOOST_CHECK_THROW(gat_attention(in[0], in[1], g, kSlope, 0, 0, nullptr, {uniform({5}, -1, 1, 2, DType::f64)}), Error);
+  BOOST_CHECK_THROW(gat_attention(in[0], in[1], g, kSlope, 0, 0, nullptr, {uniform({6}, -1, 1, 2, DType::f32)}), Error);
+  BOOST_CHECK_THROW(gat_attention(in[0], in[1], g, kSlope, 0, 0, nullptr, {Tensor(), true, 0.0}), Error);
+  tape_clear();
+}
+
+BOOST_AUTO_TEST_CASE(att_form_elu_equals_the_elu_op_after) {
+  // The epilogue (bias, then ELU) against the engine's ops after the attention: the same values
+  // and, but for dbias (summed per block), the same gradients, to the last bit. Three node
+  // blocks; each kernel path (one head in a batch, 8×8 in registers, general).
+  const Graph g = awkward_graph(1500, 9000, 16);
+  for (auto [H, F] : {std::pair<int64_t, int64_t>{1, 7}, {8, 8}, {3, 5}, {1, 12}})
+    for (DType dt : {DType::f64, DType::f32})
+      for (bool with_bias : {true, false}) {
+        const std::string what = "H=" + std::to_string(H) + " F=" + std::to_string(F) + " " + dtype_name(dt) +
+                                 (with_bias ? " bias" : "");
+        std::vector<Tensor> in = att_inputs(g, H, F, dt, 95);
+        in.push_back(uniform({H * F}, -1, 1, 96, dt).requires_grad_());
+        const Fn inside = [&g, with_bias](const std::vector<Tensor>& x) {
+          return gat_attention(x[0], x[1], g, kSlope, 0.6, 56, nullptr, {with_bias ? x[2] : Tensor(), true, 0.7});
+        };
+        const Fn after = [&g, with_bias](const std::vector<Tensor>& x) {
+          const Tensor out = gat_attention(x[0], x[1], g, kSlope, 0.6, 56);
+          Tensor h = reshape(out, {out.size(0), out.size(1) * out.size(2)});
+          if (with_bias) h = h + x[2];
+          return reshape(elu(h, 0.7), {out.size(0), out.size(1), out.size(2)});
+        };
+        const Run a = run(inside, in), b = run(after, in);
+        BOOST_TEST(std::count_if(a.out.begin(), a.out.end(), [](double v) { return v < 0; }) > 0, what);
+        close(a.out, b.out, 0, what + " out");
+        close(a.grads[0], b.grads[0], 0, what + " dwh");
+        close(a.grads[1], b.grads[1], 0, what + " datt");
+        // (1500 terms of either sign, summed in another order: float's bound is ~n·eps)
+        if (with_bias) close(a.grads[2], b.grads[2], dt == DType::f64 ? 1e-12 : 1e-4, what + " dbias");
+      }
   tape_clear();
 }
