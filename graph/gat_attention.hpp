@@ -33,6 +33,12 @@
 //      dwh[j,h,:] += Σ_{e: j->i} α'[e,h] dout[i,h,:]
 // Sweep 1's accesses are sequential but for wh[j]; sweep 2 reads one row of 2H values and
 // dout[i] per edge. On large graphs these random rows are what the time goes to.
+//
+// Kernels: graph/segment_kernels.hpp serves any H and F; two shapes that GAT runs all the time
+// have their own, which keep a node's whole segment in registers: graph/one_head_kernels.hpp
+// (one head, a segment of at most one batch of edges: the output layer) and
+// graph/full_batch_kernels.hpp (H = F = one batch: 8 heads of 8 floats, the hidden layer).
+// They perform the same operations in the same order, so every path gives the same bits.
 #pragma once
 #include <cstdint>
 

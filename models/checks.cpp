@@ -60,6 +60,16 @@ GradcheckResult check_layer(const AttentionLayerOptions& o) {
 void register_models_checks(CheckRegistry& r) {
   r.add("gat_conv", [] { return check_layer<GATConv>(layer_options(true)); });
   r.add("gat_conv:mean", [] { return check_layer<GATConv>(layer_options(false)); });
+  r.add("gat_conv:elu", [] {  // bias and ELU fused into gat_attention (GAT's hidden layer)
+    AttentionLayerOptions o = layer_options(true);
+    o.elu = true;
+    return check_layer<GATConv>(o);
+  });
+  r.add("gatv2_conv:elu", [] {  // ... and after it, in finish
+    AttentionLayerOptions o = layer_options(true);
+    o.elu = true;
+    return check_layer<GATv2Conv>(o);
+  });
   r.add("gatv2_conv", [] { return check_layer<GATv2Conv>(layer_options(true)); });
   r.add("gatv2_conv:shared", [] {
     AttentionLayerOptions o = layer_options(false);
