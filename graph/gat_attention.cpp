@@ -48,11 +48,15 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
   const int64_t* ptr = g.dst_ptr().data();
   const int32_t* src = g.src().data();
   std::vector<T>& c = thread_scratch<T, 0>();
-  if (H == 1)  // one head: first the α of the segments that fit a batch, for the whole block
+  if (H == 1)  // one head: first the α of the whole block (then the sums, below)
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t b = ptr[i], deg = ptr[i + 1] - b;
-      if (deg > 0 && one_head::applies<T>(H, deg))
+      if (deg > 0 && one_head::applies<T>(H, deg)) {
         one_head::attention(i, b, deg, d.E, ptr[i1], src, sd, ss, slope, alpha, signs);
+      } else if (deg > 0 && one_head::aggregates<T>(H, d.F, deg)) {
+        one_head::logits_long(i, b, deg, d.E, ptr[i1], src, sd, ss, slope, alpha, signs);
+        softmax_rows(alpha + b, deg, H, ptr[i1] - b);
+      }
     }
   for (int64_t i = i0; i < i1; ++i) {
     T* row = out + i * HF;
@@ -67,7 +71,7 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
       prefetch_bytes(ss + int64_t{src[k]} * H, H * sizeof(T));
       prefetch_bytes(wh + int64_t{src[k]} * HF, HF * sizeof(T));
     }
-    if (one_head::applies<T>(H, deg)) {  // (α computed above)
+    if (one_head::aggregates<T>(H, d.F, deg)) {  // (α computed above)
       one_head::aggregate(i, i1, b, deg, d.E, d.N, d.F, src, wh, mask, alpha, ep, out);
       continue;
     }

@@ -87,30 +87,62 @@ inline void attention(int64_t i, int64_t b, int64_t deg, int64_t E, int64_t edge
     store_n(a, alpha + b, deg);
 }
 
+// The logits of a segment longer than a batch (deg > L): e = LeakyReLU(s_dst[i] + s_src[j]) a batch
+// of edges at a time into alpha[b..) and the sign bytes; the caller runs softmax_rows on them.
+template <class T>
+inline void logits_long(int64_t i, int64_t b, int64_t deg, int64_t E, int64_t edge_end, const int32_t* src,
+                        const T* sd, const T* ss, T slope, T* alpha, uint8_t* signs) {
+  constexpr int64_t L = lanes<T>();
+  const batch<T> si(sd[i]);
+  for (int64_t t = 0; t < deg; t += L) {
+    const int64_t n = std::min(L, deg - t);
+    const batch<T> z = si + gather_by_source(ss, src, b + t, E);
+    if (signs) {
+      const uint32_t bits = positive_lanes(z);
+      for (int64_t r = 0; r < n; ++r) signs[b + t + r] = static_cast<uint8_t>((bits >> r) & 1u);
+    }
+    if (edge_end - (b + t) >= L)
+      leaky(z, slope).store_unaligned(alpha + b + t);
+    else
+      store_n(leaky(z, slope), alpha + b + t, n);
+  }
+}
+
+// Whether aggregate serves a segment of deg edges with rows of F features.
+template <class T>
+inline bool aggregates(int64_t H, int64_t F, int64_t deg) {
+  return H == 1 && (deg <= lanes<T>() || F <= lanes<T>());
+}
+
 // Forward, second part: out_i = epilogue(Σ_j α'_ij wh[j]) with α' = α · mask/(1-p)
 // (weighted_sum_rows's arithmetic). A row of F <= L features is summed in one register and stored as a whole batch
 // when it is not the block's last (the lanes past it land on the next row, written afterwards).
 template <class T>
-inline void aggregate(int64_t i, int64_t i1, int64_t b, int64_t deg, int64_t E, int64_t N, int64_t F,
-                      const int32_t* src, const T* wh, const DropoutMask& mask, const T* alpha,
-                      const RowEpilogue<T>& ep, T* out) {
+[[gnu::always_inline]] inline void aggregate(int64_t i, int64_t i1, int64_t b, int64_t deg, int64_t E, int64_t N,
+                                             int64_t F, const int32_t* src, const T* wh, const DropoutMask& mask,
+                                             const T* alpha, const RowEpilogue<T>& ep, T* out) {
   constexpr int64_t L = lanes<T>();
-  const T* w = alpha + b;
-  alignas(64) T dropped[L];
-  if (mask.active) {
-    const batch<T> a = E - b >= L ? batch<T>::load_unaligned(alpha + b) : load_n(alpha + b, deg);
-    (a * dropout_batch<T>(mask, b)).store_aligned(dropped);
-    w = dropped;
-  }
   const T* wh_end = wh + N * F;
-  if (F > L) {
-    weighted_sum_rows(out + i * F, w, 1, src + b, deg, wh, wh_end, 1, F);
+  alignas(64) T dropped[L];
+  // the weights α'[b + t ..] of up to L edges from t
+  auto weights = [&](int64_t t, int64_t n) {
+    if (!mask.active) return alpha + b + t;
+    const batch<T> a = E - (b + t) >= L ? batch<T>::load_unaligned(alpha + b + t) : load_n(alpha + b + t, n);
+    (a * dropout_batch<T>(mask, b + t)).store_aligned(dropped);
+    return static_cast<const T*>(dropped);
+  };
+  if (F > L) {  // (deg <= L here)
+    weighted_sum_rows(out + i * F, weights(0, deg), 1, src + b, deg, wh, wh_end, 1, F);
     epilogue_row(out + i * F, F, ep);
     return;
   }
   batch<T> acc(T(0));
-  for (int64_t r = 0; r < deg; ++r)
-    acc = xsimd::fma(batch<T>(w[r]), load_upto(wh + int64_t{src[b + r]} * F, F, wh_end), acc);
+  for (int64_t t = 0; t < deg; t += L) {
+    const int64_t n = std::min(L, deg - t);
+    const T* w = weights(t, n);
+    for (int64_t r = 0; r < n; ++r)
+      acc = xsimd::fma(batch<T>(w[r]), load_upto(wh + int64_t{src[b + t + r]} * F, F, wh_end), acc);
+  }
   if (ep.active()) acc = epilogue_batch(acc, ep, ep.bias ? load_n(ep.bias, F) : acc);
   if (F == L || i + 1 < i1)
     acc.store_unaligned(out + i * F);
