@@ -20,12 +20,31 @@ inline bool applies(int64_t H, int64_t F) {
   return H == lanes<T>() && F == lanes<T>();
 }
 
+// On graphs whose rows outgrow the caches, the loops over a node's edges ask for the [L, L] row
+// of the source kAheadEdges edges further on (exactly its cache lines: buffers and rows are
+// line-aligned), and, with `scores` too, for its row of scores.
+struct Prefetch {
+  bool rows = false, scores = false;
+  int64_t E = 0;
+};
+
+template <class T>
+inline void prefetch_ahead(const Prefetch& pf, int64_t e, const int32_t* src, const T* x, const T* s) {
+  constexpr int64_t L = lanes<T>();
+  if (!pf.rows || e + kAheadEdges >= pf.E) return;
+  const int64_t j = src[e + kAheadEdges];
+  const char* row = reinterpret_cast<const char*>(x + j * L * L);
+  for (int64_t o = 0; o < L * L * static_cast<int64_t>(sizeof(T)); o += 64) __builtin_prefetch(row + o);
+  if (pf.scores) __builtin_prefetch(s + j * L);
+}
+
 // out_i = epilogue(Σ_r w[r, k] · x[idx[r], k, :]) for the L heads k (wsum_full<L>'s chains), with
 // w[r] = α'[e] computed by `weight(r)` as a batch.
 template <class T, class Weight>
 inline void weighted_heads(const int32_t* idx, int64_t rows, const T* x, const RowEpilogue<T>& ep, T* out,
                            Weight&& weight) {
   constexpr int64_t L = lanes<T>();
+  const bool epilogue = ep.active();
   batch<T> acc[L];
   for (int64_t k = 0; k < L; ++k) acc[k] = batch<T>(T(0));
   alignas(64) T w[L];
@@ -35,7 +54,7 @@ inline void weighted_heads(const int32_t* idx, int64_t rows, const T* x, const R
     for (int64_t k = 0; k < L; ++k) acc[k] = xsimd::fma(batch<T>(w[k]), batch<T>::load_unaligned(xr + k * L), acc[k]);
   }
   for (int64_t k = 0; k < L; ++k) {
-    if (ep.active()) acc[k] = epilogue_batch(acc[k], ep, ep.bias ? batch<T>::load_unaligned(ep.bias + k * L) : acc[k]);
+    if (epilogue) acc[k] = epilogue_batch(acc[k], ep, ep.bias ? batch<T>::load_unaligned(ep.bias + k * L) : acc[k]);
     acc[k].store_unaligned(out + k * L);
   }
 }
@@ -44,12 +63,14 @@ inline void weighted_heads(const int32_t* idx, int64_t rows, const T* x, const R
 // their signs, the softmax in i's α rows, and out_i = epilogue(Σ α' wh[j]).
 template <class T>
 inline void forward(int64_t i, int64_t b, int64_t deg, const int32_t* src, const T* wh, const T* sd, const T* ss,
-                    T slope, const DropoutMask& mask, T* alpha, uint8_t* signs, const RowEpilogue<T>& ep, T* out) {
+                    T slope, const DropoutMask& mask, T* alpha, uint8_t* signs, const RowEpilogue<T>& ep, T* out,
+                    const Prefetch& pf) {
   constexpr int64_t L = lanes<T>();
   T* a = alpha + b * L;
   const batch<T> si = batch<T>::load_unaligned(sd + i * L);
   batch<T> m(T(0));
   for (int64_t r = 0; r < deg; ++r) {  // e = LeakyReLU(s_dst[i] + s_src[j]) and its sign bits
+    prefetch_ahead(pf, b + r, src, wh, ss);
     const batch<T> z = si + batch<T>::load_unaligned(ss + int64_t{src[b + r]} * L);
     const batch<T> e = leaky(z, slope);
     e.store_unaligned(a + r * L);
@@ -78,13 +99,14 @@ inline void forward(int64_t i, int64_t b, int64_t deg, const int32_t* src, const
 template <class T>
 inline void backward_target(int64_t i, int64_t b, int64_t deg, const int32_t* src, const T* wh, T slope,
                             const DropoutMask& mask, const T* alpha, const uint8_t* signs, const T* dout, T* ds_dst,
-                            bool ds_dst_fresh, T* pair, T* g) {
+                            bool ds_dst_fresh, T* pair, T* g, const Prefetch& pf) {
   constexpr int64_t L = lanes<T>();
   batch<T> di[L];
   for (int64_t k = 0; k < L; ++k) di[k] = batch<T>::load_unaligned(dout + i * L * L + k * L);
   batch<T> s(T(0));
   for (int64_t r = 0; r < deg; ++r) {
     const int64_t e = b + r;
+    prefetch_ahead(pf, e, src, wh, static_cast<const T*>(nullptr));
     const batch<T> y = batch<T>::load_unaligned(alpha + e * L);
     const batch<T> coef = mask.active ? dropout_batch<T>(mask, e * L) : batch<T>(T(1));
     (mask.active ? y * coef : y).store_unaligned(pair + e * 2 * L);  // α' (mul_row / copy_row)

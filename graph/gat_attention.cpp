@@ -23,7 +23,8 @@ namespace {
 
 struct Dims {
   int64_t N, E, H, F;
-  bool prefetch;  // the node rows outgrow the caches: ask for the rows of later edges early
+  bool prefetch;         // the node rows outgrow the caches: ask for the rows of later edges early
+  bool prefetch_scores;  // ... and the scores [N, H] too (H times smaller: in L2 on small graphs)
 };
 
 // Node features of at least this many bytes (half of L2) are prefetched kAheadEdges edges ahead;
@@ -67,16 +68,17 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
       continue;
     }
     T* a = alpha + b * H;
+    if (full_batch::applies<T>(H, d.F)) {  // (prefetches inside, in its loop over the edges)
+      full_batch::forward(i, b, deg, src, wh, sd, ss, slope, mask, alpha, signs, ep, out,
+                          full_batch::Prefetch{d.prefetch, d.prefetch_scores, d.E});
+      continue;
+    }
     for (int64_t k = b + kAheadEdges; d.prefetch && k < std::min(b + deg + kAheadEdges, d.E); ++k) {
-      prefetch_bytes(ss + int64_t{src[k]} * H, H * sizeof(T));
+      if (d.prefetch_scores) prefetch_bytes(ss + int64_t{src[k]} * H, H * sizeof(T));
       prefetch_bytes(wh + int64_t{src[k]} * HF, HF * sizeof(T));
     }
     if (one_head::aggregates<T>(H, d.F, deg)) {  // (α computed above)
       one_head::aggregate(i, i1, b, deg, d.E, d.N, d.F, src, wh, mask, alpha, ep, out);
-      continue;
-    }
-    if (full_batch::applies<T>(H, d.F)) {
-      full_batch::forward(i, b, deg, src, wh, sd, ss, slope, mask, alpha, signs, ep, out);
       continue;
     }
     // e_ij = LeakyReLU(s_dst[i] + s_src[j]): whole batches of heads, or one head at a time
@@ -149,17 +151,18 @@ void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, boo
       if (ds_dst && ds_dst_fresh) std::fill(ds_dst + i * H, ds_dst + (i + 1) * H, T(0));
       continue;
     }
-    for (int64_t k = b + kAheadEdges; scores && d.prefetch && k < std::min(b + deg + kAheadEdges, d.E); ++k)
+    const bool full = scores && full_batch::applies<T>(H, d.F);  // (prefetches inside)
+    for (int64_t k = b + kAheadEdges; scores && !full && d.prefetch && k < std::min(b + deg + kAheadEdges, d.E); ++k)
       prefetch_bytes(wh + int64_t{src[k]} * HF, HF * sizeof(T));
     if (scores && one_head::applies<T>(H, deg)) {
       one_head::backward_target(i, b, deg, d.E, d.N, d.F, src, wh, slope, mask, alpha, signs, dout, ds_dst,
                                 ds_dst_fresh, pair);
       continue;
     }
-    if (scores && full_batch::applies<T>(H, d.F)) {
+    if (full) {
       gz.resize(static_cast<size_t>(deg * H));
       full_batch::backward_target(i, b, deg, src, wh, slope, mask, alpha, signs, dout, ds_dst, ds_dst_fresh, pair,
-                                  gz.data());
+                                  gz.data(), full_batch::Prefetch{d.prefetch, false, d.E});
       continue;
     }
     const T* a = alpha + b * H;
@@ -470,8 +473,9 @@ void check_options(double negative_slope, double attn_dropout) {
 }
 
 Dims dims_of(const Tensor& wh, const Graph& g) {
-  return Dims{g.num_nodes(), g.num_edges(), wh.size(1), wh.size(2),
-              wh.numel() * static_cast<int64_t>(dtype_size(wh.dtype())) >= kPrefetchFromBytes};
+  const int64_t row_bytes = wh.size(1) * wh.size(2) * static_cast<int64_t>(dtype_size(wh.dtype()));
+  return Dims{g.num_nodes(), g.num_edges(), wh.size(1), wh.size(2), g.num_nodes() * row_bytes >= kPrefetchFromBytes,
+              g.num_nodes() * row_bytes / std::max<int64_t>(1, wh.size(2)) >= kPrefetchFromBytes};
 }
 
 // The sign bits of the logits, kept for backward: E · ⌈H/8⌉ bytes.

@@ -214,11 +214,21 @@ inline void dot_heads(const T* a, const T* b, int64_t H, int64_t F, T* out, cons
 template <class T>
 inline void dot_heads_rows(const T* w, const T* a, int64_t n0, int64_t n1, int64_t H, int64_t F, T* s,
                            const T* w_end) {
-  if (H == 1 && F < lanes<T>()) {
+  constexpr int64_t L = lanes<T>();
+  if (H == 1 && F < L) {
     const batch<T> av = load_n(a, F), zero(T(0));
     const auto in = first_lanes<T>(F);
     for (int64_t n = n0; n < n1; ++n)
       s[n] = xsimd::hadd(zero + xsimd::select(in, load_upto(w + n * F, F, w_end) * av, zero));
+    return;
+  }
+  if (H == L && F == L) {  // 8 heads of 8 floats: a in registers, one transpose-add per row
+    batch<T> av[L], rows[L];
+    for (int64_t k = 0; k < L; ++k) av[k] = batch<T>::load_unaligned(a + k * L);
+    for (int64_t n = n0; n < n1; ++n) {
+      for (int64_t k = 0; k < L; ++k) rows[k] = batch<T>::load_unaligned(w + (n * L + k) * L) * av[k];
+      xsimd::haddp(rows).store_unaligned(s + n * L);
+    }
     return;
   }
   for (int64_t n = n0; n < n1; ++n) dot_heads(w + n * H * F, a, H, F, s + n * H, w_end, a + H * F);
