@@ -1,5 +1,6 @@
-// gat_attention with one head (GAT's output layer): a segment of at most L edges in one batch,
-// the edges in the lanes (private to graph/gat_attention.cpp: pulls in xsimd).
+// gat_attention with one head (GAT's output layer): a segment's edges in the lanes, a segment of
+// at most L edges in one batch (longer ones, in the forward, a batch of edges at a time).
+// Private to graph/gat_attention.cpp: pulls in xsimd.
 // With H = 1 the per-head loops of the general sweeps run once per edge on a single value, and
 // the work per edge is a handful of flops: at Cora's ~5 edges per node the sweeps' fixed cost
 // per node and per edge dominated. Here a node's logits, softmax, dropout coefficients and
