@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "graph/graph.hpp"
+#include "graph/score_backward.hpp"
 #include "graph/segment_kernels.hpp"
 
 namespace gatgrad::graph_kernels::full_batch {
@@ -130,6 +132,66 @@ inline void backward_target(int64_t i, int64_t b, int64_t deg, const int32_t* sr
   if (!ds_dst) return;
   if (!ds_dst_fresh) sum_dz += batch<T>::load_unaligned(ds_dst + i * L);
   sum_dz.store_unaligned(ds_dst + i * L);
+}
+
+// Sweep 2 for the sources j of [j0, j1): a node's sums in registers, the same operations in the
+// same order as gat_attention.cpp's backward_sources.
+// (E edges; `prefetch` as gat_attention's Dims.)
+template <class T>
+void backward_sources(int64_t j0, int64_t j1, int64_t E, bool prefetch, const Graph& g, const T* pair, const T* dout,
+                      T* ds_src, bool ds_src_fresh, T* dwh, bool dwh_fresh, const ScoreBackward<T>* sb) {
+  constexpr int64_t L = lanes<T>(), HF = L * L;
+  const int64_t* ptr = g.src_ptr().data();
+  const int32_t* perm = g.src_perm().data();
+  const int32_t* target = g.src_grouped_dst().data();
+  T* part = sb && sb->part ? sb->part + (j0 / kNodeBlock) * sb->stride : nullptr;
+  if (part) std::fill(part, part + 2 * HF, T(0));
+  alignas(64) T sum[L];
+  for (int64_t j = j0; j < j1; ++j) {
+    const int64_t b = ptr[j], deg = ptr[j + 1] - b;
+    for (int64_t p = b + kAheadEdges; prefetch && p < std::min(b + deg + kAheadEdges, E); ++p) {
+      prefetch_bytes(pair + int64_t{perm[p]} * 2 * L, 2 * L * sizeof(T));
+      if (dwh) prefetch_bytes(dout + int64_t{target[p]} * HF, HF * sizeof(T));
+    }
+    // ds_src[j] = Σ_p dz[e] and dwh[j, h, :] = Σ_p α'[e, h] dout[i, h, :]
+    batch<T> s(T(0)), acc[L];
+    for (int64_t k = 0; k < L; ++k) acc[k] = batch<T>(T(0));
+    for (int64_t p = b; p < b + deg; ++p) {
+      const T* pe = pair + int64_t{perm[p]} * 2 * L;
+      s = s + batch<T>::load_unaligned(pe + L);
+      if (!dwh) continue;
+      const T* xi = dout + int64_t{target[p]} * HF;
+      for (int64_t k = 0; k < L; ++k) acc[k] = xsimd::fma(batch<T>(pe[k]), batch<T>::load_unaligned(xi + k * L), acc[k]);
+    }
+    if (ds_src && ds_src_fresh)
+      s.store_unaligned(ds_src + j * L);
+    else if (ds_src && deg > 0)
+      (batch<T>::load_unaligned(ds_src + j * L) + s).store_unaligned(ds_src + j * L);
+    s.store_aligned(sum);
+    T* row = dwh ? dwh + j * HF : nullptr;
+    if (row)
+      for (int64_t k = 0; k < L; ++k) {
+        if (!dwh_fresh) acc[k] = deg == 0 ? batch<T>::load_unaligned(row + k * L) : batch<T>::load_unaligned(row + k * L) + acc[k];
+      }
+    if (sb) {  // the scores' backward, as backward_sources's scores_backward (axpy_heads)
+      const T* dsd = sb->ds_dst + j * L;
+      if (row)
+        for (int64_t k = 0; k < L; ++k) {
+          acc[k] = xsimd::fma(batch<T>(sum[k]), batch<T>::load_unaligned(sb->a2 + k * L), acc[k]);
+          acc[k] = xsimd::fma(batch<T>(dsd[k]), batch<T>::load_unaligned(sb->a1 + k * L), acc[k]);
+        }
+      if (part) {
+        const T* whj = sb->wh + j * HF;
+        for (int64_t k = 0; k < L; ++k) {
+          const batch<T> x = batch<T>::load_unaligned(whj + k * L);
+          xsimd::fma(batch<T>(dsd[k]), x, batch<T>::load_unaligned(part + k * L)).store_unaligned(part + k * L);
+          xsimd::fma(batch<T>(sum[k]), x, batch<T>::load_unaligned(part + HF + k * L)).store_unaligned(part + HF + k * L);
+        }
+      }
+    }
+    if (row)
+      for (int64_t k = 0; k < L; ++k) acc[k].store_unaligned(row + k * L);
+  }
 }
 
 }  // namespace gatgrad::graph_kernels::full_batch

@@ -14,6 +14,7 @@
 #include "autograd/tape.hpp"
 #include "graph/full_batch_kernels.hpp"
 #include "graph/one_head_kernels.hpp"
+#include "graph/score_backward.hpp"
 #include "graph/segment_kernels.hpp"
 
 namespace gatgrad {
@@ -216,30 +217,6 @@ void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, boo
   }
 }
 
-// The scores' own backward, when the op computed them from att (the att form of gat_attention):
-// with s_dst[n,h] = <wh[n,h,:], a_1[h,:]> and s_src[n,h] = <wh[n,h,:], a_2[h,:]>,
-//   dwh[n,h,:] += ds_src[n,h] a_2[h,:] + ds_dst[n,h] a_1[h,:]
-//   da_1[h,:] += Σ_n ds_dst[n,h] wh[n,h,:],   da_2[h,:] += Σ_n ds_src[n,h] wh[n,h,:]
-// The sums over n run per block of kNodeBlock nodes into part[block] = [da_1 | da_2] (2·H·F),
-// added in block order afterwards, so they do not depend on the thread count.
-template <class T>
-struct ScoreBackward {
-  const T* a1;      // [H, F]
-  const T* a2;      // [H, F]
-  const T* ds_dst;  // [N, H], from sweep 1
-  const T* wh;      // [N, H, F]
-  T* part;          // block b's [2, H, F] at part + b * stride, or null when att needs no gradient
-  int64_t stride;   // elements between blocks: 2·H·F rounded up to whole cache lines (the blocks
-                    // run on different threads, and a shared line would bounce between them)
-};
-
-// Elements from one block's partial sums to the next: at least n, a whole number of cache lines.
-template <class T>
-int64_t padded_to_lines(int64_t n) {
-  constexpr int64_t per_line = 64 / static_cast<int64_t>(sizeof(T));
-  return (n + per_line - 1) / per_line * per_line;
-}
-
 // Sweep 2 over sources j of [j0, j1), through their outgoing edges p (source-grouped positions,
 // e = src_perm[p] the edge, i = its target), reading pair[e] (one random row per edge):
 //   ds_src[j] (+)= Σ_p dz[e];
@@ -308,117 +285,6 @@ void backward_sources(int64_t j0, int64_t j1, const Dims& d, const Graph& g, con
   }
 }
 
-// Sweep 2 with one head and rows of F <= L features (GAT's output layer): each node's gradient
-// row is one batch, summed in a register through its edges and the scores' backward and stored
-// once; the block's partial sums of datt stay in registers until the block ends. The same
-// operations in the same order as backward_sources, so the same values.
-template <class T>
-void backward_sources_one_head(int64_t j0, int64_t j1, const Dims& d, const Graph& g, const T* pair, const T* dout,
-                               T* ds_src, bool ds_src_fresh, T* dwh, bool dwh_fresh, const ScoreBackward<T>* sb) {
-  const int64_t F = d.F;
-  const int64_t* ptr = g.src_ptr().data();
-  const int32_t* perm = g.src_perm().data();
-  const int32_t* target = g.src_grouped_dst().data();
-  const T* dout_end = dout + d.N * F;
-  const batch<T> zero(T(0));
-  const batch<T> a1 = sb ? load_n(sb->a1, F) : zero, a2 = sb ? load_n(sb->a2, F) : zero;
-  T* part = sb && sb->part ? sb->part + (j0 / kNodeBlock) * sb->stride : nullptr;
-  batch<T> da1 = zero, da2 = zero;  // Σ_j ds_dst[j] wh[j] and Σ_j ds_src[j] wh[j] over the block
-  for (int64_t j = j0; j < j1; ++j) {
-    const int64_t b = ptr[j], deg = ptr[j + 1] - b;
-    for (int64_t p = b + kAheadEdges; d.prefetch && p < std::min(b + deg + kAheadEdges, d.E); ++p) {
-      prefetch_bytes(pair + int64_t{perm[p]} * 2, 2 * sizeof(T));
-      if (dwh) prefetch_bytes(dout + int64_t{target[p]} * F, F * sizeof(T));
-    }
-    T sum(0);  // ds_src[j] = Σ_p dz[e]
-    batch<T> row = zero;  // dwh[j] = Σ_p α'[e] dout[i]
-    for (int64_t p = b; p < b + deg; ++p) {
-      const T* pe = pair + int64_t{perm[p]} * 2;
-      sum += pe[1];
-      if (dwh) row = xsimd::fma(batch<T>(pe[0]), load_upto(dout + int64_t{target[p]} * F, F, dout_end), row);
-    }
-    if (ds_src && ds_src_fresh)
-      ds_src[j] = sum;
-    else if (ds_src && deg > 0)  // (a node without edges leaves an accumulated gradient as it is)
-      ds_src[j] += sum;
-    if (!dwh && !part) continue;
-    if (dwh && !dwh_fresh) row = deg == 0 ? load_n(dwh + j * F, F) : load_n(dwh + j * F, F) + row;
-    if (sb) {
-      const T dsd = sb->ds_dst[j];
-      if (dwh) row = xsimd::fma(batch<T>(dsd), a1, xsimd::fma(batch<T>(sum), a2, row));
-      if (part) {
-        const batch<T> whj = load_upto(sb->wh + j * F, F, sb->wh + d.N * F);
-        da1 = xsimd::fma(batch<T>(dsd), whj, da1);
-        da2 = xsimd::fma(batch<T>(sum), whj, da2);
-      }
-    }
-    if (dwh) store_n(row, dwh + j * F, F);
-  }
-  if (part) {
-    store_n(da1, part, F);
-    store_n(da2, part + F, F);
-  }
-}
-
-// Sweep 2 with H = F = L (full_batch_kernels.hpp): a node's sums in registers, the same
-// operations in the same order as backward_sources.
-template <class T>
-void backward_sources_full_batch(int64_t j0, int64_t j1, const Dims& d, const Graph& g, const T* pair, const T* dout,
-                                 T* ds_src, bool ds_src_fresh, T* dwh, bool dwh_fresh, const ScoreBackward<T>* sb) {
-  constexpr int64_t L = lanes<T>(), HF = L * L;
-  const int64_t* ptr = g.src_ptr().data();
-  const int32_t* perm = g.src_perm().data();
-  const int32_t* target = g.src_grouped_dst().data();
-  T* part = sb && sb->part ? sb->part + (j0 / kNodeBlock) * sb->stride : nullptr;
-  if (part) std::fill(part, part + 2 * HF, T(0));
-  alignas(64) T sum[L];
-  for (int64_t j = j0; j < j1; ++j) {
-    const int64_t b = ptr[j], deg = ptr[j + 1] - b;
-    for (int64_t p = b + kAheadEdges; d.prefetch && p < std::min(b + deg + kAheadEdges, d.E); ++p) {
-      prefetch_bytes(pair + int64_t{perm[p]} * 2 * L, 2 * L * sizeof(T));
-      if (dwh) prefetch_bytes(dout + int64_t{target[p]} * HF, HF * sizeof(T));
-    }
-    // ds_src[j] = Σ_p dz[e] and dwh[j, h, :] = Σ_p α'[e, h] dout[i, h, :]
-    batch<T> s(T(0)), acc[L];
-    for (int64_t k = 0; k < L; ++k) acc[k] = batch<T>(T(0));
-    for (int64_t p = b; p < b + deg; ++p) {
-      const T* pe = pair + int64_t{perm[p]} * 2 * L;
-      s = s + batch<T>::load_unaligned(pe + L);
-      if (!dwh) continue;
-      const T* xi = dout + int64_t{target[p]} * HF;
-      for (int64_t k = 0; k < L; ++k) acc[k] = xsimd::fma(batch<T>(pe[k]), batch<T>::load_unaligned(xi + k * L), acc[k]);
-    }
-    if (ds_src && ds_src_fresh)
-      s.store_unaligned(ds_src + j * L);
-    else if (ds_src && deg > 0)
-      (batch<T>::load_unaligned(ds_src + j * L) + s).store_unaligned(ds_src + j * L);
-    s.store_aligned(sum);
-    T* row = dwh ? dwh + j * HF : nullptr;
-    if (row)
-      for (int64_t k = 0; k < L; ++k) {
-        if (!dwh_fresh) acc[k] = deg == 0 ? batch<T>::load_unaligned(row + k * L) : batch<T>::load_unaligned(row + k * L) + acc[k];
-      }
-    if (sb) {  // the scores' backward, as backward_sources's scores_backward (axpy_heads)
-      const T* dsd = sb->ds_dst + j * L;
-      if (row)
-        for (int64_t k = 0; k < L; ++k) {
-          acc[k] = xsimd::fma(batch<T>(sum[k]), batch<T>::load_unaligned(sb->a2 + k * L), acc[k]);
-          acc[k] = xsimd::fma(batch<T>(dsd[k]), batch<T>::load_unaligned(sb->a1 + k * L), acc[k]);
-        }
-      if (part) {
-        const T* whj = sb->wh + j * HF;
-        for (int64_t k = 0; k < L; ++k) {
-          const batch<T> x = batch<T>::load_unaligned(whj + k * L);
-          xsimd::fma(batch<T>(dsd[k]), x, batch<T>::load_unaligned(part + k * L)).store_unaligned(part + k * L);
-          xsimd::fma(batch<T>(sum[k]), x, batch<T>::load_unaligned(part + HF + k * L)).store_unaligned(part + HF + k * L);
-        }
-      }
-    }
-    if (row)
-      for (int64_t k = 0; k < L; ++k) acc[k].store_unaligned(row + k * L);
-  }
-}
-
 // The forward pass shared by both forms: α, the sign bits (when `signs`) and out.
 template <class T>
 void run_forward(const Dims& d, const Graph& g, const Tensor& wh, const T* sd, const T* ss, double negative_slope,
@@ -454,11 +320,11 @@ void run_backward(const Dims& d, const Graph& g, const Tensor& wh, double negati
   if (ds_src || dwh || sb)
     parallel_blocks(d.N, kNodeBlock, [&](int64_t j0, int64_t j1) {
       if (d.H == 1 && d.F <= lanes<T>())
-        backward_sources_one_head(j0, j1, d, g, static_cast<const T*>(pair.data<T>()), grad.data<T>(), ds_src,
-                                  ds_src_fresh, dwh, dwh_fresh, sb);
+        one_head::backward_sources(j0, j1, d.N, d.E, d.F, d.prefetch, g, static_cast<const T*>(pair.data<T>()),
+                                   grad.data<T>(), ds_src, ds_src_fresh, dwh, dwh_fresh, sb);
       else if (full_batch::applies<T>(d.H, d.F))
-        backward_sources_full_batch(j0, j1, d, g, static_cast<const T*>(pair.data<T>()), grad.data<T>(), ds_src,
-                                    ds_src_fresh, dwh, dwh_fresh, sb);
+        full_batch::backward_sources(j0, j1, d.E, d.prefetch, g, static_cast<const T*>(pair.data<T>()), grad.data<T>(),
+                                     ds_src, ds_src_fresh, dwh, dwh_fresh, sb);
       else
         backward_sources(j0, j1, d, g, static_cast<const T*>(pair.data<T>()), grad.data<T>(), ds_src, ds_src_fresh,
                          dwh, dwh_fresh, sb);

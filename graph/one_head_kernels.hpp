@@ -14,6 +14,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "graph/graph.hpp"
+#include "graph/score_backward.hpp"
 #include "graph/segment_kernels.hpp"
 
 namespace gatgrad::graph_kernels::one_head {
@@ -186,6 +188,59 @@ inline void backward_target(int64_t i, int64_t b, int64_t deg, int64_t E, int64_
     total += v[r];
   }
   if (ds_dst) ds_dst[i] = ds_dst_fresh ? total : ds_dst[i] + total;
+}
+
+// Sweep 2 with one head and rows of F <= L features (GAT's output layer): each node's gradient
+// row is one batch, summed in a register through its edges and the scores' backward and stored
+// once; the block's partial sums of datt stay in registers until the block ends. The same
+// operations in the same order as gat_attention.cpp's backward_sources, so the same values.
+// (N nodes, E edges; `prefetch` as gat_attention's Dims.)
+template <class T>
+void backward_sources(int64_t j0, int64_t j1, int64_t N, int64_t E, int64_t F, bool prefetch, const Graph& g,
+                      const T* pair, const T* dout, T* ds_src, bool ds_src_fresh, T* dwh, bool dwh_fresh,
+                      const ScoreBackward<T>* sb) {
+  const int64_t* ptr = g.src_ptr().data();
+  const int32_t* perm = g.src_perm().data();
+  const int32_t* target = g.src_grouped_dst().data();
+  const T* dout_end = dout + N * F;
+  const batch<T> zero(T(0));
+  const batch<T> a1 = sb ? load_n(sb->a1, F) : zero, a2 = sb ? load_n(sb->a2, F) : zero;
+  T* part = sb && sb->part ? sb->part + (j0 / kNodeBlock) * sb->stride : nullptr;
+  batch<T> da1 = zero, da2 = zero;  // Σ_j ds_dst[j] wh[j] and Σ_j ds_src[j] wh[j] over the block
+  for (int64_t j = j0; j < j1; ++j) {
+    const int64_t b = ptr[j], deg = ptr[j + 1] - b;
+    for (int64_t p = b + kAheadEdges; prefetch && p < std::min(b + deg + kAheadEdges, E); ++p) {
+      prefetch_bytes(pair + int64_t{perm[p]} * 2, 2 * sizeof(T));
+      if (dwh) prefetch_bytes(dout + int64_t{target[p]} * F, F * sizeof(T));
+    }
+    T sum(0);  // ds_src[j] = Σ_p dz[e]
+    batch<T> row = zero;  // dwh[j] = Σ_p α'[e] dout[i]
+    for (int64_t p = b; p < b + deg; ++p) {
+      const T* pe = pair + int64_t{perm[p]} * 2;
+      sum += pe[1];
+      if (dwh) row = xsimd::fma(batch<T>(pe[0]), load_upto(dout + int64_t{target[p]} * F, F, dout_end), row);
+    }
+    if (ds_src && ds_src_fresh)
+      ds_src[j] = sum;
+    else if (ds_src && deg > 0)  // (a node without edges leaves an accumulated gradient as it is)
+      ds_src[j] += sum;
+    if (!dwh && !part) continue;
+    if (dwh && !dwh_fresh) row = deg == 0 ? load_n(dwh + j * F, F) : load_n(dwh + j * F, F) + row;
+    if (sb) {
+      const T dsd = sb->ds_dst[j];
+      if (dwh) row = xsimd::fma(batch<T>(dsd), a1, xsimd::fma(batch<T>(sum), a2, row));
+      if (part) {
+        const batch<T> whj = load_upto(sb->wh + j * F, F, sb->wh + N * F);
+        da1 = xsimd::fma(batch<T>(dsd), whj, da1);
+        da2 = xsimd::fma(batch<T>(sum), whj, da2);
+      }
+    }
+    if (dwh) store_n(row, dwh + j * F, F);
+  }
+  if (part) {
+    store_n(da1, part, F);
+    store_n(da2, part + F, F);
+  }
 }
 
 }  // namespace gatgrad::graph_kernels::one_head
