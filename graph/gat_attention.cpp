@@ -53,12 +53,8 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
   if (H == 1)  // one head: first the α of the whole block (then the sums, below)
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t b = ptr[i], deg = ptr[i + 1] - b;
-      if (deg > 0 && one_head::applies<T>(H, deg)) {
+      if (deg > 0 && one_head::aggregates<T>(H, d.F, deg))
         one_head::attention(i, b, deg, d.E, ptr[i1], src, sd, ss, slope, alpha, signs);
-      } else if (deg > 0 && one_head::aggregates<T>(H, d.F, deg)) {
-        one_head::logits_long(i, b, deg, d.E, ptr[i1], src, sd, ss, slope, alpha, signs);
-        softmax_rows(alpha + b, deg, H, ptr[i1] - b);
-      }
     }
   for (int64_t i = i0; i < i1; ++i) {
     T* row = out + i * HF;
@@ -117,13 +113,7 @@ void forward_block(int64_t i0, int64_t i1, const Dims& d, const Graph& g, const 
   }
 }
 
-// Sweep 1 over targets i of [i0, i1), in edge order: for each incoming edge e of i, writes the
-// row pair[e] = [α'[e, 0..H) | dz[e, 0..H)] (dz only with `scores`): α' for sweep 2's dwh, dz
-// (the gradient at z = s_dst[i] + s_src[j]) for its ds_src; and ds_dst[i] (+)= Σ_{e->i} dz[e].
-// Its reads are sequential but for wh[j]; the writes are sequential. With `dbias` (the block's
-// row of HF partial sums of the bias gradient), dbias += dout[i] for every i of the block. With
-// `elu` (the op's output went through ELU), dout is first written row by row from the gradient
-// at the ELU's output (elu->dy) and the output itself (elu->y).
+// What sweep 1 needs to take the gradient back through an ELU epilogue.
 template <class T>
 struct EluBackward {
   const T* dy;  // [N, H, F] d loss / d y
@@ -131,6 +121,13 @@ struct EluBackward {
   T alpha;
 };
 
+// Sweep 1 over targets i of [i0, i1), in edge order: for each incoming edge e of i, writes the
+// row pair[e] = [α'[e, 0..H) | dz[e, 0..H)] (dz only with `scores`): α' for sweep 2's dwh, dz
+// (the gradient at z = s_dst[i] + s_src[j]) for its ds_src; and ds_dst[i] (+)= Σ_{e->i} dz[e].
+// Its reads are sequential but for wh[j]; the writes are sequential. With `dbias` (the block's
+// row of HF partial sums of the bias gradient), dbias += dout[i] for every i of the block. With
+// `elu` (the op's output went through ELU), dout is first written row by row from the gradient
+// at the ELU's output (elu->dy) and the output itself (elu->y).
 template <class T>
 void backward_targets(int64_t i0, int64_t i1, const Dims& d, const Graph& g, bool scores, const T* wh,
                       T slope, const DropoutMask& mask, const T* alpha, const uint8_t* signs, T* dout,
@@ -339,9 +336,15 @@ void check_options(double negative_slope, double attn_dropout) {
 }
 
 Dims dims_of(const Tensor& wh, const Graph& g) {
-  const int64_t row_bytes = wh.size(1) * wh.size(2) * static_cast<int64_t>(dtype_size(wh.dtype()));
-  return Dims{g.num_nodes(), g.num_edges(), wh.size(1), wh.size(2), g.num_nodes() * row_bytes >= kPrefetchFromBytes,
-              g.num_nodes() * row_bytes / std::max<int64_t>(1, wh.size(2)) >= kPrefetchFromBytes};
+  const int64_t N = g.num_nodes(), H = wh.size(1), F = wh.size(2), size = static_cast<int64_t>(dtype_size(wh.dtype()));
+  return Dims{N, g.num_edges(), H, F, N * H * F * size >= kPrefetchFromBytes, N * H * size >= kPrefetchFromBytes};
+}
+
+// dst[0..n) (=, +=) Σ_b part[b · stride + 0..n) over the blocks b in order (fresh: overwritten).
+template <class T>
+void add_block_sums(T* dst, bool fresh, const T* part, int64_t blocks, int64_t stride, int64_t n) {
+  if (fresh) std::fill(dst, dst + n, T(0));
+  for (int64_t b = 0; b < blocks; ++b) add_row(dst, part + b * stride, n);
 }
 
 // The sign bits of the logits, kept for backward: E · ⌈H/8⌉ bytes.
@@ -463,8 +466,7 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
         if (bias_part.defined()) {
           bool fresh = false;
           T* dbias = detail::grad_for_write(bias, fresh).template data<T>();
-          if (fresh) std::fill(dbias, dbias + HF, T(0));
-          for (int64_t b = 0; b < blocks; ++b) add_row(dbias, bias_part.data<T>() + b * bias_stride, HF);
+          add_block_sums(dbias, fresh, bias_part.data<T>(), blocks, bias_stride, HF);
         }
         if (!part.defined()) return;
         // datt[h] = [Σ_blocks da_1 | Σ_blocks da_2], the blocks in order
@@ -472,11 +474,8 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
         T* datt = detail::grad_for_write(att, datt_fresh).template data<T>();
         const T* pp = part.data<T>();
         for (int64_t h = 0; h < H; ++h)
-          for (int half = 0; half < 2; ++half) {
-            T* dst = datt + h * 2 * d.F + half * d.F;
-            if (datt_fresh) std::fill(dst, dst + d.F, T(0));
-            for (int64_t b = 0; b < blocks; ++b) add_row(dst, pp + b * stride + half * HF + h * d.F, d.F);
-          }
+          for (int half = 0; half < 2; ++half)
+            add_block_sums(datt + h * 2 * d.F + half * d.F, datt_fresh, pp + half * HF + h * d.F, blocks, stride, d.F);
       });
     });
   return out;

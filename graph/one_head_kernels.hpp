@@ -69,46 +69,49 @@ inline auto positive_from_signs(const uint8_t* signs, int64_t deg) {
   return batch<T>::load_aligned(v) > batch<T>(T(0));
 }
 
-// Forward, first part, for target i with incoming edges [b, b + deg), 1 <= deg <= L: the logits
-// z = s_dst[i] + s_src[j], e = LeakyReLU(z), α = softmax(e) into alpha[b..), and the sign bits
-// (one byte per edge) when `signs`. A block runs this for all its nodes before aggregating: the
+// The logits z = s_dst[i] + s_src[j] of the n <= L edges from e, their sign bytes (one per edge
+// when H = 1) written when `signs`.
+template <class T>
+inline batch<T> logits_batch(T s_dst_i, int64_t e, int64_t n, int64_t E, const int32_t* src, const T* ss,
+                             uint8_t* signs) {
+  const batch<T> z = batch<T>(s_dst_i) + gather_by_source(ss, src, e, E);
+  if (signs) {
+    const uint32_t bits = positive_lanes(z);
+    for (int64_t r = 0; r < n; ++r) signs[e + r] = static_cast<uint8_t>((bits >> r) & 1u);
+  }
+  return z;
+}
+
+// The first n lanes of v into alpha[e..): a whole batch when that stays inside the block's edges
+// (< edge_end), the lanes past the segment landing on later nodes' α, which the block writes
+// afterwards.
+template <class T>
+inline void store_alpha(const batch<T>& v, int64_t e, int64_t n, int64_t edge_end, T* alpha) {
+  if (edge_end - e >= lanes<T>())
+    v.store_unaligned(alpha + e);
+  else
+    store_n(v, alpha + e, n);
+}
+
+// Forward, first part, for target i with incoming edges [b, b + deg), deg >= 1: the logits,
+// e = LeakyReLU(z) and α = softmax(e) into alpha[b..), the sign bytes when `signs`. A segment of
+// at most L edges stays in one register throughout; a longer one goes a batch of edges at a
+// time, then through softmax_rows. A block runs this for all its nodes before aggregating: the
 // nodes' chains of dependent steps (gather, exp, sum, divide) then overlap in the core.
-// α is stored a whole batch at a time when that stays inside the block's edges (< edge_end): the
-// lanes past the segment land on later nodes' α, which the block computes afterwards.
 template <class T>
 inline void attention(int64_t i, int64_t b, int64_t deg, int64_t E, int64_t edge_end, const int32_t* src,
                       const T* sd, const T* ss, T slope, T* alpha, uint8_t* signs) {
-  const batch<T> z = batch<T>(sd[i]) + gather_by_source(ss, src, b, E);
-  if (signs) {
-    const uint32_t bits = positive_lanes(z);
-    for (int64_t r = 0; r < deg; ++r) signs[b + r] = static_cast<uint8_t>((bits >> r) & 1u);
-  }
-  const batch<T> a = softmax_one_batch(leaky(z, slope), first_lanes<T>(deg));
-  if (edge_end - b >= lanes<T>())
-    a.store_unaligned(alpha + b);
-  else
-    store_n(a, alpha + b, deg);
-}
-
-// The logits of a segment longer than a batch (deg > L): e = LeakyReLU(s_dst[i] + s_src[j]) a batch
-// of edges at a time into alpha[b..) and the sign bytes; the caller runs softmax_rows on them.
-template <class T>
-inline void logits_long(int64_t i, int64_t b, int64_t deg, int64_t E, int64_t edge_end, const int32_t* src,
-                        const T* sd, const T* ss, T slope, T* alpha, uint8_t* signs) {
   constexpr int64_t L = lanes<T>();
-  const batch<T> si(sd[i]);
+  if (deg <= L) {
+    const batch<T> z = logits_batch(sd[i], b, deg, E, src, ss, signs);
+    store_alpha(softmax_one_batch(leaky(z, slope), first_lanes<T>(deg)), b, deg, edge_end, alpha);
+    return;
+  }
   for (int64_t t = 0; t < deg; t += L) {
     const int64_t n = std::min(L, deg - t);
-    const batch<T> z = si + gather_by_source(ss, src, b + t, E);
-    if (signs) {
-      const uint32_t bits = positive_lanes(z);
-      for (int64_t r = 0; r < n; ++r) signs[b + t + r] = static_cast<uint8_t>((bits >> r) & 1u);
-    }
-    if (edge_end - (b + t) >= L)
-      leaky(z, slope).store_unaligned(alpha + b + t);
-    else
-      store_n(leaky(z, slope), alpha + b + t, n);
+    store_alpha(leaky(logits_batch(sd[i], b + t, n, E, src, ss, signs), slope), b + t, n, edge_end, alpha);
   }
+  softmax_rows(alpha + b, deg, 1, edge_end - b);
 }
 
 // Whether aggregate serves a segment of deg edges with rows of F features.

@@ -435,8 +435,6 @@ inline void softmax_backward_rows(const T* y, const T* g, T* out, int64_t rows, 
   }
 }
 
-// Bits (h0 + l) % 8 of bytes[(h0 + l) / 8] |= (z[l] > 0), for the L lanes of z (h0 a multiple of L):
-// the sign record of a row of logits.
 // The batch whose lane l holds 2^(l % 8) (the value of lane l's bit in its byte).
 template <class T>
 inline batch<T> lane_bit_values() {
@@ -448,6 +446,8 @@ inline batch<T> lane_bit_values() {
   return batch<T>::load_unaligned(values.data());
 }
 
+// Bits (h0 + l) % 8 of bytes[(h0 + l) / 8] |= (z[l] > 0), for the L lanes of z (h0 a multiple of L):
+// the sign record of a row of logits.
 template <class T>
 inline void set_positive_bits(const batch<T>& z, uint8_t* bytes, int64_t h0) {
   constexpr int64_t L = lanes<T>();
@@ -549,8 +549,8 @@ inline batch<T> dropout_batch(const DropoutMask& mask, int64_t k0) {
 }
 
 // ---- an op's epilogue on its output rows: + bias, then ELU ----
-// The arithmetic of the engine's own ops (broadcast add, then elu's
-// select(x > 0, x, α expm1(x))), applied while a row is in registers or in L1.
+// The arithmetic of the engine's own ops (broadcast add, then the elu op's kernels::elu_value),
+// applied while a row is in registers or in L1.
 template <class T>
 struct RowEpilogue {
   const T* bias = nullptr;  // [row width], or null
@@ -559,16 +559,11 @@ struct RowEpilogue {
   bool active() const { return bias || elu; }
 };
 
-template <class T>
-inline batch<T> elu_batch(const batch<T>& x, T alpha) {
-  return xsimd::select(x > batch<T>(T(0)), x, batch<T>(alpha) * xsimd::expm1(x));
-}
-
 // v = the row's batch at column f (bias_f = bias + f when there is a bias) after the epilogue.
 template <class T>
 inline batch<T> epilogue_batch(batch<T> v, const RowEpilogue<T>& ep, const batch<T>& bias_f) {
   if (ep.bias) v = v + bias_f;
-  return ep.elu ? elu_batch(v, ep.elu_alpha) : v;
+  return ep.elu ? kernels::elu_value(v, ep.elu_alpha) : v;
 }
 
 // row[0..n) after the epilogue, in place.
@@ -586,12 +581,12 @@ inline void epilogue_row(T* row, int64_t n, const RowEpilogue<T>& ep) {
 }
 
 // ELU's backward on a row, from its output y (α > 0, so y > 0 exactly where x > 0):
-// dx = y > 0 ? dy : dy (y + α), as the engine's elu op computes it.
+// dx = y > 0 ? dy : dy (y + α), the elu op's kernels::elu_grad.
 template <class T>
 inline void elu_backward_row(const T* dy, const T* y, T* dx, int64_t n, T alpha) {
   constexpr int64_t L = lanes<T>();
   auto one = [alpha](const batch<T>& d, const batch<T>& v) {
-    return xsimd::select(v > batch<T>(T(0)), d, d * (v + batch<T>(alpha)));
+    return kernels::elu_grad(v > batch<T>(T(0)), v, d, alpha);
   };
   int64_t f = 0;
   for (; f + L <= n; f += L)

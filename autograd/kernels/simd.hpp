@@ -108,4 +108,17 @@ inline T sum_serial(const T* x, int64_t n) {
   return total;
 }
 
+// ELU on a batch, y = x > 0 ? x : α (eˣ - 1), and its gradient dx = dy · (x > 0 ? 1 : y + α)
+// given the output y and the mask x > 0. The elu op and the epilogue of gat_attention both call
+// these, so the fused layer computes the op's values bit for bit.
+template <class B>
+inline B elu_value(const B& x, typename B::value_type alpha) {
+  return xsimd::select(x > B(0), x, B(alpha) * xsimd::expm1(x));
+}
+
+template <class B, class Mask>
+inline B elu_grad(const Mask& positive, const B& y, const B& dy, typename B::value_type alpha) {
+  return xsimd::select(positive, dy, dy * (y + B(alpha)));
+}
+
 }  // namespace gatgrad::kernels

@@ -33,15 +33,10 @@ Tensor leaky_relu(const Tensor& x, double s) {
 Tensor elu(const Tensor& x, double alpha) {
   return unary_op(
       "elu", x,
-      [alpha](auto v) {
-        using B = decltype(v);
-        const B a(static_cast<typename B::value_type>(alpha));
-        return xsimd::select(v > B(0), v, a * xsimd::expm1(v));
-      },
+      [alpha](auto v) { return kernels::elu_value(v, static_cast<typename decltype(v)::value_type>(alpha)); },
       [alpha](auto x, auto y, auto dy) {
         using B = decltype(x);
-        const B a(static_cast<typename B::value_type>(alpha));
-        return xsimd::select(x > B(0), dy, dy * (y + a));
+        return kernels::elu_grad(x > B(0), y, dy, static_cast<typename B::value_type>(alpha));
       });
 }
 
