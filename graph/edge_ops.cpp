@@ -10,7 +10,7 @@
 
 #include "autograd/error.hpp"
 #include "graph/message_passing.hpp"
-#include "graph/segment_kernels.hpp"
+#include "graph/kernels/calls.hpp"
 
 namespace gatgrad {
 using namespace graph_kernels;
@@ -39,9 +39,8 @@ Tensor head_dot(const Tensor& wh, const Tensor& a) {
     const T* pw = wh.data<T>();
     const T* pa = a.data<T>();
     T* ps = s.data<T>();
-    parallel_blocks(N, kRowBlock, [&](int64_t n0, int64_t n1) {
-      dot_heads_rows(pw, pa, n0, n1, H, F, ps, pw + N * H * F);
-    });
+    const auto kernel = table<T>().head_dot_rows;
+    parallel_blocks(N, kRowBlock, [&](int64_t n0, int64_t n1) { kernel(pw, pa, H, F, ps, n0, n1); });
   });
   if (any_requires_grad({&wh, &a}))
     record("head_dot", s, [wh, a, N, H, F](const Tensor& ds) {
@@ -51,19 +50,19 @@ Tensor head_dot(const Tensor& wh, const Tensor& a) {
         const T* g = ds.data<T>();
         if (wh.requires_grad()) {
           T* dw = wh.grad_accum().template data<T>();
-          parallel_blocks(N, kRowBlock, [&](int64_t n0, int64_t n1) {
-            for (int64_t n = n0; n < n1; ++n) axpy_heads(dw + n * H * F, g + n * H, pa, H, F);
-          });
+          const auto kernel = table<T>().head_dot_backward_rows;
+          parallel_blocks(N, kRowBlock, [&](int64_t n0, int64_t n1) { kernel(g, pa, H, F, dw, n0, n1); });
         }
         if (a.requires_grad()) {
           const int64_t nblocks = (N + kRowBlock - 1) / kRowBlock;
           std::vector<T> part(static_cast<size_t>(nblocks * H * F), T(0));
+          const auto kernel = table<T>().head_dot_backward_sum;
           parallel_blocks(N, kRowBlock, [&](int64_t n0, int64_t n1) {
-            T* acc = part.data() + (n0 / kRowBlock) * H * F;
-            for (int64_t n = n0; n < n1; ++n) axpy_heads(acc, g + n * H, pw + n * H * F, H, F);
+            kernel(g, pw, H, F, part.data() + (n0 / kRowBlock) * H * F, n0, n1);
           });
           T* da = a.grad_accum().template data<T>();
-          for (int64_t b = 0; b < nblocks; ++b) add_row(da, part.data() + b * H * F, H * F);
+          for (int64_t b = 0; b < nblocks; ++b)
+            for (int64_t k = 0; k < H * F; ++k) da[k] += part[static_cast<size_t>(b * H * F + k)];
         }
       });
     });
@@ -96,12 +95,15 @@ Tensor edge_add(const Tensor& s_dst, const Tensor& s_src, const Graph& g) {
   if (any_requires_grad({&s_dst, &s_src}))
     record("edge_add", z, [s_dst, s_src, g, H](const Tensor& dz) {
       dispatch(dz.dtype(), [&]<class T>() {
-        if (s_dst.requires_grad())
-          segment_sum<true>(dz.data<T>(), Segments{g.dst_ptr().data(), nullptr, g.num_nodes()}, H,
-                            s_dst.grad_accum().template data<T>());
-        if (s_src.requires_grad())
-          segment_sum<true>(dz.data<T>(), Segments{g.src_ptr().data(), g.src_perm().data(), g.num_nodes()}, H,
-                            s_src.grad_accum().template data<T>());
+        const auto segment_sum = table<T>().segment_sum;
+        auto sum_into = [&](const Tensor& target, const SegmentsView& seg) {
+          T* out = target.grad_accum().template data<T>();
+          for_node_blocks(g.num_nodes(), [&](int64_t v0, int64_t v1) {
+            segment_sum(dz.data<T>(), seg, H, true, out, v0, v1, &thread_scratch);
+          });
+        };
+        if (s_dst.requires_grad()) sum_into(s_dst, SegmentsView{g.dst_ptr().data(), nullptr, g.num_nodes()});
+        if (s_src.requires_grad()) sum_into(s_src, SegmentsView{g.src_ptr().data(), g.src_perm().data(), g.num_nodes()});
       });
     });
   return z;
@@ -122,13 +124,9 @@ Tensor aggregate(const Tensor& alpha, const Tensor& wh, const Graph& g) {
     const T* pa = alpha.data<T>();
     const T* pw = wh.data<T>();
     T* po = out.data<T>();
-    const int64_t* ptr = g.dst_ptr().data();
-    const int32_t* src = g.src().data();
-    parallel_blocks(N, kNodeBlock, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) {
-        weighted_sum_rows(po + i * H * F, pa + ptr[i] * H, H, src + ptr[i], ptr[i + 1] - ptr[i], pw, pw + N * H * F, H, F);
-      }
-    });
+    const GraphArrays ga = arrays_of(g);
+    const auto kernel = table<T>().aggregate;
+    for_node_blocks(N, [&](int64_t i0, int64_t i1) { kernel(pa, pw, ga, H, F, po, i0, i1); });
   });
   if (any_requires_grad({&alpha, &wh}))
     record("aggregate", out, [alpha, wh, g, N, H, F](const Tensor& dout) {
@@ -136,35 +134,16 @@ Tensor aggregate(const Tensor& alpha, const Tensor& wh, const Graph& g) {
         const T* pa = alpha.data<T>();
         const T* pw = wh.data<T>();
         const T* go = dout.data<T>();
-        const int64_t* dst_ptr = g.dst_ptr().data();
-        const int32_t* src = g.src().data();
+        const GraphArrays ga = arrays_of(g);
         if (alpha.requires_grad()) {
           T* da = alpha.grad_accum().template data<T>();
-          parallel_blocks(N, kNodeBlock, [&](int64_t i0, int64_t i1) {
-            std::vector<T> dot(static_cast<size_t>(H));
-            for (int64_t i = i0; i < i1; ++i)
-              for (int64_t e = dst_ptr[i]; e < dst_ptr[i + 1]; ++e) {
-                dot_heads(go + i * H * F, pw + int64_t{src[e]} * H * F, H, F, dot.data(), go + N * H * F, pw + N * H * F);
-                add_row(da + e * H, dot.data(), H);
-              }
-          });
+          const auto kernel = table<T>().aggregate_backward_alpha;
+          for_node_blocks(N, [&](int64_t i0, int64_t i1) { kernel(go, pw, ga, H, F, da, i0, i1, &thread_scratch); });
         }
         if (wh.requires_grad()) {
           T* dw = wh.grad_accum().template data<T>();
-          const int64_t* src_ptr = g.src_ptr().data();
-          const int32_t* perm = g.src_perm().data();
-          const int32_t* target = g.src_grouped_dst().data();
-          parallel_blocks(N, kNodeBlock, [&](int64_t j0, int64_t j1) {
-            std::vector<T> acc(static_cast<size_t>(H * F)), c;
-            for (int64_t j = j0; j < j1; ++j) {
-              const int64_t b = src_ptr[j], deg = src_ptr[j + 1] - b;
-              if (deg == 0) continue;
-              c.resize(static_cast<size_t>(deg * H));  // alpha of each edge leaving j, gathered
-              for (int64_t r = 0; r < deg; ++r) copy_row(c.data() + r * H, pa + int64_t{perm[b + r]} * H, H);
-              weighted_sum_rows(acc.data(), c.data(), H, target + b, deg, go, go + N * H * F, H, F);
-              add_row(dw + j * H * F, acc.data(), H * F);
-            }
-          });
+          const auto kernel = table<T>().aggregate_backward_wh;
+          for_node_blocks(N, [&](int64_t j0, int64_t j1) { kernel(pa, go, ga, H, F, dw, j0, j1, &thread_scratch); });
         }
       });
     });

@@ -15,7 +15,7 @@
 //                                                gather(s_src, g, Endpoint::src), slope), g),
 //                     p, key),
 //             wh, g)
-// (graph/message_passing.hpp): both run the same kernels (graph/segment_kernels.hpp) in the same
+// (graph/message_passing.hpp): both run the same kernels (graph/kernels/) in the same
 // order, and the dropout mask is the engine's rule keep(k) = (hash32(key, k) >> 8) >= p·2^24 at
 // k = edge·H + h, edge the position in the graph's (dst-sorted) edge order (so the mask is
 // regenerated, never stored). The fused op never builds the E×H×F messages nor the five E×H
@@ -34,11 +34,12 @@
 // Sweep 1's accesses are sequential but for wh[j]; sweep 2 reads one row of 2H values and
 // dout[i] per edge. On large graphs these random rows are what the time goes to.
 //
-// Kernels: graph/segment_kernels.hpp serves any H and F; two shapes that GAT runs all the time
-// have their own, which keep a node's whole segment in registers: graph/one_head_kernels.hpp
-// (one head, a segment of at most one batch of edges: the output layer) and
-// graph/full_batch_kernels.hpp (H = F = one batch: 8 heads of 8 floats, the hidden layer).
-// They perform the same operations in the same order, so every path gives the same bits.
+// Kernels (graph/kernels/, one copy per instruction-set level): attention_general.hpp serves any
+// H and F; two shapes that GAT runs all the time have their own, which keep a node's whole
+// segment in registers: attention_one_head.hpp (one head of at most 16 features: the output
+// layer) and attention_heads8.hpp (8 heads of 8 features: the hidden layer). One predicate
+// (attention.hpp) picks the path for the forward and both sweeps. They perform the same
+// operations in the same order, so every path gives the same bits, on every level with FMA.
 #pragma once
 #include <cstdint>
 

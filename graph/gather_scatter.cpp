@@ -8,12 +8,13 @@
 //   scatter_max:  y[v,d] = max_{e in seg(v)} m[e,d]   dm[e*,d] += dy[v,d], e* the first argmax
 // Empty segments give 0. The backward of a gather is a segment sum that each node computes for
 // itself, the backward of a scatter is a gather: neither needs atomics.
+#include <cstring>
 #include <limits>
 #include <string>
 
 #include "autograd/error.hpp"
 #include "graph/message_passing.hpp"
-#include "graph/segment_kernels.hpp"
+#include "graph/kernels/calls.hpp"
 
 namespace gatgrad {
 using namespace graph_kernels;
@@ -25,7 +26,7 @@ namespace {
 struct EdgeIndex {
   std::shared_ptr<const void> owner;
   const int32_t* index = nullptr;  // [E]
-  Segments seg{nullptr, nullptr, 0};
+  SegmentsView seg{nullptr, nullptr, 0};
   int64_t num_edges = 0;
 };
 
@@ -80,15 +81,29 @@ void check_rows(const char* op, const Tensor& t, int64_t rows, const char* what)
                 t.describe());
 }
 
+// out[v, :] (=, +=) Σ_{edges e of v} m[e, :], by the segment-sum kernel.
+template <class T>
+void segment_sum(const T* m, const SegmentsView& seg, int64_t D, bool accumulate, T* out) {
+  const auto kernel = table<T>().segment_sum;
+  for_node_blocks(seg.count, [&](int64_t v0, int64_t v1) { kernel(m, seg, D, accumulate, out, v0, v1, &thread_scratch); });
+}
+
 // y = x[index] (the gather of every form).
 Tensor gather_impl(const char* op, const Tensor& x, const EdgeIndex& ix) {
   const int64_t D = row_width(x);
   Tensor y = Tensor::empty(with_rows(x.shape(), ix.num_edges), x.dtype());
-  dispatch(x.dtype(), [&]<class T>() { gather_rows(x.data<T>(), ix.index, ix.num_edges, D, y.data<T>()); });
+  dispatch(x.dtype(), [&]<class T>() {
+    const T* px = x.data<T>();
+    T* py = y.data<T>();
+    parallel_blocks(ix.num_edges, std::max<int64_t>(1, kBlock / std::max<int64_t>(D, 1)), [&](int64_t e0, int64_t e1) {
+      for (int64_t e = e0; e < e1; ++e)
+        std::memcpy(py + e * D, px + static_cast<int64_t>(ix.index[e]) * D, static_cast<size_t>(D) * sizeof(T));
+    });
+  });
   if (any_requires_grad({&x}))
     record(op, y, [x, ix, D](const Tensor& dy) {
       dispatch(x.dtype(), [&]<class T>() {
-        segment_sum<true>(dy.data<T>(), ix.seg, D, x.grad_accum().template data<T>());
+        segment_sum<T>(dy.data<T>(), ix.seg, D, true, x.grad_accum().template data<T>());
       });
     });
   return y;
@@ -102,10 +117,8 @@ void scatter_backward(const T* dy, const EdgeIndex& ix, int64_t D, bool mean, T*
   parallel_blocks(ix.num_edges, std::max<int64_t>(1, kBlock / std::max<int64_t>(D, 1)), [&](int64_t e0, int64_t e1) {
     for (int64_t e = e0; e < e1; ++e) {
       const int64_t v = ix.index[e];
-      if (mean)
-        axpy_row(dm + e * D, T(1) / static_cast<T>(ix.seg.ptr[v + 1] - ix.seg.ptr[v]), dy + v * D, D);
-      else
-        add_row(dm + e * D, dy + v * D, D);
+      const T scale = mean ? T(1) / static_cast<T>(ix.seg.ptr[v + 1] - ix.seg.ptr[v]) : T(1);
+      for (int64_t d = 0; d < D; ++d) dm[e * D + d] += mean ? dy[v * D + d] * scale : dy[v * D + d];
     }
   });
 }
@@ -121,7 +134,7 @@ Tensor scatter_impl(const char* op, Reduce kind, const Tensor& m, const EdgeInde
     const T* pm = m.data<T>();
     T* py = y.data<T>();
     if (kind != Reduce::max) {
-      segment_sum<false>(pm, ix.seg, D, py);
+      segment_sum<T>(pm, ix.seg, D, false, py);
       if (kind == Reduce::mean)
         parallel_blocks(N, kNodeBlock, [&](int64_t v0, int64_t v1) {
           for (int64_t v = v0; v < v1; ++v) {
@@ -144,11 +157,12 @@ Tensor scatter_impl(const char* op, Reduce kind, const Tensor& m, const EdgeInde
           std::fill(arg, arg + D, -1);
           continue;
         }
-        const int32_t first = ix.seg.edge(ix.seg.ptr[v]);
+        auto edge = [&](int64_t p) { return ix.seg.perm ? ix.seg.perm[p] : static_cast<int32_t>(p); };
+        const int32_t first = edge(ix.seg.ptr[v]);
         std::copy(pm + int64_t{first} * D, pm + int64_t{first} * D + D, row);
         std::fill(arg, arg + D, first);
         for (int64_t p = ix.seg.ptr[v] + 1; p < ix.seg.ptr[v + 1]; ++p) {
-          const int32_t e = ix.seg.edge(p);
+          const int32_t e = edge(p);
           const T* me = pm + int64_t{e} * D;
           for (int64_t d = 0; d < D; ++d)
             if (me[d] > row[d]) {

@@ -10,7 +10,7 @@
 
 #include "autograd/error.hpp"
 #include "graph/message_passing.hpp"
-#include "graph/segment_kernels.hpp"
+#include "graph/kernels/calls.hpp"
 
 namespace gatgrad {
 using namespace graph_kernels;
@@ -24,10 +24,8 @@ Tensor segment_softmax(const Tensor& scores, const Graph& g) {
   const int64_t* ptr = g.dst_ptr().data();
   dispatch(scores.dtype(), [&]<class T>() {
     T* a = y.data<T>();
-    parallel_blocks(g.num_nodes(), kNodeBlock, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i)
-        softmax_rows(a + ptr[i] * H, ptr[i + 1] - ptr[i], H, (ptr[i1] - ptr[i]) * H);
-    });
+    const auto kernel = table<T>().segment_softmax;
+    for_node_blocks(g.num_nodes(), [&](int64_t i0, int64_t i1) { kernel(a, ptr, H, i0, i1); });
   });
   if (any_requires_grad({&scores}))
     record("segment_softmax", y, [scores, y, g, H](const Tensor& dy) {
@@ -36,12 +34,8 @@ Tensor segment_softmax(const Tensor& scores, const Graph& g) {
         const T* a = y.data<T>();
         const T* gy = dy.data<T>();
         T* ds = scores.grad_accum().template data<T>();
-        parallel_blocks(g.num_nodes(), kNodeBlock, [&](int64_t i0, int64_t i1) {
-          for (int64_t i = i0; i < i1; ++i) {
-            const int64_t off = ptr[i] * H;
-            softmax_backward_rows<true>(a + off, gy + off, ds + off, ptr[i + 1] - ptr[i], H, (ptr[i1] - ptr[i]) * H);
-          }
-        });
+        const auto kernel = table<T>().segment_softmax_backward;
+        for_node_blocks(g.num_nodes(), [&](int64_t i0, int64_t i1) { kernel(a, gy, ds, ptr, H, i0, i1); });
       });
     });
   return y;

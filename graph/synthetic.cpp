@@ -16,9 +16,9 @@
 #include <vector>
 
 #include <tbb/parallel_sort.h>
-#include <xsimd/xsimd.hpp>
 
 #include "autograd/error.hpp"
+#include "autograd/kernels/table.hpp"
 #include "autograd/parallel.hpp"
 #include "autograd/random.hpp"
 
@@ -32,29 +32,10 @@ uint64_t below(uint64_t h, uint64_t n) {  // uniform in [0, n), Lemire's multipl
 }
 double unit(uint64_t h) { return static_cast<double>(h >> 11) * 0x1.0p-53; }  // [0, 1)
 
-// out[j] += z_j ~ N(0, 1) for j < n, z_j a function of (key, j) only. Box-Muller on 24-bit
-// uniforms (|z| < 5.8), one batch of pairs at a time; the tail goes through the same batch
-// code, so a value never depends on n or on the thread that computes it.
-void add_normals(uint64_t key, float* out, int64_t n) {
-  using B = xsimd::batch<float>;
-  constexpr int64_t L = static_cast<int64_t>(B::size);
-  alignas(64) float u1[L], u2[L], z0[L], z1[L];
-  for (int64_t j0 = 0; j0 < n; j0 += 2 * L) {
-    for (int64_t l = 0; l < L; ++l) {
-      const uint32_t pair = static_cast<uint32_t>(j0 / 2 + l);
-      u1[l] = static_cast<float>((hash32(key, 2 * pair) >> 8) + 1) * 0x1.0p-24f;  // (0, 1]
-      u2[l] = static_cast<float>(hash32(key, 2 * pair + 1) >> 8) * 0x1.0p-24f;   // [0, 1)
-    }
-    const B r = xsimd::sqrt(B(-2.0f) * xsimd::log(B::load_aligned(u1)));
-    const auto [s, c] = xsimd::sincos(B(6.28318531f) * B::load_aligned(u2));
-    (r * c).store_aligned(z0);
-    (r * s).store_aligned(z1);
-    for (int64_t l = 0; l < L && j0 + 2 * l < n; ++l) {
-      out[j0 + 2 * l] += z0[l];
-      if (j0 + 2 * l + 1 < n) out[j0 + 2 * l + 1] += z1[l];
-    }
-  }
-}
+// out[j] += z_j ~ N(0, 1) for j < n, z_j a function of (key, j) only: Box-Muller on 24-bit
+// uniforms (|z| < 5.8) in unfused arithmetic, so the same bits on every instruction-set level
+// (autograd/kernels/softmax_loss.hpp's add_normals).
+void add_normals(uint64_t key, float* out, int64_t n) { kernels::float_table().add_normals(key, 0, out, n); }
 
 // ---- checks ----
 

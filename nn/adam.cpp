@@ -1,4 +1,5 @@
-// Adam and AdamW, PyTorch's _single_tensor_adam / adamw update written on xsimd batches.
+// Adam and AdamW, PyTorch's _single_tensor_adam / adamw update written on xsimd batches (of the
+// baseline level: only + - * / and sqrt, each correctly rounded, so the same bits everywhere).
 // Legend: p parameter, g gradient, m first moment (exp_avg), v second moment (exp_avg_sq),
 // t the parameter's step (1 on its first update), wd weight decay.
 //   Adam  : g = g + wd p                                   (L2, part of the gradient)
@@ -114,14 +115,22 @@ void Adam::set_hyperparameters(const Hyperparameters& h) {
 
 namespace {
 
+// b^t for t >= 1 by repeated squaring: plain IEEE multiplications, the same bits on every CPU
+// (libm's pow may differ in the last bit between its x86-64 and aarch64 builds).
+double power(double b, int64_t t) {
+  double result = 1.0;
+  for (; t > 0; t >>= 1, b *= b)
+    if (t & 1) result *= b;
+  return result;
+}
+
 AdamScalars scalars(double lr, double beta1, double beta2, double eps, int64_t t) {
   AdamScalars s;
   s.beta1 = beta1;
   s.beta2 = beta2;
   s.eps = eps;
-  const double td = static_cast<double>(t);
-  s.step_size = lr / (1.0 - std::pow(beta1, td));
-  s.bc2_sqrt = std::sqrt(1.0 - std::pow(beta2, td));
+  s.step_size = lr / (1.0 - power(beta1, t));
+  s.bc2_sqrt = std::sqrt(1.0 - power(beta2, t));
   return s;
 }
 

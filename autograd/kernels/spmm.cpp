@@ -2,13 +2,12 @@
 //
 // Dimension legend
 //   A     CSR matrix [rows, cols] with nnz stored values (float, cast to T)
-//   n     columns of the dense operands;  W  lanes of xsimd::batch<T>
+//   n     columns of the dense operands
 //   B     dense [cols, n], row-major;  Y  dense [rows, n], row-major
 //
 // Y[r, :] = Σ_{e in row r, CSR order} A.values[e] · B[A.indices[e], :]
-// Row r's n columns are done in register blocks of 8, 4, 2, 1 batches (each a sequential FMA
-// chain over the row's entries), then a scalar tail (< W columns) with std::fma, so every
-// output element is one fixed FMA chain whatever the thread count.
+// Rows are the active level's kernel (spmm_kernel.hpp): every output element is one fixed
+// multiply-add chain over its row's entries, whatever the level or the thread count.
 #include "autograd/kernels/spmm.hpp"
 
 #include <algorithm>
@@ -17,9 +16,9 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
-#include <xsimd/xsimd.hpp>
 
 #include "autograd/error.hpp"
+#include "autograd/kernels/table.hpp"
 
 namespace gatgrad::kernels {
 namespace {
@@ -39,60 +38,6 @@ void check_csr(const CsrMatrix& A, const char* where) {
                 " values=" + std::to_string(A.values.size()) + ")");
 }
 
-// y[j : j + NB·W) (=, +=) Σ_e val[e] · B[idx[e], j : j + NB·W)  for the entries e in [e0, e1).
-template <class T, int NB>
-[[gnu::always_inline]] inline void row_block(const int32_t* idx, const float* val, int64_t e0,
-                                             int64_t e1, const T* B, int64_t n, int64_t j, T* y,
-                                             bool accumulate) {
-  using V = xsimd::batch<T>;
-  constexpr int64_t W = static_cast<int64_t>(V::size);
-  V s[NB];
-  for (int b = 0; b < NB; ++b) s[b] = V(T(0));
-  for (int64_t e = e0; e < e1; ++e) {
-    const V v(static_cast<T>(val[e]));
-    const T* brow = B + static_cast<int64_t>(idx[e]) * n + j;
-    for (int b = 0; b < NB; ++b) s[b] = xsimd::fma(v, V::load_unaligned(brow + b * W), s[b]);
-  }
-  for (int b = 0; b < NB; ++b) {
-    if (accumulate) s[b] += V::load_unaligned(y + j + b * W);
-    s[b].store_unaligned(y + j + b * W);
-  }
-}
-
-// Y[r0 : r1, :] (=, +=) A[r0 : r1, :] · B
-template <class T>
-void spmm_rows(const CsrMatrix& A, const T* B, int64_t n, T* Y, bool accumulate, int64_t r0,
-               int64_t r1) {
-  constexpr int64_t W = static_cast<int64_t>(xsimd::batch<T>::size);
-  const int64_t* indptr = A.indptr.data();
-  const int32_t* idx = A.indices.data();
-  const float* val = A.values.data();
-  for (int64_t r = r0; r < r1; ++r) {
-    const int64_t e0 = indptr[r], e1 = indptr[r + 1];
-    T* y = Y + r * n;
-    int64_t j = 0;
-    for (; j + 8 * W <= n; j += 8 * W) row_block<T, 8>(idx, val, e0, e1, B, n, j, y, accumulate);
-    if (j + 4 * W <= n) {
-      row_block<T, 4>(idx, val, e0, e1, B, n, j, y, accumulate);
-      j += 4 * W;
-    }
-    if (j + 2 * W <= n) {
-      row_block<T, 2>(idx, val, e0, e1, B, n, j, y, accumulate);
-      j += 2 * W;
-    }
-    if (j + W <= n) {
-      row_block<T, 1>(idx, val, e0, e1, B, n, j, y, accumulate);
-      j += W;
-    }
-    for (; j < n; ++j) {  // scalar tail (< W columns)
-      T s = T(0);
-      for (int64_t e = e0; e < e1; ++e)
-        s = std::fma(static_cast<T>(val[e]), B[static_cast<int64_t>(idx[e]) * n + j], s);
-      y[j] = accumulate ? y[j] + s : s;
-    }
-  }
-}
-
 }  // namespace
 
 template <class T>
@@ -100,18 +45,18 @@ void spmm(const CsrMatrix& A, const T* B, int64_t n, T* Y, bool accumulate) {
   check_csr(A, "spmm");
   if (n < 0) throw Error("spmm: negative column count n=" + std::to_string(n));
   if (A.rows == 0 || n == 0) return;
+  const SpmmArgs<T> args{CsrView{A.rows, A.cols, A.indptr.data(), A.indices.data(), A.values.data()}, B, n, Y, accumulate};
+  const auto kernel = table<T>().spmm_rows;
   const int64_t work = (A.nnz() + A.rows) * n;
   if (work < kSerialWork) {
-    spmm_rows<T>(A, B, n, Y, accumulate, 0, A.rows);
+    kernel(args, 0, A.rows);
     return;
   }
   // Grain: enough rows for ~kChunkWork multiply-adds at the average row length.
   const int64_t per_row = std::max<int64_t>(1, work / A.rows);
   const int64_t grain = std::max<int64_t>(1, kChunkWork / per_row);
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, A.rows, grain),
-                    [&](const tbb::blocked_range<int64_t>& r) {
-                      spmm_rows<T>(A, B, n, Y, accumulate, r.begin(), r.end());
-                    });
+                    [&](const tbb::blocked_range<int64_t>& r) { kernel(args, r.begin(), r.end()); });
 }
 
 CsrTranspose csr_transpose(const CsrMatrix& A) {

@@ -60,7 +60,7 @@ void accumulate_grad(const Tensor& target, const Tensor& g) {
     T* dst = tg.data<T>();
     const T* src = g.data<T>();
     if (g.shape() == target.shape()) {
-      kernels::map2(dst, src, dst, g.numel(), [](auto x, auto y) { return x + y; });
+      binary_kernel(kernels::BinaryOp::add, static_cast<const T*>(dst), src, dst, g.numel());
       return;
     }
     // Sum over broadcast axes. Rows of g along the last axis are added in row order (serial,
@@ -77,9 +77,9 @@ void accumulate_grad(const Tensor& target, const Tensor& g) {
       const int64_t off = walk.a();
       const T* row = src + r * inner;
       if (stretched_inner) {
-        dst[off] += kernels::sum_serial(row, inner);
+        dst[off] += kernels::table<T>().sum(row, inner);
       } else {
-        kernels::map2_serial(dst + off, row, dst + off, inner, [](auto x, auto y) { return x + y; });
+        add_into(dst + off, row, inner);
       }
     }
   });

@@ -4,8 +4,9 @@
 #include <string>
 #include <utility>
 
-#include "autograd/kernels/simd.hpp"
+#include "autograd/kernels/table.hpp"
 #include "autograd/ops.hpp"
+#include "autograd/parallel.hpp"
 
 namespace gatgrad::detail {
 
@@ -56,16 +57,54 @@ class RowOffsets {
   int64_t a_ = 0, b_ = 0;
 };
 
-// y[idx] = f(a[idx_a], b[idx_b]) over the broadcast shape of y, vectorised along the last axis.
-template <class T, class F>
-void broadcast_map2(const Tensor& a, const Tensor& b, const Tensor& y, F f) {
+// ---- the active level's elementwise kernels over whole arrays, in fixed blocks of kBlock ----
+
+// y[k] = f(x[k])
+template <class T>
+void unary_kernel(kernels::UnaryOp op, T param, const T* x, T* y, int64_t n) {
+  const auto f = kernels::table<T>().unary;
+  parallel_blocks(n, kBlock, [&](int64_t b, int64_t e) { f(op, param, x + b, y + b, e - b); });
+}
+
+// dx[k] = dy[k] · f'(x[k]) (from x or y, as kernels::backward_input(op) says)
+template <class T>
+void unary_backward_kernel(kernels::UnaryOp op, T param, const T* x, const T* y, const T* dy, T* dx, int64_t n) {
+  const auto f = kernels::table<T>().unary_backward;
+  parallel_blocks(n, kBlock, [&](int64_t b, int64_t e) {
+    f(op, param, x ? x + b : nullptr, y ? y + b : nullptr, dy + b, dx + b, e - b);
+  });
+}
+
+// y[k] = a[k] op b[k]
+template <class T>
+void binary_kernel(kernels::BinaryOp op, const T* a, const T* b, T* y, int64_t n) {
+  const auto f = kernels::table<T>().binary;
+  parallel_blocks(n, kBlock, [&](int64_t s, int64_t e) { f(op, a + s, 1, b + s, 1, y + s, e - s); });
+}
+
+// y[k] = x[k] · keep(k) / (1 - p): dropout's mask (kernels::DropoutRule) on element k
+template <class T>
+void dropout_kernel(const kernels::DropoutRule& rule, const T* x, T* y, int64_t n) {
+  const auto f = kernels::table<T>().dropout;
+  parallel_blocks(n, kBlock, [&](int64_t b, int64_t e) { f(rule, b, x + b, y + b, e - b); });
+}
+
+// dst[0..n) += src[0..n), on the calling thread
+template <class T>
+void add_into(T* dst, const T* src, int64_t n) {
+  kernels::table<T>().binary(kernels::BinaryOp::add, dst, 1, src, 1, dst, n);
+}
+
+// y[idx] = a[idx_a] op b[idx_b] over the broadcast shape of y, vectorised along the last axis.
+template <class T>
+void broadcast_binary(kernels::BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& y) {
   const T* pa = a.data<T>();
   const T* pb = b.data<T>();
   T* py = y.data<T>();
   const Shape& out = y.shape();
   const int64_t n = out.numel();
   if (a.shape() == out && b.shape() == out) {
-    kernels::map2(pa, pb, py, n, f);
+    binary_kernel(op, pa, pb, py, n);
     return;
   }
   if (n == 0) return;
@@ -76,24 +115,13 @@ void broadcast_map2(const Tensor& a, const Tensor& b, const Tensor& y, F f) {
   const int64_t inner = nd ? out[nd - 1] : 1;
   const int64_t sa_in = nd ? sa[nd - 1] : 0, sb_in = nd ? sb[nd - 1] : 0;
   const int64_t rows = n / inner;
-  // One row = one run along the last axis; rows go in parallel (each writes only its own row).
-  parallel_blocks(rows, std::max<int64_t>(1, kBlock / std::max<int64_t>(inner, 1)),
-                  [&](int64_t r0, int64_t r1) {
-    std::vector<T> abuf, bbuf;
+  const auto f = kernels::table<T>().binary;
+  // One row = one run along the last axis (a stretched input repeats one value along it); rows
+  // go in parallel, each writing only its own row.
+  parallel_blocks(rows, std::max<int64_t>(1, kBlock / std::max<int64_t>(inner, 1)), [&](int64_t r0, int64_t r1) {
     RowOffsets off(out, sa, sb, r0);
-    for (int64_t r = r0; r < r1; ++r, off.next()) {
-      const T* ra = pa + off.a();
-      const T* rb = pb + off.b();
-      if (sa_in == 0) {  // stretch a's single value along the row
-        abuf.assign(static_cast<size_t>(inner), *ra);
-        ra = abuf.data();
-      }
-      if (sb_in == 0) {
-        bbuf.assign(static_cast<size_t>(inner), *rb);
-        rb = bbuf.data();
-      }
-      kernels::map2_serial(ra, rb, py + r * inner, inner, f);
-    }
+    for (int64_t r = r0; r < r1; ++r, off.next())
+      f(op, pa + off.a(), sa_in == 0 ? 0 : 1, pb + off.b(), sb_in == 0 ? 0 : 1, py + r * inner, inner);
   });
 }
 
@@ -116,20 +144,24 @@ Tensor grad_for_write(const Tensor& target, bool& fresh);
 
 namespace gatgrad::detail {
 
-// An elementwise op y = fwd(x) whose backward is dx += bwd(x, y, dy), both written on SIMD
-// batches (they also run on the padded tail, so they must not trap on zeros).
-template <class Fwd, class Bwd>
-Tensor unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd) {
+// An elementwise op y = f(x) by the active level's kernel, with backward dx += dy · f'(x). The
+// closure holds x (the gradient's target) and, only when f' is computed from the output
+// (kernels::backward_input), y's data as well.
+inline Tensor unary_op(const char* op, const Tensor& x, kernels::UnaryOp kind, double param = 0.0) {
   Tensor y = Tensor::empty(x.shape(), x.dtype());
-  dispatch(x.dtype(), [&]<class T>() { kernels::map1(x.data<T>(), y.data<T>(), x.numel(), fwd); });
-  if (any_requires_grad({&x}))
-    record(op, y, [x, y, bwd](const Tensor& dy) {
-      Tensor dx = Tensor::empty(x.shape(), x.dtype());
-      dispatch(x.dtype(), [&]<class T>() {
-        kernels::map3(x.data<T>(), y.data<T>(), dy.data<T>(), dx.data<T>(), x.numel(), bwd);
-      });
-      accumulate_grad(x, std::move(dx));
+  dispatch(x.dtype(), [&]<class T>() { unary_kernel<T>(kind, static_cast<T>(param), x.data<T>(), y.data<T>(), x.numel()); });
+  if (!any_requires_grad({&x})) return y;
+  const kernels::UnaryInput input = kernels::backward_input(kind);
+  // (a plain handle to y's data, as gat_attention keeps its output, not y's own handle)
+  const Tensor saved_y = input == kernels::UnaryInput::y ? y.detach() : Tensor();
+  record(op, y, [x, saved_y, input, kind, param](const Tensor& dy) {
+    Tensor dx = Tensor::empty(x.shape(), x.dtype());
+    dispatch(x.dtype(), [&]<class T>() {
+      unary_backward_kernel<T>(kind, static_cast<T>(param), input == kernels::UnaryInput::x ? x.data<T>() : nullptr,
+                               saved_y.defined() ? saved_y.data<T>() : nullptr, dy.data<T>(), dx.data<T>(), x.numel());
     });
+    accumulate_grad(x, std::move(dx));
+  });
   return y;
 }
 

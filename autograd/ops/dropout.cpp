@@ -2,7 +2,6 @@
 // backward: dx_k += dy_k * m_k / (1 - p). The mask is a pure function of (key, k): backward
 // regenerates exactly the mask the forward used instead of keeping a copy, and no thread
 // schedule can change it.
-#include "autograd/kernels/dropout_mask.hpp"
 #include "autograd/ops/common.hpp"
 
 namespace gatgrad {
@@ -13,11 +12,12 @@ Tensor dropout(const Tensor& x, double p, uint64_t key) {
     throw Error("dropout: probability " + std::to_string(p) + " is not in [0, 1)");
   if (p == 0.0) return x;
   Tensor y = Tensor::empty(x.shape(), x.dtype());
-  dispatch(x.dtype(), [&]<class T>() { kernels::dropout_apply(x.data<T>(), y.data<T>(), x.numel(), p, key); });
+  const kernels::DropoutRule rule = kernels::dropout_rule(p, key);
+  dispatch(x.dtype(), [&]<class T>() { dropout_kernel<T>(rule, x.data<T>(), y.data<T>(), x.numel()); });
   if (any_requires_grad({&x}))
-    record("dropout", y, [x, p, key](const Tensor& dy) {
+    record("dropout", y, [x, rule](const Tensor& dy) {
       Tensor dx = Tensor::empty(x.shape(), x.dtype());
-      dispatch(x.dtype(), [&]<class T>() { kernels::dropout_apply(dy.data<T>(), dx.data<T>(), x.numel(), p, key); });
+      dispatch(x.dtype(), [&]<class T>() { dropout_kernel<T>(rule, dy.data<T>(), dx.data<T>(), x.numel()); });
       accumulate_grad(x, std::move(dx));
     });
   return y;

@@ -27,15 +27,6 @@ std::vector<int64_t> rows_or_all(const char* op, const std::vector<int64_t>& row
   return rows;
 }
 
-template <class T>
-T log_sum_exp(const T* z, int64_t c) {
-  T m = z[0];
-  for (int64_t k = 1; k < c; ++k) m = std::max(m, z[k]);
-  T s = 0;
-  for (int64_t k = 0; k < c; ++k) s += std::exp(z[k] - m);
-  return m + std::log(s);
-}
-
 }  // namespace
 
 Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels,
@@ -53,27 +44,17 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels,
                   std::to_string(r) + " is not in [0, " + std::to_string(c) + ")");
   Tensor loss = Tensor::empty({}, logits.dtype());
   dispatch(logits.dtype(), [&]<class T>() {
-    const T* z = logits.data<T>();
-    double total = 0;  // rows in order: deterministic
-    for (int64_t r : rows) {
-      const T* zr = z + r * c;
-      total += static_cast<double>(log_sum_exp(zr, c) - zr[labels[static_cast<size_t>(r)]]);
-    }
+    const kernels::LossRows<T> lr{logits.data<T>(), c, rows.data(), static_cast<int64_t>(rows.size()), labels.data(), nullptr};
+    const double total = kernels::table<T>().cross_entropy(lr);  // rows in order: deterministic
     loss.data<T>()[0] = static_cast<T>(total / static_cast<double>(rows.size()));
   });
   if (any_requires_grad({&logits}))
     record("cross_entropy", loss, [logits, labels, rows, c](const Tensor& dl) {
       dispatch(logits.dtype(), [&]<class T>() {
         const T scale = static_cast<T>(dl.item() / static_cast<double>(rows.size()));
-        const T* z = logits.data<T>();
-        T* dz = logits.grad_accum().template data<T>();
-        for (int64_t r : rows) {
-          const T* zr = z + r * c;
-          T* dr = dz + r * c;
-          const T lse = log_sum_exp(zr, c);
-          for (int64_t k = 0; k < c; ++k) dr[k] += scale * std::exp(zr[k] - lse);
-          dr[labels[static_cast<size_t>(r)]] -= scale;
-        }
+        const kernels::LossRows<T> lr{logits.data<T>(), c, rows.data(), static_cast<int64_t>(rows.size()), labels.data(),
+                                      nullptr};
+        kernels::table<T>().cross_entropy_backward(lr, scale, logits.grad_accum().template data<T>());
       });
     });
   return loss;
@@ -91,23 +72,17 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
   const double count = static_cast<double>(rows.size()) * static_cast<double>(c);
   Tensor loss = Tensor::empty({}, logits.dtype());
   dispatch(logits.dtype(), [&]<class T>() {
-    const T* z = logits.data<T>();
-    const T* t = targets.data<T>();
-    double total = 0;
-    for (int64_t r : rows)
-      for (int64_t k = r * c; k < (r + 1) * c; ++k)
-        total += static_cast<double>(std::max(z[k], T(0)) - z[k] * t[k] + std::log1p(std::exp(-std::abs(z[k]))));
-    loss.data<T>()[0] = static_cast<T>(total / count);
+    const kernels::LossRows<T> lr{logits.data<T>(), c, rows.data(), static_cast<int64_t>(rows.size()), nullptr,
+                                  targets.data<T>()};
+    loss.data<T>()[0] = static_cast<T>(kernels::table<T>().binary_cross_entropy(lr) / count);
   });
   if (any_requires_grad({&logits}))
     record("binary_cross_entropy_with_logits", loss, [logits, targets, rows, c, count](const Tensor& dl) {
       dispatch(logits.dtype(), [&]<class T>() {
         const T scale = static_cast<T>(dl.item() / count);
-        const T* z = logits.data<T>();
-        const T* t = targets.data<T>();
-        T* dz = logits.grad_accum().template data<T>();
-        for (int64_t r : rows)
-          for (int64_t k = r * c; k < (r + 1) * c; ++k) dz[k] += scale * (T(1) / (T(1) + std::exp(-z[k])) - t[k]);
+        const kernels::LossRows<T> lr{logits.data<T>(), c, rows.data(), static_cast<int64_t>(rows.size()), nullptr,
+                                      targets.data<T>()};
+        kernels::table<T>().binary_cross_entropy_backward(lr, scale, logits.grad_accum().template data<T>());
       });
     });
   return loss;

@@ -41,7 +41,8 @@ void sum_axis_kernel(const T* x, T* y, const AxisView& v, T scale) {
   if (v.inner == 1) {
     parallel_blocks(v.outer, std::max<int64_t>(1, kBlock / std::max<int64_t>(v.len, 1)),
                     [&](int64_t o0, int64_t o1) {
-                      for (int64_t o = o0; o < o1; ++o) y[o] = scale * kernels::sum_serial(x + o * v.len, v.len);
+                      const auto sum = kernels::table<T>().sum;
+                      for (int64_t o = o0; o < o1; ++o) y[o] = scale * sum(x + o * v.len, v.len);
                     });
     return;
   }
@@ -53,7 +54,7 @@ void sum_axis_kernel(const T* x, T* y, const AxisView& v, T scale) {
     std::fill(out + c0, out + c1, T(0));
     for (int64_t k = 0; k < v.len; ++k) {
       const T* row = x + (o * v.len + k) * v.inner;
-      kernels::map2_serial(out + c0, row + c0, out + c0, c1 - c0, [](auto p, auto q) { return p + q; });
+      add_into(out + c0, row + c0, c1 - c0);
     }
     for (int64_t i = c0; i < c1; ++i) out[i] *= scale;
   });
@@ -96,7 +97,7 @@ Tensor sum_or_mean_all(const char* op, const Tensor& x, bool is_mean) {
   dispatch(x.dtype(), [&]<class T>() {
     const T* px = x.data<T>();
     double total = deterministic_sum<double>(n, kBlock, [&](int64_t b, int64_t e) {
-      return static_cast<double>(kernels::sum_serial(px + b, e - b));
+      return static_cast<double>(kernels::table<T>().sum(px + b, e - b));
     });
     y.data<T>()[0] = static_cast<T>(total * scale);
   });

@@ -36,7 +36,7 @@ void copy_blocks(const T* src, int64_t src_len, int64_t src_off, T* dst, int64_t
       const T* s = src + (o * src_len + src_off) * inner;
       T* d = dst + (o * dst_len + dst_off) * inner;
       if (add) {
-        kernels::map2_serial(d, s, d, n * inner, [](auto p, auto q) { return p + q; });
+        add_into(d, s, n * inner);
       } else {
         std::memcpy(d, s, static_cast<size_t>(n * inner) * sizeof(T));
       }
@@ -220,7 +220,7 @@ Tensor index_select(const Tensor& x, const std::vector<int64_t>& rows) {
         // Serial in row order: repeated rows add up in a fixed order.
         for (size_t r = 0; r < rows.size(); ++r) {
           T* d = dx + rows[r] * inner;
-          kernels::map2_serial(d, g + static_cast<int64_t>(r) * inner, d, inner, [](auto p, auto q) { return p + q; });
+          add_into(d, g + static_cast<int64_t>(r) * inner, inner);
         }
       });
     });

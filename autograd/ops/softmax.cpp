@@ -4,7 +4,7 @@
 //     backward:   dx_k += y_k (dy_k - Σ_l y_l dy_l)            (needs only y)
 //   log_softmax:  y_k = x_k - m - log Σ_l exp(x_l - m)
 //     backward:   dx_k += dy_k - exp(y_k) Σ_l dy_l           (needs only y)
-#include <cmath>
+#include <algorithm>
 
 #include "autograd/ops/common.hpp"
 
@@ -13,68 +13,51 @@ using namespace detail;
 
 namespace {
 
-struct Lines {
-  int64_t outer, len, inner;
-};
-
-Lines lines_of(const char* op, const Tensor& x, int axis) {
+kernels::Lines lines_of(const char* op, const Tensor& x, int axis) {
   const int a = normalize_axis(op, axis, x.dim());
-  Lines l{1, x.shape()[a], 1};
+  kernels::Lines l{1, x.shape()[a], 1};
   for (int i = 0; i < a; ++i) l.outer *= x.shape()[i];
   for (int i = a + 1; i < x.dim(); ++i) l.inner *= x.shape()[i];
   return l;
 }
 
-// Calls f(base, stride) for every line, in parallel over lines.
+// The lines [t0, t1) in blocks of about kBlock values: f(t0, t1). A block starts at a multiple
+// of 16 lines of the same outer index when lines are strided (the kernel's lanes), so values do
+// not depend on the blocks.
 template <class F>
-void for_each_line(const Lines& l, F&& f) {
-  parallel_blocks(l.outer * l.inner, std::max<int64_t>(1, kBlock / std::max<int64_t>(l.len, 1)),
-                  [&](int64_t b, int64_t e) {
-                    for (int64_t line = b; line < e; ++line) {
-                      const int64_t o = line / l.inner, i = line % l.inner;
-                      f(o * l.len * l.inner + i, l.inner);
-                    }
-                  });
-}
-
-template <class T>
-void softmax_line(const T* x, T* y, int64_t len, int64_t stride, bool log_form) {
-  T m = x[0];
-  for (int64_t k = 1; k < len; ++k) m = std::max(m, x[k * stride]);
-  T total = 0;
-  for (int64_t k = 0; k < len; ++k) total += std::exp(x[k * stride] - m);
-  if (log_form) {
-    const T lse = m + std::log(total);
-    for (int64_t k = 0; k < len; ++k) y[k * stride] = x[k * stride] - lse;
-  } else {
-    const T inv = T(1) / total;
-    for (int64_t k = 0; k < len; ++k) y[k * stride] = std::exp(x[k * stride] - m) * inv;
+void for_line_blocks(const kernels::Lines& l, F&& f) {
+  const int64_t lines = l.outer * l.inner;
+  const int64_t per_block = std::max<int64_t>(16, kBlock / std::max<int64_t>(l.len, 1)) / 16 * 16;
+  if (l.inner == 1) {
+    parallel_blocks(lines, per_block, f);
+    return;
   }
+  // strided: blocks never straddle two outer indices (each outer's inner lines in chunks)
+  const int64_t chunks = (l.inner + per_block - 1) / per_block;
+  parallel_blocks(l.outer * chunks, 1, [&](int64_t w, int64_t) {
+    const int64_t o = w / chunks, i0 = (w % chunks) * per_block;
+    f(o * l.inner + i0, o * l.inner + std::min(l.inner, i0 + per_block));
+  });
 }
 
 Tensor softmax_impl(const char* op, const Tensor& x, int axis, bool log_form) {
-  Lines l = lines_of(op, x, axis);
+  const kernels::Lines l = lines_of(op, x, axis);
   Tensor y = Tensor::empty(x.shape(), x.dtype());
   if (l.len == 0) return y;
   dispatch(x.dtype(), [&]<class T>() {
     const T* px = x.data<T>();
     T* py = y.data<T>();
-    for_each_line(l, [&](int64_t base, int64_t s) { softmax_line(px + base, py + base, l.len, s, log_form); });
+    const auto kernel = kernels::table<T>().softmax_lines;
+    for_line_blocks(l, [&](int64_t t0, int64_t t1) { kernel(l, log_form, px, py, t0, t1); });
   });
   if (any_requires_grad({&x}))
-    record(op, y, [x, y, l, log_form](const Tensor& dy) {
+    record(op, y, [x, y = y.detach(), l, log_form](const Tensor& dy) {
       dispatch(x.dtype(), [&]<class T>() {
         const T* py = y.data<T>();
         const T* g = dy.data<T>();
         T* dx = x.grad_accum().template data<T>();
-        for_each_line(l, [&](int64_t base, int64_t s) {
-          T dot = 0;
-          for (int64_t k = 0; k < l.len; ++k) dot += log_form ? g[base + k * s] : py[base + k * s] * g[base + k * s];
-          for (int64_t k = 0; k < l.len; ++k) {
-            const int64_t j = base + k * s;
-            dx[j] += log_form ? g[j] - std::exp(py[j]) * dot : py[j] * (g[j] - dot);
-          }
-        });
+        const auto kernel = kernels::table<T>().softmax_lines_backward;
+        for_line_blocks(l, [&](int64_t t0, int64_t t1) { kernel(l, log_form, py, g, dx, t0, t1); });
       });
     });
   return y;

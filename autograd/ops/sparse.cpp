@@ -4,7 +4,6 @@
 //   sparse_dropout: x' = x ⊙ m / (1-p) on the stored values only (a dropped zero stays zero)
 #include <mutex>
 
-#include "autograd/kernels/dropout_mask.hpp"
 #include "autograd/kernels/spmm.hpp"
 #include "autograd/ops/common.hpp"
 #include "autograd/sparse_ops.hpp"
@@ -70,7 +69,7 @@ SparseFeatures sparse_dropout(const SparseFeatures& x, double p, uint64_t key) {
   }
   const std::vector<float>& in = x.matrix().values;
   float* out = cache.x->values.data();
-  kernels::dropout_apply(in.data(), out, x.nnz(), p, key);  // dropout()'s mask, on stored values
+  dropout_kernel<float>(kernels::dropout_rule(p, key), in.data(), out, x.nnz());  // dropout()'s mask, on stored values
   float* out_t = cache.xt->values.data();
   const int64_t* perm = x.transpose_perm().data();
   parallel_blocks(x.nnz(), kBlock, [&](int64_t b, int64_t e) {

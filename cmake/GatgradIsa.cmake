@@ -1,0 +1,41 @@
+# Instruction-set units: the kernels of a library compiled once per level, each with its own
+# flags, all linked in; the library picks one at run time (autograd/kernels/isa.hpp).
+#
+#   gatgrad_isa_units(<library> <unit source>)
+#
+# compiles <unit source> once per level of GATGRAD_ISA_LEVELS with that level's -m flags and
+# GATGRAD_ISA_LEVEL / GATGRAD_ISA_NS defined, and adds the objects to <library>. The units are
+# always optimised (-O2 at least, even in a Debug build), so that the inline functions of the
+# headers they share are inlined, never emitted as copies another level could link: the CTest
+# test isa_units_self_contained checks the object files for that.
+
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set(GATGRAD_ISA_LEVELS sse2 avx2 avx512)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+  set(GATGRAD_ISA_LEVELS neon)
+else()
+  message(FATAL_ERROR "gatgrad's kernels are built for x86-64 and aarch64, not ${CMAKE_SYSTEM_PROCESSOR}")
+endif()
+
+set(GATGRAD_ISA_ID_sse2 1)
+set(GATGRAD_ISA_ID_avx2 2)
+set(GATGRAD_ISA_ID_avx512 3)
+set(GATGRAD_ISA_ID_neon 4)
+set(GATGRAD_ISA_FLAGS_sse2 "")
+set(GATGRAD_ISA_FLAGS_avx2 -mavx2 -mfma)
+set(GATGRAD_ISA_FLAGS_avx512 -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma)
+set(GATGRAD_ISA_FLAGS_neon "")
+
+function(gatgrad_isa_units library source)
+  foreach(level ${GATGRAD_ISA_LEVELS})
+    set(unit ${library}_isa_${level})
+    add_library(${unit} OBJECT ${source})
+    target_compile_definitions(${unit} PRIVATE GATGRAD_ISA_LEVEL=${GATGRAD_ISA_ID_${level}} GATGRAD_ISA_NS=isa_${level})
+    target_compile_options(${unit} PRIVATE ${GATGRAD_ISA_FLAGS_${level}} $<$<CONFIG:Debug>:-O2>)
+    target_include_directories(${unit} PRIVATE ${PROJECT_SOURCE_DIR})
+    target_link_libraries(${unit} PRIVATE xsimd gatgrad_flags)
+    target_compile_features(${unit} PRIVATE cxx_std_20)
+    target_sources(${library} PRIVATE $<TARGET_OBJECTS:${unit}>)
+    set_property(GLOBAL APPEND PROPERTY GATGRAD_ISA_UNIT_TARGETS ${unit})
+  endforeach()
+endfunction()
