@@ -1,5 +1,5 @@
-// Adam and AdamW, PyTorch's _single_tensor_adam / adamw update written on xsimd batches (of the
-// baseline level: only + - * / and sqrt, each correctly rounded, so the same bits everywhere).
+// Adam and AdamW: hyper-parameter checks, the per-step scalars, and the update of each parameter
+// by the active level's kernel (kernels::AdamStep: PyTorch's _single_tensor_adam / adamw).
 // Legend: p parameter, g gradient, m first moment (exp_avg), v second moment (exp_avg_sq),
 // t the parameter's step (1 on its first update), wd weight decay.
 //   Adam  : g = g + wd p                                   (L2, part of the gradient)
@@ -10,68 +10,14 @@
 // the same two forms so the moments round as PyTorch's do.
 #include <cmath>
 
-#include <xsimd/xsimd.hpp>
 
+#include "autograd/kernels/table.hpp"
 #include "autograd/parallel.hpp"
 #include "nn/optim.hpp"
 
 namespace gatgrad::nn {
 
 namespace {
-
-// The per-step scalars, computed once in double as PyTorch does in Python.
-struct AdamScalars {
-  double decay_factor = 1.0;  // AdamW: 1 - lr wd; Adam: 1
-  double l2 = 0.0;            // Adam: wd; AdamW: 0
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-  double step_size = 0.0;   // lr / (1 - beta1^t)
-  double bc2_sqrt = 1.0;    // sqrt(1 - beta2^t)
-};
-
-template <class T>
-void adam_kernel(T* p, const T* g, T* m, T* v, int64_t n, const AdamScalars& s) {
-  using B = xsimd::batch<T>;
-  constexpr int64_t L = static_cast<int64_t>(B::size);
-  const B decay(static_cast<T>(s.decay_factor)), l2(static_cast<T>(s.l2));
-  const B w1(static_cast<T>(1.0 - s.beta1)), one_minus_w1(static_cast<T>(s.beta1));  // lerp weight, 1 - weight
-  const B beta2(static_cast<T>(s.beta2)), w2(static_cast<T>(1.0 - s.beta2));
-  const B eps(static_cast<T>(s.eps)), step_size(static_cast<T>(s.step_size)), bc2_sqrt(static_cast<T>(s.bc2_sqrt));
-  const bool lerp_low = 1.0 - s.beta1 < 0.5, decoupled = s.decay_factor != 1.0, use_l2 = s.l2 != 0.0;
-
-  // One batch: reads p g m v at the pointers, writes p m v back.
-  auto body = [&](T* pp, const T* gp, T* mp, T* vp) {
-    B pb = B::load_unaligned(pp), gb = B::load_unaligned(gp);
-    B mb = B::load_unaligned(mp), vb = B::load_unaligned(vp);
-    if (decoupled) pb = pb * decay;                                             // p (1 - lr wd)
-    if (use_l2) gb = gb + l2 * pb;                                              // g + wd p
-    mb = lerp_low ? mb + w1 * (gb - mb) : gb - (gb - mb) * one_minus_w1;         // lerp(m, g, 1 - beta1)
-    vb = vb * beta2 + w2 * (gb * gb);                                           // beta2 v + (1 - beta2) g²
-    const B denom = xsimd::sqrt(vb) / bc2_sqrt + eps;                           // sqrt(v̂) + eps
-    pb = pb - step_size * (mb / denom);                                         // p - step_size m / denom
-    pb.store_unaligned(pp);
-    mb.store_unaligned(mp);
-    vb.store_unaligned(vp);
-  };
-
-  // Fixed blocks of kBlock (a multiple of L) in parallel; the array's tail goes through the
-  // same batch code on a zero-padded copy, so no element depends on where a block starts.
-  parallel_blocks(n, kBlock, [&](int64_t begin, int64_t end) {
-    int64_t k = begin;
-    for (; k + L <= end; k += L) body(p + k, g + k, m + k, v + k);
-    if (k < end) {
-      alignas(64) T pt[L] = {}, gt[L] = {}, mt[L] = {}, vt[L] = {};
-      const int64_t r = end - k;
-      std::copy(p + k, p + end, pt);
-      std::copy(g + k, g + end, gt);
-      std::copy(m + k, m + end, mt);
-      std::copy(v + k, v + end, vt);
-      body(pt, gt, mt, vt);  // padding lanes: v = 0 gives denom = eps > 0, no trap
-      std::copy(pt, pt + r, p + k);
-      std::copy(mt, mt + r, m + k);
-      std::copy(vt, vt + r, v + k);
-    }
-  });
-}
 
 void check_adam(const std::string& type, double lr, double beta1, double beta2, double eps, double weight_decay) {
   auto bad = [&](const char* what, double x) { throw Error(type + ": invalid " + what + " " + std::to_string(x)); };
@@ -124,35 +70,30 @@ double power(double b, int64_t t) {
   return result;
 }
 
-AdamScalars scalars(double lr, double beta1, double beta2, double eps, int64_t t) {
-  AdamScalars s;
-  s.beta1 = beta1;
-  s.beta2 = beta2;
-  s.eps = eps;
-  s.step_size = lr / (1.0 - power(beta1, t));
-  s.bc2_sqrt = std::sqrt(1.0 - power(beta2, t));
-  return s;
-}
-
-void run(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const AdamScalars& s) {
-  dispatch(p.dtype(), [&]<class T>() { adam_kernel<T>(p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), p.numel(), s); });
+// The step of parameter p with gradient g and moments m, v, at its step t (1 on its first
+// update); the per-step scalars in double, as PyTorch computes them in Python.
+void run(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, double lr, double beta1, double beta2,
+         double eps, int64_t t, double decay_factor, double l2) {
+  const double step_size = lr / (1.0 - power(beta1, t)), bc2_sqrt = std::sqrt(1.0 - power(beta2, t));
+  dispatch(p.dtype(), [&]<class T>() {
+    const kernels::AdamStep<T> step{p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), decay_factor, l2, beta1,
+                                    beta2, eps, step_size, bc2_sqrt};
+    const auto kernel = kernels::table<T>().adam;
+    parallel_blocks(p.numel(), kBlock, [&](int64_t b, int64_t e) { kernel(step, b, e); });
+  });
 }
 
 }  // namespace
 
 void Adam::update(size_t i, const Tensor& p, const Tensor& g, int64_t t) {
-  AdamScalars s = scalars(lr_, beta1_, beta2_, eps_, t);
-  s.l2 = weight_decay_;
-  run(p, g, buffer(0, i), buffer(1, i), s);
+  run(p, g, buffer(0, i), buffer(1, i), lr_, beta1_, beta2_, eps_, t, 1.0, weight_decay_);
 }
 
 AdamW::AdamW(std::vector<Tensor> params, double lr, double beta1, double beta2, double eps, double weight_decay)
     : Adam("adamw", std::move(params), lr, beta1, beta2, eps, weight_decay) {}
 
 void AdamW::update(size_t i, const Tensor& p, const Tensor& g, int64_t t) {
-  AdamScalars s = scalars(lr_, beta1_, beta2_, eps_, t);
-  s.decay_factor = 1.0 - lr_ * weight_decay_;
-  run(p, g, buffer(0, i), buffer(1, i), s);
+  run(p, g, buffer(0, i), buffer(1, i), lr_, beta1_, beta2_, eps_, t, 1.0 - lr_ * weight_decay_, 0.0);
 }
 
 }  // namespace gatgrad::nn

@@ -15,70 +15,70 @@ using simd::Vec;
 
 // relu: y = x < 0 ? 0 : x  (NaN stays NaN).   dx = dy · [x > 0]
 template <class V>
-inline V relu(const V& x) { return select(x < V::zero(), V::zero(), x); }
+GATGRAD_INLINE V relu(const V& x) { return select(x < V::zero(), V::zero(), x); }
 template <class V>
-inline V relu_grad(const V& x, const V& dy) { return select(x > V::zero(), dy, V::zero()); }
+GATGRAD_INLINE V relu_grad(const V& x, const V& dy) { return select(x > V::zero(), dy, V::zero()); }
 
 // leaky_relu: y = x > 0 ? x : s·x.   dx = dy · (x > 0 ? 1 : s)
 template <class V, class T>
-inline V leaky_relu(const V& x, T s) { return select(x > V::zero(), x, x * V::splat(s)); }
+GATGRAD_INLINE V leaky_relu(const V& x, T s) { return select(x > V::zero(), x, x * V::splat(s)); }
 // (from the mask x > 0: the fused attention keeps only the signs of its logits)
 template <class M, class V, class T>
-inline V leaky_relu_grad(const M& positive, const V& dy, T s) { return select(positive, dy, dy * V::splat(s)); }
+GATGRAD_INLINE V leaky_relu_grad(const M& positive, const V& dy, T s) { return select(positive, dy, dy * V::splat(s)); }
 
 // elu: y = x > 0 ? x : α (eˣ - 1).   dx = dy · (x > 0 ? 1 : y + α); α > 0, so x > 0 iff y > 0
 template <class V, class T>
-inline V elu(const V& x, T alpha) { return select(x > V::zero(), x, V::splat(alpha) * simd::expm1(x)); }
+GATGRAD_INLINE V elu(const V& x, T alpha) { return select(x > V::zero(), x, V::splat(alpha) * simd::expm1(x)); }
 template <class V, class T>
-inline V elu_grad(const V& y, const V& dy, T alpha) { return select(y > V::zero(), dy, dy * (y + V::splat(alpha))); }
+GATGRAD_INLINE V elu_grad(const V& y, const V& dy, T alpha) { return select(y > V::zero(), dy, dy * (y + V::splat(alpha))); }
 
 // sigmoid: y = 1 / (1 + e^-x).   dx = dy · y (1 - y)
 template <class V>
-inline V sigmoid(const V& x) { return simd::sigmoid(x); }
+GATGRAD_INLINE V sigmoid(const V& x) { return simd::sigmoid(x); }
 template <class V>
-inline V sigmoid_grad(const V& y, const V& dy) { return dy * y * (V::splat(1) - y); }
+GATGRAD_INLINE V sigmoid_grad(const V& y, const V& dy) { return dy * y * (V::splat(1) - y); }
 
 // tanh: y = tanh x.   dx = dy (1 - y²)
 template <class V>
-inline V tanh(const V& x) { return simd::tanh(x); }
+GATGRAD_INLINE V tanh(const V& x) { return simd::tanh(x); }
 template <class V>
-inline V tanh_grad(const V& y, const V& dy) { return dy * (V::splat(1) - y * y); }
+GATGRAD_INLINE V tanh_grad(const V& y, const V& dy) { return dy * (V::splat(1) - y * y); }
 
 // exp: y = eˣ.   dx = dy · y
 template <class V>
-inline V exp(const V& x) { return simd::exp(x); }
+GATGRAD_INLINE V exp(const V& x) { return simd::exp(x); }
 template <class V>
-inline V exp_grad(const V& y, const V& dy) { return dy * y; }
+GATGRAD_INLINE V exp_grad(const V& y, const V& dy) { return dy * y; }
 
 // log: y = ln x.   dx = dy / x
 template <class V>
-inline V log(const V& x) { return simd::log(x); }
+GATGRAD_INLINE V log(const V& x) { return simd::log(x); }
 template <class V>
-inline V log_grad(const V& x, const V& dy) { return dy / x; }
+GATGRAD_INLINE V log_grad(const V& x, const V& dy) { return dy / x; }
 
 // sqrt: y = √x.   dx = dy / (2 y)
 template <class V>
-inline V sqrt(const V& x) { return simd::sqrt(x); }
+GATGRAD_INLINE V sqrt(const V& x) { return simd::sqrt(x); }
 template <class V>
-inline V sqrt_grad(const V& y, const V& dy) { return dy / (y + y); }
+GATGRAD_INLINE V sqrt_grad(const V& y, const V& dy) { return dy / (y + y); }
 
 // square: y = x².   dx = dy · 2x
 template <class V>
-inline V square(const V& x) { return x * x; }
+GATGRAD_INLINE V square(const V& x) { return x * x; }
 template <class V>
-inline V square_grad(const V& x, const V& dy) { return dy * (x + x); }
+GATGRAD_INLINE V square_grad(const V& x, const V& dy) { return dy * (x + x); }
 
 // pow: y = x^p.   dx = dy · p · x^(p-1)
 template <class V, class T>
-inline V pow(const V& x, T p) { return simd::pow(x, p); }
+GATGRAD_INLINE V pow(const V& x, T p) { return simd::pow(x, p); }
 template <class V, class T>
-inline V pow_grad(const V& x, const V& dy, T p) { return dy * V::splat(p) * simd::pow(x, static_cast<T>(p - 1)); }
+GATGRAD_INLINE V pow_grad(const V& x, const V& dy, T p) { return dy * V::splat(p) * simd::pow(x, static_cast<T>(p - 1)); }
 
 // ---- dropout's keep rule on lanes: the engine's hash32 (autograd/random.hpp), bit for bit ----
 
 // hash32(key, counter) for the counters of the lanes.
 template <int N>
-inline simd::U32Vec<N> hash32(simd::U32Vec<N> h, uint64_t key) {
+GATGRAD_INLINE simd::U32Vec<N> hash32(simd::U32Vec<N> h, uint64_t key) {
   using U = simd::U32Vec<N>;
   h = h ^ U::splat(static_cast<uint32_t>(key));
   h = (h ^ (h >> 16)) * U::splat(0x7feb352dU);
@@ -91,7 +91,7 @@ inline simd::U32Vec<N> hash32(simd::U32Vec<N> h, uint64_t key) {
 // The dropout coefficients (scale or 0) of the counters first .. first + N - 1 (taken mod 2^32,
 // as the engine's dropout does). The 24-bit draws are exact in float and double.
 template <class T, int N>
-inline Vec<T, N> dropout_coefficients(const kernels::DropoutRule& rule, int64_t first) {
+GATGRAD_INLINE Vec<T, N> dropout_coefficients(const kernels::DropoutRule& rule, int64_t first) {
   const simd::U32Vec<N> counters = simd::U32Vec<N>::splat(static_cast<uint32_t>(first)) + simd::U32Vec<N>::iota();
   const Vec<float, N> draw = simd::to_float(hash32(counters, rule.key) >> 8);
   const auto keep = draw >= Vec<float, N>::splat(static_cast<float>(rule.threshold));

@@ -130,6 +130,33 @@ void dropout(const kernels::DropoutRule& rule, int64_t first, const T* x, T* y, 
   });
 }
 
+// AdamStep (table.hpp) on [k0, k1); a last partial chunk runs on its first lanes (the other lanes
+// read as 0: v = 0 gives the denominator eps > 0, no trap).
+template <class T>
+void adam(const kernels::AdamStep<T>& s, int64_t k0, int64_t k1) {
+  using V = Vec<T, kChunk>;
+  const V decay = V::splat(static_cast<T>(s.decay_factor)), l2 = V::splat(static_cast<T>(s.l2));
+  const V w1 = V::splat(static_cast<T>(1.0 - s.beta1)), one_minus_w1 = V::splat(static_cast<T>(s.beta1));
+  const V beta2 = V::splat(static_cast<T>(s.beta2)), w2 = V::splat(static_cast<T>(1.0 - s.beta2));
+  const V eps = V::splat(static_cast<T>(s.eps)), step_size = V::splat(static_cast<T>(s.step_size));
+  const V bc2_sqrt = V::splat(static_cast<T>(s.bc2_sqrt));
+  const bool lerp_low = 1.0 - s.beta1 < 0.5, decoupled = s.decay_factor != 1.0, use_l2 = s.l2 != 0.0;
+  for_chunks(k1 - k0, [&](int64_t c, int64_t n) {
+    const int64_t k = k0 + c;
+    V p = V::load_first(s.p + k, n), g = V::load_first(s.g + k, n);
+    V m = V::load_first(s.m + k, n), v = V::load_first(s.v + k, n);
+    if (decoupled) p = p * decay;                                             // p (1 - lr wd)
+    if (use_l2) g = g + l2 * p;                                               // g + wd p
+    m = lerp_low ? m + w1 * (g - m) : g - (g - m) * one_minus_w1;              // lerp(m, g, 1 - beta1)
+    v = v * beta2 + w2 * (g * g);                                             // beta2 v + (1 - beta2) g²
+    const V denom = simd::sqrt(v) / bc2_sqrt + eps;                           // sqrt(v̂) + eps
+    p = p - step_size * (m / denom);                                          // p - step_size m / denom
+    p.store_first(s.p + k, n);
+    m.store_first(s.m + k, n);
+    v.store_first(s.v + k, n);
+  });
+}
+
 // Σ x[0..n): chunk c of 16 values goes to accumulator c % 2 (two independent chains), the last
 // partial chunk to the other one; then acc0 + acc1 and the halving tree of its 16 lanes.
 template <class T>

@@ -111,6 +111,25 @@ struct LossRows {
   const T* targets;       // [N, C] 0/1 (binary cross-entropy)
 };
 
+// One Adam / AdamW step on n values (PyTorch's _single_tensor_adam / adamw update), the
+// per-step scalars computed once in double as PyTorch does in Python:
+//   decoupled (AdamW): p = p · decay_factor;   l2 (Adam): g = g + l2 · p
+//   m = lerp(m, g, 1 - beta1)  (PyTorch's two forms: m + w (g - m) for w < 0.5, else g - (g - m)(1 - w))
+//   v = beta2 v + (1 - beta2) g²;   p = p - step_size · m / (sqrt(v) / bc2_sqrt + eps)
+// Only + - * / and sqrt, each rounded once: the same bits on every level.
+template <class T>
+struct AdamStep {
+  T* p;
+  const T* g;
+  T* m;
+  T* v;
+  double decay_factor;  // 1 - lr wd (AdamW), 1 (Adam)
+  double l2;            // wd (Adam), 0 (AdamW)
+  double beta1, beta2, eps;
+  double step_size;     // lr / (1 - beta1^t)
+  double bc2_sqrt;      // sqrt(1 - beta2^t)
+};
+
 template <class T>
 struct Kernels {
   const char* isa;  // the level these entries were compiled for
@@ -129,6 +148,9 @@ struct Kernels {
   void (*binary)(BinaryOp op, const T* a, int64_t a_step, const T* b, int64_t b_step, T* y, int64_t n);
   // y[k] = x[k] · keep(first + k) · scale, keep by `rule`
   void (*dropout)(const DropoutRule& rule, int64_t first, const T* x, T* y, int64_t n);
+
+  // the Adam step on the values [k0, k1)
+  void (*adam)(const AdamStep<T>& step, int64_t k0, int64_t k1);
 
   // ---- reductions ----
   // Σ x[0..n) in the engine's fixed order (16 lanes of partial sums, then the halving tree)

@@ -24,6 +24,7 @@ constexpr kernels::Kernels<T> make_autograd_table() {
       &unary_backward<T>,
       &binary<T>,
       &dropout<T>,
+      &adam<T>,
       &sum<T>,
       &softmax_lines<T>,
       &softmax_lines_backward<T>,

@@ -10,12 +10,12 @@
 
 namespace gatgrad::GATGRAD_ISA_NS::graph {
 
-// The logits z = s_dst[i] + s_src[j] of the n <= 16 edges from e (lanes past n: 0), their sign
+// The logits z = s_dst[i] + s_src[j] of the n <= EV edges from e (lanes past n: 0), their sign
 // bytes (one per edge when H = 1) written when `signs`.
-template <class T>
-inline Vec<T, kLanes> one_head_logits(T s_dst_i, int64_t e, int64_t n, const int32_t* src, const T* ss, uint8_t* signs) {
-  using V = Vec<T, kLanes>;
-  const V z = V::splat(s_dst_i) + simd::gather<T, kLanes>(ss, src + e, n);
+template <class T, int EV>
+inline Vec<T, EV> one_head_logits(T s_dst_i, int64_t e, int64_t n, const int32_t* src, const T* ss, uint8_t* signs) {
+  using V = Vec<T, EV>;
+  const V z = V::splat(s_dst_i) + simd::gather<T, EV>(ss, src + e, n);
   if (signs) {
     const uint32_t bits = (z > V::zero()).bits();
     for (int64_t r = 0; r < n; ++r) signs[e + r] = static_cast<uint8_t>((bits >> r) & 1u);
@@ -28,24 +28,27 @@ inline Vec<T, kLanes> one_head_logits(T s_dst_i, int64_t e, int64_t n, const int
 // nodes' chains of dependent steps (gather, exp, sum, divide) then overlap in the core.
 template <class T>
 void one_head_alpha(const gk::AttentionForward<T>& a, int64_t i) {
-  using V = Vec<T, kLanes>;
   const gk::GraphArrays& g = a.g;
   const int64_t b = g.dst_ptr[i], deg = g.dst_ptr[i + 1] - b;
   if (deg == 0) return;
   T* al = a.alpha + b;
   const T sd = a.s_dst[i];
-  if (deg <= kLanes) {  // the segment in one Vec: softmax in registers
-    const auto in = simd::first_lanes<T, kLanes>(deg);
-    const V e = element::leaky_relu(one_head_logits(sd, b, deg, g.src, a.s_src, a.signs), a.slope);
+  // The segment in one Vec: softmax in registers. 8 lanes when it fits them: the 16-lane tree of
+  // a Vec whose top half is 0 is the 8-lane tree (simd/reduce.hpp).
+  auto in_registers = [&]<int EV>() {
+    using V = Vec<T, EV>;
+    const auto in = simd::first_lanes<T, EV>(deg);
+    const V e = element::leaky_relu(one_head_logits<T, EV>(sd, b, deg, g.src, a.s_src, a.signs), a.slope);
     const V lowest = V::splat(-std::numeric_limits<T>::infinity());
     const V m = V::splat(simd::max_lane(simd::select(in, e, lowest)));
     const V p = simd::select(in, simd::exp(e - m), V::zero());
     (p * (V::splat(T(1)) / V::splat(simd::tree_sum(p)))).store_first(al, deg);
-    return;
-  }
+  };
+  if (deg <= 8) return in_registers.template operator()<8>();
+  if (deg <= kLanes) return in_registers.template operator()<kLanes>();
   for (int64_t t = 0; t < deg; t += kLanes) {  // a Vec of edges at a time, then softmax_rows
     const int64_t n = imin(kLanes, deg - t);
-    element::leaky_relu(one_head_logits(sd, b + t, n, g.src, a.s_src, a.signs), a.slope).store_first(al + t, n);
+    element::leaky_relu(one_head_logits<T, kLanes>(sd, b + t, n, g.src, a.s_src, a.signs), a.slope).store_first(al + t, n);
   }
   softmax_rows(al, deg, 1);
 }
@@ -67,9 +70,15 @@ void one_head_aggregate(const gk::AttentionForward<T>& a, int64_t i, int64_t i1)
   alignas(64) T w[kLanes];
   for (int64_t t = 0; t < deg; t += kLanes) {
     const int64_t n = imin(kLanes, deg - t);
-    V wv = V::load_first(al + t, n);
-    if (a.dropout) wv = wv * element::dropout_coefficients<T, kLanes>(a.mask, b + t);
-    wv.store(w);
+    if (n <= 8) {  // (the coefficients of 8 edges: one register fewer)
+      Vec<T, 8> wv = Vec<T, 8>::load_first(al + t, n);
+      if (a.dropout) wv = wv * element::dropout_coefficients<T, 8>(a.mask, b + t);
+      wv.store(w);
+    } else {
+      V wv = V::load_first(al + t, n);
+      if (a.dropout) wv = wv * element::dropout_coefficients<T, kLanes>(a.mask, b + t);
+      wv.store(w);
+    }
     for (int64_t r = 0; r < n; ++r)
       acc = simd::fma(R::splat(w[r]), load_upto<T, FV>(a.wh + int64_t{g.src[b + t + r]} * F, F, wh_end), acc);
   }
@@ -80,9 +89,9 @@ void one_head_aggregate(const gk::AttentionForward<T>& a, int64_t i, int64_t i1)
     acc.store_first(out, F);
 }
 
-// dα'[r] = <dout_i, wh[src[e0 + r]]> for the n <= 16 edges from e0, into lanes r of g.
-template <class T, int FV>
-inline Vec<T, kLanes> one_head_dots(const T* dout_i, const gk::GraphArrays& g, const T* wh, int64_t F, int64_t e0, int64_t n) {
+// dα'[r] = <dout_i, wh[src[e0 + r]]> for the n <= EV edges from e0, into lanes r.
+template <class T, int FV, int EV>
+inline Vec<T, EV> one_head_dots(const T* dout_i, const gk::GraphArrays& g, const T* wh, int64_t F, int64_t e0, int64_t n) {
   alignas(64) T dots[kLanes] = {};
   const T* wh_end = wh + g.num_src * F;
   if (F <= 8) {  // 8 edges at a time: their products' halving trees side by side
@@ -104,12 +113,11 @@ inline Vec<T, kLanes> one_head_dots(const T* dout_i, const gk::GraphArrays& g, c
   } else {
     for (int64_t r = 0; r < n; ++r) dots[r] = dot_row(dout_i, wh + int64_t{g.src[e0 + r]} * F, F);
   }
-  return Vec<T, kLanes>::load(dots);
+  return Vec<T, EV>::load(dots);
 }
 
 template <class T, int FV>
 void targets_one_head(const gk::AttentionTargets<T>& a, int64_t i) {
-  using V = Vec<T, kLanes>;
   const gk::GraphArrays& g = a.g;
   const int64_t F = a.F;
   const int64_t b = g.dst_ptr[i], deg = g.dst_ptr[i + 1] - b;
@@ -118,40 +126,48 @@ void targets_one_head(const gk::AttentionTargets<T>& a, int64_t i) {
     return;
   }
   if (a.scores) prefetch_edges(a.prefetch, g.src, b, b + deg, g.num_edges, a.wh, F, static_cast<const T*>(nullptr), 1);
-  alignas(64) T lane[kLanes];
-  // pass 1, per chunk of 16 edges: α' into pair; dα = dα' · coef (kept in the dz slots); Σ α dα
-  V s = V::zero();
-  for (int64_t t = 0; t < deg; t += kLanes) {
-    const int64_t n = imin(kLanes, deg - t);
-    const V y = V::load_first(a.alpha + b + t, n);
-    const V coef = a.dropout ? element::dropout_coefficients<T, kLanes>(a.mask, b + t) : V::splat(T(1));
-    (a.dropout ? y * coef : y).store(lane);
-    for (int64_t r = 0; r < n; ++r) a.pair[(b + t + r) * 2] = lane[r];
-    if (!a.scores) continue;
-    V da = one_head_dots<T, FV>(a.dout + i * F, g, a.wh, F, b + t, n);
-    if (a.dropout) da = da * coef;
-    s = simd::fma(y, da, s);
-    da.store(lane);
-    for (int64_t r = 0; r < n; ++r) a.pair[(b + t + r) * 2 + 1] = lane[r];
-  }
-  if (!a.scores) return;
-  const V sum = V::splat(simd::tree_sum(s));  // the flat H = 1 fold
-  // pass 2: de = α (dα - Σ α dα), dz = de · LeakyReLU'(z);  ds_dst[i] (+)= Σ_r dz in edge order
-  T total = T(0);
-  for (int64_t t = 0; t < deg; t += kLanes) {
-    const int64_t n = imin(kLanes, deg - t);
-    for (int64_t r = 0; r < n; ++r) lane[r] = a.pair[(b + t + r) * 2 + 1];
-    const V y = V::load_first(a.alpha + b + t, n);
-    const V de = y * (V::load_first(lane, n) - sum);
-    uint32_t bits = 0;
-    for (int64_t r = 0; r < n; ++r) bits |= static_cast<uint32_t>(a.signs[b + t + r] != 0) << r;
-    element::leaky_relu_grad(simd::mask_from_bits<T, kLanes>(bits), de, a.slope).store(lane);
-    for (int64_t r = 0; r < n; ++r) {
-      a.pair[(b + t + r) * 2 + 1] = lane[r];
-      total = total + lane[r];
+  // Chunks of EV edges: 8 lanes when the segment fits them (their tree is the 16-lane one).
+  auto sweep = [&]<int EV>() {
+    using V = Vec<T, EV>;
+    alignas(64) T lane[kLanes];
+    // pass 1, per chunk: α' into pair; dα = dα' · coef (kept in the dz slots); Σ α dα
+    V s = V::zero();
+    for (int64_t t = 0; t < deg; t += EV) {
+      const int64_t n = imin(EV, deg - t);
+      const V y = V::load_first(a.alpha + b + t, n);
+      const V coef = a.dropout ? element::dropout_coefficients<T, EV>(a.mask, b + t) : V::splat(T(1));
+      (a.dropout ? y * coef : y).store(lane);
+      for (int64_t r = 0; r < n; ++r) a.pair[(b + t + r) * 2] = lane[r];
+      if (!a.scores) continue;
+      V da = one_head_dots<T, FV, EV>(a.dout + i * F, g, a.wh, F, b + t, n);
+      if (a.dropout) da = da * coef;
+      s = simd::fma(y, da, s);
+      da.store(lane);
+      for (int64_t r = 0; r < n; ++r) a.pair[(b + t + r) * 2 + 1] = lane[r];
     }
-  }
-  if (a.ds_dst) a.ds_dst[i] = a.ds_dst_fresh ? total : a.ds_dst[i] + total;
+    if (!a.scores) return;
+    const V sum = V::splat(simd::tree_sum(s));  // the flat H = 1 fold
+    // pass 2: de = α (dα - Σ α dα), dz = de · LeakyReLU'(z);  ds_dst[i] (+)= Σ_r dz in edge order
+    T total = T(0);
+    for (int64_t t = 0; t < deg; t += EV) {
+      const int64_t n = imin(EV, deg - t);
+      for (int64_t r = 0; r < n; ++r) lane[r] = a.pair[(b + t + r) * 2 + 1];
+      const V y = V::load_first(a.alpha + b + t, n);
+      const V de = y * (V::load_first(lane, n) - sum);
+      uint32_t bits = 0;
+      for (int64_t r = 0; r < n; ++r) bits |= static_cast<uint32_t>(a.signs[b + t + r] != 0) << r;
+      element::leaky_relu_grad(simd::mask_from_bits<T, EV>(bits), de, a.slope).store(lane);
+      for (int64_t r = 0; r < n; ++r) {
+        a.pair[(b + t + r) * 2 + 1] = lane[r];
+        total = total + lane[r];
+      }
+    }
+    if (a.ds_dst) a.ds_dst[i] = a.ds_dst_fresh ? total : a.ds_dst[i] + total;
+  };
+  if (deg <= 8)
+    sweep.template operator()<8>();
+  else
+    sweep.template operator()<kLanes>();
 }
 
 // Sweep 2 with one head: each source's gradient row is one Vec, summed through its edges and the

@@ -11,13 +11,19 @@
 //   log(x)   = e ln 2 + 2 atanh(s),  x = m 2^e with m in [√½, √2), s = (m - 1) / (m + 1)
 // P and Q are Taylor polynomials long enough for the type (float: error < 1e-8 relative, double:
 // < 1e-16), evaluated by Horner with one multiply-add per term. NaN in gives NaN out; overflow
-// gives inf and underflow 0 (or a subnormal), as the true values do.
+// gives inf; exp below the smallest normal number gives 0 (no subnormal results).
 #pragma once
 #include <limits>
 
 #include "autograd/kernels/simd/vec.hpp"
 
 namespace gatgrad::GATGRAD_ISA_NS::simd {
+
+// x clamped to [lo, hi], NaN lanes kept NaN.
+template <class T, int N>
+GATGRAD_INLINE Vec<T, N> clamp(const Vec<T, N>& x, const Vec<T, N>& lo, const Vec<T, N>& hi) {
+  return select(is_nan(x), x, min(max(x, lo), hi));
+}
 
 // How a polynomial's multiply-adds round: LevelFma uses this level's fma (one rounding where
 // the hardware has it), Unfused always rounds the product and the sum (the same bits on every
@@ -48,14 +54,14 @@ struct FloatBits<double> {
 // round(x) to the nearest integer (ties to even) for |x| < 2^(mantissa - 1), by adding and
 // subtracting 1.5 · 2^mantissa (exact IEEE arithmetic, the same everywhere).
 template <class T, int N>
-inline Vec<T, N> round_small(const Vec<T, N>& x) {
+GATGRAD_INLINE Vec<T, N> round_small(const Vec<T, N>& x) {
   const Vec<T, N> magic = Vec<T, N>::splat(static_cast<T>(1.5) * static_cast<T>(uint64_t{1} << FloatBits<T>::mantissa));
   return (x + magic) - magic;
 }
 
 // 2^k for integer-valued k with k + bias in [1, 2·bias]: the exponent field written directly.
 template <class T, int N>
-inline Vec<T, N> pow2_integer(const Vec<T, N>& k) {
+GATGRAD_INLINE Vec<T, N> pow2_integer(const Vec<T, N>& k) {
   using Bits = FloatBits<T>;
   using B = typename Vec<T, N>::B;
   using UB = xsimd::batch<typename Bits::U, typename B::arch_type>;
@@ -78,7 +84,7 @@ constexpr T kInverseFactorial[16] = {
 
 // Σ_{n=first}^{last} r^(n - first) / n!  (Horner from the highest term)
 template <class P, class T, int N>
-inline Vec<T, N> taylor_tail(const Vec<T, N>& r, int first, int last) {
+GATGRAD_INLINE Vec<T, N> taylor_tail(const Vec<T, N>& r, int first, int last) {
   Vec<T, N> p = Vec<T, N>::splat(kInverseFactorial<T>[last]);
   for (int n = last - 1; n >= first; --n) p = P::madd(p, r, Vec<T, N>::splat(kInverseFactorial<T>[n]));
   return p;
@@ -91,7 +97,9 @@ struct ExpConstants<float> {
   static constexpr float log2e = 1.44269504088896341f;
   static constexpr float ln2_hi = 0.693359375f;             // few bits: k · ln2_hi is exact
   static constexpr float ln2_lo = -2.12194440e-4f;
-  static constexpr float lowest = -104.0f, highest = 89.0f;  // beyond: 0 and inf
+  static constexpr float lowest = -104.0f, highest = 89.0f;  // expm1's clamps
+  static constexpr float underflow = -87.3365479f;           // ln FLT_MIN: below, exp = 0 (no subnormals)
+  static constexpr float overflow = 88.7228394f;             // ln FLT_MAX: above, exp = inf
   static constexpr int terms = 7;                           // P up to r^7 / 7!
   static constexpr float expm1_lowest = -30.0f;              // expm1 = -1 below
 };
@@ -101,19 +109,21 @@ struct ExpConstants<double> {
   static constexpr double ln2_hi = 6.93147180369123816490e-01;
   static constexpr double ln2_lo = 1.90821492927058770002e-10;
   static constexpr double lowest = -746.0, highest = 710.0;
+  static constexpr double underflow = -708.39641853226408;  // ln DBL_MIN
+  static constexpr double overflow = 709.78271289338397;    // ln DBL_MAX
   static constexpr int terms = 13;
   static constexpr double expm1_lowest = -40.0;
 };
 
 // x with NaN lanes of `in` restored (the clamps before may have replaced them).
 template <class T, int N>
-inline Vec<T, N> keep_nan(const Vec<T, N>& in, const Vec<T, N>& out) {
+GATGRAD_INLINE Vec<T, N> keep_nan(const Vec<T, N>& in, const Vec<T, N>& out) {
   return select(is_nan(in), in, out);
 }
 
 // r = x - k ln 2 and k = round(x / ln 2), for x already clamped.
 template <class P, class T, int N>
-inline Vec<T, N> reduce_ln2(const Vec<T, N>& x, Vec<T, N>& k) {
+GATGRAD_INLINE Vec<T, N> reduce_ln2(const Vec<T, N>& x, Vec<T, N>& k) {
   using C = ExpConstants<T>;
   k = round_small(x * Vec<T, N>::splat(C::log2e));
   Vec<T, N> r = P::madd(-k, Vec<T, N>::splat(C::ln2_hi), x);
@@ -122,22 +132,23 @@ inline Vec<T, N> reduce_ln2(const Vec<T, N>& x, Vec<T, N>& k) {
 
 // e^x
 template <class P = LevelFma, class T, int N>
-inline Vec<T, N> exp(const Vec<T, N>& x_in) {
+GATGRAD_INLINE Vec<T, N> exp(const Vec<T, N>& x_in) {
   using C = ExpConstants<T>;
   using V = Vec<T, N>;
-  const V x = min(max(x_in, V::splat(C::lowest)), V::splat(C::highest));
+  const V x = clamp(x_in, V::splat(C::underflow), V::splat(C::overflow));  // (NaN stays NaN)
   V k;
   const V r = reduce_ln2<P>(x, k);
   const V p = taylor_tail<P>(r, 0, C::terms);
-  // 2^k in two factors of at most 2^(bias/2+1) each, so both are normal numbers
-  const V k1 = round_small(k * V::splat(T(0.5)));
-  const V y = p * pow2_integer(k1) * pow2_integer(k - k1);
-  return keep_nan(x_in, select(x_in <= V::splat(C::lowest), V::zero(), y));
+  // 2^k for k <= bias (a normal number); the one k above, bias + 1, as 2^bias · 2
+  const V top = V::splat(static_cast<T>(FloatBits<T>::bias));
+  const V y = p * pow2_integer(min(k, top));
+  const V inf = V::splat(std::numeric_limits<T>::infinity());
+  return select(x_in < V::splat(C::underflow), V::zero(), select(x_in > V::splat(C::overflow), inf, select(k > top, y + y, y)));
 }
 
 // e^x - 1, accurate near 0
 template <class P = LevelFma, class T, int N>
-inline Vec<T, N> expm1(const Vec<T, N>& x_in) {
+GATGRAD_INLINE Vec<T, N> expm1(const Vec<T, N>& x_in) {
   using C = ExpConstants<T>;
   using V = Vec<T, N>;
   const V x = min(max(x_in, V::splat(C::expm1_lowest)), V::splat(static_cast<T>(C::highest - 2)));
@@ -152,7 +163,7 @@ inline Vec<T, N> expm1(const Vec<T, N>& x_in) {
 
 // ln x (x < 0: NaN; x = 0: -inf; inf: inf)
 template <class P = LevelFma, class T, int N>
-inline Vec<T, N> log(const Vec<T, N>& x_in) {
+GATGRAD_INLINE Vec<T, N> log(const Vec<T, N>& x_in) {
   using Bits = FloatBits<T>;
   using V = Vec<T, N>;
   using B = typename V::B;
@@ -194,7 +205,7 @@ inline Vec<T, N> log(const Vec<T, N>& x_in) {
 
 // ln(1 + u), accurate for small u (u > -1): log(w) · u / (w - 1) with w = 1 + u (Goldberg).
 template <class T, int N>
-inline Vec<T, N> log1p(const Vec<T, N>& u) {
+GATGRAD_INLINE Vec<T, N> log1p(const Vec<T, N>& u) {
   using V = Vec<T, N>;
   const V w = u + V::splat(T(1));
   const V d = w - V::splat(T(1));
@@ -205,7 +216,7 @@ inline Vec<T, N> log1p(const Vec<T, N>& u) {
 
 // tanh x = sign(x) · t / (t + 2), t = expm1(2|x|)
 template <class T, int N>
-inline Vec<T, N> tanh(const Vec<T, N>& x) {
+GATGRAD_INLINE Vec<T, N> tanh(const Vec<T, N>& x) {
   using V = Vec<T, N>;
   const V a = min(abs(x), V::splat(static_cast<T>(sizeof(T) == 4 ? 9.5 : 19.5)));  // tanh = 1 beyond
   const V t = expm1(a + a);
@@ -215,14 +226,14 @@ inline Vec<T, N> tanh(const Vec<T, N>& x) {
 
 // 1 / (1 + e^-x)
 template <class T, int N>
-inline Vec<T, N> sigmoid(const Vec<T, N>& x) {
+GATGRAD_INLINE Vec<T, N> sigmoid(const Vec<T, N>& x) {
   using V = Vec<T, N>;
   return V::splat(T(1)) / (V::splat(T(1)) + exp(-x));
 }
 
 // x^p for a fixed p: e^(p ln |x|), with the sign of an odd whole p, and 0^p as IEEE pow.
 template <class T, int N>
-inline Vec<T, N> pow(const Vec<T, N>& x, T p) {
+GATGRAD_INLINE Vec<T, N> pow(const Vec<T, N>& x, T p) {
   using V = Vec<T, N>;
   const bool whole = p == static_cast<T>(static_cast<int64_t>(p));
   const bool odd = whole && (static_cast<int64_t>(p) % 2 != 0);
@@ -237,7 +248,7 @@ inline Vec<T, N> pow(const Vec<T, N>& x, T p) {
 // sin and cos of 2π q / 4 + φ for the quadrant q in {0, 1, 2, 3} and φ in [0, π/2), unfused
 // (the normal generator's angles: q and the fraction come from exact integer bits).
 template <int N>
-inline void sincos_quadrant(const Vec<float, N>& q, const Vec<float, N>& phi, Vec<float, N>& s, Vec<float, N>& c) {
+GATGRAD_INLINE void sincos_quadrant(const Vec<float, N>& q, const Vec<float, N>& phi, Vec<float, N>& s, Vec<float, N>& c) {
   using V = Vec<float, N>;
   const V p2 = phi * phi;
   // sin φ = φ (1 - φ²/3! + φ⁴/5! - ...), cos φ = 1 - φ²/2! + φ⁴/4! - ...: Horner in -φ²

@@ -16,7 +16,7 @@ namespace gatgrad::GATGRAD_ISA_NS::simd {
 
 // The halving tree of one register, through memory (any register, any level).
 template <class B, class Op>
-inline typename B::value_type tree_native_generic(const B& v, Op op) {
+GATGRAD_INLINE typename B::value_type tree_native_generic(const B& v, Op op) {
   using T = typename B::value_type;
   constexpr int W = static_cast<int>(B::size);
   alignas(64) T a[W];
@@ -28,7 +28,7 @@ inline typename B::value_type tree_native_generic(const B& v, Op op) {
 
 // Sum of one register by the halving tree.
 template <class B>
-inline typename B::value_type tree_sum_native(const B& v) {
+GATGRAD_INLINE typename B::value_type tree_sum_native(const B& v) {
   using A = typename B::arch_type;
   using T = typename B::value_type;
 #if GATGRAD_ISA_LEVEL != GATGRAD_ISA_NEON
@@ -66,7 +66,7 @@ inline typename B::value_type tree_sum_native(const B& v) {
 
 // Σ lanes of v by the halving tree.
 template <class T, int N>
-inline T tree_sum(const Vec<T, N>& v) {
+GATGRAD_INLINE T tree_sum(const Vec<T, N>& v) {
   static_assert((N & (N - 1)) == 0, "the halving tree needs a power-of-two lane count");
   typename Vec<T, N>::B r[Vec<T, N>::R];
   for (int k = 0; k < Vec<T, N>::R; ++k) r[k] = v.r[k];
@@ -77,7 +77,7 @@ inline T tree_sum(const Vec<T, N>& v) {
 
 // The largest lane (the order of a max does not change its value; the tree is kept anyway).
 template <class T, int N>
-inline T max_lane(const Vec<T, N>& v) {
+GATGRAD_INLINE T max_lane(const Vec<T, N>& v) {
   typename Vec<T, N>::B r[Vec<T, N>::R];
   for (int k = 0; k < Vec<T, N>::R; ++k) r[k] = v.r[k];
   for (int n = Vec<T, N>::R; n > 1; n /= 2)
@@ -89,7 +89,7 @@ inline T max_lane(const Vec<T, N>& v) {
 // sum of the lanes l, l + stride, l + 2·stride, ... in tree order; then every lane l gets the
 // value of lane l % stride. (Per-head sums of a flat run of rows of `stride` heads.)
 template <class T, int N>
-inline Vec<T, N> fold_lanes(const Vec<T, N>& v, int64_t stride) {
+GATGRAD_INLINE Vec<T, N> fold_lanes(const Vec<T, N>& v, int64_t stride) {
   alignas(64) T a[N];
   v.store(a);
   for (int64_t n = N; n > stride; n /= 2)
@@ -100,7 +100,7 @@ inline Vec<T, N> fold_lanes(const Vec<T, N>& v, int64_t stride) {
 
 // The same fold with max (order-free).
 template <class T, int N>
-inline Vec<T, N> fold_lanes_max(const Vec<T, N>& v, int64_t stride) {
+GATGRAD_INLINE Vec<T, N> fold_lanes_max(const Vec<T, N>& v, int64_t stride) {
   alignas(64) T a[N];
   v.store(a);
   for (int64_t n = N; n > stride; n /= 2)
@@ -114,7 +114,7 @@ inline Vec<T, N> fold_lanes_max(const Vec<T, N>& v, int64_t stride) {
 // features (GAT's hidden layer) or of 8 rows of one head's 8 logits' features.
 
 template <class T>
-inline Vec<T, 8> tree_sum_rows8_generic(const Vec<T, 8> rows[8]) {
+GATGRAD_INLINE Vec<T, 8> tree_sum_rows8_generic(const Vec<T, 8> rows[8]) {
   alignas(64) T out[8];
   for (int l = 0; l < 8; ++l) out[l] = tree_sum(rows[l]);
   return Vec<T, 8>::load(out);
@@ -122,7 +122,7 @@ inline Vec<T, 8> tree_sum_rows8_generic(const Vec<T, 8> rows[8]) {
 
 #if GATGRAD_ISA_LEVEL != GATGRAD_ISA_NEON
 // Levels 2 and 1 of the tree of four 4-lane rows, at once: out lane k = (a_k0+a_k2) + (a_k1+a_k3).
-inline __m128 tree_sum_rows4_sse(__m128 a, __m128 b, __m128 c, __m128 d) {
+GATGRAD_INLINE __m128 tree_sum_rows4_sse(__m128 a, __m128 b, __m128 c, __m128 d) {
   // +2: [a0+a2, a1+a3, b0+b2, b1+b3] and the same for c, d
   const __m128 ab = _mm_add_ps(_mm_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)), _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
   const __m128 cd = _mm_add_ps(_mm_shuffle_ps(c, d, _MM_SHUFFLE(1, 0, 1, 0)), _mm_shuffle_ps(c, d, _MM_SHUFFLE(3, 2, 3, 2)));
@@ -130,7 +130,7 @@ inline __m128 tree_sum_rows4_sse(__m128 a, __m128 b, __m128 c, __m128 d) {
   return _mm_add_ps(_mm_shuffle_ps(ab, cd, _MM_SHUFFLE(2, 0, 2, 0)), _mm_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 1, 3, 1)));
 }
 #else
-inline float32x4_t tree_sum_rows4_neon(float32x4_t a, float32x4_t b, float32x4_t c, float32x4_t d) {
+GATGRAD_INLINE float32x4_t tree_sum_rows4_neon(float32x4_t a, float32x4_t b, float32x4_t c, float32x4_t d) {
   auto lo = [](float32x4_t x, float32x4_t y) {  // [x0, x1, y0, y1]
     return vreinterpretq_f32_f64(vzip1q_f64(vreinterpretq_f64_f32(x), vreinterpretq_f64_f32(y)));
   };
@@ -144,7 +144,7 @@ inline float32x4_t tree_sum_rows4_neon(float32x4_t a, float32x4_t b, float32x4_t
 #endif
 
 template <class T>
-inline Vec<T, 8> tree_sum_rows8(const Vec<T, 8> rows[8]) {
+GATGRAD_INLINE Vec<T, 8> tree_sum_rows8(const Vec<T, 8> rows[8]) {
   if constexpr (std::is_same_v<T, float>) {
     using V = Vec<float, 8>;
 #if GATGRAD_ISA_X86_AVX

@@ -40,6 +40,10 @@
 #include <arm_neon.h>
 #endif
 
+// The small functions of the SIMD layer are always inlined: they are a few instructions each,
+// and a call would pass their registers through memory.
+#define GATGRAD_INLINE inline __attribute__((always_inline))
+
 namespace gatgrad::GATGRAD_ISA_NS::simd {
 
 // ---- the registers of this level ----
@@ -65,7 +69,7 @@ constexpr bool kFusedMultiplyAdd = GATGRAD_ISA_LEVEL != GATGRAD_ISA_SSE2;
 
 // a·b + c for one register: one rounding on the levels with FMA, two on sse2.
 template <class B>
-inline B fma_native(const B& a, const B& b, const B& c) {
+GATGRAD_INLINE B fma_native(const B& a, const B& b, const B& c) {
   using A = typename B::arch_type;
   using T [[maybe_unused]] = typename B::value_type;
   if constexpr (std::is_same_v<A, xsimd::sse2>) {
@@ -91,7 +95,7 @@ inline B fma_native(const B& a, const B& b, const B& c) {
 
 // a·b + c on scalars with this level's rounding (so scalar and vector code agree).
 template <class T>
-inline T fma_scalar(T a, T b, T c) {
+GATGRAD_INLINE T fma_scalar(T a, T b, T c) {
   if constexpr (kFusedMultiplyAdd) {
     return __builtin_fma(a, b, c);  // compiled to the FMA instruction on these levels
   } else {
@@ -99,7 +103,7 @@ inline T fma_scalar(T a, T b, T c) {
     return p + c;
   }
 }
-inline float fma_scalar(float a, float b, float c) {
+GATGRAD_INLINE float fma_scalar(float a, float b, float c) {
   if constexpr (kFusedMultiplyAdd) {
     return __builtin_fmaf(a, b, c);
   } else {
@@ -109,11 +113,11 @@ inline float fma_scalar(float a, float b, float c) {
 }
 
 template <class T, class A>
-inline uint32_t mask_bits_generic(const xsimd::batch_bool<T, A>& m);
+GATGRAD_INLINE uint32_t mask_bits_generic(const xsimd::batch_bool<T, A>& m);
 
 // Bit l of the result is lane l of the mask.
 template <class T, class A>
-inline uint32_t mask_bits_native(const xsimd::batch_bool<T, A>& m) {
+GATGRAD_INLINE uint32_t mask_bits_native(const xsimd::batch_bool<T, A>& m) {
   using M [[maybe_unused]] = xsimd::batch_bool<T, A>;
 #if GATGRAD_ISA_LEVEL == GATGRAD_ISA_AVX512
   if constexpr (std::is_same_v<A, xsimd::avx512bw>) {
@@ -143,7 +147,7 @@ inline uint32_t mask_bits_native(const xsimd::batch_bool<T, A>& m) {
 
 // Bit l of the result is lane l of the mask (through memory: any register).
 template <class T, class A>
-inline uint32_t mask_bits_generic(const xsimd::batch_bool<T, A>& m) {
+GATGRAD_INLINE uint32_t mask_bits_generic(const xsimd::batch_bool<T, A>& m) {
   constexpr int W = static_cast<int>(xsimd::batch_bool<T, A>::size);
   alignas(64) bool lane[W];
   m.store_aligned(lane);
@@ -167,18 +171,18 @@ struct Vec {
   static_assert(N % W == 0 && R >= 1, "a Vec is a whole number of registers");
   B r[R];
 
-  static Vec zero() { return splat(T(0)); }
-  static Vec splat(T v) {
+  GATGRAD_INLINE static Vec zero() { return splat(T(0)); }
+  GATGRAD_INLINE static Vec splat(T v) {
     Vec x;
     for (int k = 0; k < R; ++k) x.r[k] = B(v);
     return x;
   }
-  static Vec load(const T* p) {  // p need not be aligned
+  GATGRAD_INLINE static Vec load(const T* p) {  // p need not be aligned
     Vec x;
     for (int k = 0; k < R; ++k) x.r[k] = B::load_unaligned(p + k * W);
     return x;
   }
-  void store(T* p) const {
+  GATGRAD_INLINE void store(T* p) const {
     for (int k = 0; k < R; ++k) r[k].store_unaligned(p + k * W);
   }
   // Lanes [0, n) from p, the others 0 (n <= N); reads nothing at or past p + n.
@@ -200,7 +204,7 @@ struct Mask {
   static constexpr int R = Vec<T, N>::R, W = Vec<T, N>::W;
   BB r[R];
   // Bit l is lane l (N <= 32).
-  uint32_t bits() const {
+  GATGRAD_INLINE uint32_t bits() const {
     uint32_t b = 0;
     for (int k = 0; k < R; ++k) b |= mask_bits_native(r[k]) << (k * W);
     return b;
@@ -210,7 +214,7 @@ struct Mask {
 // ---- elementwise arithmetic ----
 #define GATGRAD_VEC_BINARY(op)                                            \
   template <class T, int N>                                               \
-  inline Vec<T, N> operator op(const Vec<T, N>& a, const Vec<T, N>& b) {  \
+  GATGRAD_INLINE Vec<T, N> operator op(const Vec<T, N>& a, const Vec<T, N>& b) {  \
     Vec<T, N> y;                                                          \
     for (int k = 0; k < Vec<T, N>::R; ++k) y.r[k] = a.r[k] op b.r[k];     \
     return y;                                                             \
@@ -222,7 +226,7 @@ GATGRAD_VEC_BINARY(/)
 #undef GATGRAD_VEC_BINARY
 
 template <class T, int N>
-inline Vec<T, N> operator-(const Vec<T, N>& a) {
+GATGRAD_INLINE Vec<T, N> operator-(const Vec<T, N>& a) {
   Vec<T, N> y;
   for (int k = 0; k < Vec<T, N>::R; ++k) y.r[k] = -a.r[k];
   return y;
@@ -230,32 +234,32 @@ inline Vec<T, N> operator-(const Vec<T, N>& a) {
 
 // a·b + c, lane by lane, with this level's rounding (see fma_native).
 template <class T, int N>
-inline Vec<T, N> fma(const Vec<T, N>& a, const Vec<T, N>& b, const Vec<T, N>& c) {
+GATGRAD_INLINE Vec<T, N> fma(const Vec<T, N>& a, const Vec<T, N>& b, const Vec<T, N>& c) {
   Vec<T, N> y;
   for (int k = 0; k < Vec<T, N>::R; ++k) y.r[k] = fma_native(a.r[k], b.r[k], c.r[k]);
   return y;
 }
 
 template <class T, int N>
-inline Vec<T, N> max(const Vec<T, N>& a, const Vec<T, N>& b) {
+GATGRAD_INLINE Vec<T, N> max(const Vec<T, N>& a, const Vec<T, N>& b) {
   Vec<T, N> y;
   for (int k = 0; k < Vec<T, N>::R; ++k) y.r[k] = xsimd::max(a.r[k], b.r[k]);
   return y;
 }
 template <class T, int N>
-inline Vec<T, N> min(const Vec<T, N>& a, const Vec<T, N>& b) {
+GATGRAD_INLINE Vec<T, N> min(const Vec<T, N>& a, const Vec<T, N>& b) {
   Vec<T, N> y;
   for (int k = 0; k < Vec<T, N>::R; ++k) y.r[k] = xsimd::min(a.r[k], b.r[k]);
   return y;
 }
 template <class T, int N>
-inline Vec<T, N> abs(const Vec<T, N>& a) {
+GATGRAD_INLINE Vec<T, N> abs(const Vec<T, N>& a) {
   Vec<T, N> y;
   for (int k = 0; k < Vec<T, N>::R; ++k) y.r[k] = xsimd::abs(a.r[k]);
   return y;
 }
 template <class T, int N>
-inline Vec<T, N> sqrt(const Vec<T, N>& a) {  // correctly rounded on every level
+GATGRAD_INLINE Vec<T, N> sqrt(const Vec<T, N>& a) {  // correctly rounded on every level
   Vec<T, N> y;
   for (int k = 0; k < Vec<T, N>::R; ++k) y.r[k] = xsimd::sqrt(a.r[k]);
   return y;
@@ -264,7 +268,7 @@ inline Vec<T, N> sqrt(const Vec<T, N>& a) {  // correctly rounded on every level
 // ---- comparisons and selection ----
 #define GATGRAD_VEC_COMPARE(op)                                           \
   template <class T, int N>                                               \
-  inline Mask<T, N> operator op(const Vec<T, N>& a, const Vec<T, N>& b) { \
+  GATGRAD_INLINE Mask<T, N> operator op(const Vec<T, N>& a, const Vec<T, N>& b) { \
     Mask<T, N> m;                                                         \
     for (int k = 0; k < Vec<T, N>::R; ++k) m.r[k] = a.r[k] op b.r[k];     \
     return m;                                                             \
@@ -280,20 +284,20 @@ GATGRAD_VEC_COMPARE(==)
 
 // The NaN lanes.
 template <class T, int N>
-inline Mask<T, N> is_nan(const Vec<T, N>& a) {
+GATGRAD_INLINE Mask<T, N> is_nan(const Vec<T, N>& a) {
   Mask<T, N> m;
   for (int k = 0; k < Vec<T, N>::R; ++k) m.r[k] = xsimd::isnan(a.r[k]);
   return m;
 }
 
 template <class T, int N>
-inline Mask<T, N> operator&(const Mask<T, N>& a, const Mask<T, N>& b) {
+GATGRAD_INLINE Mask<T, N> operator&(const Mask<T, N>& a, const Mask<T, N>& b) {
   Mask<T, N> m;
   for (int k = 0; k < Mask<T, N>::R; ++k) m.r[k] = a.r[k] && b.r[k];
   return m;
 }
 template <class T, int N>
-inline Mask<T, N> operator|(const Mask<T, N>& a, const Mask<T, N>& b) {
+GATGRAD_INLINE Mask<T, N> operator|(const Mask<T, N>& a, const Mask<T, N>& b) {
   Mask<T, N> m;
   for (int k = 0; k < Mask<T, N>::R; ++k) m.r[k] = a.r[k] || b.r[k];
   return m;
@@ -301,7 +305,7 @@ inline Mask<T, N> operator|(const Mask<T, N>& a, const Mask<T, N>& b) {
 
 // m ? a : b, lane by lane.
 template <class T, int N>
-inline Vec<T, N> select(const Mask<T, N>& m, const Vec<T, N>& a, const Vec<T, N>& b) {
+GATGRAD_INLINE Vec<T, N> select(const Mask<T, N>& m, const Vec<T, N>& a, const Vec<T, N>& b) {
   Vec<T, N> y;
   for (int k = 0; k < Vec<T, N>::R; ++k) y.r[k] = xsimd::select(m.r[k], a.r[k], b.r[k]);
   return y;
@@ -316,23 +320,51 @@ struct Iota {
   }
 };
 template <class T, int N>
-inline Vec<T, N> iota() {
+GATGRAD_INLINE Vec<T, N> iota() {
   static constexpr Iota<T, N> values{};
   return Vec<T, N>::load(values.lane);
 }
 
 // The mask whose lanes l < n are set.
 template <class T, int N>
-inline Mask<T, N> first_lanes(int64_t n) {
+GATGRAD_INLINE Mask<T, N> first_lanes(int64_t n) {
   return iota<T, N>() < Vec<T, N>::splat(static_cast<T>(n));
 }
 
 // The mask of the lanes whose bit is set in `bits` (bit l = lane l).
 template <class T, int N>
-inline Mask<T, N> mask_from_bits(uint32_t bits) {
-  alignas(64) T a[N];
-  for (int l = 0; l < N; ++l) a[l] = static_cast<T>((bits >> l) & 1u);
-  return Vec<T, N>::load(a) > Vec<T, N>::zero();
+GATGRAD_INLINE Mask<T, N> mask_from_bits(uint32_t bits) {
+  using M = Mask<T, N>;
+  using A = typename Vec<T, N>::B::arch_type;
+  constexpr int W = M::W;
+  M m;
+  for (int k = 0; k < M::R; ++k) {
+    const uint32_t b = (bits >> (k * W)) & ((W >= 32 ? 0u : (1u << W)) - 1u);
+#if GATGRAD_ISA_LEVEL == GATGRAD_ISA_AVX512
+    if constexpr (std::is_same_v<A, xsimd::avx512bw>) {
+      m.r[k] = typename M::BB(static_cast<typename M::BB::register_type>(b));
+      continue;
+    }
+#endif
+#if GATGRAD_ISA_X86_AVX
+    if constexpr (std::is_same_v<A, xsimd::fma3<xsimd::avx2>>) {
+      if constexpr (std::is_same_v<T, float>) {
+        const __m256i lane_bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+        const __m256i v = _mm256_and_si256(_mm256_set1_epi32(static_cast<int>(b)), lane_bit);
+        m.r[k] = typename M::BB(_mm256_castsi256_ps(_mm256_cmpeq_epi32(v, lane_bit)));
+      } else {
+        const __m256i lane_bit = _mm256_setr_epi64x(1, 2, 4, 8);
+        const __m256i v = _mm256_and_si256(_mm256_set1_epi64x(b), lane_bit);
+        m.r[k] = typename M::BB(_mm256_castsi256_pd(_mm256_cmpeq_epi64(v, lane_bit)));
+      }
+      continue;
+    }
+#endif
+    alignas(64) T a[W];
+    for (int l = 0; l < W; ++l) a[l] = static_cast<T>((b >> l) & 1u);
+    m.r[k] = xsimd::batch<T, A>::load_aligned(a) > xsimd::batch<T, A>(T(0));
+  }
+  return m;
 }
 
 // ---- partial loads and stores ----
@@ -340,7 +372,7 @@ inline Mask<T, N> mask_from_bits(uint32_t bits) {
 // Copies n < 16 values without letting the compiler turn the loop into a memcpy call (which costs
 // several times the copy for a handful of values).
 template <class T>
-inline void copy_few(T* dst, const T* src, int64_t n) {
+GATGRAD_INLINE void copy_few(T* dst, const T* src, int64_t n) {
   for (int64_t k = 0; k < n; ++k) {
     T v = src[k];
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
@@ -352,8 +384,19 @@ inline void copy_few(T* dst, const T* src, int64_t n) {
   }
 }
 
+#if GATGRAD_ISA_X86_AVX
+// The AVX mask of the first n (0..W) lanes of a 256-bit register of T.
+template <class T>
+GATGRAD_INLINE __m256i avx_first_lanes(int64_t n) {
+  if constexpr (std::is_same_v<T, float>)
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  else
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+}
+#endif
+
 template <class T, int N>
-inline Vec<T, N> Vec<T, N>::load_first(const T* p, int64_t n) {
+GATGRAD_INLINE Vec<T, N> Vec<T, N>::load_first(const T* p, int64_t n) {
   if (n >= N) return load(p);
 #if GATGRAD_ISA_LEVEL == GATGRAD_ISA_AVX512
   if constexpr (std::is_same_v<typename B::arch_type, xsimd::avx512bw> && R == 1) {
@@ -365,13 +408,31 @@ inline Vec<T, N> Vec<T, N>::load_first(const T* p, int64_t n) {
     return x;
   }
 #endif
+#if GATGRAD_ISA_X86_AVX
+  if constexpr (std::is_same_v<typename B::arch_type, xsimd::fma3<xsimd::avx2>>) {  // vmaskmov per register
+    Vec x;
+    for (int k = 0; k < R; ++k) {
+      const int64_t m = n - k * W;
+      if (m <= 0) {
+        x.r[k] = B(T(0));
+      } else if (m >= W) {
+        x.r[k] = B::load_unaligned(p + k * W);
+      } else if constexpr (std::is_same_v<T, float>) {
+        x.r[k] = B(_mm256_maskload_ps(p + k * W, avx_first_lanes<T>(m)));
+      } else {
+        x.r[k] = B(_mm256_maskload_pd(p + k * W, avx_first_lanes<T>(m)));
+      }
+    }
+    return x;
+  }
+#endif
   alignas(64) T a[N] = {};
   copy_few(a, p, n);
   return load(a);
 }
 
 template <class T, int N>
-inline void Vec<T, N>::store_first(T* p, int64_t n) const {
+GATGRAD_INLINE void Vec<T, N>::store_first(T* p, int64_t n) const {
   if (n >= N) {
     store(p);
     return;
@@ -385,18 +446,50 @@ inline void Vec<T, N>::store_first(T* p, int64_t n) const {
     return;
   }
 #endif
+#if GATGRAD_ISA_X86_AVX
+  if constexpr (std::is_same_v<typename B::arch_type, xsimd::fma3<xsimd::avx2>>) {
+    for (int k = 0; k < R; ++k) {
+      const int64_t m = n - k * W;
+      if (m <= 0) break;
+      if (m >= W)
+        r[k].store_unaligned(p + k * W);
+      else if constexpr (std::is_same_v<T, float>)
+        _mm256_maskstore_ps(p + k * W, avx_first_lanes<T>(m), r[k]);
+      else
+        _mm256_maskstore_pd(p + k * W, avx_first_lanes<T>(m), r[k]);
+    }
+    return;
+  }
+#endif
   alignas(64) T a[N];
   store(a);
   copy_few(p, a, n);
 }
 
-// v[idx[l]] for the lanes l < n (the others 0).
+// v[idx[l]] for the lanes l < n (the others 0); reads no idx[l] for l >= n.
 template <class T, int N>
-inline Vec<T, N> gather(const T* v, const int32_t* idx, int64_t n) {
+GATGRAD_INLINE Vec<T, N> gather(const T* v, const int32_t* idx, int64_t n) {
+  using V = Vec<T, N>;
+#if GATGRAD_ISA_X86_AVX
+  if constexpr (std::is_same_v<T, float> && std::is_same_v<typename V::B::arch_type, xsimd::fma3<xsimd::avx2>>) {
+    V x;
+    for (int k = 0; k < V::R; ++k) {
+      const int64_t m = n - k * 8;
+      if (m <= 0) {
+        x.r[k] = typename V::B(0.0f);
+        continue;
+      }
+      const __m256i in = avx_first_lanes<float>(m);
+      const __m256i at = _mm256_maskload_epi32(idx + k * 8, in);
+      x.r[k] = typename V::B(_mm256_mask_i32gather_ps(_mm256_setzero_ps(), v, at, _mm256_castsi256_ps(in), 4));
+    }
+    return x;
+  }
+#endif
   alignas(64) T a[N] = {};
   const int64_t m = n < N ? n : N;
   for (int64_t l = 0; l < m; ++l) a[l] = v[idx[l]];
-  return Vec<T, N>::load(a);
+  return V::load(a);
 }
 
 // ---- unsigned 32-bit lanes beside the float lanes (for counter-based random numbers) ----
@@ -406,12 +499,12 @@ struct U32Vec {
   using B = xsimd::batch<uint32_t, typename NativeArch<float, N>::type>;
   static constexpr int W = static_cast<int>(B::size), R = N / W;
   B r[R];
-  static U32Vec splat(uint32_t v) {
+  GATGRAD_INLINE static U32Vec splat(uint32_t v) {
     U32Vec x;
     for (int k = 0; k < R; ++k) x.r[k] = B(v);
     return x;
   }
-  static U32Vec iota() {  // 0, 1, ..., N-1
+  GATGRAD_INLINE static U32Vec iota() {  // 0, 1, ..., N-1
     alignas(64) uint32_t a[N];
     for (int l = 0; l < N; ++l) a[l] = static_cast<uint32_t>(l);
     U32Vec x;
@@ -424,7 +517,7 @@ struct U32Vec {
 };
 #define GATGRAD_U32_BINARY(op)                                         \
   template <int N>                                                     \
-  inline U32Vec<N> operator op(const U32Vec<N>& a, const U32Vec<N>& b) { \
+  GATGRAD_INLINE U32Vec<N> operator op(const U32Vec<N>& a, const U32Vec<N>& b) { \
     U32Vec<N> y;                                                       \
     for (int k = 0; k < U32Vec<N>::R; ++k) y.r[k] = a.r[k] op b.r[k];  \
     return y;                                                          \
@@ -436,14 +529,14 @@ GATGRAD_U32_BINARY(&)
 GATGRAD_U32_BINARY(|)
 #undef GATGRAD_U32_BINARY
 template <int N>
-inline U32Vec<N> operator>>(const U32Vec<N>& a, int s) {
+GATGRAD_INLINE U32Vec<N> operator>>(const U32Vec<N>& a, int s) {
   U32Vec<N> y;
   for (int k = 0; k < U32Vec<N>::R; ++k) y.r[k] = a.r[k] >> s;
   return y;
 }
 // The lanes (all below 2^24) as exact floats.
 template <int N>
-inline Vec<float, N> to_float(const U32Vec<N>& a) {
+GATGRAD_INLINE Vec<float, N> to_float(const U32Vec<N>& a) {
   Vec<float, N> y;
   for (int k = 0; k < U32Vec<N>::R; ++k)
     y.r[k] = xsimd::batch_cast<float>(xsimd::bitwise_cast<xsimd::batch<int32_t, typename NativeArch<float, N>::type>>(a.r[k]));
