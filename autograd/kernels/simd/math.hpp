@@ -19,10 +19,11 @@
 
 namespace gatgrad::GATGRAD_ISA_NS::simd {
 
-// x clamped to [lo, hi], NaN lanes kept NaN.
+// x clamped to [lo, hi], NaN lanes kept NaN: x86's max/min return their second operand when a
+// lane is NaN, NEON's return NaN, so max(lo, x) then min(hi, ·) keeps x's NaN on every level.
 template <class T, int N>
 GATGRAD_INLINE Vec<T, N> clamp(const Vec<T, N>& x, const Vec<T, N>& lo, const Vec<T, N>& hi) {
-  return select(is_nan(x), x, min(max(x, lo), hi));
+  return min(hi, max(lo, x));
 }
 
 // How a polynomial's multiply-adds round: LevelFma uses this level's fma (one rounding where
@@ -99,7 +100,7 @@ struct ExpConstants<float> {
   static constexpr float ln2_lo = -2.12194440e-4f;
   static constexpr float lowest = -104.0f, highest = 89.0f;  // expm1's clamps
   static constexpr float underflow = -87.3365479f;           // ln FLT_MIN: below, exp = 0 (no subnormals)
-  static constexpr float overflow = 88.7228394f;             // ln FLT_MAX: above, exp = inf
+  static constexpr float overflow = 88.73f;                  // > ln FLT_MAX: e^overflow rounds to inf
   static constexpr int terms = 7;                           // P up to r^7 / 7!
   static constexpr float expm1_lowest = -30.0f;              // expm1 = -1 below
 };
@@ -110,7 +111,7 @@ struct ExpConstants<double> {
   static constexpr double ln2_lo = 1.90821492927058770002e-10;
   static constexpr double lowest = -746.0, highest = 710.0;
   static constexpr double underflow = -708.39641853226408;  // ln DBL_MIN
-  static constexpr double overflow = 709.78271289338397;    // ln DBL_MAX
+  static constexpr double overflow = 709.79;                // > ln DBL_MAX
   static constexpr int terms = 13;
   static constexpr double expm1_lowest = -40.0;
 };
@@ -142,8 +143,7 @@ GATGRAD_INLINE Vec<T, N> exp(const Vec<T, N>& x_in) {
   // 2^k for k <= bias (a normal number); the one k above, bias + 1, as 2^bias · 2
   const V top = V::splat(static_cast<T>(FloatBits<T>::bias));
   const V y = p * pow2_integer(min(k, top));
-  const V inf = V::splat(std::numeric_limits<T>::infinity());
-  return select(x_in < V::splat(C::underflow), V::zero(), select(x_in > V::splat(C::overflow), inf, select(k > top, y + y, y)));
+  return select(x_in < V::splat(C::underflow), V::zero(), select(k > top, y + y, y));
 }
 
 // e^x - 1, accurate near 0
