@@ -8,8 +8,8 @@
 
 #include "autograd/error.hpp"
 #include "graph/features.hpp"
-#include "graph/npy.hpp"
-#include "graph/npz.hpp"
+#include "io/npy.hpp"
+#include "io/npz.hpp"
 
 namespace gatgrad {
 namespace {

@@ -1,9 +1,8 @@
 #include "models/gat.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include "autograd/ops.hpp"
 #include "autograd/random.hpp"
+#include "io/json.hpp"
 #include "models/gat_conv.hpp"
 #include "models/gatv2_conv.hpp"
 
@@ -25,7 +24,7 @@ void GATConfig::validate() const {
 }
 
 std::string GATConfig::to_json() const {
-  nlohmann::ordered_json j;
+  Json j;
   j["model"] = model;
   j["in_features"] = in_features;
   j["num_classes"] = num_classes;
@@ -44,12 +43,7 @@ std::string GATConfig::to_json() const {
 }
 
 GATConfig GATConfig::from_json(const std::string& text, const std::string& source) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const std::exception& e) {
-    throw DataError(source + ": not valid JSON: " + e.what());
-  }
+  const Json j = parse_json(text, source);
   if (!j.is_object()) throw DataError(source + ": expected a JSON object");
   GATConfig c;
   auto get = [&](const char* field, auto& out) {

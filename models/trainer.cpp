@@ -5,8 +5,7 @@
 
 #include "autograd/ops.hpp"
 #include "autograd/tape.hpp"
-#include <nlohmann/json.hpp>
-
+#include "io/json.hpp"
 #include "nn/metrics.hpp"
 #include "nn/optim.hpp"
 
@@ -86,13 +85,13 @@ void restore_parameters(const nn::Module& m, const std::vector<Tensor>& saved) {
 }
 
 std::string TrainState::to_json() const {
-  nlohmann::ordered_json j;
+  Json j;
   j["epoch"] = epoch;
   j["best_accuracy"] = best_accuracy;
-  j["best_loss"] = std::isfinite(best_loss) ? nlohmann::json(best_loss) : nlohmann::json(nullptr);
+  j["best_loss"] = std::isfinite(best_loss) ? Json(best_loss) : Json(nullptr);
   j["waited"] = waited;
   j["best_epoch"] = best_epoch;
-  nlohmann::json h = nlohmann::json::array();
+  Json h = Json::array();
   for (const EpochStats& s : history)
     h.push_back({s.epoch, s.train_loss, s.train_accuracy, s.val_loss, s.val_accuracy, s.step_ms});
   j["history"] = h;  // [epoch, train_loss, train_accuracy, val_loss, val_accuracy, step_ms]
@@ -102,7 +101,7 @@ std::string TrainState::to_json() const {
 TrainState TrainState::from_json(const std::string& text, const std::string& source) {
   TrainState s;
   try {
-    const nlohmann::json j = nlohmann::json::parse(text);
+    const Json j = Json::parse(text);
     s.epoch = j.at("epoch").get<int64_t>();
     s.best_accuracy = j.at("best_accuracy").get<double>();
     s.best_loss = j.at("best_loss").is_null() ? INFINITY : j.at("best_loss").get<double>();

@@ -11,7 +11,7 @@
 
 #include "autograd/creation.hpp"
 #include "autograd/ops.hpp"
-#include "graph/npy.hpp"
+#include "io/npy.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/dropout.hpp"
 #include "nn/linear.hpp"

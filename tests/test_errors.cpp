@@ -19,7 +19,7 @@
 #include "autograd/error.hpp"
 #include "autograd/ops.hpp"
 #include "graph/load_dataset.hpp"
-#include "graph/npy.hpp"
+#include "io/npy.hpp"
 #include "models/gat.hpp"
 #include "models/gat_conv.hpp"
 #include "models/gatv2_conv.hpp"
@@ -123,8 +123,8 @@ BOOST_AUTO_TEST_CASE(from_json_names_the_source_and_the_field) {
     return j.dump();
   };
   const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
-      {"", {"not valid JSON"}},
-      {"{\"model\": \"gat\",", {"not valid JSON"}},
+      {"", {"invalid JSON"}},
+      {"{\"model\": \"gat\",", {"invalid JSON"}},
       {"[1, 2]", {"expected a JSON object"}},
       {edited([](nlohmann::json& j) { j.erase("heads"); }), {"missing field 'heads'"}},
       {edited([](nlohmann::json& j) { j["hidden"] = "eight"; }), {"field 'hidden' has the wrong type"}},

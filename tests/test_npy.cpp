@@ -19,8 +19,9 @@
 #include <unistd.h>
 
 #include "autograd/error.hpp"
-#include "graph/npy.hpp"
-#include "graph/npz.hpp"
+#include "io/npy.hpp"
+#include "io/npz.hpp"
+#include "io/zip.hpp"
 #include "testing.hpp"
 
 using namespace gatgrad;

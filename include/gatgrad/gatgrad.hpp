@@ -1,7 +1,7 @@
 /// @file
 /// The whole public API of gatgrad in one header: `#include <gatgrad/gatgrad.hpp>` and link
 /// `gatgrad::gatgrad` (find_package(gatgrad 0.1 REQUIRED) on an installed copy). It brings
-/// the engine (tensors, the ops, the tape, gradcheck), graphs and datasets, the nn modules,
+/// the engine (tensors, the ops, the tape, gradcheck), file formats, graphs and datasets, the nn modules,
 /// optimisers and checkpoints, the GAT and GATv2 models and their training loop, and
 /// gatgrad::version(). Every name is in namespace gatgrad (the nn pieces in gatgrad::nn).
 ///
@@ -27,15 +27,19 @@
 #include "autograd/tensor.hpp"
 #include "autograd/version.hpp"
 
-// graph: the graph structure, message passing, datasets (.npy/.npz loading, synthetic graphs).
+// io: the file formats: .npy arrays, zip archives and .npz files, reading whole files.
+#include "io/file.hpp"
+#include "io/npy.hpp"
+#include "io/npz.hpp"
+#include "io/zip.hpp"
+
+// graph: the graph structure, message passing, datasets (loading, synthetic graphs).
 #include "graph/dataset.hpp"
 #include "graph/features.hpp"
 #include "graph/gat_attention.hpp"
 #include "graph/graph.hpp"
 #include "graph/load_dataset.hpp"
 #include "graph/message_passing.hpp"
-#include "graph/npy.hpp"
-#include "graph/npz.hpp"
 #include "graph/synthetic.hpp"
 
 // nn: modules, layers, initialisers, losses, metrics, optimisers, checkpoints.
