@@ -9,9 +9,8 @@
 #include <string>
 
 #include "autograd/buffer.hpp"
+#include "autograd/custom_op.hpp"
 #include "autograd/error.hpp"
-#include "autograd/ops/common.hpp"
-#include "autograd/tape.hpp"
 #include "graph/full_batch_kernels.hpp"
 #include "graph/one_head_kernels.hpp"
 #include "graph/score_backward.hpp"

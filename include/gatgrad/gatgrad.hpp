@@ -11,9 +11,10 @@
 /// `<gatgrad/models/gat.hpp>`.
 #pragma once
 
-// autograd: tensors, the tape, the differentiable ops, gradient checking.
+// autograd: tensors, the tape, the differentiable ops, writing ops of your own, gradient checking.
 #include "autograd/buffer.hpp"
 #include "autograd/creation.hpp"
+#include "autograd/custom_op.hpp"
 #include "autograd/dtype.hpp"
 #include "autograd/error.hpp"
 #include "autograd/gradcheck.hpp"
