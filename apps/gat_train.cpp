@@ -203,7 +203,7 @@ int run(Options o) {
     p.model = GATConfig::from_json(nn::read_checkpoint_config(o.load), o.load + "/config.json");
   }
   const Dataset d = load_data(o, p.model.normalize_features);
-  const NodeData data = prepare_node_data(d);
+  const NodeData data = prepare_node_data(d, p.model.add_self_loops);
   if (o.load.empty() && o.resume.empty()) {
     p.model.in_features = d.num_features;
     p.model.num_classes = d.num_classes;

@@ -95,7 +95,6 @@ GAT::GAT(const GATConfig& c, DType dtype) : config_(c) {
   o1.negative_slope = c.negative_slope;
   o1.dropout = c.dropout;
   o1.attn_dropout = c.attn_dropout;
-  o1.add_self_loops = c.add_self_loops;
   o1.residual = c.residual;
   o1.share_weights = c.share_weights;
   o1.seed = derive_key(c.seed, 11);
@@ -113,6 +112,10 @@ GAT::GAT(const GATConfig& c, DType dtype) : config_(c) {
 }
 
 Tensor GAT::forward(const InputFeatures& x, const Graph& g, std::vector<AttentionOut>* attention) {
+  if (config_.add_self_loops && !g.has_one_self_loop_per_node())
+    throw Error("GAT: the model attends over self-loops (add_self_loops), but the graph of " +
+                std::to_string(g.num_nodes()) + " nodes does not have one self-loop at every node: pass " +
+                "prepare_node_data's graph, or g.add_self_loops()");
   AttentionOut a1, a2;
   Tensor h1 = (*conv1_)(x, g, attention ? &a1 : nullptr);       // σ = ELU on the concatenated heads (o1.elu)
   Tensor logits = (*conv2_)(h1, g, attention ? &a2 : nullptr);  // averaged heads, no σ: logits

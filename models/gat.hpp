@@ -25,7 +25,7 @@ struct GATConfig {
   double dropout = 0.6;       ///< on each layer's input
   double attn_dropout = 0.6;  ///< on α
   double negative_slope = 0.2;
-  bool add_self_loops = true;
+  bool add_self_loops = true;      ///< attend over one self-loop per node (prepare_node_data adds them)
   bool residual = false;
   bool share_weights = false;      ///< GATv2 only
   bool normalize_features = true;  ///< preprocessing the model was trained with (rows / max(row sum, 1))
@@ -41,7 +41,9 @@ class GAT : public nn::Module {
  public:
   explicit GAT(const GATConfig& config, DType dtype = DType::f32);
 
-  /// x [N, F] -> logits [N, C]. attention, when given, receives each layer's α.
+  /// x [N, F] -> logits [N, C] over the graph g, the same for both layers. With add_self_loops,
+  /// g must have one self-loop per node (prepare_node_data's graph does; Error otherwise).
+  /// attention, when given, receives each layer's α.
   Tensor forward(const InputFeatures& x, const Graph& g, std::vector<AttentionOut>* attention = nullptr);
 
   const GATConfig& config() const { return config_; }

@@ -11,28 +11,6 @@
 
 namespace gatgrad {
 
-NodeData prepare_node_data(const Dataset& d, DType dtype) {
-  NodeData out;
-  if (d.x_is_sparse) {
-    out.x = SparseFeatures(d.x_sparse);
-  } else {
-    out.x = Tensor::from_span<float>(d.x_dense, {d.num_nodes, d.num_features}).to(dtype);
-  }
-  out.graph = Graph::from_edges(d.src, d.dst, d.num_nodes);
-  out.num_classes = d.num_classes;
-  out.multilabel = d.multilabel;
-  if (d.multilabel) {
-    std::vector<double> t(d.y.begin(), d.y.end());
-    out.targets = Tensor::from_vector(t, {d.num_nodes, d.num_classes}, dtype);
-  } else {
-    out.labels = d.y;
-  }
-  out.train_rows = nn::mask_to_rows(d.train_mask);
-  out.val_rows = nn::mask_to_rows(d.val_mask);
-  out.test_rows = nn::mask_to_rows(d.test_mask);
-  return out;
-}
-
 namespace {
 
 Tensor loss_of(const Tensor& logits, const NodeData& data, const std::vector<int64_t>& rows) {

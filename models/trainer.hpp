@@ -17,25 +17,12 @@
 #include <vector>
 
 #include "autograd/error.hpp"
-#include "graph/dataset.hpp"
-#include "graph/graph.hpp"
 #include "models/gat.hpp"
+#include "models/node_data.hpp"
 #include "models/presets.hpp"
 #include "nn/optim.hpp"
 
 namespace gatgrad {
-
-/// A Dataset turned into what a model consumes.
-struct NodeData {
-  InputFeatures x;               ///< [N, F], sparse when the dataset's features are
-  Graph graph;                   ///< the dataset's edges (layers add self-loops themselves)
-  int64_t num_classes = 0;
-  bool multilabel = false;
-  std::vector<int64_t> labels;   ///< [N] (single-label)
-  Tensor targets;                ///< [N, C] 0/1 (multi-label)
-  std::vector<int64_t> train_rows, val_rows, test_rows;
-};
-NodeData prepare_node_data(const Dataset& d, DType dtype = DType::f32);
 
 struct Evaluation {
   double loss = 0;

@@ -39,8 +39,8 @@ struct Setup {
     c.test_size = 100;
     c.seed = 4;
     const Dataset d = make_csbm(c);
-    data = prepare_node_data(d);
     preset = make_preset("cora");
+    data = prepare_node_data(d, preset.model.add_self_loops);
     preset.model.in_features = d.num_features;
     preset.model.num_classes = d.num_classes;
     preset.model.heads = 2;
