@@ -6,6 +6,7 @@
 
 #include "graph/graph.hpp"
 #include "models/input_features.hpp"
+#include "models/presets.hpp"
 #include "nn/module.hpp"
 
 namespace gatgrad {
@@ -17,13 +18,14 @@ struct AttentionOut {
   Graph graph;
 };
 
-/// Options shared by both layers (the names follow PyG's GATConv / GATv2Conv).
+/// Options shared by both layers (the names follow PyG's GATConv / GATv2Conv). GAT fills them
+/// from its GATConfig; the defaults here are a single layer's.
 struct AttentionLayerOptions {
   int64_t in_features = 0;
   int64_t out_features = 0;      ///< F' per head
   int64_t heads = 1;             ///< K
   bool concat = true;            ///< hidden layers concatenate heads [N, K·F']; the last averages [N, F']
-  double negative_slope = 0.2;   ///< of the LeakyReLU in the attention logits
+  double negative_slope = GATConfig{}.negative_slope;  ///< of the LeakyReLU in the attention logits (the model's)
   double dropout = 0.0;          ///< on the layer's input features, in training
   double attn_dropout = 0.0;     ///< on α, in training
   bool bias = true;              ///< added after aggregation

@@ -103,9 +103,13 @@ TrainState TrainState::from_json(const std::string& text, const std::string& sou
   return s;
 }
 
+nn::Adam make_optimizer(const std::vector<Tensor>& params, const TrainConfig& config) {
+  return nn::Adam(params, config.lr, config.beta1, config.beta2, config.eps, config.weight_decay);
+}
+
 TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainConfig& config,
                                   const TrainHooks& hooks) {
-  nn::Adam optimizer(model.parameters(), config.lr, 0.9, 0.999, 1e-8, config.weight_decay);
+  nn::Adam optimizer = make_optimizer(model.parameters(), config);
   TrainState state;
   return train_node_classifier(model, data, config, optimizer, state, hooks);
 }

@@ -84,7 +84,11 @@ struct TrainingDiverged : Error {
   int64_t best_epoch;  ///< the epoch of the parameters the model was restored to
 };
 
-/// Trains `model` on `data`; on return the model holds the kept (best) parameters.
+/// The optimiser `config` describes (Adam with its lr, betas, eps and L2 weight decay) over `params`.
+nn::Adam make_optimizer(const std::vector<Tensor>& params, const TrainConfig& config);
+
+/// Trains `model` on `data` with make_optimizer(model.parameters(), config); on return the
+/// model holds the kept (best) parameters.
 /// Throws TrainingDiverged naming the epoch when a loss becomes NaN or infinite (after
 /// restoring the kept parameters).
 TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainConfig& config,

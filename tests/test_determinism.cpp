@@ -44,7 +44,7 @@ Run train(const Dataset& d, const std::string& model, int threads) {
   p.model.num_classes = d.num_classes;
   p.model.seed = 7;
   GAT gat(p.model);
-  nn::Adam adam(gat.parameters(), p.train.lr, 0.9, 0.999, 1e-8, p.train.weight_decay);
+  nn::Adam adam = make_optimizer(gat.parameters(), p.train);
   Run r;
   for (int step = 0; step < 5; ++step) {
     gat.train();

@@ -85,7 +85,7 @@ BOOST_AUTO_TEST_CASE(a_huge_learning_rate_stops_at_epoch_1_with_the_initial_para
   s.preset.train.lr = 1e30;
   GAT model(s.preset.model);
   const auto initial = values_of(model);
-  nn::Adam adam(model.parameters(), s.preset.train.lr, 0.9, 0.999, 1e-8, s.preset.train.weight_decay);
+  nn::Adam adam = make_optimizer(model.parameters(), s.preset.train);
   TrainState state;
   int epochs_reported = 0;
   TrainHooks hooks;
