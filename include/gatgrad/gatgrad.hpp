@@ -43,13 +43,12 @@
 #include "graph/message_passing.hpp"
 #include "graph/synthetic.hpp"
 
-// nn: modules, layers, initialisers, losses, metrics, optimisers, checkpoints.
+// nn: modules, layers, initialisers, metrics, optimisers, checkpoints (the losses are autograd ops).
 #include "nn/activation.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/dropout.hpp"
 #include "nn/init.hpp"
 #include "nn/linear.hpp"
-#include "nn/loss.hpp"
 #include "nn/metrics.hpp"
 #include "nn/module.hpp"
 #include "nn/optim.hpp"
