@@ -27,6 +27,37 @@ void read_field(const Json& j, const char* field, T& out, const std::string& sou
   }
 }
 
+// f(name, field) for every field of a configuration, in the order its JSON lists them: the one
+// list that to_json and from_json both walk. C is the configuration, const or not.
+template <class C, class F>
+void gat_fields(C& c, F&& f) {
+  f("model", c.model);
+  f("in_features", c.in_features);
+  f("num_classes", c.num_classes);
+  f("hidden", c.hidden);
+  f("heads", c.heads);
+  f("out_heads", c.out_heads);
+  f("dropout", c.dropout);
+  f("attn_dropout", c.attn_dropout);
+  f("negative_slope", c.negative_slope);
+  f("add_self_loops", c.add_self_loops);
+  f("residual", c.residual);
+  f("share_weights", c.share_weights);
+  f("normalize_features", c.normalize_features);
+  f("seed", c.seed);
+}
+
+template <class C, class F>
+void train_fields(C& c, F&& f) {
+  f("max_epochs", c.max_epochs);
+  f("patience", c.patience);
+  f("lr", c.lr);
+  f("weight_decay", c.weight_decay);
+  f("beta1", c.beta1);
+  f("beta2", c.beta2);
+  f("eps", c.eps);
+}
+
 }  // namespace
 
 void GATConfig::validate() const {
@@ -46,40 +77,14 @@ void GATConfig::validate() const {
 
 std::string GATConfig::to_json() const {
   Json j;
-  j["model"] = model;
-  j["in_features"] = in_features;
-  j["num_classes"] = num_classes;
-  j["hidden"] = hidden;
-  j["heads"] = heads;
-  j["out_heads"] = out_heads;
-  j["dropout"] = dropout;
-  j["attn_dropout"] = attn_dropout;
-  j["negative_slope"] = negative_slope;
-  j["add_self_loops"] = add_self_loops;
-  j["residual"] = residual;
-  j["share_weights"] = share_weights;
-  j["normalize_features"] = normalize_features;
-  j["seed"] = seed;
+  gat_fields(*this, [&](const char* name, const auto& value) { j[name] = value; });
   return j.dump(2);
 }
 
 GATConfig GATConfig::from_json(const std::string& text, const std::string& source) {
   const Json j = parse_object(text, source);
   GATConfig c;
-  read_field(j, "model", c.model, source);
-  read_field(j, "in_features", c.in_features, source);
-  read_field(j, "num_classes", c.num_classes, source);
-  read_field(j, "hidden", c.hidden, source);
-  read_field(j, "heads", c.heads, source);
-  read_field(j, "out_heads", c.out_heads, source);
-  read_field(j, "dropout", c.dropout, source);
-  read_field(j, "attn_dropout", c.attn_dropout, source);
-  read_field(j, "negative_slope", c.negative_slope, source);
-  read_field(j, "add_self_loops", c.add_self_loops, source);
-  read_field(j, "residual", c.residual, source);
-  read_field(j, "share_weights", c.share_weights, source);
-  read_field(j, "normalize_features", c.normalize_features, source);
-  read_field(j, "seed", c.seed, source);
+  gat_fields(c, [&](const char* name, auto& value) { read_field(j, name, value, source); });
   try {
     c.validate();
   } catch (const UsageError& e) {
@@ -90,26 +95,14 @@ GATConfig GATConfig::from_json(const std::string& text, const std::string& sourc
 
 std::string TrainConfig::to_json() const {
   Json j;
-  j["max_epochs"] = max_epochs;
-  j["patience"] = patience;
-  j["lr"] = lr;
-  j["weight_decay"] = weight_decay;
-  j["beta1"] = beta1;
-  j["beta2"] = beta2;
-  j["eps"] = eps;
+  train_fields(*this, [&](const char* name, const auto& value) { j[name] = value; });
   return j.dump(2);
 }
 
 TrainConfig TrainConfig::from_json(const std::string& text, const std::string& source) {
   const Json j = parse_object(text, source);
   TrainConfig c;
-  read_field(j, "max_epochs", c.max_epochs, source);
-  read_field(j, "patience", c.patience, source);
-  read_field(j, "lr", c.lr, source);
-  read_field(j, "weight_decay", c.weight_decay, source);
-  read_field(j, "beta1", c.beta1, source);
-  read_field(j, "beta2", c.beta2, source);
-  read_field(j, "eps", c.eps, source);
+  train_fields(c, [&](const char* name, auto& value) { read_field(j, name, value, source); });
   return c;
 }
 
