@@ -33,7 +33,7 @@ std::vector<ZipEntry> read_zip_directory(const char* data, size_t size, const st
 /// and its CRC.
 std::vector<char> extract_zip_member(const char* data, size_t size, const ZipEntry& entry, const std::string& name);
 
-/// A member name as error messages show it: control bytes as \xNN (a NUL would end the message).
+/// A member name as error messages show it: control bytes as `\xNN` (a NUL would end the message).
 std::string zip_display_name(const std::string& member_name);
 
 /// Writes each (file name, bytes) as one member, deflated when `compress`, else stored (no
