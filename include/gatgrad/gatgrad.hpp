@@ -53,11 +53,13 @@
 #include "nn/module.hpp"
 #include "nn/optim.hpp"
 
-// models: the GAT and GATv2 layers, the two-layer model, the paper's presets, the trainer.
+// models: the GAT and GATv2 layers, the two-layer model, the hyper-parameters and the paper's
+// presets, the data prepared for training, the trainer.
 #include "models/attention_layer.hpp"
 #include "models/gat.hpp"
 #include "models/gat_conv.hpp"
 #include "models/gatv2_conv.hpp"
 #include "models/input_features.hpp"
+#include "models/node_data.hpp"
 #include "models/presets.hpp"
 #include "models/trainer.hpp"
