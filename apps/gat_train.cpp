@@ -89,6 +89,31 @@ Preset resolve_hyperparameters(const Options& o) {
   return p;
 }
 
+struct Configuration {
+  Preset preset;
+  app::ResumePoint resume;   // with --resume: the interrupted run
+  std::string saved_config;  // the config.json the model comes from ("" for a new model)
+};
+
+// The run's hyper-parameters: the preset and the options; with --resume, the interrupted run's
+// (its data and seed too, into `o`); with --load, the saved model's configuration, its
+// preprocessing included.
+Configuration configure(Options& o) {
+  Configuration c{resolve_hyperparameters(o), {}, ""};
+  if (!o.resume.empty()) {
+    c.resume = app::read_resume_point(o.resume);
+    c.preset = c.resume.preset;
+    if (o.data.empty()) o.data = c.resume.data;
+    o.seed = c.resume.seed;
+    c.saved_config = o.resume + "/resume/config.json";
+  }
+  if (!o.load.empty()) {
+    c.saved_config = o.load + "/config.json";
+    c.preset.model = GATConfig::from_json(nn::read_checkpoint_config(o.load), c.saved_config);
+  }
+  return c;
+}
+
 // The run's data for the model `m`: filled into m's in_features and num_classes for a new
 // model, checked against them for a saved one (`saved_config` names its config.json).
 // `summary` gets the line that describes the data; the Dataset itself is freed on return.
@@ -248,30 +273,16 @@ int run(Options o) {
   const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
 
-  // Hyper-parameters: the preset and the options, or those of the interrupted run, or the
-  // saved model's configuration (with its preprocessing).
-  Preset p = resolve_hyperparameters(o);
-  app::ResumePoint resume;
-  std::string saved_config;  // the config.json the model comes from, if any
-  if (!o.resume.empty()) {
-    resume = app::read_resume_point(o.resume);
-    p = resume.preset;
-    if (o.data.empty()) o.data = resume.data;
-    o.seed = resume.seed;
-    saved_config = o.resume + "/resume/config.json";
-  }
-  if (!o.load.empty()) {
-    saved_config = o.load + "/config.json";
-    p.model = GATConfig::from_json(nn::read_checkpoint_config(o.load), saved_config);
-  }
+  Configuration c = configure(o);
+  Preset& p = c.preset;
   std::string summary;
-  const NodeData data = load_data(o, p.model, saved_config, summary);
+  const NodeData data = load_data(o, p.model, c.saved_config, summary);
 
   GAT model(p.model);
   nn::Adam optimizer = make_optimizer(model.parameters(), p.train);
   TrainState state;
   if (!o.load.empty()) nn::load_checkpoint(o.load, model, nullptr);
-  if (!o.resume.empty()) state = app::restore_run(o.resume, resume, model, optimizer);
+  if (!o.resume.empty()) state = app::restore_run(o.resume, c.resume, model, optimizer);
   if (!o.quiet)
     std::printf("gatgrad %s: %s on %s, %d threads\n", version(), p.model.model.c_str(), summary.c_str(), threads);
 
