@@ -11,6 +11,7 @@
 #include "apps/lib/bench_memory.hpp"
 #include "apps/lib/bench_train.hpp"
 #include "autograd/version.hpp"
+#include "models/presets.hpp"
 
 using namespace gatgrad;
 
@@ -39,9 +40,10 @@ int main(int argc, char** argv) {
   train->add_option("--classes", t.classes, "synthetic graph: classes")->check(CLI::Range(int64_t{2}, int64_t{1} << 16));
   train->add_option("--epochs", t.epochs, "timed epochs")->check(CLI::Range(int64_t{1}, int64_t{100000}));
   train->add_option("--threads", t.threads, "oneTBB threads (default: all cores)")->check(CLI::Range(1, 1024));
-  train->add_option("--heads", t.heads, "hidden-layer heads")->check(CLI::Range(int64_t{1}, int64_t{1024}));
-  train->add_option("--hidden", t.hidden, "features per head")->check(CLI::Range(int64_t{1}, int64_t{65536}));
-  train->add_option("--model", t.model, "gat or gatv2")->check(CLI::IsMember({"gat", "gatv2"}));
+  const std::string preset_default = std::string(" (default: the ") + kDefaultPreset + " preset's)";
+  train->add_option("--heads", t.heads, "hidden-layer heads" + preset_default)->check(CLI::Range(int64_t{1}, int64_t{1024}));
+  train->add_option("--hidden", t.hidden, "features per head" + preset_default)->check(CLI::Range(int64_t{1}, int64_t{65536}));
+  train->add_option("--model", t.model, "gat or gatv2" + preset_default)->check(CLI::IsMember({"gat", "gatv2"}));
   train->add_option("--seed", t.seed, "seed");
 
   int memory_threads = 0, memory_mb = 256, memory_repeats = 10;

@@ -1,22 +1,25 @@
 // gat-train: trains a GAT (or GATv2) for node classification and reports its test accuracy.
 // With no arguments it trains on the built-in synthetic graph (a contextual stochastic block
 // model) in a few seconds; `--data DIR` reads a directory of .npy files (see README).
-// Hyper-parameters default to the paper's `cora` preset; every one has an option.
+// Hyper-parameters default to the paper's `cora` preset (models/presets.hpp); every one has an
+// option. run() below is the whole program: arguments, hyper-parameters, data, model, the
+// training loop (with its divergence and interruption), outputs.
 #include <unistd.h>
 
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <limits>
+#include <sstream>
 #include <string>
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 
 #include "apps/lib/app_common.hpp"
 #include "apps/lib/train_outputs.hpp"
+#include "apps/lib/train_resume.hpp"
 #include "autograd/tape.hpp"
 #include "autograd/version.hpp"
 #include "graph/load_dataset.hpp"
@@ -30,13 +33,13 @@ namespace {
 
 struct Options {
   std::string data;  // empty: the built-in synthetic graph
-  std::string model = "gat";
-  std::string preset;
-  // Overrides of the preset; negative / NaN means "keep the preset's value".
+  std::string preset;  // empty: kDefaultPreset
+  // Overrides of the preset; empty, negative or NaN means "keep the preset's value".
+  std::string model;
   int64_t epochs = -1, patience = -1, hidden = -1, heads = -1, out_heads = -1;
   double lr = NAN, weight_decay = NAN, dropout = NAN, attn_dropout = NAN;
   bool no_normalize = false;
-  uint64_t seed = 0;
+  uint64_t seed = GATConfig{}.seed;  // of the model's weights and dropout, and of the synthetic graph
   int threads = 0;  // 0: all cores
   int64_t log_every = 10;
   bool quiet = false;
@@ -62,63 +65,15 @@ CLI::Validator number_in(double lo, double hi) {
       "in " + range, "number_in");
 }
 
-// SIGINT / SIGTERM: finish the current epoch, save the state, exit 128 + signal.
-std::atomic<bool> g_stop{false};
-std::atomic<int> g_signal{0};
-
-extern "C" void on_signal(int sig) {
-  g_signal.store(sig);
-  g_stop.store(true);
-  std::signal(sig, SIG_DFL);  // a second signal ends the program at once
-}
-
-// What DIR/resume/config.json holds: everything needed to continue the run exactly.
-std::string resume_json(const Preset& p, const Options& o, const TrainState& state) {
-  nlohmann::ordered_json j;
-  j["model"] = nlohmann::json::parse(p.model.to_json());
-  j["train"] = {{"max_epochs", p.train.max_epochs}, {"patience", p.train.patience}, {"lr", p.train.lr},
-                {"weight_decay", p.train.weight_decay}};
-  j["data"] = o.data;
-  j["seed"] = o.seed;
-  j["state"] = nlohmann::json::parse(state.to_json());
-  return j.dump(2);
-}
-
-struct ResumePoint {
-  Preset preset;
-  std::string data;
-  uint64_t seed = 0;
-  TrainState state;
-};
-
-ResumePoint read_resume(const std::string& dir) {
-  const std::string source = dir + "/resume/config.json";
-  const std::string text = nn::read_checkpoint_config(dir + "/resume");
-  ResumePoint r;
-  try {
-    const nlohmann::json j = nlohmann::json::parse(text);
-    r.preset.model = GATConfig::from_json(j.at("model").dump(), source);
-    const auto& t = j.at("train");
-    r.preset.train = TrainConfig{t.at("max_epochs").get<int64_t>(), t.at("patience").get<int64_t>(),
-                                 t.at("lr").get<double>(), t.at("weight_decay").get<double>()};
-    r.data = j.at("data").get<std::string>();
-    r.seed = j.at("seed").get<uint64_t>();
-    r.state = TrainState::from_json(j.at("state").dump(), source);
-  } catch (const DataError&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw DataError(source + ": not a gat-train resume state: " + e.what());
-  }
-  return r;
-}
+// ---- hyper-parameters and data ----
 
 constexpr int64_t kSyntheticEpochs = 200;  // default --epochs on the built-in synthetic graph
 
 // The preset, then every option given on the command line.
 Preset resolve_hyperparameters(const Options& o) {
-  Preset p = make_preset(o.preset.empty() ? "cora" : o.preset);
-  p.model.model = o.model;
-  // The built-in graph is easy: 200 epochs keep the first command of the README to seconds.
+  Preset p = make_preset(o.preset.empty() ? kDefaultPreset : o.preset);
+  if (!o.model.empty()) p.model.model = o.model;
+  // The built-in graph is easy: kSyntheticEpochs keep the first command of the README to seconds.
   if (o.data.empty() && o.preset.empty()) p.train.max_epochs = kSyntheticEpochs;
   if (o.epochs >= 0) p.train.max_epochs = o.epochs;
   if (o.patience >= 0) p.train.patience = o.patience;
@@ -134,15 +89,112 @@ Preset resolve_hyperparameters(const Options& o) {
   return p;
 }
 
-Dataset load_data(const Options& o, bool normalize) {
-  if (o.data.empty()) {
-    CsbmOptions c;  // the built-in graph: 2000 nodes, 5 classes, 64 Gaussian features
-    c.seed = o.seed;
-    return make_csbm(c);  // Gaussian features: never normalised
+struct Configuration {
+  Preset preset;
+  app::ResumePoint resume;   // with --resume: the interrupted run
+  std::string saved_config;  // the config.json the model comes from ("" for a new model)
+};
+
+// The run's hyper-parameters: the preset and the options; with --resume, the interrupted run's
+// (its data and seed too, into `o`); with --load, the saved model's configuration, its
+// preprocessing included.
+Configuration configure(Options& o) {
+  Configuration c{resolve_hyperparameters(o), {}, ""};
+  if (!o.resume.empty()) {
+    c.resume = app::read_resume_point(o.resume);
+    c.preset = c.resume.preset;
+    if (o.data.empty()) o.data = c.resume.data;
+    o.seed = c.resume.seed;
+    c.saved_config = o.resume + "/resume/config.json";
   }
-  LoadOptions lo;
-  lo.normalize_features = normalize;
-  return load_dataset(o.data, lo);
+  if (!o.load.empty()) {
+    c.saved_config = o.load + "/config.json";
+    c.preset.model = GATConfig::from_json(nn::read_checkpoint_config(o.load), c.saved_config);
+  }
+  return c;
+}
+
+// The run's data for the model `m`: filled into m's in_features and num_classes for a new
+// model, checked against them for a saved one (`saved_config` names its config.json).
+// `summary` gets the line that describes the data; the Dataset itself is freed on return.
+NodeData load_data(const Options& o, GATConfig& m, const std::string& saved_config, std::string& summary) {
+  Dataset d;
+  if (o.data.empty()) {
+    CsbmOptions c;  // the built-in graph (CsbmOptions' defaults), Gaussian features: never normalised
+    c.seed = o.seed;
+    d = make_csbm(c);
+  } else {
+    LoadOptions lo;
+    lo.normalize_features = m.normalize_features;
+    d = load_dataset(o.data, lo);
+  }
+  if (saved_config.empty()) {
+    m.in_features = d.num_features;
+    m.num_classes = d.num_classes;
+  } else if (m.in_features != d.num_features || m.num_classes != d.num_classes) {
+    throw DataError(saved_config + ": the model expects " + std::to_string(m.in_features) + " features and " +
+                    std::to_string(m.num_classes) + " classes, the data has " + std::to_string(d.num_features) +
+                    " and " + std::to_string(d.num_classes));
+  }
+  summary = (o.data.empty() ? std::string("the synthetic graph") : o.data) + " (" + std::to_string(d.num_nodes) +
+            " nodes, " + std::to_string(d.num_edges()) + " edges, " + std::to_string(d.num_features) + " features, " +
+            std::to_string(d.num_classes) + " classes)";
+  return prepare_node_data(d, m.add_self_loops);
+}
+
+// ---- signals: SIGINT / SIGTERM finish the current epoch, then the run saves its state ----
+
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_signal{0};
+
+extern "C" void on_signal(int sig) {
+  g_signal.store(sig);
+  g_stop.store(true);
+  std::signal(sig, SIG_DFL);  // a second signal ends the program at once
+}
+
+// Installs the handlers; returns the flag the training loop checks after each epoch.
+const std::atomic<bool>* stop_on_signals() {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  return &g_stop;
+}
+
+// The run was stopped by a signal: with --save, the best model and the run's state are saved
+// for --resume. Returns the exit status, 128 + the signal.
+int save_interrupted(const Options& o, const Preset& p, const GAT& model, const nn::Optimizer& optimizer,
+                     const TrainState& state) {
+  const int sig = g_signal.load();
+  if (o.save.empty()) {
+    std::fprintf(stderr, "gat-train: interrupted by signal %d after epoch %lld; nothing saved (no --save)\n", sig,
+                 static_cast<long long>(state.epoch));
+  } else {
+    app::save_interrupted_run(o.save, app::ResumePoint{p, o.data, o.seed, state}, model, optimizer);
+    std::fprintf(stderr, "gat-train: interrupted by signal %d after epoch %lld; state saved to %s/resume "
+                 "(continue with --resume %s)\n", sig, static_cast<long long>(state.epoch), o.save.c_str(),
+                 o.save.c_str());
+  }
+  return 128 + sig;
+}
+
+// A loss became NaN or infinite. The model is back at the best parameters before it: with
+// --save, they are the checkpoint (replacing the directory, as a finished run does); without a
+// good epoch (diverged at once), whatever DIR held is left as it was. Returns the exit status.
+int report_divergence(const TrainingDiverged& e, const Options& o, const Preset& p, const GAT& model) {
+  std::string kept = "nothing saved (no --save)";
+  if (!o.save.empty() && e.best_epoch == 0) {
+    kept = "no epoch before it was good: " + o.save + " is left as it was";
+  } else if (!o.save.empty()) {
+    const std::string best = "the last good checkpoint (epoch " + std::to_string(e.best_epoch) + ", the best before it)";
+    try {
+      nn::save_checkpoint(o.save, model, nullptr, p.model.to_json());
+      kept = best + " is saved in " + o.save;
+    } catch (const std::exception& failed) {
+      kept = "saving " + best + " failed: " + failed.what();
+    }
+  }
+  std::fprintf(stderr, "gat-train: %s; %s\n", e.what(), kept.c_str());
+  return app::kExitError;
 }
 
 // Live progress on a terminal, a plain line every `every` epochs otherwise.
@@ -177,8 +229,8 @@ class Progress {
   bool dirty_ = false;
 };
 
-int run(Options o) {
-  // Every output path is checked before any data is read or any epoch runs.
+// Every output path and option combination, before any data is read or any epoch runs.
+void check_arguments(Options& o) {
   if (!o.resume.empty() && o.save.empty()) o.save = o.resume;  // an interrupted resumed run stays resumable
   if (!o.metrics_json.empty()) app::check_writable_file("--metrics-json", o.metrics_json);
   if (!o.predict_out.empty()) app::check_writable_file("--predict-out", o.predict_out);
@@ -187,104 +239,11 @@ int run(Options o) {
   if (!o.save.empty()) app::check_writable_dir("--save", o.save);
   if (o.eval_only && o.load.empty()) throw UsageError("--eval-only needs --load DIR");
   if (!o.resume.empty() && (o.eval_only || !o.load.empty())) throw UsageError("--resume cannot be combined with --load or --eval-only");
+}
 
-  const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
-  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
-
-  Preset p = resolve_hyperparameters(o);
-  ResumePoint resume;
-  if (!o.resume.empty()) {  // the interrupted run's configuration, data and position
-    resume = read_resume(o.resume);
-    p = resume.preset;
-    if (o.data.empty()) o.data = resume.data;
-    o.seed = resume.seed;
-  }
-  if (!o.load.empty()) {  // the checkpoint's configuration, including its preprocessing
-    p.model = GATConfig::from_json(nn::read_checkpoint_config(o.load), o.load + "/config.json");
-  }
-  const Dataset d = load_data(o, p.model.normalize_features);
-  const NodeData data = prepare_node_data(d);
-  if (o.load.empty() && o.resume.empty()) {
-    p.model.in_features = d.num_features;
-    p.model.num_classes = d.num_classes;
-  } else if (p.model.in_features != d.num_features || p.model.num_classes != d.num_classes) {
-    throw DataError((o.load.empty() ? o.resume + "/resume" : o.load) + "/config.json: the model expects " +
-                    std::to_string(p.model.in_features) + " features and " + std::to_string(p.model.num_classes) +
-                    " classes, the data has " + std::to_string(d.num_features) + " and " +
-                    std::to_string(d.num_classes));
-  }
-  GAT model(p.model);
-  if (!o.load.empty()) nn::load_checkpoint(o.load, model, nullptr);
-  nn::Adam optimizer(model.parameters(), p.train.lr, 0.9, 0.999, 1e-8, p.train.weight_decay);
-  TrainState state;
-  if (!o.resume.empty()) {
-    nn::load_checkpoint(o.resume + "/resume", model, &optimizer);
-    state = resume.state;
-    GAT best(p.model);  // the kept parameters are the checkpoint at the top of the directory
-    nn::load_checkpoint(o.resume, best, nullptr);
-    for (const Tensor& t : best.parameters()) state.kept.push_back(t.clone());
-  }
-
-  if (!o.quiet)
-    std::printf("gatgrad %s: %s on %s (%lld nodes, %lld edges, %lld features, %lld classes), %d threads\n",
-                version(), p.model.model.c_str(), o.data.empty() ? "the synthetic graph" : o.data.c_str(),
-                static_cast<long long>(d.num_nodes), static_cast<long long>(d.num_edges()),
-                static_cast<long long>(d.num_features), static_cast<long long>(d.num_classes), threads);
-
-  TrainResult result;
-  if (o.eval_only) {
-    result.val = evaluate(model, data, data.val_rows);
-    result.test = evaluate(model, data, data.test_rows);
-  } else {
-    if (!o.resume.empty() && !o.quiet)
-      std::printf("resuming from %s at epoch %lld\n", o.resume.c_str(), static_cast<long long>(state.epoch));
-    Progress progress(o.quiet, o.log_every, p.train.max_epochs);
-    TrainHooks hooks;
-    hooks.on_epoch = [&](const EpochStats& s) { progress.epoch(s); };
-    hooks.stop = &g_stop;
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
-    try {
-      result = train_node_classifier(model, data, p.train, optimizer, state, hooks);
-    } catch (const TrainingDiverged& e) {
-      // The model is back at the best parameters before the divergence: with --save, they are
-      // the checkpoint (replacing the directory, as a finished run does); without a good epoch
-      // (diverged at once), whatever DIR held is left as it was.
-      progress.finish();
-      std::string kept = "nothing saved (no --save)";
-      if (!o.save.empty() && e.best_epoch == 0) {
-        kept = "no epoch before it was good: " + o.save + " is left as it was";
-      } else if (!o.save.empty()) {
-        const std::string best = "the last good checkpoint (epoch " + std::to_string(e.best_epoch) + ", the best before it)";
-        try {
-          nn::save_checkpoint(o.save, model, nullptr, p.model.to_json());
-          kept = best + " is saved in " + o.save;
-        } catch (const std::exception& failed) {
-          kept = "saving " + best + " failed: " + failed.what();
-        }
-      }
-      std::fprintf(stderr, "gat-train: %s; %s\n", e.what(), kept.c_str());
-      return app::kExitError;
-    }
-    progress.finish();
-    if (result.interrupted) {
-      const int sig = g_signal.load();
-      if (!o.save.empty()) {
-        GAT best(p.model);  // the best model at the top of the directory, the run's state below it
-        restore_parameters(best, state.kept);
-        nn::save_checkpoint(o.save, best, nullptr, p.model.to_json());
-        nn::save_checkpoint(o.save + "/resume", model, &optimizer, resume_json(p, o, state));
-        std::fprintf(stderr, "gat-train: interrupted by signal %d after epoch %lld; state saved to %s/resume "
-                     "(continue with --resume %s)\n", sig, static_cast<long long>(state.epoch), o.save.c_str(),
-                     o.save.c_str());
-      } else {
-        std::fprintf(stderr, "gat-train: interrupted by signal %d after epoch %lld; nothing saved (no --save)\n", sig,
-                     static_cast<long long>(state.epoch));
-      }
-      return 128 + sig;
-    }
-  }
-
+// The summary lines, then the files asked for, all from the restored best model.
+void write_outputs(const Options& o, const Preset& p, GAT& model, const NodeData& data, const TrainResult& result,
+                   int threads) {
   std::vector<double> step_ms;
   for (const EpochStats& s : result.history) step_ms.push_back(s.step_ms);
   app::RunInfo info{threads, o.seed, app::peak_rss_mb(), app::median(step_ms)};
@@ -295,8 +254,6 @@ int run(Options o) {
                   info.epoch_ms_median, result.train_seconds, info.peak_rss_mb);
     std::printf("val_accuracy=%.4f test_accuracy=%.4f\n", result.val.accuracy, result.test.accuracy);
   }
-
-  // Outputs, all from the restored best model.
   if (!o.metrics_json.empty()) app::write_metrics_json(o.metrics_json, result, info);
   if (!o.save.empty()) nn::save_checkpoint(o.save, model, nullptr, p.model.to_json());
   if (!o.predict_out.empty() || !o.attention_out.empty()) {
@@ -309,32 +266,88 @@ int run(Options o) {
   }
   if (!o.plot.empty())
     app::write_training_plot(o.plot, result.history, p.model.model + " on " + (o.data.empty() ? "synthetic" : o.data));
+}
+
+int run(Options o) {
+  check_arguments(o);
+  const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
+
+  Configuration c = configure(o);
+  Preset& p = c.preset;
+  std::string summary;
+  const NodeData data = load_data(o, p.model, c.saved_config, summary);
+
+  GAT model(p.model);
+  nn::Adam optimizer = make_optimizer(model.parameters(), p.train);
+  TrainState state;
+  if (!o.load.empty()) nn::load_checkpoint(o.load, model, nullptr);
+  if (!o.resume.empty()) state = app::restore_run(o.resume, c.resume, model, optimizer);
+  if (!o.quiet)
+    std::printf("gatgrad %s: %s on %s, %d threads\n", version(), p.model.model.c_str(), summary.c_str(), threads);
+
+  TrainResult result;
+  if (o.eval_only) {
+    result.val = evaluate(model, data, data.val_rows);
+    result.test = evaluate(model, data, data.test_rows);
+  } else {
+    if (!o.resume.empty() && !o.quiet)
+      std::printf("resuming from %s at epoch %lld\n", o.resume.c_str(), static_cast<long long>(state.epoch));
+    Progress progress(o.quiet, o.log_every, p.train.max_epochs);
+    TrainHooks hooks;
+    hooks.on_epoch = [&](const EpochStats& s) { progress.epoch(s); };
+    hooks.stop = stop_on_signals();
+    try {
+      result = train_node_classifier(model, data, p.train, optimizer, state, hooks);
+    } catch (const TrainingDiverged& e) {
+      progress.finish();
+      return report_divergence(e, o, p, model);
+    }
+    progress.finish();
+    if (result.interrupted) return save_interrupted(o, p, model, optimizer, state);
+  }
+  write_outputs(o, p, model, data, result, threads);
   return 0;
 }
 
 }  // namespace
 
+// " (default <v>)" for an option's help, <v> read from the default preset.
+template <class T>
+std::string default_of(T v) {
+  std::ostringstream s;
+  s << " (default " << v << ")";
+  return s.str();
+}
+
 int main(int argc, char** argv) {
   Options o;
+  const Preset defaults = make_preset(kDefaultPreset);
   CLI::App cli{"Train a graph attention network (GAT or GATv2) for node classification."};
   cli.add_option("--data", o.data, "directory of .npy files (x, y, edge_index, masks); default: synthetic graph")
       ->check(CLI::ExistingDirectory);
-  cli.add_option("--model", o.model, "gat or gatv2")->check(CLI::IsMember({"gat", "gatv2"}));
-  cli.add_option("--preset", o.preset, "cora, citeseer or pubmed (default: cora's hyper-parameters)")
+  cli.add_option("--model", o.model, "gat or gatv2" + default_of(defaults.model.model))->check(CLI::IsMember({"gat", "gatv2"}));
+  cli.add_option("--preset", o.preset, std::string("the paper's hyper-parameters for a dataset (default ") + kDefaultPreset + ")")
       ->check(CLI::IsMember(preset_names()));
-  cli.add_option("--epochs", o.epochs, "maximum number of epochs (default 1000; 200 on the synthetic graph)")->check(CLI::Range(int64_t{1}, int64_t{1000000}));
-  cli.add_option("--patience", o.patience, "epochs without improvement before stopping")
+  cli.add_option("--epochs", o.epochs, "maximum number of epochs (default " + std::to_string(defaults.train.max_epochs) + "; " +
+                                           std::to_string(kSyntheticEpochs) + " on the synthetic graph)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
-  cli.add_option("--lr", o.lr, "Adam learning rate")->check(number_in(0.0, std::numeric_limits<double>::max()));
-  cli.add_option("--weight-decay", o.weight_decay, "L2 penalty added to the gradient")->check(number_in(0.0, 1.0));
-  cli.add_option("--hidden", o.hidden, "features per head in the hidden layer")
+  cli.add_option("--patience", o.patience, "epochs without improvement before stopping" + default_of(defaults.train.patience))
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  cli.add_option("--lr", o.lr, "Adam learning rate" + default_of(defaults.train.lr))
+      ->check(number_in(0.0, std::numeric_limits<double>::max()));
+  cli.add_option("--weight-decay", o.weight_decay, "L2 penalty added to the gradient" + default_of(defaults.train.weight_decay))
+      ->check(number_in(0.0, 1.0));
+  cli.add_option("--hidden", o.hidden, "features per head in the hidden layer" + default_of(defaults.model.hidden))
       ->check(CLI::Range(int64_t{1}, int64_t{65536}));
-  cli.add_option("--heads", o.heads, "heads in the hidden layer")->check(CLI::Range(int64_t{1}, int64_t{1024}));
-  cli.add_option("--out-heads", o.out_heads, "heads in the output layer (averaged)")
+  cli.add_option("--heads", o.heads, "heads in the hidden layer" + default_of(defaults.model.heads))
       ->check(CLI::Range(int64_t{1}, int64_t{1024}));
-  cli.add_option("--dropout", o.dropout, "dropout on each layer's input, in [0, 1)")
+  cli.add_option("--out-heads", o.out_heads, "heads in the output layer (averaged)" + default_of(defaults.model.out_heads))
+      ->check(CLI::Range(int64_t{1}, int64_t{1024}));
+  cli.add_option("--dropout", o.dropout, "dropout on each layer's input, in [0, 1)" + default_of(defaults.model.dropout))
       ->check(number_in(0.0, 0.999999));
-  cli.add_option("--attn-dropout", o.attn_dropout, "dropout on attention coefficients, in [0, 1)")
+  cli.add_option("--attn-dropout", o.attn_dropout, "dropout on attention coefficients, in [0, 1)" +
+                                                       default_of(defaults.model.attn_dropout))
       ->check(number_in(0.0, 0.999999));
   cli.add_flag("--no-normalize", o.no_normalize, "do not row-normalise features read from files");
   cli.add_option("--seed", o.seed, "seed of initial weights, dropout and the synthetic graph")

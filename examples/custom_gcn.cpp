@@ -160,7 +160,7 @@ int run(const Options& o) {
               static_cast<long long>(d.num_classes));
 
   GCN model(d.num_features, 16, d.num_classes, 0.5, o.seed);
-  nn::Adam opt(model.parameters(), /*lr=*/0.01, 0.9, 0.999, 1e-8, /*weight_decay=*/5e-4);
+  nn::Adam opt(model.parameters(), /*lr=*/0.01, nn::kAdamBeta1, nn::kAdamBeta2, nn::kAdamEps, /*weight_decay=*/5e-4);
   auto evaluate = [&](const std::vector<int64_t>& rows) {
     model.eval();
     NoGradGuard no_tape;  // evaluation records nothing

@@ -1,4 +1,4 @@
-// libFuzzer target for the checkpoint reader (nn/checkpoint.cpp, and graph/npy.cpp under it).
+// libFuzzer target for the checkpoint reader (nn/checkpoint.cpp, and io/npy.cpp, io/json.cpp under it).
 // The input is a whole checkpoint directory: its parts, separated by kSeparator, become the
 // files of kFiles in that order (a part that is not there: the file is missing; an empty part:
 // an empty file; a part past the last name: an unexpected file). It is loaded into a small

@@ -1,4 +1,4 @@
-// libFuzzer target for the .npy and .npz readers (graph/npy.cpp, graph/npz.cpp).
+// libFuzzer target for the .npy and .npz readers (io/npy.cpp, io/npz.cpp and io/zip.cpp under it).
 // Every input must give an array (or archive) or a gatgrad::Error whose message starts with
 // the name passed in; anything else (a crash, a sanitizer report, a leak, another exception,
 // an error that does not name its file, a round trip that changes the array) is a finding.
@@ -12,8 +12,8 @@
 #include <string>
 
 #include "autograd/error.hpp"
-#include "graph/npy.hpp"
-#include "graph/npz.hpp"
+#include "io/npy.hpp"
+#include "io/npz.hpp"
 
 namespace {
 

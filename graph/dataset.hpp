@@ -1,6 +1,6 @@
 /// @file
 /// Dataset: a node-classification graph as it comes from disk or from the synthetic generator.
-/// Plain data: the models turn it into tensors and a Graph.
+/// Plain data: prepare_node_data (models/node_data.hpp) turns it into tensors and a Graph.
 #pragma once
 #include <cstdint>
 #include <string>

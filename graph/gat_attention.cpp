@@ -10,9 +10,8 @@
 #include <string>
 
 #include "autograd/buffer.hpp"
+#include "autograd/custom_op.hpp"
 #include "autograd/error.hpp"
-#include "autograd/ops/common.hpp"
-#include "autograd/tape.hpp"
 #include "graph/kernels/calls.hpp"
 
 namespace gatgrad {

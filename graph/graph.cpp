@@ -113,7 +113,7 @@ Grouping group_by(const int32_t* keys, int64_t n, int64_t num_groups) {
 }
 
 const GraphData& Graph::empty_data() {
-  static const GraphData empty{0, {0}, {}, {}, {0}, {}, {}, {}};
+  static const GraphData empty{0, {0}, {}, {}, {0}, {}, {}, {}, false};
   return empty;
 }
 
@@ -141,6 +141,18 @@ Graph Graph::build(const int32_t* src, const int32_t* dst, int64_t num_edges, in
       d->src_grouped_dst[static_cast<size_t>(p)] = d->dst[static_cast<size_t>(d->src_perm[static_cast<size_t>(p)])];
     }
   });
+  // Nodes with exactly one edge i -> i among their incoming edges: all of them, or not.
+  const int64_t looped_once = deterministic_sum<int64_t>(num_nodes, kBlock, [&](int64_t b, int64_t e) {
+    int64_t nodes = 0;
+    for (int64_t i = b; i < e; ++i) {
+      int64_t loops = 0;
+      for (int64_t k = d->dst_ptr[static_cast<size_t>(i)]; k < d->dst_ptr[static_cast<size_t>(i) + 1]; ++k)
+        loops += d->src[static_cast<size_t>(k)] == i;
+      nodes += loops == 1;
+    }
+    return nodes;
+  });
+  d->one_self_loop_per_node = looped_once == num_nodes;
   return Graph(std::move(d));
 }
 

@@ -11,6 +11,8 @@
 //   (a sweep over sources reads its edges' targets in order, not through src_perm)
 //   edge_origin [E]   int32 position of edge e in the edge list the graph was built from, so
 //                     per-edge values (attention) can be exported in the user's order
+//   one_self_loop_per_node  every node i has exactly one edge i -> i (what add_self_loops()
+//                     makes), found while building: a model that attends over self-loops checks it
 //
 // Inside a destination segment, edges keep the order of the input list (the sort is stable),
 // so the numbering is a function of the input alone. Duplicate edges, self-loops and isolated
@@ -43,6 +45,7 @@ struct GraphData {
   std::vector<int32_t> src_perm;     // [E]
   std::vector<int32_t> src_grouped_dst;  // [E]
   std::vector<int32_t> edge_origin;  // [E]
+  bool one_self_loop_per_node = false;
 };
 
 class Graph {
@@ -78,6 +81,8 @@ class Graph {
   int64_t out_degree(int64_t j) const { return d_->src_ptr[j + 1] - d_->src_ptr[j]; }
   std::vector<int64_t> in_degrees() const;  // [N]
   int64_t num_self_loops() const;
+  // Every node has exactly one self-loop (true of add_self_loops()'s result). O(1).
+  bool has_one_self_loop_per_node() const { return data().one_self_loop_per_node; }
   // The edges in the order of the list the graph was built from: (sources, destinations).
   std::pair<std::vector<int32_t>, std::vector<int32_t>> input_edges() const;
 

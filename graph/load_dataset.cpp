@@ -1,5 +1,5 @@
 // load_dataset: read the six arrays of a dataset directory, check them against each other,
-// and fill a Dataset. Reading is npy.hpp / npz.hpp; this file holds the dataset-level rules.
+// and fill a Dataset. Reading is io/npy.hpp / io/npz.hpp; this file holds the dataset-level rules.
 #include "graph/load_dataset.hpp"
 
 #include <cmath>
@@ -8,8 +8,8 @@
 
 #include "autograd/error.hpp"
 #include "graph/features.hpp"
-#include "graph/npy.hpp"
-#include "graph/npz.hpp"
+#include "io/npy.hpp"
+#include "io/npz.hpp"
 
 namespace gatgrad {
 namespace {

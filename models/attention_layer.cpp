@@ -22,15 +22,6 @@ AttentionLayer::AttentionLayer(const AttentionLayerOptions& o) : opt_(o) {
   register_counter("rng_counter", &rng_counter_);
 }
 
-const Graph& AttentionLayer::layer_graph(const Graph& g) {
-  if (!opt_.add_self_loops) return g;
-  if (&looped_input_.data() != &g.data() || looped_input_.num_nodes() == 0) {
-    looped_ = g.add_self_loops();
-    looped_input_ = g;
-  }
-  return looped_;
-}
-
 void AttentionLayer::next_keys(uint64_t& key_input, uint64_t& key_attention) {
   key_input = derive_key(opt_.seed, 2 * rng_counter_ + 100);
   key_attention = derive_key(opt_.seed, 2 * rng_counter_ + 101);

@@ -6,27 +6,28 @@
 
 #include "graph/graph.hpp"
 #include "models/input_features.hpp"
+#include "models/presets.hpp"
 #include "nn/module.hpp"
 
 namespace gatgrad {
 
-/// The attention coefficients a layer used, for inspection: alpha [E', H] over the edges of
-/// `graph` (the layer's own graph, self-loops included when it adds them), before dropout.
+/// The attention coefficients a layer used, for inspection: alpha [E, H] over the edges of
+/// `graph` (the graph the layer was given, self-loops included when it has them), before dropout.
 struct AttentionOut {
   Tensor alpha;
   Graph graph;
 };
 
-/// Options shared by both layers (the names follow PyG's GATConv / GATv2Conv).
+/// Options shared by both layers (the names follow PyG's GATConv / GATv2Conv). GAT fills them
+/// from its GATConfig; the defaults here are a single layer's.
 struct AttentionLayerOptions {
   int64_t in_features = 0;
   int64_t out_features = 0;      ///< F' per head
   int64_t heads = 1;             ///< K
   bool concat = true;            ///< hidden layers concatenate heads [N, K·F']; the last averages [N, F']
-  double negative_slope = 0.2;   ///< of the LeakyReLU in the attention logits
+  double negative_slope = GATConfig{}.negative_slope;  ///< of the LeakyReLU in the attention logits (the model's)
   double dropout = 0.0;          ///< on the layer's input features, in training
   double attn_dropout = 0.0;     ///< on α, in training
-  bool add_self_loops = true;    ///< attend to oneself too (the paper's N_i includes i)
   bool bias = true;              ///< added after aggregation
   bool residual = false;         ///< add x · residual_weight to the output
   bool elu = false;              ///< then σ = ELU (α = 1) on the output (GAT's hidden layer)
@@ -39,7 +40,9 @@ class AttentionLayer : public nn::Module {
  public:
   explicit AttentionLayer(const AttentionLayerOptions& o);
 
-  /// x [N, in] -> [N, heads·out] (concat) or [N, out] (mean).
+  /// x [N, in] -> [N, heads·out] (concat) or [N, out] (mean), attending over the edges of g as
+  /// given: for the paper's N_i ∋ i, g holds one self-loop per node (Graph::add_self_loops(),
+  /// added once for a whole model by prepare_node_data). The layer never copies g.
   virtual Tensor forward(const InputFeatures& x, const Graph& g, AttentionOut* attention = nullptr) = 0;
   Tensor operator()(const InputFeatures& x, const Graph& g, AttentionOut* attention = nullptr) {
     return forward(x, g, attention);
@@ -49,9 +52,6 @@ class AttentionLayer : public nn::Module {
   int64_t output_width() const { return opt_.concat ? opt_.heads * opt_.out_features : opt_.out_features; }
 
  protected:
-  /// The graph the layer attends over: g itself, or g with one self-loop per node (built once
-  /// per input graph and reused while the caller passes the same graph).
-  const Graph& layer_graph(const Graph& g);
   /// Two fresh dropout keys (input features, attention) per training forward; the counter is
   /// module state, so a resumed run draws the same masks.
   void next_keys(uint64_t& key_input, uint64_t& key_attention);
@@ -63,10 +63,6 @@ class AttentionLayer : public nn::Module {
   Tensor bias_;             ///< [H·F'] (concat) or [F'] (mean); undefined without bias
   Tensor residual_weight_;  ///< [in, H·F'] or [in, F']; undefined without residual
   uint64_t rng_counter_ = 0;
-
- private:
-  Graph looped_input_;  ///< the graph looped_ was built from (held, so its address stays unique)
-  Graph looped_;
 };
 
 }  // namespace gatgrad

@@ -1,5 +1,5 @@
 // Gradient checks of whole layers and of the 2-layer model, in float64, on a small random
-// graph with an isolated node, a duplicate edge and a degree-1 node. Dropout is on (fixed keys
+// graph (with its self-loops) with an isolated node, a duplicate edge and a degree-1 node. Dropout is on (fixed keys
 // make it deterministic), so its backward is checked too.
 #include "models/checks.hpp"
 
@@ -15,10 +15,10 @@ namespace gatgrad {
 namespace {
 
 Graph small_graph() {
-  // 7 nodes; node 6 has no edges at all; 0->1 appears twice; node 5 receives one edge.
+  // 7 nodes; node 6 has no edge but its self-loop; 0->1 appears twice; node 5 receives one edge.
   std::vector<int32_t> src = {0, 0, 1, 2, 3, 3, 4, 1, 2, 0, 2};
   std::vector<int32_t> dst = {1, 1, 2, 1, 0, 4, 3, 0, 3, 2, 5};
-  return Graph::from_edges(src, dst, 7);
+  return Graph::from_edges(src, dst, 7).add_self_loops();  // what GAT's layers attend over
 }
 
 AttentionLayerOptions layer_options(bool concat) {

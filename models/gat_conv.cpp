@@ -1,4 +1,4 @@
-// GATConv forward. Legend: N nodes, E edges of the layer's graph (self-loops included),
+// GATConv forward. Legend: N nodes, E edges of the graph given (self-loops included, when it has them),
 // K heads, F' features per head; edge e runs j = src(e) -> i = dst(e).
 #include "models/gat_conv.hpp"
 
@@ -22,8 +22,7 @@ GATConv::GATConv(const AttentionLayerOptions& o) : AttentionLayer(o) {
 // node for each half of a. So gat_attention computes s_dst = a_1ᵀ W h and s_src = a_2ᵀ W h once
 // per node ([N, K] each) and only adds two numbers per edge, instead of building an [E, 2F']
 // tensor (forward_composed below spells these steps out as separate ops).
-Tensor GATConv::forward(const InputFeatures& x, const Graph& g_in, AttentionOut* attention) {
-  const Graph& g = layer_graph(g_in);
+Tensor GATConv::forward(const InputFeatures& x, const Graph& g, AttentionOut* attention) {
   const int64_t n = x.rows(), k = opt_.heads, f = opt_.out_features;
   uint64_t key_x, key_att;
   next_keys(key_x, key_att);
@@ -41,8 +40,7 @@ Tensor GATConv::forward(const InputFeatures& x, const Graph& g_in, AttentionOut*
   return finish(out, x, fuse);
 }
 
-Tensor GATConv::forward_composed(const InputFeatures& x, const Graph& g_in, AttentionOut* attention) {
-  const Graph& g = layer_graph(g_in);
+Tensor GATConv::forward_composed(const InputFeatures& x, const Graph& g, AttentionOut* attention) {
   const int64_t n = x.rows(), k = opt_.heads, f = opt_.out_features;
   uint64_t key_x, key_att;
   next_keys(key_x, key_att);

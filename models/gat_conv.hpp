@@ -2,11 +2,14 @@
 /// GATConv: the graph attention layer of Veličković et al. (2018), "Graph Attention Networks".
 ///
 ///   h ∈ ℝ^{N×F} node features, W ∈ ℝ^{F'×F} per head, a ∈ ℝ^{2F'} per head, N_i the neighbours of
-///   i (i included when self-loops are added), K heads:
-///     e_ij  = LeakyReLU(aᵀ [W h_i ‖ W h_j])                 attention logit of edge j -> i
-///     α_ij  = softmax_j(e_ij) = exp(e_ij) / Σ_{k∈N_i} exp(e_ik)
-///     h'_i  = Σ_{j∈N_i} α_ij W h_j                             (σ is applied by the model)
-///     hidden layers: h'_i = ‖_{k=1..K} h'^k_i (concat)  — output layer: h'_i = 1/K Σ_k h'^k_i (mean)
+///   i (i included when the graph has its self-loops), K heads:
+///     e_ij   = LeakyReLU(aᵀ [W h_i ‖ W h_j])                 attention logit of edge j -> i
+///     α_ij   = softmax_j(e_ij) = exp(e_ij) / Σ_{k∈N_i} exp(e_ik)
+///     h'^k_i = Σ_{j∈N_i} α_ij W h_j                            head k
+///     hidden layers: h'_i = σ(‖_{k=1..K} h'^k_i + b) (concat)  — output layer: h'_i = σ(1/K Σ_k h'^k_i + b) (mean)
+///     σ = ELU with the option elu (GAT's hidden layer), else the identity. forward() adds b and
+///     applies σ inside the fused gat_attention when it can (heads concatenated or one head, no
+///     residual), else in AttentionLayer::finish
 ///
 /// Parameters (their names and layouts are what checkpoints hold):
 ///   weight [in, K·F']   the paper's Wᵀ for all heads side by side: x · weight = W h for every

@@ -1,4 +1,4 @@
-// GATv2Conv forward. Legend: N nodes, E edges of the layer's graph, K heads, F' per head.
+// GATv2Conv forward. Legend: N nodes, E edges of the graph given, K heads, F' per head.
 #include "models/gatv2_conv.hpp"
 
 #include "autograd/ops.hpp"
@@ -23,8 +23,7 @@ GATv2Conv::GATv2Conv(const AttentionLayerOptions& o) : AttentionLayer(o) {
   nn::glorot_uniform(att_, derive_key(o.seed, 2));
 }
 
-Tensor GATv2Conv::forward(const InputFeatures& x, const Graph& g_in, AttentionOut* attention) {
-  const Graph& g = layer_graph(g_in);
+Tensor GATv2Conv::forward(const InputFeatures& x, const Graph& g, AttentionOut* attention) {
   const int64_t n = x.rows(), k = opt_.heads, f = opt_.out_features;
   uint64_t key_x, key_att;
   next_keys(key_x, key_att);

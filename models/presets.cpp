@@ -1,22 +1,118 @@
+// The hyper-parameters' checks and JSON form, and the paper's presets (each dataset's
+// differences from the defaults in presets.hpp).
 #include "models/presets.hpp"
 
+#include "autograd/error.hpp"
+#include "io/json.hpp"
+
 namespace gatgrad {
+
+namespace {
+
+// `text` as a JSON object; DataError naming `source` otherwise.
+Json parse_object(const std::string& text, const std::string& source) {
+  Json j = parse_json(text, source);
+  if (!j.is_object()) throw DataError(source + ": expected a JSON object");
+  return j;
+}
+
+// out = j[field]; DataError naming `source` and the field when it is missing or mistyped.
+template <class T>
+void read_field(const Json& j, const char* field, T& out, const std::string& source) {
+  if (!j.contains(field)) throw DataError(source + ": missing field '" + field + "'");
+  try {
+    j.at(field).get_to(out);
+  } catch (const std::exception&) {
+    throw DataError(source + ": field '" + field + "' has the wrong type");
+  }
+}
+
+// f(name, field) for every field of a configuration, in the order its JSON lists them: the one
+// list that to_json and from_json both walk. C is the configuration, const or not.
+template <class C, class F>
+void gat_fields(C& c, F&& f) {
+  f("model", c.model);
+  f("in_features", c.in_features);
+  f("num_classes", c.num_classes);
+  f("hidden", c.hidden);
+  f("heads", c.heads);
+  f("out_heads", c.out_heads);
+  f("dropout", c.dropout);
+  f("attn_dropout", c.attn_dropout);
+  f("negative_slope", c.negative_slope);
+  f("add_self_loops", c.add_self_loops);
+  f("residual", c.residual);
+  f("share_weights", c.share_weights);
+  f("normalize_features", c.normalize_features);
+  f("seed", c.seed);
+}
+
+template <class C, class F>
+void train_fields(C& c, F&& f) {
+  f("max_epochs", c.max_epochs);
+  f("patience", c.patience);
+  f("lr", c.lr);
+  f("weight_decay", c.weight_decay);
+  f("beta1", c.beta1);
+  f("beta2", c.beta2);
+  f("eps", c.eps);
+}
+
+}  // namespace
+
+void GATConfig::validate() const {
+  auto fail = [](const std::string& field, const std::string& problem) {
+    throw UsageError("model configuration: " + field + " " + problem);
+  };
+  if (model != "gat" && model != "gatv2") fail("model", "must be gat or gatv2, not '" + model + "'");
+  if (in_features <= 0) fail("in_features", "must be positive");
+  if (num_classes <= 0) fail("num_classes", "must be positive");
+  if (hidden <= 0) fail("hidden", "must be positive");
+  if (heads <= 0) fail("heads", "must be positive");
+  if (out_heads <= 0) fail("out_heads", "must be positive");
+  if (!(dropout >= 0 && dropout < 1)) fail("dropout", "must be in [0, 1)");
+  if (!(attn_dropout >= 0 && attn_dropout < 1)) fail("attn_dropout", "must be in [0, 1)");
+  if (!(negative_slope >= 0)) fail("negative_slope", "must be >= 0");
+}
+
+std::string GATConfig::to_json() const {
+  Json j;
+  gat_fields(*this, [&](const char* name, const auto& value) { j[name] = value; });
+  return j.dump(2);
+}
+
+GATConfig GATConfig::from_json(const std::string& text, const std::string& source) {
+  const Json j = parse_object(text, source);
+  GATConfig c;
+  gat_fields(c, [&](const char* name, auto& value) { read_field(j, name, value, source); });
+  try {
+    c.validate();
+  } catch (const UsageError& e) {
+    throw DataError(source + ": " + e.what());
+  }
+  return c;
+}
+
+std::string TrainConfig::to_json() const {
+  Json j;
+  train_fields(*this, [&](const char* name, const auto& value) { j[name] = value; });
+  return j.dump(2);
+}
+
+TrainConfig TrainConfig::from_json(const std::string& text, const std::string& source) {
+  const Json j = parse_object(text, source);
+  TrainConfig c;
+  train_fields(c, [&](const char* name, auto& value) { read_field(j, name, value, source); });
+  return c;
+}
 
 std::vector<std::string> preset_names() { return {"cora", "citeseer", "pubmed"}; }
 
 Preset make_preset(const std::string& name) {
-  Preset p;
+  Preset p;  // the defaults of GATConfig and TrainConfig are the cora / citeseer setting
   p.name = name;
-  // cora / citeseer: 8 heads × 8 hidden features, ELU, 1 output head, dropout 0.6 on both
-  // layers' inputs and on α, Adam lr 0.005, L2 5e-4, patience 100.
-  p.model.hidden = 8;
-  p.model.heads = 8;
-  p.model.out_heads = 1;
-  p.model.dropout = 0.6;
-  p.model.attn_dropout = 0.6;
-  p.train = TrainConfig{1000, 100, 0.005, 5e-4};
   if (name == "cora" || name == "citeseer") return p;
-  if (name == "pubmed") {  // 8 output heads (averaged), lr 0.01, L2 0.001
+  if (name == "pubmed") {  // the paper's PubMed setting: more output heads, a larger lr and L2
     p.model.out_heads = 8;
     p.train.lr = 0.01;
     p.train.weight_decay = 0.001;

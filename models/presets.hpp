@@ -1,20 +1,52 @@
 /// @file
-/// The paper's hyper-parameters as presets (Veličković et al. 2018, section 3.3, and the
-/// authors' execute_cora.py): `cora` and `citeseer` share one setting, `pubmed` has its own.
+/// Every hyper-parameter of the model and of its training, in one place. The defaults are the
+/// paper's Cora setting (Veličković et al. 2018, section 3.3, and the authors' execute_cora.py);
+/// the named presets are that setting with each dataset's differences: `cora` and `citeseer`
+/// share it, `pubmed` has its own. gat-train, gat-bench and the trainer read them from here.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "models/gat.hpp"
+#include "nn/optim.hpp"
 
 namespace gatgrad {
 
+/// The two-layer model (models/gat.hpp), and what a checkpoint records in config.json, including
+/// the preprocessing of the input (feature normalisation).
+struct GATConfig {
+  std::string model = "gat";  ///< "gat" or "gatv2"
+  int64_t in_features = 0;    ///< F (filled from the data)
+  int64_t num_classes = 0;    ///< C (filled from the data)
+  int64_t hidden = 8;         ///< F' per head in the hidden layer
+  int64_t heads = 8;          ///< K in the hidden layer
+  int64_t out_heads = 1;      ///< heads of the output layer (averaged)
+  double dropout = 0.6;       ///< on each layer's input
+  double attn_dropout = 0.6;  ///< on α
+  double negative_slope = 0.2;     ///< of the LeakyReLU in the attention logits
+  bool add_self_loops = true;      ///< attend over one self-loop per node (prepare_node_data adds them)
+  bool residual = false;
+  bool share_weights = false;      ///< GATv2 only
+  bool normalize_features = true;  ///< preprocessing the model was trained with (rows / max(row sum, 1))
+  uint64_t seed = 0;
+
+  void validate() const;  ///< throws UsageError naming the bad field
+  std::string to_json() const;
+  /// Throws DataError naming `source` (e.g. "ckpt/config.json") and the field on bad input.
+  static GATConfig from_json(const std::string& json, const std::string& source);
+};
+
+/// The training loop (models/trainer.hpp) and its Adam optimiser (make_optimizer).
 struct TrainConfig {
   int64_t max_epochs = 1000;
   int64_t patience = 100;      ///< stop after this many epochs without improvement
-  double lr = 0.005;           ///< Adam
+  double lr = 0.005;           ///< Adam's learning rate
   double weight_decay = 5e-4;  ///< L2, added to the gradient (PyTorch's Adam(weight_decay=...))
+  double beta1 = nn::kAdamBeta1, beta2 = nn::kAdamBeta2, eps = nn::kAdamEps;  ///< Adam's, PyTorch's defaults
+
+  std::string to_json() const;
+  /// Throws DataError naming `source` and the field on a missing or mistyped field.
+  static TrainConfig from_json(const std::string& json, const std::string& source);
 };
 
 struct Preset {
@@ -26,5 +58,8 @@ struct Preset {
 /// "cora", "citeseer" or "pubmed"; throws UsageError listing the names otherwise.
 Preset make_preset(const std::string& name);
 std::vector<std::string> preset_names();
+
+/// The preset gat-train and gat-bench use when none is named (the defaults above).
+inline constexpr const char* kDefaultPreset = "cora";
 
 }  // namespace gatgrad

@@ -5,34 +5,11 @@
 
 #include "autograd/ops.hpp"
 #include "autograd/tape.hpp"
-#include <nlohmann/json.hpp>
-
+#include "io/json.hpp"
 #include "nn/metrics.hpp"
 #include "nn/optim.hpp"
 
 namespace gatgrad {
-
-NodeData prepare_node_data(const Dataset& d, DType dtype) {
-  NodeData out;
-  if (d.x_is_sparse) {
-    out.x = SparseFeatures(d.x_sparse);
-  } else {
-    out.x = Tensor::from_span<float>(d.x_dense, {d.num_nodes, d.num_features}).to(dtype);
-  }
-  out.graph = Graph::from_edges(d.src, d.dst, d.num_nodes);
-  out.num_classes = d.num_classes;
-  out.multilabel = d.multilabel;
-  if (d.multilabel) {
-    std::vector<double> t(d.y.begin(), d.y.end());
-    out.targets = Tensor::from_vector(t, {d.num_nodes, d.num_classes}, dtype);
-  } else {
-    out.labels = d.y;
-  }
-  out.train_rows = nn::mask_to_rows(d.train_mask);
-  out.val_rows = nn::mask_to_rows(d.val_mask);
-  out.test_rows = nn::mask_to_rows(d.test_mask);
-  return out;
-}
 
 namespace {
 
@@ -86,13 +63,13 @@ void restore_parameters(const nn::Module& m, const std::vector<Tensor>& saved) {
 }
 
 std::string TrainState::to_json() const {
-  nlohmann::ordered_json j;
+  Json j;
   j["epoch"] = epoch;
   j["best_accuracy"] = best_accuracy;
-  j["best_loss"] = std::isfinite(best_loss) ? nlohmann::json(best_loss) : nlohmann::json(nullptr);
+  j["best_loss"] = std::isfinite(best_loss) ? Json(best_loss) : Json(nullptr);
   j["waited"] = waited;
   j["best_epoch"] = best_epoch;
-  nlohmann::json h = nlohmann::json::array();
+  Json h = Json::array();
   for (const EpochStats& s : history)
     h.push_back({s.epoch, s.train_loss, s.train_accuracy, s.val_loss, s.val_accuracy, s.step_ms});
   j["history"] = h;  // [epoch, train_loss, train_accuracy, val_loss, val_accuracy, step_ms]
@@ -102,7 +79,7 @@ std::string TrainState::to_json() const {
 TrainState TrainState::from_json(const std::string& text, const std::string& source) {
   TrainState s;
   try {
-    const nlohmann::json j = nlohmann::json::parse(text);
+    const Json j = Json::parse(text);
     s.epoch = j.at("epoch").get<int64_t>();
     s.best_accuracy = j.at("best_accuracy").get<double>();
     s.best_loss = j.at("best_loss").is_null() ? INFINITY : j.at("best_loss").get<double>();
@@ -126,9 +103,13 @@ TrainState TrainState::from_json(const std::string& text, const std::string& sou
   return s;
 }
 
+nn::Adam make_optimizer(const std::vector<Tensor>& params, const TrainConfig& config) {
+  return nn::Adam(params, config.lr, config.beta1, config.beta2, config.eps, config.weight_decay);
+}
+
 TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainConfig& config,
                                   const TrainHooks& hooks) {
-  nn::Adam optimizer(model.parameters(), config.lr, 0.9, 0.999, 1e-8, config.weight_decay);
+  nn::Adam optimizer = make_optimizer(model.parameters(), config);
   TrainState state;
   return train_node_classifier(model, data, config, optimizer, state, hooks);
 }

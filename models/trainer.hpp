@@ -17,25 +17,12 @@
 #include <vector>
 
 #include "autograd/error.hpp"
-#include "graph/dataset.hpp"
-#include "graph/graph.hpp"
 #include "models/gat.hpp"
+#include "models/node_data.hpp"
 #include "models/presets.hpp"
 #include "nn/optim.hpp"
 
 namespace gatgrad {
-
-/// A Dataset turned into what a model consumes.
-struct NodeData {
-  InputFeatures x;               ///< [N, F], sparse when the dataset's features are
-  Graph graph;                   ///< the dataset's edges (layers add self-loops themselves)
-  int64_t num_classes = 0;
-  bool multilabel = false;
-  std::vector<int64_t> labels;   ///< [N] (single-label)
-  Tensor targets;                ///< [N, C] 0/1 (multi-label)
-  std::vector<int64_t> train_rows, val_rows, test_rows;
-};
-NodeData prepare_node_data(const Dataset& d, DType dtype = DType::f32);
 
 struct Evaluation {
   double loss = 0;
@@ -97,7 +84,11 @@ struct TrainingDiverged : Error {
   int64_t best_epoch;  ///< the epoch of the parameters the model was restored to
 };
 
-/// Trains `model` on `data`; on return the model holds the kept (best) parameters.
+/// The optimiser `config` describes (Adam with its lr, betas, eps and L2 weight decay) over `params`.
+nn::Adam make_optimizer(const std::vector<Tensor>& params, const TrainConfig& config);
+
+/// Trains `model` on `data` with make_optimizer(model.parameters(), config); on return the
+/// model holds the kept (best) parameters.
 /// Throws TrainingDiverged naming the epoch when a loss becomes NaN or infinite (after
 /// restoring the kept parameters).
 TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainConfig& config,

@@ -14,9 +14,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
-#include "graph/npy.hpp"
+#include "io/file.hpp"
+#include "io/json.hpp"
+#include "io/npy.hpp"
 
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)  // <linux/fs.h>: exchange source and destination atomically
@@ -25,7 +25,6 @@
 namespace gatgrad::nn {
 
 namespace fs = std::filesystem;
-using json = nlohmann::ordered_json;  // keeps keys in the order written, for readable files
 
 namespace {
 
@@ -92,7 +91,7 @@ void write_text(const std::string& path, const std::string& text) {
   if (closed != 0) fail(path, std::string("write failed: ") + std::strerror(errno));
 }
 
-// The tensor as a .npy file (graph/npy.hpp's writer), then synced to disk.
+// The tensor as a .npy file (io/npy.hpp's writer), then synced to disk.
 void write_tensor(const std::string& path, const Tensor& t) {
   dispatch(t.dtype(), [&]<class T>() { save_npy(path, t.data<T>(), extents(t)); });
   fsync_path(path, false);
@@ -105,25 +104,6 @@ void make_directory(const std::string& path) {
 }
 
 // ---- reading ----
-
-json parse_json_file(const std::string& path) {
-  const std::vector<char> bytes = read_whole_file(path);  // DataError: missing, not regular, empty
-  try {
-    return json::parse(bytes.begin(), bytes.end());
-  } catch (const json::exception& e) {
-    fail(path, std::string("invalid JSON: ") + e.what());
-  }
-}
-
-// "" when `text` is valid JSON, else the parser's message.
-std::string json_error(const std::string& text) {
-  try {
-    const json parsed = json::parse(text);
-    return parsed.is_discarded() ? "discarded" : "";
-  } catch (const json::exception& e) {
-    return e.what();
-  }
-}
 
 // The parameter file at `path` as a tensor of `like`'s shape and dtype, or a DataError.
 Tensor read_tensor(const std::string& path, const Tensor& like, const std::string& what) {
@@ -175,12 +155,12 @@ std::vector<std::string> optimizer_param_names(const Module& model, const Optimi
 
 void write_optimizer(const std::string& dir, const Optimizer& opt, const std::vector<std::string>& names) {
   const OptimizerState s = opt.export_state();
-  json state = {{"format", kOptimizerFormat}, {"version", 1}, {"type", s.type}, {"step_count", s.step_count}};
-  json hyper = json::object();
+  Json state = {{"format", kOptimizerFormat}, {"version", 1}, {"type", s.type}, {"step_count", s.step_count}};
+  Json hyper = Json::object();
   for (const auto& [key, value] : s.hyperparameters) hyper[key] = value;
   state["hyperparameters"] = hyper;
   state["state"] = s.buffer_names;
-  json params = json::array();
+  Json params = Json::array();
   for (size_t i = 0; i < names.size(); ++i) params.push_back({{"name", names[i]}, {"step", s.param_steps[i]}});
   state["parameters"] = params;
   make_directory(dir);
@@ -197,7 +177,7 @@ OptimizerState read_optimizer(const std::string& dir, const Optimizer& opt, cons
   const std::string path = join(dir, kOptimizerState);
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) fail(dir, "missing directory: the checkpoint holds no optimiser state");
-  const json j = parse_json_file(path);
+  const Json j = read_json_file(path);
   OptimizerState s;
   std::vector<std::string> param_order;  // names as listed in state.json
   std::vector<int64_t> steps;
@@ -218,12 +198,12 @@ OptimizerState read_optimizer(const std::string& dir, const Optimizer& opt, cons
     s.buffer_names = j.at("state").get<std::vector<std::string>>();
     if (s.buffer_names != opt.state_names()) fail(path, "its state buffers do not match the " + opt.type() + " optimiser's");
     if (!j.at("parameters").is_array()) fail(path, "parameters is not an array");
-    for (const json& p : j.at("parameters")) {
+    for (const Json& p : j.at("parameters")) {
       if (!p.is_object() || !p.at("step").is_number_integer()) fail(path, "a parameters entry is not {name, step}");
       param_order.push_back(p.at("name").get<std::string>());
       steps.push_back(p.at("step").get<int64_t>());
     }
-  } catch (const json::exception& e) {
+  } catch (const Json::exception& e) {
     fail(path, std::string("malformed: ") + e.what());
   }
   // Parameter names: exactly the optimiser's, each once.
@@ -314,7 +294,7 @@ void save_checkpoint(const std::string& dir_in, const Module& model, const Optim
     write_text(join(tmp, kConfig), config_json);
     for (const auto& [name, p] : params) write_tensor(join(tmp, name + ".npy"), p);
     if (!counters.empty()) {
-      json c = json::object();
+      Json c = Json::object();
       for (const auto& [name, value] : counters) c[name] = value;
       write_text(join(tmp, kCounters), c.dump(2) + "\n");
     }
@@ -346,7 +326,7 @@ std::string read_config(const std::string& dir) {
   const std::string config_path = join(dir, kConfig);
   const std::vector<char> config_bytes = read_whole_file(config_path);
   std::string config(config_bytes.begin(), config_bytes.end());
-  if (const std::string err = json_error(config); !err.empty()) fail(config_path, "invalid JSON: " + err);
+  parse_json(config, config_path);  // DataError "<dir>/config.json: invalid JSON: ..."
   return config;
 }
 
@@ -382,7 +362,7 @@ std::string load_checkpoint(const std::string& dir_in, Module& model, Optimizer*
   std::vector<uint64_t> counter_values;
   if (!counters.empty()) {
     const std::string path = join(dir, kCounters);
-    const json c = parse_json_file(path);
+    const Json c = read_json_file(path);
     if (!c.is_object()) fail(path, "expected a JSON object of counters");
     for (const auto& [name, value] : counters) {
       if (!c.contains(name)) fail(path, "the model's counter '" + name + "' is missing");

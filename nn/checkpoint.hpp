@@ -24,7 +24,7 @@
 ///
 /// Loading validates everything before changing anything: every file name (a missing parameter
 /// file, an unexpected file, optimiser state for another parameter list), every shape and dtype
-/// against the model, the .npy files themselves (graph/npy.hpp: truncated, bad header) and the
+/// against the model, the .npy files themselves (io/npy.hpp: truncated, bad header) and the
 /// JSON. Any failure is a DataError naming the file:
 ///   "ckpt/conv1.weight.npy: shape [1433, 32] does not match the model's [1433, 64]"
 /// and leaves the model, its counters and the optimiser exactly as they were.

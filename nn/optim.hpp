@@ -2,7 +2,7 @@
 /// Optimisers: SGD, Adam and AdamW, each step matching PyTorch's update rule (torch.optim,
 /// single-tensor implementation, maximize=False) so a run can be compared with a PyTorch one.
 ///
-///   nn::Adam opt(model.parameters(), 0.005, 0.9, 0.999, 1e-8, 5e-4);  // the GAT paper's setup
+///   nn::Adam opt(model.parameters(), /*lr=*/0.005, kAdamBeta1, kAdamBeta2, kAdamEps, /*weight_decay=*/5e-4);
 ///   for (epoch ...) { opt.zero_grad(); backward(loss(model.forward(x), y)); opt.step(); }
 ///
 /// step() runs under NoGradGuard; a parameter without a gradient (none accumulated since the
@@ -28,6 +28,12 @@
 namespace gatgrad::nn {
 
 using Hyperparameters = std::vector<std::pair<std::string, double>>;  ///< ("lr", 0.005), ...
+
+/// torch.optim.Adam's defaults, the GAT authors' too: Adam's and AdamW's constructors, and
+/// TrainConfig (models/presets.hpp), start from these.
+inline constexpr double kAdamBeta1 = 0.9;
+inline constexpr double kAdamBeta2 = 0.999;
+inline constexpr double kAdamEps = 1e-8;
 
 /// Everything an optimiser needs to continue exactly where it stopped.
 struct OptimizerState {
@@ -121,8 +127,8 @@ class SGD : public Optimizer {
 ///   p = p - lr / (1 - beta1^t) · m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 class Adam : public Optimizer {
  public:
-  Adam(std::vector<Tensor> params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
-       double weight_decay = 0.0);
+  Adam(std::vector<Tensor> params, double lr = 1e-3, double beta1 = kAdamBeta1, double beta2 = kAdamBeta2,
+       double eps = kAdamEps, double weight_decay = 0.0);
   Hyperparameters hyperparameters() const override;  ///< lr beta1 beta2 eps weight_decay
   void set_hyperparameters(const Hyperparameters& h) override;
 
@@ -137,8 +143,8 @@ class Adam : public Optimizer {
 /// update above without the L2 term. PyTorch's default weight_decay is 0.01.
 class AdamW : public Adam {
  public:
-  AdamW(std::vector<Tensor> params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
-        double weight_decay = 1e-2);
+  AdamW(std::vector<Tensor> params, double lr = 1e-3, double beta1 = kAdamBeta1, double beta2 = kAdamBeta2,
+        double eps = kAdamEps, double weight_decay = 1e-2);
 
  protected:
   void update(size_t i, const Tensor& p, const Tensor& g, int64_t t) override;

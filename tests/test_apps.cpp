@@ -23,8 +23,8 @@
 
 #include "autograd/error.hpp"
 #include "autograd/version.hpp"
-#include "graph/npy.hpp"
 #include "graph/synthetic.hpp"
+#include "io/npy.hpp"
 #include "testing.hpp"
 
 using namespace gatgrad;

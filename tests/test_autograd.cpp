@@ -113,6 +113,40 @@ BOOST_AUTO_TEST_CASE(softmax_and_losses) {
   check_values(softmax(T64({1e4, -1e4}, {2})), {1, 0}, 1e-12);
 }
 
+BOOST_AUTO_TEST_CASE(cross_entropy_over_a_row_subset) {
+  // Rows 0 and 2 are "train" rows; row 1 must not count (its label is even out of range).
+  Tensor z = T64({1, 2, 3, 9, 9, 9, 0, 0, std::log(2.0)}, {3, 3}).requires_grad_();
+  const std::vector<int64_t> labels = {2, -1, 0};
+  const double s0 = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
+  const double l0 = std::log(s0) - 3;  // -log softmax(z_0)[2]
+  const double l2 = std::log(4.0);     // -log (1 / (1 + 1 + 2))
+  Tensor loss = cross_entropy(z, labels, {0, 2});
+  check_values(loss, {(l0 + l2) / 2}, 1e-12);
+  backward(loss);
+  // dL/dz_r = (softmax(z_r) - onehot(y_r)) / 2 on rows 0 and 2, zero on row 1.
+  check_values(z.grad(), {std::exp(1.0) / s0 / 2, std::exp(2.0) / s0 / 2, (std::exp(3.0) / s0 - 1) / 2,  //
+                          0, 0, 0,                                                                    //
+                          (0.25 - 1) / 2, 0.25 / 2, 0.5 / 2},
+               1e-12);
+  check_values(cross_entropy(z, {2, 0, 0}), {(l0 + std::log(3 * std::exp(9.0)) - 9 + l2) / 3}, 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(bce_with_logits_over_a_row_subset) {
+  // Row 1 only: elements (z, t) = (0, 1) and (2, 0):
+  //   l(z, t) = max(z, 0) - z t + log(1 + e^{-|z|}) -> log 2 and 2 + log(1 + e^{-2}).
+  Tensor z = T64({5, -5, 0, 2}, {2, 2}).requires_grad_();
+  Tensor t = T64({0, 1, 1, 0}, {2, 2});
+  const double want = (std::log(2.0) + 2 + std::log1p(std::exp(-2.0))) / 2;
+  Tensor loss = binary_cross_entropy_with_logits(z, t, {1});
+  check_values(loss, {want}, 1e-12);
+  backward(loss);
+  const double sig2 = 1 / (1 + std::exp(-2.0));
+  check_values(z.grad(), {0, 0, (0.5 - 1) / 2, sig2 / 2}, 1e-12);
+  // All rows: the mean over 4 elements.
+  const double row0 = 5 + std::log1p(std::exp(-5.0)) + 5 + std::log1p(std::exp(-5.0));
+  check_values(binary_cross_entropy_with_logits(z, t), {(row0 + 2 * want) / 4}, 1e-12);
+}
+
 BOOST_AUTO_TEST_CASE(dropout_is_seeded_and_scaled) {
   Tensor x = Tensor::full({10000}, 1.0);
   Tensor y1 = dropout(x, 0.6, 42), y2 = dropout(x, 0.6, 42), y3 = dropout(x, 0.6, 43);

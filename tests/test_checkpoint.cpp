@@ -11,11 +11,10 @@
 
 #include "autograd/creation.hpp"
 #include "autograd/ops.hpp"
-#include "graph/npy.hpp"
+#include "io/npy.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/dropout.hpp"
 #include "nn/linear.hpp"
-#include "nn/loss.hpp"
 
 using namespace gatgrad;
 namespace fs = std::filesystem;
@@ -46,7 +45,7 @@ const std::vector<int64_t> kLabels = {0, 1, 2, 1, 0, 2};
 void train_step(Net& net, nn::Optimizer& opt, int step) {
   net.train();
   opt.zero_grad();
-  backward(nn::CrossEntropyLoss(std::vector<int64_t>{0, 1, 2, 3})(net.forward(batch_x(step)), kLabels));
+  backward(cross_entropy(net.forward(batch_x(step)), kLabels, {0, 1, 2, 3}));
   opt.step();
 }
 

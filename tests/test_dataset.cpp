@@ -22,8 +22,8 @@
 #include "autograd/error.hpp"
 #include "graph/features.hpp"
 #include "graph/load_dataset.hpp"
-#include "graph/npy.hpp"
-#include "graph/npz.hpp"
+#include "io/npy.hpp"
+#include "io/npz.hpp"
 #include "testing.hpp"
 
 using namespace gatgrad;

@@ -37,14 +37,14 @@ std::vector<float> floats(const Tensor& t) {
 // Five Adam steps of the cora preset (dropout 0.6 on input and attention) with `threads` threads.
 Run train(const Dataset& d, const std::string& model, int threads) {
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
-  const NodeData data = prepare_node_data(d);
   Preset p = make_preset("cora");
+  const NodeData data = prepare_node_data(d, p.model.add_self_loops);
   p.model.model = model;
   p.model.in_features = d.num_features;
   p.model.num_classes = d.num_classes;
   p.model.seed = 7;
   GAT gat(p.model);
-  nn::Adam adam(gat.parameters(), p.train.lr, 0.9, 0.999, 1e-8, p.train.weight_decay);
+  nn::Adam adam = make_optimizer(gat.parameters(), p.train);
   Run r;
   for (int step = 0; step < 5; ++step) {
     gat.train();

@@ -39,8 +39,8 @@ struct Setup {
     c.test_size = 100;
     c.seed = 4;
     const Dataset d = make_csbm(c);
-    data = prepare_node_data(d);
     preset = make_preset("cora");
+    data = prepare_node_data(d, preset.model.add_self_loops);
     preset.model.in_features = d.num_features;
     preset.model.num_classes = d.num_classes;
     preset.model.heads = 2;
@@ -85,7 +85,7 @@ BOOST_AUTO_TEST_CASE(a_huge_learning_rate_stops_at_epoch_1_with_the_initial_para
   s.preset.train.lr = 1e30;
   GAT model(s.preset.model);
   const auto initial = values_of(model);
-  nn::Adam adam(model.parameters(), s.preset.train.lr, 0.9, 0.999, 1e-8, s.preset.train.weight_decay);
+  nn::Adam adam = make_optimizer(model.parameters(), s.preset.train);
   TrainState state;
   int epochs_reported = 0;
   TrainHooks hooks;

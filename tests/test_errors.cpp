@@ -19,7 +19,7 @@
 #include "autograd/error.hpp"
 #include "autograd/ops.hpp"
 #include "graph/load_dataset.hpp"
-#include "graph/npy.hpp"
+#include "io/npy.hpp"
 #include "models/gat.hpp"
 #include "models/gat_conv.hpp"
 #include "models/gatv2_conv.hpp"
@@ -55,13 +55,12 @@ std::unique_ptr<AttentionLayer> make_layer(bool v2, const AttentionLayerOptions&
   return std::make_unique<GATConv>(o);
 }
 
-AttentionLayerOptions layer_options(bool add_self_loops, bool concat, DType dtype) {
+AttentionLayerOptions layer_options(bool concat, DType dtype) {
   AttentionLayerOptions o;
   o.in_features = 3;
   o.out_features = 2;
   o.heads = 2;
   o.concat = concat;
-  o.add_self_loops = add_self_loops;
   o.seed = 7;
   o.dtype = dtype;
   return o;
@@ -123,8 +122,8 @@ BOOST_AUTO_TEST_CASE(from_json_names_the_source_and_the_field) {
     return j.dump();
   };
   const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
-      {"", {"not valid JSON"}},
-      {"{\"model\": \"gat\",", {"not valid JSON"}},
+      {"", {"invalid JSON"}},
+      {"{\"model\": \"gat\",", {"invalid JSON"}},
       {"[1, 2]", {"expected a JSON object"}},
       {edited([](nlohmann::json& j) { j.erase("heads"); }), {"missing field 'heads'"}},
       {edited([](nlohmann::json& j) { j["hidden"] = "eight"; }), {"field 'hidden' has the wrong type"}},
@@ -265,11 +264,11 @@ BOOST_AUTO_TEST_SUITE(attention_edge_cases)
 // Logits of +-1e4 (float32 and float64, GAT and GATv2): softmax stays finite and sums to 1.
 BOOST_AUTO_TEST_CASE(logits_of_plus_minus_1e4_give_finite_results) {
   const std::vector<int32_t> src = {0, 1, 2, 3, 4, 0, 2, 4}, dst = {1, 2, 3, 4, 0, 3, 1, 1};
-  const Graph g = Graph::from_edges(src, dst, 5);
+  const Graph g = Graph::from_edges(src, dst, 5).add_self_loops();
   for (bool v2 : {false, true})
     for (DType dt : {DType::f32, DType::f64}) {
       BOOST_TEST_CONTEXT((v2 ? "GATv2" : "GAT") << " " << dtype_name(dt)) {
-        auto layer = make_layer(v2, layer_options(true, true, dt));
+        auto layer = make_layer(v2, layer_options(true, dt));
         // att of norm ~1e4 times features of order 1: logits of order +-1e4.
         for (const auto& [name, p] : layer->named_parameters())
           if (name == "att") p.copy_from(uniform(p.shape(), -1.0, 1.0, 9, dt) * 1e4);
@@ -295,7 +294,7 @@ BOOST_AUTO_TEST_CASE(logits_of_plus_minus_1e4_give_finite_results) {
     }
 }
 
-// Self-loops off: a node with no incoming edge gets an exactly zero message (its output is the
+// No self-loops: a node with no incoming edge gets an exactly zero message (its output is the
 // bias), not NaN from an empty softmax, and the gradients stay finite.
 BOOST_AUTO_TEST_CASE(nodes_without_incoming_edges_get_zero_messages) {
   // Nodes 0, 3 and 4 receive nothing; 1 and 2 receive.
@@ -303,7 +302,7 @@ BOOST_AUTO_TEST_CASE(nodes_without_incoming_edges_get_zero_messages) {
   for (bool v2 : {false, true})
     for (bool concat : {true, false}) {
       BOOST_TEST_CONTEXT((v2 ? "GATv2" : "GAT") << (concat ? " concat" : " mean")) {
-        auto layer = make_layer(v2, layer_options(false, concat, DType::f32));
+        auto layer = make_layer(v2, layer_options(concat, DType::f32));
         const LayerRun r = forward_backward(*layer, g, DType::f32);
         const int64_t w = r.out.size(1);
         const std::vector<double> out = r.out.to_vector();
@@ -324,21 +323,21 @@ BOOST_AUTO_TEST_CASE(nodes_without_incoming_edges_get_zero_messages) {
     }
 }
 
-// Zero edges. With self-loops (the default, as in the paper) each node attends to itself with
-// alpha = 1: the layer is a per-node linear map and GAT trains as a feature-only classifier.
+// Zero edges. With self-loops (the model's default, as in the paper) each node attends to itself
+// with alpha = 1: the layer is a per-node linear map and GAT trains as a feature-only classifier.
 // Without self-loops every message is zero and the output is the bias. Both are finite.
 BOOST_AUTO_TEST_CASE(a_graph_with_zero_edges) {
   const Graph g = Graph::from_edges(std::vector<int32_t>{}, std::vector<int32_t>{}, 4);
   for (bool v2 : {false, true}) {
     BOOST_TEST_CONTEXT((v2 ? "GATv2" : "GAT")) {
-      auto looped = make_layer(v2, layer_options(true, true, DType::f64));
-      const LayerRun r = forward_backward(*looped, g, DType::f64);
+      auto looped = make_layer(v2, layer_options(true, DType::f64));
+      const LayerRun r = forward_backward(*looped, g.add_self_loops(), DType::f64);
       BOOST_TEST(r.attention.graph.num_edges() == 4);
       for (double a : r.attention.alpha.to_vector()) BOOST_TEST(a == 1.0);
       BOOST_TEST(all_finite(r.out));
       for (const Tensor& p : looped->parameters()) BOOST_TEST(all_finite(p.grad()));
 
-      auto bare = make_layer(v2, layer_options(false, true, DType::f64));
+      auto bare = make_layer(v2, layer_options(true, DType::f64));
       const LayerRun b = forward_backward(*bare, g, DType::f64);
       BOOST_TEST(b.attention.graph.num_edges() == 0);
       for (double v : b.out.to_vector()) BOOST_TEST(v == 0.0);
@@ -354,8 +353,8 @@ BOOST_AUTO_TEST_CASE(gat_trains_on_a_dataset_without_edges) {
   t.write(dir.str());
   const Dataset d = load_dataset(dir.str());
   BOOST_TEST(d.num_edges() == 0);
-  const NodeData data = prepare_node_data(d);
   GATConfig c = small_config();
+  const NodeData data = prepare_node_data(d, c.add_self_loops);
   GAT model(c);
   TrainConfig tc;
   tc.max_epochs = 5;

@@ -194,6 +194,15 @@ BOOST_AUTO_TEST_CASE(self_loops_like_pyg) {
     BOOST_TEST(loops == 1);
   }
   BOOST_TEST(a.add_self_loops().num_edges() == a.num_edges());  // idempotent
+  // The flag a model checks: set for add_self_loops()'s result, not for g (3 loops on 5 nodes),
+  // r (none) or a graph where one node has two loops.
+  BOOST_TEST(a.has_one_self_loop_per_node());
+  BOOST_TEST(!g.has_one_self_loop_per_node());
+  BOOST_TEST(!r.has_one_self_loop_per_node());
+  const Graph twice = Graph::from_edges(std::vector<int32_t>{0, 1, 1}, std::vector<int32_t>{0, 1, 1}, 2);
+  BOOST_TEST(!twice.has_one_self_loop_per_node());
+  BOOST_TEST(Graph::from_edges(std::vector<int32_t>{1, 0}, std::vector<int32_t>{1, 0}, 2).has_one_self_loop_per_node());
+  BOOST_TEST(!Graph().has_one_self_loop_per_node());
 }
 
 BOOST_AUTO_TEST_CASE(group_by_is_a_stable_counting_sort) {

@@ -34,12 +34,13 @@ Edges random_edges(int64_t n, int64_t e, uint64_t seed) {
   }
   g.src.push_back(g.src[0]);  // a duplicate edge
   g.dst.push_back(g.dst[0]);
-  g.src.push_back(3);  // a self-loop (the layer replaces it by its own)
+  g.src.push_back(3);  // a self-loop (add_self_loops() replaces it by exactly one)
   g.dst.push_back(3);
   return g;
 }
 
-// The edges the layer attends over: existing self-loops removed, one per node added.
+// The edges of Graph::add_self_loops() (what the layers attend over): the existing self-loops
+// removed, one per node added.
 std::vector<std::pair<int, int>> with_self_loops(const Edges& g) {
   std::vector<std::pair<int, int>> out;
   for (size_t k = 0; k < g.src.size(); ++k)
@@ -173,7 +174,7 @@ void check_close(const Tensor& got, const std::vector<double>& want, double tol)
 
 BOOST_AUTO_TEST_CASE(gat_conv_matches_the_literal_equations) {
   const Edges e = random_edges(12, 30, 1);
-  const Graph g = Graph::from_edges(e.src, e.dst, e.n);
+  const Graph g = Graph::from_edges(e.src, e.dst, e.n).add_self_loops();
   const Tensor x = uniform({12, 6}, -1, 1, 2, DType::f64);
   for (int64_t heads : {1, 3})
     for (bool concat : {true, false}) {
@@ -188,7 +189,7 @@ BOOST_AUTO_TEST_CASE(gat_conv_matches_the_literal_equations) {
 
 BOOST_AUTO_TEST_CASE(gatv2_conv_matches_the_literal_equations) {
   const Edges e = random_edges(10, 25, 4);
-  const Graph g = Graph::from_edges(e.src, e.dst, e.n);
+  const Graph g = Graph::from_edges(e.src, e.dst, e.n).add_self_loops();
   const Tensor x = uniform({10, 6}, -1, 1, 5, DType::f64);
   for (int64_t heads : {1, 2})
     for (bool concat : {true, false})
@@ -207,7 +208,7 @@ BOOST_AUTO_TEST_CASE(gatv2_conv_matches_the_literal_equations) {
 
 BOOST_AUTO_TEST_CASE(fused_attention_equals_the_composed_ops_with_dropout) {
   const Edges e = random_edges(30, 120, 6);
-  const Graph g = Graph::from_edges(e.src, e.dst, e.n);
+  const Graph g = Graph::from_edges(e.src, e.dst, e.n).add_self_loops();
   AttentionLayerOptions o = options(2, true);
   o.dropout = 0.4;
   o.attn_dropout = 0.5;
@@ -233,7 +234,7 @@ BOOST_AUTO_TEST_CASE(fused_attention_equals_the_composed_ops_with_dropout) {
 
 BOOST_AUTO_TEST_CASE(attention_coefficients_sum_to_one_per_node) {
   const Edges e = random_edges(15, 40, 9);
-  const Graph g = Graph::from_edges(e.src, e.dst, e.n);
+  const Graph g = Graph::from_edges(e.src, e.dst, e.n).add_self_loops();
   GATConv layer(options(2, true));
   layer.eval();
   AttentionOut att;
@@ -249,8 +250,8 @@ BOOST_AUTO_TEST_CASE(training_on_the_synthetic_graph_reaches_high_accuracy) {
   CsbmOptions c;
   c.seed = 1;
   const Dataset d = make_csbm(c);
-  const NodeData data = prepare_node_data(d);
   Preset p = make_preset("cora");
+  const NodeData data = prepare_node_data(d, p.model.add_self_loops);
   p.model.in_features = d.num_features;
   p.model.num_classes = d.num_classes;
   p.train.max_epochs = 200;
@@ -259,4 +260,32 @@ BOOST_AUTO_TEST_CASE(training_on_the_synthetic_graph_reaches_high_accuracy) {
   BOOST_TEST(r.test.accuracy > 0.9, "test accuracy " << r.test.accuracy);
   BOOST_TEST(r.best_epoch >= 1);
   BOOST_TEST(r.history.size() == static_cast<size_t>(r.epochs_run));
+}
+
+BOOST_AUTO_TEST_CASE(the_data_gets_its_self_loops_once_as_the_model_asks) {
+  CsbmOptions c;
+  c.num_nodes = 100;
+  c.num_edges = 400;
+  c.train_per_class = 4;
+  c.val_size = 20;
+  c.test_size = 20;
+  const Dataset d = make_csbm(c);
+  const NodeData looped = prepare_node_data(d, true);
+  const NodeData bare = prepare_node_data(d, false);
+  BOOST_TEST(looped.graph.has_one_self_loop_per_node());
+  BOOST_TEST(looped.graph.num_edges() == Graph::from_edges(d.src, d.dst, d.num_nodes).add_self_loops().num_edges());
+  BOOST_TEST(bare.graph.num_edges() == d.num_edges());
+
+  // A model that attends over self-loops refuses a graph without them (it never adds them).
+  Preset p = make_preset("cora");
+  p.model.in_features = d.num_features;
+  p.model.num_classes = d.num_classes;
+  GAT model(p.model);
+  BOOST_CHECK_EXCEPTION(model.forward(bare.x, bare.graph), Error, [](const Error& e) {
+    return std::string(e.what()).find("does not have one self-loop at every node") != std::string::npos;
+  });
+  BOOST_TEST(model.forward(looped.x, looped.graph).size(0) == d.num_nodes);
+  p.model.add_self_loops = false;  // ... and one that does not takes the graph as it is
+  GAT plain(p.model);
+  BOOST_TEST(plain.forward(bare.x, bare.graph).size(0) == d.num_nodes);
 }

@@ -1,4 +1,4 @@
-// The .npy and .npz readers and writers: round trips of every dtype, and every kind of broken file.
+// The .npy, zip and .npz readers and writers (io/): round trips of every dtype, and every kind of broken file.
 // To add a test: write a file into a TempDir (save_npy / save_npz, or raw bytes with write_bytes),
 // then BOOST_CHECK_EXCEPTION(load..., DataError, message_has({path, "key words"})).
 #define BOOST_TEST_MODULE npy
@@ -19,8 +19,11 @@
 #include <unistd.h>
 
 #include "autograd/error.hpp"
-#include "graph/npy.hpp"
-#include "graph/npz.hpp"
+#include "io/file.hpp"
+#include "io/json.hpp"
+#include "io/npy.hpp"
+#include "io/npz.hpp"
+#include "io/zip.hpp"
 #include "testing.hpp"
 
 using namespace gatgrad;
@@ -278,6 +281,41 @@ BOOST_AUTO_TEST_CASE(huge_shapes_fail_before_allocating) {
 }
 
 // Random corruptions of valid files give an array or a DataError, never a crash or a hang.
+// The zip layer under .npz on its own (io/zip.hpp): members listed and extracted as written.
+BOOST_AUTO_TEST_CASE(zip_members_round_trip) {
+  TempDir dir;
+  const std::string path = dir / "a.zip";
+  const std::vector<char> text = {'h', 'i', '\n'}, zeros(5000, '\0');
+  for (bool compress : {false, true}) {
+    save_zip(path, {{"notes.txt", text}, {"zeros.bin", zeros}, {"empty", {}}}, compress);
+    const std::vector<char> bytes = read_whole_file(path);
+    const std::vector<ZipEntry> entries = read_zip_directory(bytes.data(), bytes.size(), path);
+    BOOST_TEST_REQUIRE(entries.size() == 3u);
+    BOOST_TEST(entries[0].name == "notes.txt");
+    BOOST_TEST(entries[1].method == (compress ? 8u : 0u));
+    BOOST_TEST(entries[1].usize == 5000u);
+    BOOST_TEST((extract_zip_member(bytes.data(), bytes.size(), entries[0], path) == text));
+    BOOST_TEST((extract_zip_member(bytes.data(), bytes.size(), entries[1], path) == zeros));
+    BOOST_TEST(extract_zip_member(bytes.data(), bytes.size(), entries[2], path).empty());
+  }
+  BOOST_TEST(zip_display_name(std::string("a\0b\x7f", 4)) == "a\\x00b\\x7f");
+}
+
+// The JSON helpers (io/json.hpp): errors name the source, files go through read_whole_file.
+BOOST_AUTO_TEST_CASE(json_helpers_name_the_source) {
+  TempDir dir;
+  BOOST_TEST(parse_json("{\"b\": 1, \"a\": [2]}", "x").dump() == "{\"b\":1,\"a\":[2]}");  // keys as written
+  BOOST_CHECK_EXCEPTION(parse_json("{\"a\":", "cfg/x.json"), DataError, message_has({"cfg/x.json: invalid JSON"}));
+  BOOST_TEST(json_error("[1, 2]").empty());
+  BOOST_TEST(!json_error("[1, ").empty());
+  const std::string path = dir / "x.json";
+  BOOST_CHECK_EXCEPTION(read_json_file(path), DataError, message_has({path, "missing file"}));
+  write_file(path, "{\"epoch\": 3}");
+  BOOST_TEST(read_json_file(path).at("epoch").get<int>() == 3);
+  write_file(path, "not json");
+  BOOST_CHECK_EXCEPTION(read_json_file(path), DataError, message_has({path + ": invalid JSON"}));
+}
+
 BOOST_AUTO_TEST_CASE(random_corruption_never_crashes) {
   std::mt19937 rng(12345);
   const std::string good = small_npy();

@@ -28,7 +28,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "graph/npy.hpp"
+#include "io/npy.hpp"
 
 extern char** environ;
 

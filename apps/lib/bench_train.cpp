@@ -21,6 +21,12 @@ int run_train_bench(const TrainBenchOptions& o) {
   const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
 
+  Preset p = make_preset(kDefaultPreset);
+  if (!o.model.empty()) p.model.model = o.model;
+  if (o.heads > 0) p.model.heads = o.heads;
+  if (o.hidden > 0) p.model.hidden = o.hidden;
+  p.model.seed = o.seed;
+
   const auto t_data = clock::now();
   Dataset d;
   if (!o.data.empty()) {
@@ -36,7 +42,7 @@ int run_train_bench(const TrainBenchOptions& o) {
     c.test_size = std::min<int64_t>(1000, o.nodes / 4);
     d = make_csbm(c);
   }
-  const NodeData data = prepare_node_data(d);
+  const NodeData data = prepare_node_data(d, p.model.add_self_loops);  // the graph both layers attend over
   const double data_s = std::chrono::duration<double>(clock::now() - t_data).count();
   // NodeData holds its own copies: the dataset's features and edges are not needed any more.
   std::vector<float>().swap(d.x_dense);
@@ -45,21 +51,16 @@ int run_train_bench(const TrainBenchOptions& o) {
   std::vector<int32_t>().swap(d.src);
   std::vector<int32_t>().swap(d.dst);
 
-  Preset p = make_preset("cora");
-  p.model.model = o.model;
   p.model.in_features = d.num_features;
   p.model.num_classes = d.num_classes;
-  p.model.heads = o.heads;
-  p.model.hidden = o.hidden;
-  p.model.seed = o.seed;
   GAT model(p.model);
-  nn::Adam adam(model.parameters(), p.train.lr, 0.9, 0.999, 1e-8, p.train.weight_decay);
+  nn::Adam adam = make_optimizer(model.parameters(), p.train);
   std::printf("train-bench %s: %lld nodes, %lld edges, %lld features (%s), %lld classes, %lldx%lld heads, "
               "%d threads (data ready in %.2f s)\n",
-              o.model.c_str(), static_cast<long long>(d.num_nodes), static_cast<long long>(num_edges),
+              p.model.model.c_str(), static_cast<long long>(d.num_nodes), static_cast<long long>(num_edges),
               static_cast<long long>(d.num_features), d.x_is_sparse ? "sparse" : "dense",
-              static_cast<long long>(d.num_classes), static_cast<long long>(o.heads),
-              static_cast<long long>(o.hidden), threads, data_s);
+              static_cast<long long>(d.num_classes), static_cast<long long>(p.model.heads),
+              static_cast<long long>(p.model.hidden), threads, data_s);
 
   auto train_step = [&] {
     model.train();

@@ -11,8 +11,9 @@ struct TrainBenchOptions {
   int64_t nodes = 100000, edges = 1000000, features = 128, classes = 8;
   int64_t epochs = 20;  // timed epochs (after 2 untimed warm-up epochs)
   int threads = 0;      // 0: all cores
-  int64_t heads = 8, hidden = 8;
-  std::string model = "gat";
+  // The model is the default preset's (models/presets.hpp) but for these; -1 / empty: the preset's.
+  int64_t heads = -1, hidden = -1;
+  std::string model;
   uint64_t seed = 0;
 };
 

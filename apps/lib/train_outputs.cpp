@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "graph/npy.hpp"
+#include "io/npy.hpp"
 
 namespace gatgrad::app {
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "autograd/custom_op.hpp"  // accumulate_grad, grad_for_write
 #include "autograd/kernels/table.hpp"
 #include "autograd/ops.hpp"
 #include "autograd/parallel.hpp"
@@ -125,20 +126,8 @@ void broadcast_binary(kernels::BinaryOp op, const Tensor& a, const Tensor& b, co
   });
 }
 
-// grad(target) += g summed down to target's shape (g has the broadcast output shape).
-// Summation order is fixed, so the result does not depend on the thread count.
-// When target has no gradient yet and g has its shape and is held by nobody else (a temporary,
-// or the d output backward() hands over), g itself becomes target's gradient: no copy, no
-// zero-fill, no add pass. So a closure must not write into g after passing it here.
-void accumulate_grad(const Tensor& target, const Tensor& g);
-
 // True when no other handle shares t or its storage.
 bool exclusively_held(const Tensor& t);
-
-// target's gradient for a kernel that writes it in place. When target has none yet, a new
-// uninitialised one is made and `fresh` is set: the kernel must then overwrite every element
-// (beta = 0) instead of adding (beta = 1), which saves the zero-fill and a read of the buffer.
-Tensor grad_for_write(const Tensor& target, bool& fresh);
 
 }  // namespace gatgrad::detail
 

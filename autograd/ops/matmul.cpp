@@ -2,7 +2,8 @@
 // backward (dC = d loss / d C):
 //   dA += dC · op(B)ᵀ   (written in A's stored layout: if A is stored transposed, dAᵀ = op(B) · dCᵀ)
 //   dB += op(A)ᵀ · dC   (likewise: if B is stored transposed, dBᵀ = dCᵀ · op(A))
-// Both go straight into the gradients with beta = 1 (no temporary).
+// Both go straight into the gradients (no temporary): beta = 1 adds to an existing gradient,
+// beta = 0 overwrites a fresh one (grad_for_write), which saves its zero-fill.
 #include "autograd/kernels/gemm.hpp"
 #include "autograd/ops/common.hpp"
 

@@ -1,7 +1,7 @@
 /// @file
 /// The whole public API of gatgrad in one header: `#include <gatgrad/gatgrad.hpp>` and link
 /// `gatgrad::gatgrad` (find_package(gatgrad 0.1 REQUIRED) on an installed copy). It brings
-/// the engine (tensors, the ops, the tape, gradcheck), graphs and datasets, the nn modules,
+/// the engine (tensors, the ops, the tape, gradcheck), file formats, graphs and datasets, the nn modules,
 /// optimisers and checkpoints, the GAT and GATv2 models and their training loop, and
 /// gatgrad::version(). Every name is in namespace gatgrad (the nn pieces in gatgrad::nn).
 ///
@@ -11,9 +11,10 @@
 /// `<gatgrad/models/gat.hpp>`.
 #pragma once
 
-// autograd: tensors, the tape, the differentiable ops, gradient checking.
+// autograd: tensors, the tape, the differentiable ops, writing ops of your own, gradient checking.
 #include "autograd/buffer.hpp"
 #include "autograd/creation.hpp"
+#include "autograd/custom_op.hpp"
 #include "autograd/dtype.hpp"
 #include "autograd/error.hpp"
 #include "autograd/gradcheck.hpp"
@@ -27,33 +28,38 @@
 #include "autograd/tensor.hpp"
 #include "autograd/version.hpp"
 
-// graph: the graph structure, message passing, datasets (.npy/.npz loading, synthetic graphs).
+// io: the file formats: .npy arrays, zip archives and .npz files, reading whole files.
+#include "io/file.hpp"
+#include "io/npy.hpp"
+#include "io/npz.hpp"
+#include "io/zip.hpp"
+
+// graph: the graph structure, message passing, datasets (loading, synthetic graphs).
 #include "graph/dataset.hpp"
 #include "graph/features.hpp"
 #include "graph/gat_attention.hpp"
 #include "graph/graph.hpp"
 #include "graph/load_dataset.hpp"
 #include "graph/message_passing.hpp"
-#include "graph/npy.hpp"
-#include "graph/npz.hpp"
 #include "graph/synthetic.hpp"
 
-// nn: modules, layers, initialisers, losses, metrics, optimisers, checkpoints.
+// nn: modules, layers, initialisers, metrics, optimisers, checkpoints (the losses are autograd ops).
 #include "nn/activation.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/dropout.hpp"
 #include "nn/init.hpp"
 #include "nn/linear.hpp"
-#include "nn/loss.hpp"
 #include "nn/metrics.hpp"
 #include "nn/module.hpp"
 #include "nn/optim.hpp"
 
-// models: the GAT and GATv2 layers, the two-layer model, the paper's presets, the trainer.
+// models: the GAT and GATv2 layers, the two-layer model, the hyper-parameters and the paper's
+// presets, the data prepared for training, the trainer.
 #include "models/attention_layer.hpp"
 #include "models/gat.hpp"
 #include "models/gat_conv.hpp"
 #include "models/gatv2_conv.hpp"
 #include "models/input_features.hpp"
+#include "models/node_data.hpp"
 #include "models/presets.hpp"
 #include "models/trainer.hpp"

@@ -30,7 +30,7 @@ Evaluation predict(const std::string& ckpt, const std::string& data_dir) {
     options.normalize_features = config.normalize_features;
     d = load_dataset(data_dir, options);
   }
-  NodeData data = prepare_node_data(d);
+  NodeData data = prepare_node_data(d, config.add_self_loops);  // the graph the model attends over
 
   GAT model(config);
   nn::load_checkpoint(ckpt, model, nullptr);  // the parameters; no optimiser
@@ -89,8 +89,8 @@ void self_test(const std::string& dir) {
   // (5 classes: chance is 0.2).
   CsbmOptions synthetic;
   synthetic.seed = 7;
-  const NodeData data = prepare_node_data(make_csbm(synthetic));
   Preset p = make_preset("cora");
+  const NodeData data = prepare_node_data(make_csbm(synthetic), p.model.add_self_loops);
   p.model.in_features = data.x.cols();
   p.model.num_classes = data.num_classes;
   p.model.heads = 2;

@@ -1,18 +1,16 @@
 // .npy reading and writing: the header (magic, version, length, Python dict), the dtype table,
 // the size check before any allocation, and the element conversions. See npy.hpp.
-#include "graph/npy.hpp"
+#include "io/npy.hpp"
 
 #include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <memory>
 #include <string_view>
 
-#include <sys/stat.h>
-
 #include "autograd/error.hpp"
+#include "io/file.hpp"
 
 namespace gatgrad {
 
@@ -326,11 +324,6 @@ uint64_t checked_size(const std::string& name, const std::string& descr, const s
   return bytes;
 }
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-using File = std::unique_ptr<std::FILE, FileCloser>;
-
 void write_file(const std::string& path, const std::string& header, const void* data, uint64_t bytes) {
   std::FILE* raw = std::fopen(path.c_str(), "wb");
   if (!raw) fail(path, std::string("cannot open for writing: ") + std::strerror(errno));
@@ -463,36 +456,9 @@ NpyArray parse_npy(const char* data, size_t size, const std::string& name) {
   return a;
 }
 
-namespace {
-
-// Opens `path` for reading and returns it with its size; DataError for missing or odd files.
-File open_regular(const std::string& path, uint64_t& size) {
-  std::FILE* raw = std::fopen(path.c_str(), "rb");
-  if (!raw) {
-    if (errno == ENOENT) fail(path, "missing file");
-    fail(path, std::string("cannot open: ") + std::strerror(errno));
-  }
-  File f(raw);
-  struct stat st {};
-  if (fstat(fileno(f.get()), &st) != 0 || !S_ISREG(st.st_mode)) fail(path, "not a regular file");
-  size = static_cast<uint64_t>(st.st_size);
-  return f;
-}
-
-}  // namespace
-
-std::vector<char> read_whole_file(const std::string& path) {
-  uint64_t total = 0;
-  File f = open_regular(path, total);
-  if (total == 0) fail(path, "empty file (0 bytes)");
-  std::vector<char> bytes(static_cast<size_t>(total));
-  if (std::fread(bytes.data(), 1, bytes.size(), f.get()) != bytes.size()) fail(path, "read error");
-  return bytes;
-}
-
 NpyArray load_npy(const std::string& path) {
   uint64_t total = 0;
-  File f = open_regular(path, total);
+  File f = open_regular_file(path, total);
 
   char prefix[12] = {};
   const size_t want = total < 12 ? static_cast<size_t>(total) : 12;

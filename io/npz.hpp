@@ -1,6 +1,5 @@
 /// @file
-/// .npz archives: NumPy's zip of .npy members, read with our own zip parser (central directory,
-/// zip64 records, stored and deflated members through zlib, CRC checked), and scipy's sparse
+/// .npz archives: NumPy's zip (io/zip.hpp) of .npy members (io/npy.hpp), and scipy's sparse
 /// matrices saved in them. Every error is a DataError starting with the archive's path; errors
 /// inside a member name it too: "photo/x.npz: indptr.npy: indptr[5] = 3 is below indptr[4] = 7".
 #pragma once
@@ -10,7 +9,7 @@
 #include <vector>
 
 #include "autograd/sparse.hpp"
-#include "graph/npy.hpp"
+#include "io/npy.hpp"
 
 namespace gatgrad {
 
@@ -25,11 +24,6 @@ std::map<std::string, NpyArray> load_npz(const std::string& path);
 /// np.savez_compressed when `compress`. Throws DataError naming the path when it cannot.
 void save_npz(const std::string& path, const std::vector<std::pair<std::string, NpyArray>>& members,
               bool compress = true);
-
-/// The zip writer under save_npz: each (file name, bytes) becomes one member (no zip64, so
-/// members and offsets stay below 4 GiB).
-void save_zip(const std::string& path, const std::vector<std::pair<std::string, std::vector<char>>>& files,
-              bool compress);
 
 /// A matrix written by scipy.sparse.save_npz(path, csr_matrix): members format ("csr", |S3 or
 /// <U3), shape (int [2]), indptr (int [rows+1], 0 .. nnz, non-decreasing), indices (int [nnz],

@@ -44,10 +44,6 @@ NpyArray parse_npy(const char* data, size_t size, const std::string& name);
 /// Reads the .npy file at `path` (the header first, then the data straight into the array).
 NpyArray load_npy(const std::string& path);
 
-/// All bytes of the regular file at `path` (used for .npz archives). DataError naming the
-/// path: "missing file", "not a regular file", "empty file", read errors.
-std::vector<char> read_whole_file(const std::string& path);
-
 /// The bytes of a version 1.0 .npy file (version 2.0 only if the header cannot fit in 64 KiB),
 /// written as NumPy writes them: dict, padding spaces, '\n', data aligned to 64 bytes.
 /// Throws DataError when dtype is not one of the types above or bytes do not match the shape.

@@ -1,0 +1,61 @@
+// gat-train's resume state: DIR/resume/config.json written and read, and the two checkpoints
+// of an interrupted run. See train_resume.hpp.
+#include "apps/lib/train_resume.hpp"
+
+#include "io/json.hpp"
+#include "nn/checkpoint.hpp"
+
+namespace gatgrad::app {
+
+namespace {
+
+std::string resume_dir(const std::string& dir) { return dir + "/resume"; }
+
+std::string to_json(const ResumePoint& r) {
+  Json j;
+  j["model"] = Json::parse(r.preset.model.to_json());
+  j["train"] = Json::parse(r.preset.train.to_json());
+  j["data"] = r.data;
+  j["seed"] = r.seed;
+  j["state"] = Json::parse(r.state.to_json());
+  return j.dump(2);
+}
+
+}  // namespace
+
+ResumePoint read_resume_point(const std::string& dir) {
+  const std::string source = resume_dir(dir) + "/config.json";
+  const Json j = parse_json(nn::read_checkpoint_config(resume_dir(dir)), source);
+  ResumePoint r;
+  try {
+    r.preset.model = GATConfig::from_json(j.at("model").dump(), source);
+    r.preset.train = TrainConfig::from_json(j.at("train").dump(), source);
+    r.data = j.at("data").get<std::string>();
+    r.seed = j.at("seed").get<uint64_t>();
+    r.state = TrainState::from_json(j.at("state").dump(), source);
+  } catch (const DataError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw DataError(source + ": not a gat-train resume state: " + e.what());
+  }
+  return r;
+}
+
+TrainState restore_run(const std::string& dir, const ResumePoint& point, GAT& model, nn::Optimizer& optimizer) {
+  nn::load_checkpoint(resume_dir(dir), model, &optimizer);
+  TrainState state = point.state;
+  GAT best(point.preset.model);  // the kept parameters are the checkpoint at the top of DIR
+  nn::load_checkpoint(dir, best, nullptr);
+  for (const Tensor& t : best.parameters()) state.kept.push_back(t.clone());
+  return state;
+}
+
+void save_interrupted_run(const std::string& dir, const ResumePoint& point, const GAT& model,
+                          const nn::Optimizer& optimizer) {
+  GAT best(point.preset.model);
+  restore_parameters(best, point.state.kept);
+  nn::save_checkpoint(dir, best, nullptr, point.preset.model.to_json());
+  nn::save_checkpoint(resume_dir(dir), model, &optimizer, to_json(point));
+}
+
+}  // namespace gatgrad::app

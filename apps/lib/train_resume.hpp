@@ -1,0 +1,34 @@
+// gat-train's interrupted runs. With --save DIR, SIGINT or SIGTERM ends the run after its epoch
+// with the best model so far in DIR (a checkpoint) and the run itself in DIR/resume/: a
+// checkpoint of the model and the optimiser whose config.json holds everything else needed to
+// continue exactly (hyper-parameters, data, seed, the TrainState). --resume DIR continues it,
+// ending with the parameters, losses and accuracies of an uninterrupted run.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "models/trainer.hpp"
+#include "nn/optim.hpp"
+
+namespace gatgrad::app {
+
+// What DIR/resume/config.json holds.
+struct ResumePoint {
+  Preset preset;
+  std::string data;   // --data of the run ("" for the built-in graph)
+  uint64_t seed = 0;
+  TrainState state;   // without the kept parameters (DIR's checkpoint holds them)
+};
+
+// DIR/resume/config.json; DataError naming it when it is not a gat-train resume state.
+ResumePoint read_resume_point(const std::string& dir);
+
+// The interrupted run in model and optimiser (DIR/resume), and its state with the kept
+// parameters (DIR's checkpoint).
+TrainState restore_run(const std::string& dir, const ResumePoint& point, GAT& model, nn::Optimizer& optimizer);
+
+// Saves the best model (state.kept) as DIR and the run (model, optimiser, point) as DIR/resume.
+void save_interrupted_run(const std::string& dir, const ResumePoint& point, const GAT& model,
+                          const nn::Optimizer& optimizer);
+
+}  // namespace gatgrad::app

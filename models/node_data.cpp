@@ -1,0 +1,31 @@
+// prepare_node_data: a Dataset into tensors, the graph the layers attend over, and row lists.
+#include "models/node_data.hpp"
+
+#include "nn/metrics.hpp"
+
+namespace gatgrad {
+
+NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype) {
+  NodeData out;
+  if (d.x_is_sparse) {
+    out.x = SparseFeatures(d.x_sparse);
+  } else {
+    out.x = Tensor::from_span<float>(d.x_dense, {d.num_nodes, d.num_features}).to(dtype);
+  }
+  const Graph edges = Graph::from_edges(d.src, d.dst, d.num_nodes);
+  out.graph = add_self_loops ? edges.add_self_loops() : edges;
+  out.num_classes = d.num_classes;
+  out.multilabel = d.multilabel;
+  if (d.multilabel) {
+    std::vector<double> t(d.y.begin(), d.y.end());
+    out.targets = Tensor::from_vector(t, {d.num_nodes, d.num_classes}, dtype);
+  } else {
+    out.labels = d.y;
+  }
+  out.train_rows = nn::mask_to_rows(d.train_mask);
+  out.val_rows = nn::mask_to_rows(d.val_mask);
+  out.test_rows = nn::mask_to_rows(d.test_mask);
+  return out;
+}
+
+}  // namespace gatgrad

@@ -1,0 +1,34 @@
+/// @file
+/// NodeData: what training and evaluation read, made from a loaded Dataset in one step,
+/// prepare_node_data. Every epoch, every layer and the evaluation read these same tensors and
+/// this same graph; nothing copies them:
+///   Dataset (graph/dataset.hpp: arrays as on disk)
+///     -> NodeData: x as a tensor (sparse stays sparse), the Graph with its self-loops when the
+///        model attends over them (added here, once), labels or targets, the split's row lists.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "autograd/tensor.hpp"
+#include "graph/dataset.hpp"
+#include "graph/graph.hpp"
+#include "models/input_features.hpp"
+
+namespace gatgrad {
+
+struct NodeData {
+  InputFeatures x;               ///< [N, F], sparse when the dataset's features are
+  Graph graph;                   ///< the dataset's edges, plus one self-loop per node when asked for
+  int64_t num_classes = 0;
+  bool multilabel = false;
+  std::vector<int64_t> labels;   ///< [N] (single-label)
+  Tensor targets;                ///< [N, C] 0/1 (multi-label)
+  std::vector<int64_t> train_rows, val_rows, test_rows;
+};
+
+/// The dataset as tensors, graph and row lists. `add_self_loops` is the model's
+/// (GATConfig::add_self_loops): the graph then gets Graph::add_self_loops(), which drops the
+/// dataset's own loops and adds exactly one per node, as the paper's N_i ∋ i (and PyG) do.
+NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype = DType::f32);
+
+}  // namespace gatgrad
