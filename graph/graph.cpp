@@ -270,40 +270,64 @@ std::pair<std::vector<int32_t>, std::vector<int32_t>> Graph::input_edges() const
   return {std::move(s), std::move(t)};
 }
 
-namespace {
+// Destination i's new segment: its edges that are not loops, in order, then i -> i if `add`;
+// no sort, the destination grouping is already there. The new input list is the old one
+// without its loops, then (if add) 0->0 .. D-1->D-1, so a kept edge's new origin is its old
+// one minus the loops before it in the old input list:
+//   loops_before [E+1]  loops_before[k] = #loops among input positions < k
+Graph Graph::replace_self_loops(bool add) const {
+  const GraphData& o = data();
+  const int64_t S = num_src_nodes(), D = num_dst_nodes(), E = num_edges();
+  std::vector<int64_t> loops_before(static_cast<size_t>(E + 1), 0);
+  parallel_blocks(E, kBlock, [&](int64_t b, int64_t e) {
+    for (int64_t k = b; k < e; ++k)
+      loops_before[static_cast<size_t>(o.edge_origin[static_cast<size_t>(k)]) + 1] =
+          o.src[static_cast<size_t>(k)] == o.dst[static_cast<size_t>(k)];
+  });
+  for (int64_t k = 0; k < E; ++k) loops_before[static_cast<size_t>(k + 1)] += loops_before[static_cast<size_t>(k)];
+  const int64_t kept = E - loops_before[static_cast<size_t>(E)], loops = add ? D : 0;
+  if (add) check_sizes(NodeCounts{"Graph::add_self_loops", S, D, !is_bipartite()}, kept + loops);
 
-// The input list (sources, destinations) without its self-loops, in order.
-std::pair<std::vector<int32_t>, std::vector<int32_t>> edges_without_loops(const Graph& g) {
-  auto [s, t] = g.input_edges();
-  size_t kept = 0;
-  for (size_t k = 0; k < s.size(); ++k)
-    if (s[k] != t[k]) {
-      s[kept] = s[k];
-      t[kept] = t[k];
-      ++kept;
+  auto d = std::make_shared<GraphData>();
+  d->num_src_nodes = S;
+  d->num_dst_nodes = D;
+  d->dst_ptr.assign(static_cast<size_t>(D + 1), 0);
+  const int64_t* ptr = o.dst_ptr.data();
+  const int32_t* src = o.src.data();
+  constexpr int64_t kNodes = kBlock / 16;  // destinations per block (segments of ~10 edges)
+  parallel_blocks(D, kNodes, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      int64_t n = add;
+      for (int64_t e = ptr[i]; e < ptr[i + 1]; ++e) n += src[e] != i;
+      d->dst_ptr[static_cast<size_t>(i + 1)] = n;
     }
-  s.resize(kept);
-  t.resize(kept);
-  return {std::move(s), std::move(t)};
+  });
+  for (int64_t i = 0; i < D; ++i) d->dst_ptr[static_cast<size_t>(i + 1)] += d->dst_ptr[static_cast<size_t>(i)];
+  d->src.resize(static_cast<size_t>(kept + loops));
+  d->dst.resize(d->src.size());
+  d->edge_origin.resize(d->src.size());
+  parallel_blocks(D, kNodes, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      size_t out = static_cast<size_t>(d->dst_ptr[static_cast<size_t>(i)]);
+      for (int64_t e = ptr[i]; e < ptr[i + 1]; ++e) {
+        if (src[e] == i) continue;
+        const int32_t origin = o.edge_origin[static_cast<size_t>(e)];
+        d->src[out] = src[e];
+        d->dst[out] = static_cast<int32_t>(i);
+        d->edge_origin[out++] = static_cast<int32_t>(origin - loops_before[static_cast<size_t>(origin)]);
+      }
+      if (add) {
+        d->src[out] = d->dst[out] = static_cast<int32_t>(i);
+        d->edge_origin[out] = static_cast<int32_t>(kept + i);
+      }
+    }
+  });
+  group_by_source(*d);
+  return Graph(std::move(d));
 }
 
-}  // namespace
-
-Graph Graph::remove_self_loops() const {
-  auto [s, t] = edges_without_loops(*this);
-  return build(s.data(), t.data(), static_cast<int64_t>(s.size()), num_src_nodes(), num_dst_nodes());
-}
-
-Graph Graph::add_self_loops() const {
-  auto [s, t] = edges_without_loops(*this);
-  const size_t kept = s.size();
-  const int64_t n = num_dst_nodes();
-  s.resize(kept + static_cast<size_t>(std::max<int64_t>(n, 0)));
-  t.resize(s.size());
-  for (int64_t v = 0; v < n; ++v) s[kept + static_cast<size_t>(v)] = t[kept + static_cast<size_t>(v)] = static_cast<int32_t>(v);
-  check_sizes(NodeCounts{"Graph::add_self_loops", num_src_nodes(), n, !is_bipartite()}, static_cast<int64_t>(s.size()));
-  return build(s.data(), t.data(), static_cast<int64_t>(s.size()), num_src_nodes(), n);
-}
+Graph Graph::remove_self_loops() const { return replace_self_loops(false); }
+Graph Graph::add_self_loops() const { return replace_self_loops(true); }
 
 std::vector<int64_t> Graph::in_degrees() const {
   std::vector<int64_t> deg(static_cast<size_t>(num_dst_nodes()));

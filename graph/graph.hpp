@@ -120,6 +120,8 @@ class Graph {
                      int64_t num_dst_nodes);
   // The source grouping (src_ptr, src_perm, src_grouped_dst) of d's destination grouping.
   static void group_by_source(GraphData& d);
+  // This graph without its self-loops, plus one loop per destination if add.
+  Graph replace_self_loops(bool add) const;
   std::shared_ptr<const GraphData> d_;
 };
 
