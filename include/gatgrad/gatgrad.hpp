@@ -27,13 +27,17 @@
 #include "autograd/tensor.hpp"
 #include "autograd/version.hpp"
 
-// graph: the graph structure, message passing, datasets (.npy/.npz loading, synthetic graphs).
+// graph: the graph structure, message passing, datasets (.npy/.npz loading, synthetic graphs),
+// neighbour sampling into bipartite blocks.
+#include "graph/adjacency_source.hpp"
+#include "graph/block.hpp"
 #include "graph/dataset.hpp"
 #include "graph/features.hpp"
 #include "graph/gat_attention.hpp"
 #include "graph/graph.hpp"
 #include "graph/load_dataset.hpp"
 #include "graph/message_passing.hpp"
+#include "graph/neighbor_sampler.hpp"
 #include "graph/npy.hpp"
 #include "graph/npz.hpp"
 #include "graph/synthetic.hpp"
