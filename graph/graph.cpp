@@ -187,28 +187,26 @@ Graph Graph::build(const int32_t* src, const int32_t* dst, int64_t num_edges, in
   return Graph(std::move(d));
 }
 
-Graph Graph::from_edges(const std::vector<int32_t>& src, const std::vector<int32_t>& dst,
-                        int64_t num_nodes) {
+Graph Graph::from_checked_edges(const char* fn, const std::vector<int32_t>& src, const std::vector<int32_t>& dst,
+                                int64_t num_src_nodes, int64_t num_dst_nodes, bool square) {
   if (src.size() != dst.size())
-    throw DataError("Graph::from_edges: " + std::to_string(src.size()) + " sources but " +
+    throw DataError(std::string(fn) + ": " + std::to_string(src.size()) + " sources but " +
                     std::to_string(dst.size()) + " targets");
   const int64_t num_edges = static_cast<int64_t>(src.size());
-  const NodeCounts c{"Graph::from_edges", num_nodes, num_nodes, true};
+  const NodeCounts c{fn, num_src_nodes, num_dst_nodes, square};
   check_sizes(c, num_edges);
   check_edges(c, src.data(), dst.data(), num_edges);
-  return build(src.data(), dst.data(), num_edges, num_nodes, num_nodes);
+  return build(src.data(), dst.data(), num_edges, num_src_nodes, num_dst_nodes);
+}
+
+Graph Graph::from_edges(const std::vector<int32_t>& src, const std::vector<int32_t>& dst,
+                        int64_t num_nodes) {
+  return from_checked_edges("Graph::from_edges", src, dst, num_nodes, num_nodes, true);
 }
 
 Graph Graph::from_bipartite_edges(const std::vector<int32_t>& src, const std::vector<int32_t>& dst,
                                   int64_t num_src_nodes, int64_t num_dst_nodes) {
-  if (src.size() != dst.size())
-    throw DataError("Graph::from_bipartite_edges: " + std::to_string(src.size()) + " sources but " +
-                    std::to_string(dst.size()) + " targets");
-  const int64_t num_edges = static_cast<int64_t>(src.size());
-  const NodeCounts c{"Graph::from_bipartite_edges", num_src_nodes, num_dst_nodes, false};
-  check_sizes(c, num_edges);
-  check_edges(c, src.data(), dst.data(), num_edges);
-  return build(src.data(), dst.data(), num_edges, num_src_nodes, num_dst_nodes);
+  return from_checked_edges("Graph::from_bipartite_edges", src, dst, num_src_nodes, num_dst_nodes, false);
 }
 
 Graph Graph::from_csr(std::vector<int64_t> dst_ptr, std::vector<int32_t> src, int64_t num_src_nodes) {

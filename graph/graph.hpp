@@ -118,6 +118,9 @@ class Graph {
   // Both groupings of already validated edges src[k] -> dst[k], k < E, src < S, dst < D.
   static Graph build(const int32_t* src, const int32_t* dst, int64_t num_edges, int64_t num_src_nodes,
                      int64_t num_dst_nodes);
+  // from_edges and from_bipartite_edges: validation (messages naming fn) and build.
+  static Graph from_checked_edges(const char* fn, const std::vector<int32_t>& src, const std::vector<int32_t>& dst,
+                                  int64_t num_src_nodes, int64_t num_dst_nodes, bool square);
   // The source grouping (src_ptr, src_perm, src_grouped_dst) of d's destination grouping.
   static void group_by_source(GraphData& d);
   // This graph without its self-loops, plus one loop per destination if add.

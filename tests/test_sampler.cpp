@@ -9,20 +9,20 @@
 #include <map>
 #include <numeric>
 #include <random>
+#include <regex>
 #include <set>
+#include <string>
 #include <tbb/global_control.h>
 
 #include "autograd/error.hpp"
 #include "graph/neighbor_sampler.hpp"
 #include "graph/synthetic.hpp"
+#include "testing.hpp"
 
 using namespace gatgrad;
+using gatgrad::testing::message_has;
 
 namespace {
-
-bool message_has(const Error& e, const std::string& what) {
-  return std::string(e.what()).find(what) != std::string::npos;
-}
 
 template <class T>
 std::vector<T> vec(std::span<const T> s) {
@@ -285,25 +285,21 @@ BOOST_AUTO_TEST_CASE(blocks_do_not_depend_on_the_thread_count) {
 BOOST_AUTO_TEST_CASE(bad_seeds_and_fanouts_are_named) {
   const Graph g = random_graph(100, 500, 4);
   NeighborSampler sampler({2, 2});
-  BOOST_CHECK_EXCEPTION(sampler.sample(g, std::vector<int32_t>{1, 100}, {}), DataError, [](const DataError& e) {
-    return message_has(e, "seeds[1] = 100 is out of range for 100 nodes");
-  });
+  BOOST_CHECK_EXCEPTION(sampler.sample(g, std::vector<int32_t>{1, 100}, {}), DataError, message_has({"seeds[1] = 100 is out of range for 100 nodes"}));
   BOOST_CHECK_EXCEPTION(sampler.sample(g, std::vector<int32_t>{-1}, {}), DataError,
-                        [](const DataError& e) { return message_has(e, "seeds[0] = -1 is out of range"); });
-  BOOST_CHECK_EXCEPTION(sampler.sample(g, std::vector<int32_t>{5, 6, 7, 6}, {}), DataError, [](const DataError& e) {
-    return message_has(e, "seeds[3] = 6 repeats seeds[1]");
-  });
+                        message_has({"seeds[0] = -1 is out of range"}));
+  BOOST_CHECK_EXCEPTION(sampler.sample(g, std::vector<int32_t>{5, 6, 7, 6}, {}), DataError, message_has({"seeds[3] = 6 repeats seeds[1]"}));
   BOOST_CHECK_EXCEPTION(sampler.sample(g, std::vector<int32_t>{}, {}), DataError,
-                        [](const DataError& e) { return message_has(e, "no seed nodes"); });
+                        message_has({"no seed nodes"}));
   // After the errors the sampler's map is clean: the same blocks as a fresh sampler.
   const std::vector<int32_t> seeds = {6, 7, 5, 1};
   BOOST_TEST(same_blocks(sampler.sample(g, seeds, {}), NeighborSampler({2, 2}).sample(g, seeds, {})));
-  BOOST_CHECK_EXCEPTION(NeighborSampler(std::vector<int64_t>{}), UsageError, [](const UsageError& e) { return message_has(e, "fanout is empty"); });
+  BOOST_CHECK_EXCEPTION(NeighborSampler(std::vector<int64_t>{}), UsageError, message_has({"fanout is empty"}));
   BOOST_CHECK_EXCEPTION(NeighborSampler({10, -2}), UsageError,
-                        [](const UsageError& e) { return message_has(e, "fanout[1] = -2"); });
+                        message_has({"fanout[1] = -2"}));
   const Graph block = Graph::from_bipartite_edges({0}, {0}, 3, 1);
   BOOST_CHECK_EXCEPTION(sampler.sample(block, std::vector<int32_t>{0}, {}), Error,
-                        [](const Error& e) { return message_has(e, "GraphAdjacency: needs a square graph"); });
+                        message_has({"GraphAdjacency: needs a square graph"}));
 }
 
 namespace {
@@ -348,13 +344,11 @@ BOOST_AUTO_TEST_CASE(a_source_of_copied_lists_gives_the_same_blocks) {
   GraphAdjacency own(g);
   BOOST_TEST(same_blocks(sampler.sample(copied, seeds, {1, 1, 1}), sampler.sample(own, seeds, {1, 1, 1})));
   copied.corrupt_ = true;  // the last target's list gains a neighbour -5, which fanout -1 takes
-  BOOST_CHECK_EXCEPTION(NeighborSampler({-1}).sample(copied, seeds, {}), Error, [](const Error& e) {
-    return message_has(e, "lists neighbour -5 of node 2999, out of range for 3000 nodes");
-  });
+  BOOST_CHECK_EXCEPTION(NeighborSampler({-1}).sample(copied, seeds, {}), Error, message_has({"lists neighbour -5 of node 2999, out of range for 3000 nodes"}));
   copied.corrupt_ = false;
   copied.short_rows_ = true;
   BOOST_CHECK_EXCEPTION(sampler.sample(copied, seeds, {}), Error,
-                        [](const Error& e) { return message_has(e, "gave 3 rows for 4 targets"); });
+                        message_has({"gave 3 rows for 4 targets"}));
   copied.short_rows_ = false;
   BOOST_TEST(same_blocks(sampler.sample(copied, seeds, {}), sampler.sample(own, seeds, {})));
 }
@@ -386,4 +380,24 @@ BOOST_AUTO_TEST_CASE(block_self_loops_one_per_destination) {
     BOOST_TEST(ok);
   }
   BOOST_TEST(sampled_loops > 0);
+}
+
+// gat-bench sample on a small graph: the documented lines, and usage errors exit 2.
+BOOST_AUTO_TEST_CASE(gat_bench_sample_prints_its_result_lines) {
+  using testing::bin_path;
+  using testing::run;
+  const testing::Run r = run({bin_path("gat-bench"), "sample", "--nodes", "2000", "--edges", "20000", "--batch-size",
+                              "64", "--fanout", "5,-1", "--batches", "5", "--threads", "2"}, 120);
+  BOOST_TEST_REQUIRE(r.code == 0, r.err);
+  BOOST_TEST(r.out.find("fanout 5,-1, 2 threads") != std::string::npos, r.out);
+  BOOST_TEST(std::regex_search(r.out, std::regex("edges_per_batch=[0-9]+ src_nodes_per_batch=[0-9]+ "
+                                                 "batch_ms_median=[0-9.]+ self_loops_ms_median=[0-9.]+\n")),
+             r.out);
+  BOOST_TEST(std::regex_search(r.out, std::regex("\nsampled_edges_per_s=[0-9]*[1-9][0-9]*\n$")), r.out);
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"--batch-size", "3000"}, {"--fanout", "10,-2"}}) {
+    std::vector<std::string> args = {bin_path("gat-bench"), "sample", "--nodes", "2000", "--edges", "20000"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    const testing::Run u = run(args, 60);
+    BOOST_TEST(u.code == 2, u.err);
+  }
 }
