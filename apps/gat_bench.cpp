@@ -4,11 +4,14 @@
 //                   [--threads T] [--heads H] [--hidden F']
 //       ends with epoch_ms_median=<x> infer_ms_median=<y> peak_rss_mb=<z> edges_per_s=<w>
 //   gat-bench memory [--threads T] [--mb M]   memory bandwidth with 1..T threads, ends with speedup=<x>
+//   gat-bench sample [--nodes N --edges E] [--batch-size B] [--fanout 10,10] [--batches K] [--threads T]
+//       the neighbour sampler alone, ends with sampled_edges_per_s=<x>
 #include <CLI/CLI.hpp>
 
 #include "apps/lib/app_common.hpp"
 #include "apps/lib/bench_gemm.hpp"
 #include "apps/lib/bench_memory.hpp"
+#include "apps/lib/bench_sample.hpp"
 #include "apps/lib/bench_train.hpp"
 #include "autograd/version.hpp"
 #include "models/presets.hpp"
@@ -52,6 +55,17 @@ int main(int argc, char** argv) {
   memory->add_option("--mb", memory_mb, "MiB per array (3 arrays)")->check(CLI::Range(16, 16384));
   memory->add_option("--repeats", memory_repeats, "timed runs (median reported)")->check(CLI::Range(1, 1000));
 
+  bench::SampleBenchOptions s;
+  CLI::App* sample = cli.add_subcommand("sample", "time the neighbour sampler alone (sampled edges per second)");
+  sample->add_option("--nodes", s.nodes, "synthetic graph: nodes")->check(CLI::Range(int64_t{10}, int64_t{1} << 30));
+  sample->add_option("--edges", s.edges, "synthetic graph: directed edges")->check(CLI::Range(int64_t{2}, int64_t{1} << 31));
+  sample->add_option("--batch-size", s.batch_size, "seed nodes per batch")->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  sample->add_option("--fanout", s.fanout, "neighbours per target and hop, seeds' hop first (-1: all)")
+      ->delimiter(',')->check(CLI::Range(int64_t{-1}, int64_t{1} << 30));
+  sample->add_option("--batches", s.batches, "timed batches")->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  sample->add_option("--threads", s.threads, "oneTBB threads (default: all cores)")->check(CLI::Range(1, 1024));
+  sample->add_option("--seed", s.seed, "seed");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -61,6 +75,7 @@ int main(int argc, char** argv) {
   return app::run_main("gat-bench", [&] {
     if (gemm->parsed()) return bench::run_gemm_bench(m, k, n, transposed, gemm_threads, repeats);
     if (memory->parsed()) return bench::run_memory_bench(memory_threads, memory_mb, memory_repeats);
+    if (sample->parsed()) return bench::run_sample_bench(s);
     return bench::run_train_bench(t);
   });
 }

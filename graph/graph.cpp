@@ -18,30 +18,44 @@ namespace gatgrad {
 
 namespace {
 
-constexpr int64_t kMaxIndex = std::numeric_limits<int32_t>::max();  // N and E stay below 2^31
+constexpr int64_t kMaxIndex = std::numeric_limits<int32_t>::max();  // S and E stay below 2^31
 constexpr int64_t kSortChunk = int64_t{1} << 18;  // keys per chunk of a parallel sort
 
-void check_sizes(int64_t num_edges, int64_t num_nodes) {
-  if (num_nodes <= 0)
-    throw DataError("Graph::from_edges: num_nodes must be positive, got " + std::to_string(num_nodes));
-  if (num_nodes > kMaxIndex)
-    throw DataError("Graph::from_edges: " + std::to_string(num_nodes) +
-                    " nodes do not fit 32-bit node ids (at most 2^31 - 1)");
+// What a factory validates against, and how its messages name things: a square graph's counts
+// are "N nodes", a bipartite graph's "S source nodes" and "D destination nodes".
+struct NodeCounts {
+  const char* fn;  // "Graph::from_edges"
+  int64_t num_src, num_dst;
+  bool square;
+  std::string nodes(bool source) const {
+    return std::to_string(source ? num_src : num_dst) + (square ? " nodes" : source ? " source nodes" : " destination nodes");
+  }
+};
+
+void check_sizes(const NodeCounts& c, int64_t num_edges) {
+  const std::string fn = c.fn;
+  if (c.num_dst <= 0)
+    throw DataError(fn + ": " + (c.square ? "num_nodes" : "num_dst_nodes") + " must be positive, got " +
+                    std::to_string(c.num_dst));
+  if (c.num_dst > c.num_src)
+    throw DataError(fn + ": num_dst_nodes = " + std::to_string(c.num_dst) + " exceeds num_src_nodes = " +
+                    std::to_string(c.num_src) + " (the destinations are the first of the sources)");
+  if (c.num_src > kMaxIndex)
+    throw DataError(fn + ": " + c.nodes(true) + " do not fit 32-bit node ids (at most 2^31 - 1)");
   if (num_edges > kMaxIndex)
-    throw DataError("Graph::from_edges: " + std::to_string(num_edges) +
-                    " edges do not fit 32-bit edge ids (at most 2^31 - 1)");
+    throw DataError(fn + ": " + std::to_string(num_edges) + " edges do not fit 32-bit edge ids (at most 2^31 - 1)");
 }
 
-// The first edge k (smallest position) whose endpoint is outside [0, N), or -1. Parallel per
-// block; the earliest block with a bad edge wins, so the reported edge is always the first.
-template <class I>
-int64_t first_bad_edge(const I* src, const I* dst, int64_t num_edges, int64_t num_nodes) {
+// The smallest k in [0, n) with bad(k), or -1. Parallel per block; the earliest block with a
+// hit wins, so the reported position is always the first.
+template <class Bad>
+int64_t first_bad(int64_t n, Bad&& bad) {
   const int64_t block = kBlock * 4;
-  const int64_t nblocks = (num_edges + block - 1) / block;
+  const int64_t nblocks = (n + block - 1) / block;
   std::vector<int64_t> first(static_cast<size_t>(std::max<int64_t>(nblocks, 1)), -1);
-  parallel_blocks(num_edges, block, [&](int64_t b, int64_t e) {
+  parallel_blocks(n, block, [&](int64_t b, int64_t e) {
     for (int64_t k = b; k < e; ++k)
-      if (src[k] < 0 || src[k] >= num_nodes || dst[k] < 0 || dst[k] >= num_nodes) {
+      if (bad(k)) {
         first[static_cast<size_t>(b / block)] = k;
         return;
       }
@@ -51,15 +65,32 @@ int64_t first_bad_edge(const I* src, const I* dst, int64_t num_edges, int64_t nu
   return -1;
 }
 
+// Throws DataError naming the first edge k whose source is outside [0, S) or whose target
+// (dst != nullptr) is outside [0, D).
 template <class I>
-void check_edges(const I* src, const I* dst, int64_t num_edges, int64_t num_nodes) {
-  const int64_t k = first_bad_edge(src, dst, num_edges, num_nodes);
+void check_edges(const NodeCounts& c, const I* src, const I* dst, int64_t num_edges) {
+  auto bad_src = [&](int64_t k) { return src[k] < 0 || src[k] >= c.num_src; };
+  auto bad_dst = [&](int64_t k) { return dst && (dst[k] < 0 || dst[k] >= c.num_dst); };
+  const int64_t k = first_bad(num_edges, [&](int64_t e) { return bad_src(e) || bad_dst(e); });
   if (k < 0) return;
-  const bool bad_src = src[k] < 0 || src[k] >= num_nodes;
-  throw DataError("Graph::from_edges: edge " + std::to_string(k) + ": " +
-                  (bad_src ? "source" : "target") + " index " +
-                  std::to_string(bad_src ? src[k] : dst[k]) + " is out of range for " +
-                  std::to_string(num_nodes) + " nodes");
+  const bool source = bad_src(k);
+  throw DataError(std::string(c.fn) + ": edge " + std::to_string(k) + ": " + (source ? "source" : "target") +
+                  " index " + std::to_string(source ? src[k] : dst[k]) + " is out of range for " + c.nodes(source));
+}
+
+// Throws DataError unless ptr [D+1] starts at 0, never decreases and ends at num_edges.
+void check_ptr(const char* fn, const std::vector<int64_t>& ptr, int64_t num_edges) {
+  const std::string f = fn;
+  if (ptr.empty()) throw DataError(f + ": dst_ptr is empty (it holds D + 1 entries for D destinations)");
+  if (ptr[0] != 0) throw DataError(f + ": dst_ptr[0] = " + std::to_string(ptr[0]) + ", must be 0");
+  const int64_t n = static_cast<int64_t>(ptr.size()) - 1;
+  const int64_t i = first_bad(n, [&](int64_t k) { return ptr[static_cast<size_t>(k + 1)] < ptr[static_cast<size_t>(k)]; });
+  if (i >= 0)
+    throw DataError(f + ": dst_ptr[" + std::to_string(i + 1) + "] = " + std::to_string(ptr[static_cast<size_t>(i + 1)]) +
+                    " is below dst_ptr[" + std::to_string(i) + "] = " + std::to_string(ptr[static_cast<size_t>(i)]));
+  if (ptr.back() != num_edges)
+    throw DataError(f + ": dst_ptr[" + std::to_string(n) + "] = " + std::to_string(ptr.back()) + " but there are " +
+                    std::to_string(num_edges) + " sources (one per edge)");
 }
 
 }  // namespace
@@ -113,14 +144,46 @@ Grouping group_by(const int32_t* keys, int64_t n, int64_t num_groups) {
 }
 
 const GraphData& Graph::empty_data() {
-  static const GraphData empty{0, {0}, {}, {}, {0}, {}, {}, {}, false};
+  static const GraphData empty{0, 0, {0}, {}, {}, {0}, {}, {}, {}, false};
   return empty;
 }
 
-Graph Graph::build(const int32_t* src, const int32_t* dst, int64_t num_edges, int64_t num_nodes) {
+void Graph::throw_not_square() const {
+  throw Error("Graph::num_nodes: this graph is bipartite (" + std::to_string(d_->num_src_nodes) + " source nodes, " +
+              std::to_string(d_->num_dst_nodes) + " destination nodes) and has no single node count; "
+              "use num_src_nodes() or num_dst_nodes()");
+}
+
+void Graph::group_by_source(GraphData& d) {
+  const int64_t num_edges = static_cast<int64_t>(d.src.size());
+  Grouping by_src = group_by(d.src.data(), num_edges, d.num_src_nodes);
+  d.src_ptr = std::move(by_src.ptr);
+  d.src_perm = std::move(by_src.perm);
+  d.src_grouped_dst.resize(static_cast<size_t>(num_edges));
+  parallel_blocks(num_edges, kBlock, [&](int64_t b, int64_t e) {
+    for (int64_t p = b; p < e; ++p)
+      d.src_grouped_dst[static_cast<size_t>(p)] = d.dst[static_cast<size_t>(d.src_perm[static_cast<size_t>(p)])];
+  });
+  // Destinations with exactly one edge i -> i among their incoming edges: all of them, or not.
+  const int64_t looped_once = deterministic_sum<int64_t>(d.num_dst_nodes, kBlock, [&](int64_t b, int64_t e) {
+    int64_t nodes = 0;
+    for (int64_t i = b; i < e; ++i) {
+      int64_t loops = 0;
+      for (int64_t k = d.dst_ptr[static_cast<size_t>(i)]; k < d.dst_ptr[static_cast<size_t>(i) + 1]; ++k)
+        loops += d.src[static_cast<size_t>(k)] == i;
+      nodes += loops == 1;
+    }
+    return nodes;
+  });
+  d.one_self_loop_per_node = looped_once == d.num_dst_nodes;
+}
+
+Graph Graph::build(const int32_t* src, const int32_t* dst, int64_t num_edges, int64_t num_src_nodes,
+                   int64_t num_dst_nodes) {
   auto d = std::make_shared<GraphData>();
-  d->num_nodes = num_nodes;
-  Grouping by_dst = group_by(dst, num_edges, num_nodes);
+  d->num_src_nodes = num_src_nodes;
+  d->num_dst_nodes = num_dst_nodes;
+  Grouping by_dst = group_by(dst, num_edges, num_dst_nodes);
   d->dst_ptr = std::move(by_dst.ptr);
   d->edge_origin = std::move(by_dst.perm);
   d->src.resize(static_cast<size_t>(num_edges));
@@ -132,39 +195,56 @@ Graph Graph::build(const int32_t* src, const int32_t* dst, int64_t num_edges, in
       d->dst[static_cast<size_t>(k)] = dst[o];
     }
   });
-  Grouping by_src = group_by(d->src.data(), num_edges, num_nodes);
-  d->src_ptr = std::move(by_src.ptr);
-  d->src_perm = std::move(by_src.perm);
-  d->src_grouped_dst.resize(static_cast<size_t>(num_edges));
-  parallel_blocks(num_edges, kBlock, [&](int64_t b, int64_t e) {
-    for (int64_t p = b; p < e; ++p) {
-      d->src_grouped_dst[static_cast<size_t>(p)] = d->dst[static_cast<size_t>(d->src_perm[static_cast<size_t>(p)])];
-    }
-  });
-  // Nodes with exactly one edge i -> i among their incoming edges: all of them, or not.
-  const int64_t looped_once = deterministic_sum<int64_t>(num_nodes, kBlock, [&](int64_t b, int64_t e) {
-    int64_t nodes = 0;
-    for (int64_t i = b; i < e; ++i) {
-      int64_t loops = 0;
-      for (int64_t k = d->dst_ptr[static_cast<size_t>(i)]; k < d->dst_ptr[static_cast<size_t>(i) + 1]; ++k)
-        loops += d->src[static_cast<size_t>(k)] == i;
-      nodes += loops == 1;
-    }
-    return nodes;
-  });
-  d->one_self_loop_per_node = looped_once == num_nodes;
+  group_by_source(*d);
   return Graph(std::move(d));
+}
+
+Graph Graph::from_checked_edges(const char* fn, const std::vector<int32_t>& src, const std::vector<int32_t>& dst,
+                                int64_t num_src_nodes, int64_t num_dst_nodes, bool square) {
+  if (src.size() != dst.size())
+    throw DataError(std::string(fn) + ": " + std::to_string(src.size()) + " sources but " +
+                    std::to_string(dst.size()) + " targets");
+  const int64_t num_edges = static_cast<int64_t>(src.size());
+  const NodeCounts c{fn, num_src_nodes, num_dst_nodes, square};
+  check_sizes(c, num_edges);
+  check_edges(c, src.data(), dst.data(), num_edges);
+  return build(src.data(), dst.data(), num_edges, num_src_nodes, num_dst_nodes);
 }
 
 Graph Graph::from_edges(const std::vector<int32_t>& src, const std::vector<int32_t>& dst,
                         int64_t num_nodes) {
-  if (src.size() != dst.size())
-    throw DataError("Graph::from_edges: " + std::to_string(src.size()) + " sources but " +
-                    std::to_string(dst.size()) + " targets");
+  return from_checked_edges("Graph::from_edges", src, dst, num_nodes, num_nodes, true);
+}
+
+Graph Graph::from_bipartite_edges(const std::vector<int32_t>& src, const std::vector<int32_t>& dst,
+                                  int64_t num_src_nodes, int64_t num_dst_nodes) {
+  return from_checked_edges("Graph::from_bipartite_edges", src, dst, num_src_nodes, num_dst_nodes, false);
+}
+
+Graph Graph::from_csr(std::vector<int64_t> dst_ptr, std::vector<int32_t> src, int64_t num_src_nodes) {
   const int64_t num_edges = static_cast<int64_t>(src.size());
-  check_sizes(num_edges, num_nodes);
-  check_edges(src.data(), dst.data(), num_edges, num_nodes);
-  return build(src.data(), dst.data(), num_edges, num_nodes);
+  const int64_t num_dst = static_cast<int64_t>(dst_ptr.size()) - 1;
+  const NodeCounts c{"Graph::from_csr", num_src_nodes, num_dst, false};
+  check_ptr(c.fn, dst_ptr, num_edges);
+  check_sizes(c, num_edges);
+  check_edges<int32_t>(c, src.data(), nullptr, num_edges);
+  auto d = std::make_shared<GraphData>();
+  d->num_src_nodes = num_src_nodes;
+  d->num_dst_nodes = num_dst;
+  d->dst_ptr = std::move(dst_ptr);
+  d->src = std::move(src);
+  d->dst.resize(static_cast<size_t>(num_edges));
+  d->edge_origin.resize(static_cast<size_t>(num_edges));
+  const int64_t* ptr = d->dst_ptr.data();
+  parallel_blocks(num_dst, kBlock / 16, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i)
+      for (int64_t e = ptr[i]; e < ptr[i + 1]; ++e) {
+        d->dst[static_cast<size_t>(e)] = static_cast<int32_t>(i);
+        d->edge_origin[static_cast<size_t>(e)] = static_cast<int32_t>(e);
+      }
+  });
+  group_by_source(*d);
+  return Graph(std::move(d));
 }
 
 Graph Graph::from_edges(const std::vector<int64_t>& edge_index, int64_t num_nodes) {
@@ -172,10 +252,11 @@ Graph Graph::from_edges(const std::vector<int64_t>& edge_index, int64_t num_node
     throw DataError("Graph::from_edges: edge_index has " + std::to_string(edge_index.size()) +
                     " values, not 2 rows of equal length");
   const int64_t num_edges = static_cast<int64_t>(edge_index.size() / 2);
-  check_sizes(num_edges, num_nodes);
+  const NodeCounts c{"Graph::from_edges", num_nodes, num_nodes, true};
+  check_sizes(c, num_edges);
   const int64_t* src = edge_index.data();
   const int64_t* dst = src + num_edges;
-  check_edges(src, dst, num_edges, num_nodes);
+  check_edges(c, src, dst, num_edges);
   std::vector<int32_t> s(static_cast<size_t>(num_edges)), t(static_cast<size_t>(num_edges));
   parallel_blocks(num_edges, kBlock, [&](int64_t b, int64_t e) {
     for (int64_t k = b; k < e; ++k) {
@@ -183,7 +264,7 @@ Graph Graph::from_edges(const std::vector<int64_t>& edge_index, int64_t num_node
       t[static_cast<size_t>(k)] = static_cast<int32_t>(dst[k]);
     }
   });
-  return build(s.data(), t.data(), num_edges, num_nodes);
+  return build(s.data(), t.data(), num_edges, num_nodes, num_nodes);
 }
 
 std::pair<std::vector<int32_t>, std::vector<int32_t>> Graph::input_edges() const {
@@ -199,40 +280,68 @@ std::pair<std::vector<int32_t>, std::vector<int32_t>> Graph::input_edges() const
   return {std::move(s), std::move(t)};
 }
 
-Graph Graph::remove_self_loops() const {
-  auto [s, t] = input_edges();
-  size_t kept = 0;
-  for (size_t k = 0; k < s.size(); ++k)
-    if (s[k] != t[k]) {
-      s[kept] = s[k];
-      t[kept] = t[k];
-      ++kept;
+// Destination i's new segment: its edges that are not loops, in order, then i -> i if `add`;
+// no sort, the destination grouping is already there. The new input list is the old one
+// without its loops, then (if add) 0->0 .. D-1->D-1, so a kept edge's new origin is its old
+// one minus the loops before it in the old input list:
+//   loops_before [E+1]  loops_before[k] = #loops among input positions < k
+Graph Graph::replace_self_loops(bool add) const {
+  const GraphData& o = data();
+  const int64_t S = num_src_nodes(), D = num_dst_nodes(), E = num_edges();
+  std::vector<int64_t> loops_before(static_cast<size_t>(E + 1), 0);
+  parallel_blocks(E, kBlock, [&](int64_t b, int64_t e) {
+    for (int64_t k = b; k < e; ++k)
+      loops_before[static_cast<size_t>(o.edge_origin[static_cast<size_t>(k)]) + 1] =
+          o.src[static_cast<size_t>(k)] == o.dst[static_cast<size_t>(k)];
+  });
+  for (int64_t k = 0; k < E; ++k) loops_before[static_cast<size_t>(k + 1)] += loops_before[static_cast<size_t>(k)];
+  const int64_t kept = E - loops_before[static_cast<size_t>(E)], loops = add ? D : 0;
+  if (add) check_sizes(NodeCounts{"Graph::add_self_loops", S, D, !is_bipartite()}, kept + loops);
+
+  auto d = std::make_shared<GraphData>();
+  d->num_src_nodes = S;
+  d->num_dst_nodes = D;
+  d->dst_ptr.assign(static_cast<size_t>(D + 1), 0);
+  const int64_t* ptr = o.dst_ptr.data();
+  const int32_t* src = o.src.data();
+  constexpr int64_t kNodes = kBlock / 16;  // destinations per block (segments of ~10 edges)
+  parallel_blocks(D, kNodes, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      int64_t n = add;
+      for (int64_t e = ptr[i]; e < ptr[i + 1]; ++e) n += src[e] != i;
+      d->dst_ptr[static_cast<size_t>(i + 1)] = n;
     }
-  s.resize(kept);
-  t.resize(kept);
-  return build(s.data(), t.data(), static_cast<int64_t>(kept), num_nodes());
+  });
+  for (int64_t i = 0; i < D; ++i) d->dst_ptr[static_cast<size_t>(i + 1)] += d->dst_ptr[static_cast<size_t>(i)];
+  d->src.resize(static_cast<size_t>(kept + loops));
+  d->dst.resize(d->src.size());
+  d->edge_origin.resize(d->src.size());
+  parallel_blocks(D, kNodes, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      size_t out = static_cast<size_t>(d->dst_ptr[static_cast<size_t>(i)]);
+      for (int64_t e = ptr[i]; e < ptr[i + 1]; ++e) {
+        if (src[e] == i) continue;
+        const int32_t origin = o.edge_origin[static_cast<size_t>(e)];
+        d->src[out] = src[e];
+        d->dst[out] = static_cast<int32_t>(i);
+        d->edge_origin[out++] = static_cast<int32_t>(origin - loops_before[static_cast<size_t>(origin)]);
+      }
+      if (add) {
+        d->src[out] = d->dst[out] = static_cast<int32_t>(i);
+        d->edge_origin[out] = static_cast<int32_t>(kept + i);
+      }
+    }
+  });
+  group_by_source(*d);
+  return Graph(std::move(d));
 }
 
-Graph Graph::add_self_loops() const {
-  auto [s, t] = input_edges();
-  const int64_t n = num_nodes();
-  size_t kept = 0;
-  for (size_t k = 0; k < s.size(); ++k)
-    if (s[k] != t[k]) {
-      s[kept] = s[k];
-      t[kept] = t[k];
-      ++kept;
-    }
-  s.resize(kept + static_cast<size_t>(n));
-  t.resize(kept + static_cast<size_t>(n));
-  for (int64_t v = 0; v < n; ++v) s[kept + static_cast<size_t>(v)] = t[kept + static_cast<size_t>(v)] = static_cast<int32_t>(v);
-  check_sizes(static_cast<int64_t>(s.size()), n);
-  return build(s.data(), t.data(), static_cast<int64_t>(s.size()), n);
-}
+Graph Graph::remove_self_loops() const { return replace_self_loops(false); }
+Graph Graph::add_self_loops() const { return replace_self_loops(true); }
 
 std::vector<int64_t> Graph::in_degrees() const {
-  std::vector<int64_t> deg(static_cast<size_t>(num_nodes()));
-  for (int64_t i = 0; i < num_nodes(); ++i) deg[static_cast<size_t>(i)] = in_degree(i);
+  std::vector<int64_t> deg(static_cast<size_t>(num_dst_nodes()));
+  for (int64_t i = 0; i < num_dst_nodes(); ++i) deg[static_cast<size_t>(i)] = in_degree(i);
   return deg;
 }
 

@@ -8,8 +8,8 @@
 namespace gatgrad::graph_kernels {
 
 inline GraphArrays arrays_of(const Graph& g) {
-  return GraphArrays{g.num_nodes(),        g.num_nodes(),      g.num_edges(),        g.dst_ptr().data(), g.src().data(),
-                     g.src_ptr().data(),   g.src_perm().data(), g.src_grouped_dst().data()};
+  return GraphArrays{g.num_dst_nodes(), g.num_src_nodes(), g.num_edges(),        g.dst_ptr().data(),
+                     g.src().data(),     g.src_ptr().data(),  g.src_perm().data(), g.src_grouped_dst().data()};
 }
 
 // body(v0, v1) for the blocks of kNodeBlock nodes of [0, n), in parallel.

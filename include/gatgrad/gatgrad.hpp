@@ -34,13 +34,17 @@
 #include "io/npz.hpp"
 #include "io/zip.hpp"
 
-// graph: the graph structure, message passing, datasets (loading, synthetic graphs).
+// graph: the graph structure, message passing, datasets (loading, synthetic graphs), neighbour
+// sampling into bipartite blocks.
+#include "graph/adjacency_source.hpp"
+#include "graph/block.hpp"
 #include "graph/dataset.hpp"
 #include "graph/features.hpp"
 #include "graph/gat_attention.hpp"
 #include "graph/graph.hpp"
 #include "graph/load_dataset.hpp"
 #include "graph/message_passing.hpp"
+#include "graph/neighbor_sampler.hpp"
 #include "graph/synthetic.hpp"
 
 // nn: modules, layers, initialisers, metrics, optimisers, checkpoints (the losses are autograd ops).

@@ -1,0 +1,61 @@
+/// @file
+/// AdjacencySource: where the neighbour sampler reads incoming edges. For the targets of one
+/// hop (global node ids) it gives each target's incoming neighbours, in the graph's edge order:
+///
+///   ptr       [R+1]  row r lists neighbors[ptr[r] .. ptr[r+1])
+///   neighbors [ptr[R]]  int32 global source ids
+///   rows      [T] or empty  target t's row; empty means row = the target's own global id
+///                           (the whole graph's CSR, R = N)
+///
+/// A row must be the node's complete incoming list exactly as the global graph orders it
+/// (Graph::src() over its dst_ptr segment): the sampler keys each draw by the position in
+/// this list, so a source that reorders or truncates a list changes the sample.
+///
+/// One process reads the Graph's own CSR (GraphAdjacency, no copy). A distributed rank (#18)
+/// implements incoming() by fetching the lists of the targets it does not own from their
+/// owners (one exchange per hop) and returning them with rows; the sampling code is the same.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "autograd/error.hpp"
+#include "graph/graph.hpp"
+
+namespace gatgrad {
+
+struct IncomingLists {
+  std::span<const int64_t> ptr;        // [R+1]
+  std::span<const int32_t> neighbors;  // [ptr[R]] global source ids
+  std::span<const int32_t> rows;       // [T], or empty: row = global id
+};
+
+class AdjacencySource {
+ public:
+  virtual ~AdjacencySource() = default;
+  /// Global ids are in [0, num_nodes()).
+  virtual int64_t num_nodes() const = 0;
+  /// The incoming lists of `targets` (global ids, each in range, no repeats). The spans stay
+  /// valid until the next call on this source.
+  virtual IncomingLists incoming(std::span<const int32_t> targets) = 0;
+};
+
+/// A square Graph's own CSR by destination: every node's list, indexed by its id.
+class GraphAdjacency final : public AdjacencySource {
+ public:
+  /// Throws Error for a bipartite graph (its ids are a block's local ids, not global ones).
+  explicit GraphAdjacency(Graph g) : g_(std::move(g)) {
+    if (g_.is_bipartite())
+      throw Error("GraphAdjacency: needs a square graph of global node ids, got a bipartite one (" +
+                  std::to_string(g_.num_src_nodes()) + " source nodes, " + std::to_string(g_.num_dst_nodes()) +
+                  " destination nodes)");
+  }
+  int64_t num_nodes() const override { return g_.num_nodes(); }
+  IncomingLists incoming(std::span<const int32_t>) override { return {g_.dst_ptr(), g_.src(), {}}; }
+
+ private:
+  Graph g_;
+};
+
+}  // namespace gatgrad
