@@ -13,6 +13,7 @@
 #include "apps/lib/bench_memory.hpp"
 #include "apps/lib/bench_sample.hpp"
 #include "apps/lib/bench_train.hpp"
+#include "autograd/kernels/isa.hpp"
 #include "autograd/version.hpp"
 #include "models/presets.hpp"
 
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
     return code == 0 ? app::kExitOk : app::kExitUsage;
   }
   return app::run_main("gat-bench", [&] {
+    std::printf("isa=%s\n", kernels::isa_name(kernels::active_isa()));  // the kernels' instruction set
     if (gemm->parsed()) return bench::run_gemm_bench(m, k, n, transposed, gemm_threads, repeats);
     if (memory->parsed()) return bench::run_memory_bench(memory_threads, memory_mb, memory_repeats);
     if (sample->parsed()) return bench::run_sample_bench(s);

@@ -21,6 +21,7 @@
 #include "apps/lib/train_outputs.hpp"
 #include "apps/lib/train_resume.hpp"
 #include "autograd/tape.hpp"
+#include "autograd/kernels/isa.hpp"
 #include "autograd/version.hpp"
 #include "graph/load_dataset.hpp"
 #include "graph/synthetic.hpp"
@@ -284,7 +285,8 @@ int run(Options o) {
   if (!o.load.empty()) nn::load_checkpoint(o.load, model, nullptr);
   if (!o.resume.empty()) state = app::restore_run(o.resume, c.resume, model, optimizer);
   if (!o.quiet)
-    std::printf("gatgrad %s: %s on %s, %d threads\n", version(), p.model.model.c_str(), summary.c_str(), threads);
+    std::printf("gatgrad %s: %s on %s, %d threads, %s kernels\n", version(), p.model.model.c_str(), summary.c_str(), threads,
+                kernels::isa_name(kernels::active_isa()));
 
   TrainResult result;
   if (o.eval_only) {

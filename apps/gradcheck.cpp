@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "apps/lib/all_checks.hpp"
+#include "autograd/kernels/isa.hpp"
 
 using namespace gatgrad;
 
@@ -47,6 +48,12 @@ int main(int argc, char** argv) {
   if (names.empty())
     for (const GradcheckCase& c : registry.cases()) names.push_back(c.name);
 
+  try {
+    std::printf("gradcheck: %s kernels\n", kernels::isa_name(kernels::active_isa()));
+  } catch (const std::exception& e) {  // GATGRAD_ISA names a level this build or CPU lacks
+    std::fprintf(stderr, "gradcheck: %s\n", e.what());
+    return 2;
+  }
   int failed = 0;
   for (const std::string& name : names) {
     GradcheckResult r;
