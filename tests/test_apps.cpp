@@ -338,7 +338,7 @@ BOOST_AUTO_TEST_CASE(progress_bar_on_a_terminal) {
     BOOST_TEST_MESSAGE("skipped: /usr/bin/script (util-linux) not found");
     return;
   }
-  const Run r = run({"/usr/bin/script", "-q", "-e", "-c", bin_path("gat-train") + " --epochs 3", "/dev/null"}, 120);
+  const Run r = run({"/usr/bin/script", "-q", "-e", "-c", shell_command(bin_path("gat-train")) + " --epochs 3", "/dev/null"}, 120);
   BOOST_TEST_REQUIRE(r.code == 0, r.err);
   for (const char* piece : {"\r[", "] epoch    1/3", "epoch    3/3", "loss ", "train ", "val ", "ms/epoch", "test_accuracy="})
     BOOST_TEST(r.out.find(piece) != std::string::npos, "no \"" << piece << "\" in:\n" << r.out);

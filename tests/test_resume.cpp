@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "testing.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -51,10 +53,11 @@ int run_and_signal(const std::vector<std::string>& args, const std::string& line
     ::dup2(out[1], STDOUT_FILENO);
     ::close(out[0]);
     ::close(out[1]);
+    const std::vector<std::string> full = gatgrad::testing::emulated(args);
     std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    for (const std::string& a : full) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
+    ::execvp(argv[0], argv.data());
     ::_exit(127);
   }
   ::close(out[1]);

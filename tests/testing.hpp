@@ -190,6 +190,43 @@ inline std::string bin_path(const std::string& name) {
 
 // ---- child processes ----
 
+// The emulator this build's programs run under, as words (GATGRAD_TEST_EMULATOR, e.g.
+// "/usr/bin/qemu-aarch64-static -L /" for a cross-compiled build: CTest sets it for every test;
+// scripts/ci-qemu-x86.sh sets it to run the portable build on a CPU model without AVX); none natively.
+inline std::vector<std::string> emulator() {
+  std::vector<std::string> words;
+  const char* e = std::getenv("GATGRAD_TEST_EMULATOR");
+  std::string w;
+  for (const char* c = e ? e : ""; *c; ++c) {
+    if (*c == ' ') {
+      if (!w.empty()) words.push_back(w);
+      w.clear();
+    } else {
+      w += *c;
+    }
+  }
+  if (!w.empty()) words.push_back(w);
+  return words;
+}
+
+// argv with the emulator in front when argv[0] is a program of this build.
+inline std::vector<std::string> emulated(std::vector<std::string> argv) {
+#ifdef GATGRAD_BIN_DIR
+  if (!argv.empty() && argv[0].rfind(GATGRAD_BIN_DIR, 0) == 0) {
+    const std::vector<std::string> e = emulator();
+    argv.insert(argv.begin(), e.begin(), e.end());
+  }
+#endif
+  return argv;
+}
+
+// A shell command line that runs program `path` (under the emulator when there is one).
+inline std::string shell_command(const std::string& path) {
+  std::string cmd;
+  for (const std::string& w : emulated({path})) cmd += (cmd.empty() ? "" : " ") + w;
+  return cmd;
+}
+
 struct Run {
   int code = -1;            // exit status; 128 + n when killed by signal n
   bool timed_out = false;   // killed after the time limit
@@ -199,7 +236,8 @@ struct Run {
 
 // Runs argv[0] (a path) with the arguments argv[1..] and this process's environment, with
 // stdin from /dev/null, and waits for it (SIGKILL after `timeout_seconds`).
-inline Run run(const std::vector<std::string>& argv, double timeout_seconds = 60) {
+inline Run run(const std::vector<std::string>& program_argv, double timeout_seconds = 60) {
+  const std::vector<std::string> argv = emulated(program_argv);
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   int out_pipe[2], err_pipe[2];
@@ -214,7 +252,7 @@ inline Run run(const std::vector<std::string>& argv, double timeout_seconds = 60
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;
-  const int spawned = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  const int spawned = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);

@@ -14,11 +14,16 @@
 # A build with -DGATGRAD_SANITIZE=ON has sanitized libraries: the consumer is then compiled and
 # linked with the same sanitizers, as the package's users would have to (gatgrad_SANITIZE).
 #
-# usage: check-install.sh CMAKE BUILD_DIR CONFIG SOURCE_DIR CXX_COMPILER GENERATOR GAT_TRAIN SANITIZE
+# A cross-compiled build (TOOLCHAIN_FILE given) configures the consumer with the same toolchain
+# file and runs the programs under GATGRAD_TEST_EMULATOR.
+#
+# usage: check-install.sh CMAKE BUILD_DIR CONFIG SOURCE_DIR CXX_COMPILER GENERATOR GAT_TRAIN SANITIZE [TOOLCHAIN_FILE]
 #   (tests/CMakeLists.txt passes the build's own cmake, directories, compiler and generator)
 set -euo pipefail
-[ $# -eq 8 ] || { echo "usage: $0 CMAKE BUILD_DIR CONFIG SOURCE_DIR CXX_COMPILER GENERATOR GAT_TRAIN SANITIZE" >&2; exit 2; }
-cmake=$1 build=$2 config=$3 source=$4 cxx=$5 generator=$6 gat_train=$7 sanitize=$8
+[ $# -eq 8 ] || [ $# -eq 9 ] ||
+  { echo "usage: $0 CMAKE BUILD_DIR CONFIG SOURCE_DIR CXX_COMPILER GENERATOR GAT_TRAIN SANITIZE [TOOLCHAIN_FILE]" >&2; exit 2; }
+cmake=$1 build=$2 config=$3 source=$4 cxx=$5 generator=$6 gat_train=$7 sanitize=$8 toolchain=${9:-}
+emu=${GATGRAD_TEST_EMULATOR:-}
 prefix=$build/consumer-prefix
 consumer_build=$build/consumer-build
 work=$build/consumer-work
@@ -50,6 +55,7 @@ step "3. configure and build tests/consumer against $prefix"
 flags="-Wall -Wextra"
 [ "$sanitize" = ON ] && flags="$flags -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 "$cmake" -S "$source/tests/consumer" -B "$consumer_build" -G "$generator" -DCMAKE_CXX_COMPILER="$cxx" \
+  ${toolchain:+-DCMAKE_TOOLCHAIN_FILE="$toolchain"} \
   -DCMAKE_BUILD_TYPE= -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_FLAGS="$flags" \
   >"$work/configure.log" 2>&1 || { cat "$work/configure.log"; fail "the consumer does not configure"; }
 found=$(sed -n 's/^gatgrad_DIR:PATH=//p' "$consumer_build/CMakeCache.txt")
@@ -74,14 +80,14 @@ perl -e '
 echo "ok"
 
 step "5a. predict --self-test"
-"$consumer_build/predict" --self-test "$work" || fail "the consumer's self-test"
+$emu "$consumer_build/predict" --self-test "$work" || fail "the consumer's self-test"
 
 step "5b. predict on a checkpoint of gat-train --save"
-"$gat_train" --epochs 40 --heads 2 --lr 0.02 --seed 3 --threads 2 --save "$work/gat-train-ckpt" >"$work/gat-train.log" 2>&1 ||
+$emu "$gat_train" --epochs 40 --heads 2 --lr 0.02 --seed 3 --threads 2 --save "$work/gat-train-ckpt" >"$work/gat-train.log" 2>&1 ||
   { cat "$work/gat-train.log"; fail "gat-train --save"; }
 expected=$(grep -o 'val_accuracy=[0-9.]* test_accuracy=[0-9.]*' "$work/gat-train.log" | tail -n 1)
 echo "gat-train:  $expected"
-out=$("$consumer_build/predict" "$work/gat-train-ckpt") || { printf '%s\n' "$out"; fail "predict CKPT"; }
+out=$($emu "$consumer_build/predict" "$work/gat-train-ckpt") || { printf '%s\n' "$out"; fail "predict CKPT"; }
 printf '%s\n' "$out"
 got=$(printf '%s\n' "$out" | grep -o 'val_accuracy=[0-9.]* test_accuracy=[0-9.]*' | tail -n 1)
 [ -n "$expected" ] && [ "$got" = "$expected" ] || fail "predict found '$got', gat-train reported '$expected'"
