@@ -35,7 +35,10 @@ Graph awkward_graph(int64_t n, int64_t e, uint32_t seed, bool duplicates = true)
     src.push_back(j);
     dst.push_back(i);
   };
-  for (int64_t k = 0; k < e; ++k) add(node(rng), node(rng));
+  for (int64_t k = 0; k < e; ++k) {  // (two statements: the order of argument evaluation is the compiler's)
+    const int32_t j = node(rng);
+    add(j, node(rng));
+  }
   add(0, 0);
   add(1, 1);
   add(2, static_cast<int32_t>(n - 3));
@@ -353,11 +356,11 @@ BOOST_AUTO_TEST_CASE(att_form_equals_head_dot_then_attention) {
         const Run f = run(fused_att(g, p, 4321, &a_fused), in);
         const Run r = run(head_dot_then_attention(g, p, 4321, &a_ref), in);
         // Forward and dwh: the same operations in the same order. datt: sums over other blocks
-        // of nodes, so equal up to rounding.
+        // of nodes, so equal up to rounding (1500 float products regrouped: some 1e-5).
         close(f.out, r.out, 0, what + " out");
         close(a_fused.to_vector(), a_ref.to_vector(), 0, what + " alpha");
         close(f.grads[0], r.grads[0], 0, what + " dwh");
-        close(f.grads[1], r.grads[1], dt == DType::f64 ? 1e-13 : 1e-5, what + " datt");
+        close(f.grads[1], r.grads[1], dt == DType::f64 ? 1e-13 : 5e-5, what + " datt");
       }
 }
 

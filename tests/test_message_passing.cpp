@@ -37,7 +37,10 @@ Graph awkward_graph(int64_t n, int64_t e, uint32_t seed, bool duplicates = true)
     src.push_back(j);
     dst.push_back(i);
   };
-  for (int64_t k = 0; k < e; ++k) add(node(rng), node(rng));
+  for (int64_t k = 0; k < e; ++k) {  // (two statements: the order of argument evaluation is the compiler's)
+    const int32_t j = node(rng);
+    add(j, node(rng));
+  }
   add(0, 0);
   add(1, 1);
   add(2, static_cast<int32_t>(n - 3));

@@ -222,8 +222,40 @@ struct Mask {
 GATGRAD_VEC_BINARY(+)
 GATGRAD_VEC_BINARY(-)
 GATGRAD_VEC_BINARY(*)
-GATGRAD_VEC_BINARY(/)
 #undef GATGRAD_VEC_BINARY
+
+// a / b and √a for one register, correctly rounded on every level (xsimd 8.1's float division
+// and square root on NEON are reciprocal estimates refined by Newton steps: not IEEE, and not
+// the bits of any other level).
+template <class B>
+GATGRAD_INLINE B div_native(const B& a, const B& b) {
+#if GATGRAD_ISA_LEVEL == GATGRAD_ISA_NEON
+  if constexpr (std::is_same_v<typename B::value_type, float>)
+    return B(vdivq_f32(a, b));
+  else
+    return B(vdivq_f64(a, b));
+#else
+  return a / b;
+#endif
+}
+template <class B>
+GATGRAD_INLINE B sqrt_native(const B& a) {
+#if GATGRAD_ISA_LEVEL == GATGRAD_ISA_NEON
+  if constexpr (std::is_same_v<typename B::value_type, float>)
+    return B(vsqrtq_f32(a));
+  else
+    return B(vsqrtq_f64(a));
+#else
+  return xsimd::sqrt(a);
+#endif
+}
+
+template <class T, int N>
+GATGRAD_INLINE Vec<T, N> operator/(const Vec<T, N>& a, const Vec<T, N>& b) {
+  Vec<T, N> y;
+  for (int k = 0; k < Vec<T, N>::R; ++k) y.r[k] = div_native(a.r[k], b.r[k]);
+  return y;
+}
 
 template <class T, int N>
 GATGRAD_INLINE Vec<T, N> operator-(const Vec<T, N>& a) {
@@ -261,7 +293,7 @@ GATGRAD_INLINE Vec<T, N> abs(const Vec<T, N>& a) {
 template <class T, int N>
 GATGRAD_INLINE Vec<T, N> sqrt(const Vec<T, N>& a) {  // correctly rounded on every level
   Vec<T, N> y;
-  for (int k = 0; k < Vec<T, N>::R; ++k) y.r[k] = xsimd::sqrt(a.r[k]);
+  for (int k = 0; k < Vec<T, N>::R; ++k) y.r[k] = sqrt_native(a.r[k]);
   return y;
 }
 
