@@ -4,6 +4,7 @@
 //                   [--threads T] [--heads H] [--hidden F']
 //       ends with epoch_ms_median=<x> infer_ms_median=<y> peak_rss_mb=<z> edges_per_s=<w>
 //   gat-bench memory [--threads T] [--mb M]   memory bandwidth with 1..T threads, ends with speedup=<x>
+//   gat-bench isa                              the levels built, run by this CPU, and in use
 //   gat-bench sample [--nodes N --edges E] [--batch-size B] [--fanout 10,10] [--batches K] [--threads T]
 //       the neighbour sampler alone, ends with sampled_edges_per_s=<x>
 #include <CLI/CLI.hpp>
@@ -67,6 +68,8 @@ int main(int argc, char** argv) {
   sample->add_option("--threads", s.threads, "oneTBB threads (default: all cores)")->check(CLI::Range(1, 1024));
   sample->add_option("--seed", s.seed, "seed");
 
+  CLI::App* isa = cli.add_subcommand("isa", "the instruction-set levels of the kernels: built, run by this CPU, in use");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -74,7 +77,16 @@ int main(int argc, char** argv) {
     return code == 0 ? app::kExitOk : app::kExitUsage;
   }
   return app::run_main("gat-bench", [&] {
+    if (isa->parsed()) {
+      std::string built, supported;
+      for (kernels::Isa level : kernels::compiled_isas()) {
+        built += std::string(built.empty() ? "" : " ") + kernels::isa_name(level);
+        if (kernels::cpu_supports(level)) supported += std::string(supported.empty() ? "" : " ") + kernels::isa_name(level);
+      }
+      std::printf("isa_built=%s\nisa_supported=%s\n", built.c_str(), supported.c_str());
+    }
     std::printf("isa=%s\n", kernels::isa_name(kernels::active_isa()));  // the kernels' instruction set
+    if (isa->parsed()) return app::kExitOk;
     if (gemm->parsed()) return bench::run_gemm_bench(m, k, n, transposed, gemm_threads, repeats);
     if (memory->parsed()) return bench::run_memory_bench(memory_threads, memory_mb, memory_repeats);
     if (sample->parsed()) return bench::run_sample_bench(s);

@@ -5,7 +5,7 @@
 #
 # compiles <unit source> once per level of GATGRAD_ISA_LEVELS with that level's -m flags and
 # GATGRAD_ISA_LEVEL / GATGRAD_ISA_NS defined, and adds the objects to <library>. The units are
-# always optimised (-O2 at least, even in a Debug build), so that the inline functions of the
+# always optimised (-O2 at least, in every configuration), so that the inline functions of the
 # headers they share are inlined, never emitted as copies another level could link: the CTest
 # test isa_units_self_contained checks the object files for that.
 
@@ -31,7 +31,7 @@ function(gatgrad_isa_units library source)
     set(unit ${library}_isa_${level})
     add_library(${unit} OBJECT ${source})
     target_compile_definitions(${unit} PRIVATE GATGRAD_ISA_LEVEL=${GATGRAD_ISA_ID_${level}} GATGRAD_ISA_NS=isa_${level})
-    target_compile_options(${unit} PRIVATE ${GATGRAD_ISA_FLAGS_${level}} $<$<CONFIG:Debug>:-O2>)
+    target_compile_options(${unit} PRIVATE ${GATGRAD_ISA_FLAGS_${level}} $<$<NOT:$<CONFIG:Release>>:-O2>)
     target_include_directories(${unit} PRIVATE ${PROJECT_SOURCE_DIR})
     target_link_libraries(${unit} PRIVATE xsimd gatgrad_flags)
     target_compile_features(${unit} PRIVATE cxx_std_20)

@@ -10,7 +10,7 @@
 # avx2 is refused with a clear error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${1:-build}
+build=$(cd "${1:-build}" && pwd)
 cpu=${GATGRAD_QEMU_CPU:-Nehalem-v1}
 bash scripts/install-deps.sh qemu-user-static >/dev/null
 emu="/usr/bin/qemu-x86_64-static -cpu $cpu"

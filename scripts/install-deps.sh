@@ -2,10 +2,28 @@
 # Installs gatgrad's build dependencies from Debian 12's packages. Idempotent: installs only
 # what is missing, so it is cheap to run before every build. Packages named as arguments are
 # installed too (the CI stages ask for their own: scripts/ci-fuzz.sh wants clang).
+# perl: the docs checks and the install test read files with it (a minimal Debian, like the
+# debian:bookworm image, has only perl-base).
 #   bash scripts/install-deps.sh [PACKAGE ...]
+#   bash scripts/install-deps.sh --cross-aarch64    also the aarch64 cross toolchain, Debian's arm64
+#                                                  multiarch libraries and qemu (scripts/ci-aarch64.sh)
 set -euo pipefail
-packages=(g++ cmake make xtensor-dev libxsimd-dev libtbb-dev libboost-test-dev zlib1g-dev
-          nlohmann-json3-dev libcli11-dev doxygen "$@")
+extra=()
+for arg in "$@"; do
+  if [ "$arg" = --cross-aarch64 ]; then
+    if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+      SUDO=""
+      [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+      $SUDO dpkg --add-architecture arm64
+      $SUDO apt-get update -qq
+    fi
+    extra+=(g++-aarch64-linux-gnu qemu-user-static libtbb-dev:arm64 libboost-test-dev:arm64 zlib1g-dev:arm64)
+  else
+    extra+=("$arg")
+  fi
+done
+packages=(g++ cmake make perl xtensor-dev libxsimd-dev libtbb-dev libboost-test-dev zlib1g-dev
+          nlohmann-json3-dev libcli11-dev doxygen "${extra[@]}")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

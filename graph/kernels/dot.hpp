@@ -60,6 +60,17 @@ inline void dot_heads_rows(const T* w, const T* a, int64_t H, int64_t F, T* s, i
     for (; n < n1; ++n) s[n] = dot_row(w + n * F, a, F);
     return;
   }
+  if (H == 8 && F == 8) {  // 8 heads of 8 features (GAT's hidden layer): a in registers
+    using V = Vec<T, 8>;
+    V av[8];
+    for (int k = 0; k < 8; ++k) av[k] = V::load(a + k * 8);
+    for (int64_t n = n0; n < n1; ++n) {
+      V prod[8];
+      for (int k = 0; k < 8; ++k) prod[k] = simd::fma(V::load(w + n * 64 + k * 8), av[k], V::zero());
+      simd::tree_sum_rows8(prod).store(s + n * 8);
+    }
+    return;
+  }
   for (int64_t n = n0; n < n1; ++n) dot_heads(w + n * H * F, a, H, F, s + n * H);
 }
 
