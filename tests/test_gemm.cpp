@@ -10,6 +10,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <tbb/global_control.h>
@@ -17,6 +18,8 @@
 #include <tbb/task_arena.h>
 
 #include "autograd/kernels/gemm.hpp"
+#include "autograd/kernels/isa.hpp"
+#include "autograd/kernels/table.hpp"
 
 using gatgrad::kernels::gemm;
 
@@ -274,4 +277,93 @@ BOOST_AUTO_TEST_CASE(nested_calls_from_parallel_tasks) {
   });
   for (int i = 0; i < kCalls; ++i)
     BOOST_CHECK(bit_equal(alone[static_cast<size_t>(i)], nested[static_cast<size_t>(i)]));
+}
+
+// ---- every instruction-set level: the one rule, the assembly kernel, the SIMD layer ----
+
+namespace {
+
+namespace kn = gatgrad::kernels;
+
+// The value gemm must give on a level (autograd/kernels/gemm/blocking.hpp): K in blocks of
+// kc = min(256, round_up(ceil(K / ceil(K / 256)), 8)); per block the chain acc = fma(a, b, acc)
+// from 0 (a·b then + acc where the level has no FMA), then q = 0: alpha·acc (beta 0),
+// alpha·acc + C (beta 1), fma(beta, C, alpha·acc); q > 0: alpha·acc + C. (Not split-K shapes.)
+template <class T>
+std::vector<T> rule_gemm(const Case<T>& c, bool fused) {
+  auto madd = [fused](T a, T b, T acc) {
+    if (fused) return std::fma(a, b, acc);
+    const T p = a * b;
+    return p + acc;
+  };
+  const int64_t nb = (c.K + 255) / 256;
+  const int64_t kc = std::min<int64_t>(256, ((c.K + nb - 1) / nb + 7) / 8 * 8);
+  std::vector<T> out = c.C;
+  for (int64_t i = 0; i < c.M; ++i)
+    for (int64_t j = 0; j < c.N; ++j) {
+      T& y = out[static_cast<size_t>(i * c.ldc + j)];
+      for (int64_t k0 = 0, q = 0; k0 < c.K; k0 += kc, ++q) {
+        T acc = 0;
+        for (int64_t k = k0; k < std::min(c.K, k0 + kc); ++k) acc = madd(c.a(i, k), c.b(k, j), acc);
+        const T scaled = c.alpha != T(1) ? c.alpha * acc : acc;
+        if (q > 0 || c.beta == T(1))
+          y = scaled + y;
+        else if (c.beta == T(0))
+          y = scaled;
+        else
+          y = madd(c.beta, y, scaled);
+      }
+    }
+  return out;
+}
+
+template <class T>
+std::vector<Case<T>> rule_cases() {
+  std::vector<Case<T>> cases;
+  uint64_t seed = 900;
+  for (auto [ta, tb] : {std::pair{false, false}, {true, false}, {false, true}, {true, true}})
+    for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{37, 45, 300}, {13, 7, 530}, {64, 64, 64}, {6, 33, 1},
+                           {101, 16, 1025}, {9, 5, 8}})
+      for (T beta : {T(0), T(1), T(0.5)}) cases.emplace_back(ta, tb, M, N, K, 1, T(0.75), beta, seed++);
+  return cases;
+}
+
+template <class T>
+void check_rule_on_every_level() {
+  for (kn::Isa isa : kn::compiled_isas()) {
+    if (!kn::cpu_supports(isa)) continue;
+    const kn::Kernels<T>& t = kn::table_of<T>(isa);
+    for (const Case<T>& c : rule_cases<T>()) {
+      const std::vector<T> want = rule_gemm(c, isa != kn::Isa::sse2);
+      for (bool portable : {false, true}) {
+        std::vector<T> out = c.C;
+        (portable ? t.gemm_portable : t.gemm)(
+            kn::GemmArgs<T>{c.ta, c.tb, c.M, c.N, c.K, c.alpha, c.A.data(), c.lda, c.B.data(), c.ldb, c.beta, out.data(),
+                            c.ldc},
+            kn::tbb_runner());
+        BOOST_TEST(bit_equal(out, want), kn::isa_name(isa) << (portable ? " portable" : "") << " ta=" << c.ta << " tb="
+                                                           << c.tb << " M=" << c.M << " N=" << c.N << " K=" << c.K
+                                                           << " beta=" << c.beta << ": not the rule's bits");
+      }
+    }
+  }
+}
+
+}  // namespace
+
+// Every path (tiled with edge tiles, narrow, the AVX2 assembly k loop and the portable one)
+// computes the rule of blocking.hpp exactly, on every level the CPU runs.
+BOOST_AUTO_TEST_CASE(every_level_computes_the_one_rule_float) { check_rule_on_every_level<float>(); }
+BOOST_AUTO_TEST_CASE(every_level_computes_the_one_rule_double) { check_rule_on_every_level<double>(); }
+
+// The SIMD layer's intrinsic paths equal its generic ones (autograd/kernels/simd/self_check.hpp).
+BOOST_AUTO_TEST_CASE(simd_fast_paths_equal_the_generic_ones) {
+  for (kn::Isa isa : kn::compiled_isas()) {
+    if (!kn::cpu_supports(isa)) continue;
+    char message[256] = "";
+    BOOST_TEST(kn::table_of<float>(isa).simd_self_check(message, sizeof message) == 0,
+               kn::isa_name(isa) << " float: " << message);
+    BOOST_TEST(kn::table_of<double>(isa).simd_self_check(message, sizeof message) == 0,
+               kn::isa_name(isa) << " double: " << message);
+  }
 }

@@ -134,6 +134,10 @@ template <class T>
 struct Kernels {
   const char* isa;  // the level these entries were compiled for
 
+  // The SIMD layer's fast paths against its generic ones on this level (simd/self_check.hpp):
+  // the number of mismatches, the first one described in message.
+  int (*simd_self_check)(char* message, int capacity);
+
   // ---- dense and sparse products ----
   void (*gemm)(const GemmArgs<T>& args, const ParallelRunner& parallel);
   // gemm with the portable micro-kernel even where an assembly one exists (the tests compare them)

@@ -5,6 +5,7 @@
 // is ever the copy another level calls (tests/check-isa-units.sh verifies the object files).
 #include "autograd/kernels/elementwise.hpp"
 #include "autograd/kernels/gemm/driver.hpp"
+#include "autograd/kernels/simd/self_check.hpp"
 #include "autograd/kernels/softmax_loss.hpp"
 #include "autograd/kernels/spmm_kernel.hpp"
 
@@ -17,6 +18,7 @@ template <class T>
 constexpr kernels::Kernels<T> make_autograd_table() {
   return kernels::Kernels<T>{
       GATGRAD_STRINGIFY(GATGRAD_ISA_NS),
+      &simd::self_check<T>,
       &gemm::gemm<T, true>,
       &gemm::gemm<T, false>,
       &spmm_rows<T>,
