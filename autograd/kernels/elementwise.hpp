@@ -11,15 +11,8 @@ namespace gatgrad::GATGRAD_ISA_NS {
 using simd::Vec;
 
 // Lanes per chunk of every elementwise loop and of the sum's partial sums: 16 whatever the level.
-constexpr int kChunk = 16;
-
-// f(k, m) for the chunks [k, k + m) of [0, n), m = kChunk but for the last.
-template <class F>
-inline void for_chunks(int64_t n, F&& f) {
-  int64_t k = 0;
-  for (; k + kChunk <= n; k += kChunk) f(k, int64_t{kChunk});
-  if (k < n) f(k, n - k);
-}
+constexpr int kChunk = simd::kLanes;
+using simd::for_chunks;
 
 // y = f(x) over [0, n)
 template <class T, class F>

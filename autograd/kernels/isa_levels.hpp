@@ -6,3 +6,7 @@
 #define GATGRAD_ISA_AVX2 2    // AVX2 + FMA
 #define GATGRAD_ISA_AVX512 3  // AVX-512 F, BW, DQ, VL (+ AVX2, FMA)
 #define GATGRAD_ISA_NEON 4    // aarch64 Advanced SIMD (with FMA)
+
+// The name of the unit's level as a string literal ("isa_avx2"), for the kernel tables.
+#define GATGRAD_STRINGIFY2(x) #x
+#define GATGRAD_STRINGIFY(x) GATGRAD_STRINGIFY2(x)

@@ -14,11 +14,11 @@
 #include "autograd/kernels/isa.hpp"
 
 // The units (autograd/kernels/unit.cpp, once per level).
-#define GATGRAD_DECLARE_UNIT(ns)                                  \
-  namespace gatgrad::ns {                                         \
-  const kernels::Kernels<float>& autograd_kernels_f32();          \
-  const kernels::Kernels<double>& autograd_kernels_f64();         \
-  const kernels::FloatKernels& autograd_kernels_float();          \
+#define GATGRAD_DECLARE_UNIT(ns)                  \
+  namespace gatgrad::ns {                         \
+  template <class T>                              \
+  const kernels::Kernels<T>& autograd_kernels();  \
+  const kernels::FloatKernels& autograd_kernels_float(); \
   }
 #if defined(__x86_64__)
 GATGRAD_DECLARE_UNIT(isa_sse2)
@@ -34,19 +34,13 @@ namespace {
 
 template <class T>
 const Kernels<T>& unit_table(Isa isa) {
-  auto pick = [](const Kernels<float>& f, const Kernels<double>& d) -> const Kernels<T>& {
-    if constexpr (std::is_same_v<T, float>)
-      return f;
-    else
-      return d;
-  };
   switch (isa) {
 #if defined(__x86_64__)
-    case Isa::sse2: return pick(isa_sse2::autograd_kernels_f32(), isa_sse2::autograd_kernels_f64());
-    case Isa::avx2: return pick(isa_avx2::autograd_kernels_f32(), isa_avx2::autograd_kernels_f64());
-    case Isa::avx512: return pick(isa_avx512::autograd_kernels_f32(), isa_avx512::autograd_kernels_f64());
+    case Isa::sse2: return isa_sse2::autograd_kernels<T>();
+    case Isa::avx2: return isa_avx2::autograd_kernels<T>();
+    case Isa::avx512: return isa_avx512::autograd_kernels<T>();
 #elif defined(__aarch64__)
-    case Isa::neon: return pick(isa_neon::autograd_kernels_f32(), isa_neon::autograd_kernels_f64());
+    case Isa::neon: return isa_neon::autograd_kernels<T>();
 #endif
     default: break;
   }

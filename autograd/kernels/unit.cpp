@@ -11,8 +11,8 @@
 
 namespace gatgrad::GATGRAD_ISA_NS {
 
-#define GATGRAD_STRINGIFY2(x) #x
-#define GATGRAD_STRINGIFY(x) GATGRAD_STRINGIFY2(x)
+template <class T>
+const kernels::Kernels<T>& autograd_kernels();
 
 template <class T>
 constexpr kernels::Kernels<T> make_autograd_table() {
@@ -41,8 +41,14 @@ constexpr kernels::Kernels<float> kAutogradF32 = make_autograd_table<float>();
 constexpr kernels::Kernels<double> kAutogradF64 = make_autograd_table<double>();
 constexpr kernels::FloatKernels kAutogradFloat{&add_normals};
 
-const kernels::Kernels<float>& autograd_kernels_f32() { return kAutogradF32; }
-const kernels::Kernels<double>& autograd_kernels_f64() { return kAutogradF64; }
+template <>
+const kernels::Kernels<float>& autograd_kernels<float>() {
+  return kAutogradF32;
+}
+template <>
+const kernels::Kernels<double>& autograd_kernels<double>() {
+  return kAutogradF64;
+}
 const kernels::FloatKernels& autograd_kernels_float() { return kAutogradFloat; }
 
 }  // namespace gatgrad::GATGRAD_ISA_NS

@@ -30,7 +30,7 @@ inline void prefetch_edges(const gk::Prefetch& pf, const int32_t* nodes, int64_t
 // α'[r, h] = α[r, h] · coef(k0 + r·H + h) for the deg·H values of a segment, into w.
 template <class T>
 inline void dropped_weights(const kernels::DropoutRule& mask, int64_t k0, const T* a, int64_t n, T* w) {
-  for_row_chunks(n, [&](int64_t k, int64_t m) {
+  for_chunks(n, [&](int64_t k, int64_t m) {
     store_n(load_n<T, kLanes>(a + k, m) * element::dropout_coefficients<T, kLanes>(mask, k0 + k), w + k, m);
   });
 }
@@ -89,7 +89,7 @@ void targets_general(const gk::AttentionTargets<T>& a, int64_t i) {
   T* coef = nullptr;
   if (a.dropout) {  // α' = α · coef, the weights of sweep 2
     coef = scratch_of<T>(a.scratch, 1, deg * H);
-    for_row_chunks(deg * H, [&](int64_t k, int64_t m) { store_n(element::dropout_coefficients<T, kLanes>(a.mask, b * H + k), coef + k, m); });
+    for_chunks(deg * H, [&](int64_t k, int64_t m) { store_n(element::dropout_coefficients<T, kLanes>(a.mask, b * H + k), coef + k, m); });
     for (int64_t r = 0; r < deg; ++r) mul_row(a.pair + (b + r) * 2 * H, al + r * H, coef + r * H, H);
   } else {
     for (int64_t r = 0; r < deg; ++r) copy_row(a.pair + (b + r) * 2 * H, al + r * H, H);

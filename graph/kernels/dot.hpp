@@ -18,7 +18,7 @@ inline T dot_row(const T* a, const T* b, int64_t F) {
   }
   using V = Vec<T, kLanes>;
   V acc = V::zero();
-  for_row_chunks(F, [&](int64_t k, int64_t m) { acc = simd::fma(load_n<T, kLanes>(a + k, m), load_n<T, kLanes>(b + k, m), acc); });
+  for_chunks(F, [&](int64_t k, int64_t m) { acc = simd::fma(load_n<T, kLanes>(a + k, m), load_n<T, kLanes>(b + k, m), acc); });
   return simd::tree_sum(acc);
 }
 

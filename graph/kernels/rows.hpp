@@ -14,17 +14,11 @@ using simd::Vec;
 namespace gk = gatgrad::graph_kernels;
 using gk::ScratchFn;
 
-constexpr int kLanes = 16;  // lanes of every chunk along a row
+using simd::kLanes;  // lanes of every chunk along a row
 
 inline int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
 
-// f(k, m) for the chunks [k, k + m) of [0, d), m = 16 but for the last.
-template <class F>
-inline void for_row_chunks(int64_t d, F&& f) {
-  int64_t k = 0;
-  for (; k + kLanes <= d; k += kLanes) f(k, int64_t{kLanes});
-  if (k < d) f(k, d - k);
-}
+using simd::for_chunks;
 
 // Lanes [0, n) of p: a whole Vec when it stays before `end` (the lanes past n then hold whatever
 // follows and must never reach a result), else only the n values.
@@ -48,7 +42,7 @@ inline void store_n(const Vec<T, N>& v, T* p, int64_t n) {
 // y[0..d) += x[0..d)
 template <class T>
 inline void add_row(T* y, const T* x, int64_t d) {
-  for_row_chunks(d, [&](int64_t k, int64_t m) {
+  for_chunks(d, [&](int64_t k, int64_t m) {
     store_n(load_n<T, kLanes>(y + k, m) + load_n<T, kLanes>(x + k, m), y + k, m);
   });
 }
@@ -56,19 +50,19 @@ inline void add_row(T* y, const T* x, int64_t d) {
 // y[0..d) = x[0..d)
 template <class T>
 inline void copy_row(T* y, const T* x, int64_t d) {
-  for_row_chunks(d, [&](int64_t k, int64_t m) { store_n(load_n<T, kLanes>(x + k, m), y + k, m); });
+  for_chunks(d, [&](int64_t k, int64_t m) { store_n(load_n<T, kLanes>(x + k, m), y + k, m); });
 }
 
 // y[0..d) = 0
 template <class T>
 inline void zero_row(T* y, int64_t d) {
-  for_row_chunks(d, [&](int64_t k, int64_t m) { store_n(Vec<T, kLanes>::zero(), y + k, m); });
+  for_chunks(d, [&](int64_t k, int64_t m) { store_n(Vec<T, kLanes>::zero(), y + k, m); });
 }
 
 // y[0..d) = a[0..d) · b[0..d)
 template <class T>
 inline void mul_row(T* y, const T* a, const T* b, int64_t d) {
-  for_row_chunks(d, [&](int64_t k, int64_t m) {
+  for_chunks(d, [&](int64_t k, int64_t m) {
     store_n(load_n<T, kLanes>(a + k, m) * load_n<T, kLanes>(b + k, m), y + k, m);
   });
 }
@@ -77,7 +71,7 @@ inline void mul_row(T* y, const T* a, const T* b, int64_t d) {
 template <class T>
 inline void axpy_row(T* y, T a, const T* x, int64_t d) {
   const Vec<T, kLanes> va = Vec<T, kLanes>::splat(a);
-  for_row_chunks(d, [&](int64_t k, int64_t m) {
+  for_chunks(d, [&](int64_t k, int64_t m) {
     store_n(simd::fma(va, load_n<T, kLanes>(x + k, m), load_n<T, kLanes>(y + k, m)), y + k, m);
   });
 }

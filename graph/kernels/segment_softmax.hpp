@@ -26,18 +26,18 @@ inline void softmax_rows(T* a, int64_t rows, int64_t H) {
   if (flat_heads(H)) {
     const int64_t n = rows * H;
     V m = lowest;
-    for_row_chunks(n, [&](int64_t k, int64_t c) {
+    for_chunks(n, [&](int64_t k, int64_t c) {
       m = simd::max(m, c == kLanes ? V::load(a + k) : simd::select(simd::first_lanes<T, kLanes>(c), V::load_first(a + k, c), lowest));
     });
     m = simd::fold_lanes_max(m, H);
     V total = V::zero();
-    for_row_chunks(n, [&](int64_t k, int64_t c) {
+    for_chunks(n, [&](int64_t k, int64_t c) {
       const V p = simd::exp(load_n<T, kLanes>(a + k, c) - m);
       store_n(p, a + k, c);
       total = total + (c == kLanes ? p : simd::select(simd::first_lanes<T, kLanes>(c), p, V::zero()));
     });
     const V inv = V::splat(T(1)) / simd::fold_lanes(total, H);
-    for_row_chunks(n, [&](int64_t k, int64_t c) { store_n(load_n<T, kLanes>(a + k, c) * inv, a + k, c); });
+    for_chunks(n, [&](int64_t k, int64_t c) { store_n(load_n<T, kLanes>(a + k, c) * inv, a + k, c); });
     return;
   }
   for (int64_t h0 = 0; h0 < H; h0 += kLanes) {
@@ -63,9 +63,9 @@ inline void softmax_backward_rows(const T* y, const T* g, T* out, int64_t rows, 
   if (flat_heads(H)) {
     const int64_t n = rows * H;
     V s = V::zero();
-    for_row_chunks(n, [&](int64_t k, int64_t c) { s = simd::fma(load_n<T, kLanes>(y + k, c), load_n<T, kLanes>(g + k, c), s); });
+    for_chunks(n, [&](int64_t k, int64_t c) { s = simd::fma(load_n<T, kLanes>(y + k, c), load_n<T, kLanes>(g + k, c), s); });
     s = simd::fold_lanes(s, H);
-    for_row_chunks(n, [&](int64_t k, int64_t c) {
+    for_chunks(n, [&](int64_t k, int64_t c) {
       V de = load_n<T, kLanes>(y + k, c) * (load_n<T, kLanes>(g + k, c) - s);
       if constexpr (Accumulate) de = de + load_n<T, kLanes>(out + k, c);
       store_n(de, out + k, c);

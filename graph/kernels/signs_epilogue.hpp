@@ -30,7 +30,7 @@ inline simd::Mask<T, kLanes> positive_from_signs(const uint8_t* bytes, int64_t h
 template <class T>
 inline void epilogue_row(T* row, int64_t n, const gk::Epilogue<T>& ep) {
   if (!ep.bias && !ep.elu) return;
-  for_row_chunks(n, [&](int64_t k, int64_t m) {
+  for_chunks(n, [&](int64_t k, int64_t m) {
     Vec<T, kLanes> v = load_n<T, kLanes>(row + k, m);
     if (ep.bias) v = v + load_n<T, kLanes>(ep.bias + k, m);
     if (ep.elu) v = element::elu(v, ep.elu_alpha);
@@ -48,7 +48,7 @@ inline Vec<T, N> epilogue_vec(Vec<T, N> v, const gk::Epilogue<T>& ep, const Vec<
 // dx[0..n) = ELU's backward from the output y: elu_grad(y, dy).
 template <class T>
 inline void elu_backward_row(const T* dy, const T* y, T* dx, int64_t n, T alpha) {
-  for_row_chunks(n, [&](int64_t k, int64_t m) {
+  for_chunks(n, [&](int64_t k, int64_t m) {
     store_n(element::elu_grad(load_n<T, kLanes>(y + k, m), load_n<T, kLanes>(dy + k, m), alpha), dx + k, m);
   });
 }

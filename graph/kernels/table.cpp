@@ -8,10 +8,10 @@
 #include "autograd/error.hpp"
 #include "autograd/kernels/isa.hpp"
 
-#define GATGRAD_DECLARE_GRAPH_UNIT(ns)                       \
-  namespace gatgrad::ns {                                    \
-  const graph_kernels::Kernels<float>& graph_kernels_f32();  \
-  const graph_kernels::Kernels<double>& graph_kernels_f64(); \
+#define GATGRAD_DECLARE_GRAPH_UNIT(ns)              \
+  namespace gatgrad::ns {                           \
+  template <class T>                                \
+  const graph_kernels::Kernels<T>& graph_kernels(); \
   }
 #if defined(__x86_64__)
 GATGRAD_DECLARE_GRAPH_UNIT(isa_sse2)
@@ -25,19 +25,13 @@ namespace gatgrad::graph_kernels {
 
 template <class T>
 const Kernels<T>& table_of(kernels::Isa isa) {
-  auto pick = [](const Kernels<float>& f, const Kernels<double>& d) -> const Kernels<T>& {
-    if constexpr (std::is_same_v<T, float>)
-      return f;
-    else
-      return d;
-  };
   switch (isa) {
 #if defined(__x86_64__)
-    case kernels::Isa::sse2: return pick(isa_sse2::graph_kernels_f32(), isa_sse2::graph_kernels_f64());
-    case kernels::Isa::avx2: return pick(isa_avx2::graph_kernels_f32(), isa_avx2::graph_kernels_f64());
-    case kernels::Isa::avx512: return pick(isa_avx512::graph_kernels_f32(), isa_avx512::graph_kernels_f64());
+    case kernels::Isa::sse2: return isa_sse2::graph_kernels<T>();
+    case kernels::Isa::avx2: return isa_avx2::graph_kernels<T>();
+    case kernels::Isa::avx512: return isa_avx512::graph_kernels<T>();
 #elif defined(__aarch64__)
-    case kernels::Isa::neon: return pick(isa_neon::graph_kernels_f32(), isa_neon::graph_kernels_f64());
+    case kernels::Isa::neon: return isa_neon::graph_kernels<T>();
 #endif
     default: break;
   }

@@ -5,8 +5,8 @@
 
 namespace gatgrad::GATGRAD_ISA_NS {
 
-#define GATGRAD_STRINGIFY2(x) #x
-#define GATGRAD_STRINGIFY(x) GATGRAD_STRINGIFY2(x)
+template <class T>
+const graph_kernels::Kernels<T>& graph_kernels();
 
 template <class T>
 constexpr graph_kernels::Kernels<T> make_graph_table() {
@@ -30,7 +30,13 @@ constexpr graph_kernels::Kernels<T> make_graph_table() {
 constexpr graph_kernels::Kernels<float> kGraphF32 = make_graph_table<float>();
 constexpr graph_kernels::Kernels<double> kGraphF64 = make_graph_table<double>();
 
-const graph_kernels::Kernels<float>& graph_kernels_f32() { return kGraphF32; }
-const graph_kernels::Kernels<double>& graph_kernels_f64() { return kGraphF64; }
+template <>
+const graph_kernels::Kernels<float>& graph_kernels<float>() {
+  return kGraphF32;
+}
+template <>
+const graph_kernels::Kernels<double>& graph_kernels<double>() {
+  return kGraphF64;
+}
 
 }  // namespace gatgrad::GATGRAD_ISA_NS

@@ -63,7 +63,7 @@ inline void weighted_sum_rows(T* out, const T* c, int64_t cs, const int32_t* idx
   // stays inside x: the lanes past the head are never stored)
   const int64_t HF = H * F;
   for (int64_t h = 0; h < H; ++h)
-    for_row_chunks(F, [&](int64_t k, int64_t m) {
+    for_chunks(F, [&](int64_t k, int64_t m) {
       V acc = V::zero();
       for (int64_t r = 0; r < rows; ++r)
         acc = simd::fma(V::splat(c[r * cs + h]), load_upto<T, kLanes>(x + int64_t{idx[r]} * HF + h * F + k, m, x_end), acc);

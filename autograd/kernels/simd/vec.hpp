@@ -156,6 +156,17 @@ GATGRAD_INLINE uint32_t mask_bits_generic(const xsimd::batch_bool<T, A>& m) {
   return bits;
 }
 
+// The lanes of every chunked loop over an array: 16, on every level.
+constexpr int kLanes = 16;
+
+// f(k, m) for the chunks [k, k + m) of [0, n), m = kLanes but for the last.
+template <class F>
+GATGRAD_INLINE void for_chunks(int64_t n, F&& f) {
+  int64_t k = 0;
+  for (; k + kLanes <= n; k += kLanes) f(k, int64_t{kLanes});
+  if (k < n) f(k, n - k);
+}
+
 // ---- Vec<T, N>: N lanes as N / W registers of W lanes ----
 
 template <class T, int N>
