@@ -24,7 +24,7 @@ inline void line_max_and_total(const T* x, int64_t len, T& m, T& total) {
   m = simd::max_lane(vm);
   V acc = V::zero();
   for_chunks(len, [&](int64_t k, int64_t c) {
-    const V p = simd::exp((c == kChunk ? V::load(x + k) : V::load_first(x + k, c)) - V::splat(m));
+    const V p = simd::exp_nonpositive((c == kChunk ? V::load(x + k) : V::load_first(x + k, c)) - V::splat(m));
     acc = acc + (c == kChunk ? p : simd::select(simd::first_lanes<T, kChunk>(c), p, V::zero()));
   });
   total = simd::tree_sum(acc);
@@ -53,7 +53,7 @@ void softmax_lines(const kernels::Lines& l, bool log_form, const T* x, T* y, int
         map_unary(xl, yl, l.len, [&](const V& v) { return v - shift; });
       } else {
         const V inv = V::splat(T(1) / total), vm = V::splat(m);
-        map_unary(xl, yl, l.len, [&](const V& v) { return simd::exp(v - vm) * inv; });
+        map_unary(xl, yl, l.len, [&](const V& v) { return simd::exp_nonpositive(v - vm) * inv; });
       }
     }
     return;
@@ -68,13 +68,13 @@ void softmax_lines(const kernels::Lines& l, bool log_form, const T* x, T* y, int
     V m = at(xb, 0);
     for (int64_t k = 1; k < l.len; ++k) m = simd::max(m, at(xb, k));
     V total = V::zero();
-    for (int64_t k = 0; k < l.len; ++k) total = total + simd::exp(at(xb, k) - m);
+    for (int64_t k = 0; k < l.len; ++k) total = total + simd::exp_nonpositive(at(xb, k) - m);
     if (log_form) {
       const V shift = m + simd::log(total);
       for (int64_t k = 0; k < l.len; ++k) (at(xb, k) - shift).store_first(yb + k * l.inner, n);
     } else {
       const V inv = V::splat(T(1)) / total;
-      for (int64_t k = 0; k < l.len; ++k) (simd::exp(at(xb, k) - m) * inv).store_first(yb + k * l.inner, n);
+      for (int64_t k = 0; k < l.len; ++k) (simd::exp_nonpositive(at(xb, k) - m) * inv).store_first(yb + k * l.inner, n);
     }
     t += n;
   }
@@ -98,7 +98,7 @@ void softmax_lines_backward(const kernels::Lines& l, bool log_form, const T* y, 
       const V dot = V::splat(simd::tree_sum(acc));
       for_chunks(l.len, [&](int64_t k, int64_t c) {
         const V yv = V::load_first(y + base + k, c), g = V::load_first(dy + base + k, c);
-        const V d = log_form ? g - simd::exp(yv) * dot : yv * (g - dot);
+        const V d = log_form ? g - simd::exp_nonpositive(yv) * dot : yv * (g - dot);
         (V::load_first(dx + base + k, c) + d).store_first(dx + base + k, c);
       });
     } else {
@@ -106,7 +106,7 @@ void softmax_lines_backward(const kernels::Lines& l, bool log_form, const T* y, 
       V dot = V::zero();
       for (int64_t k = 0; k < l.len; ++k) dot = log_form ? dot + at(dy, k) : simd::fma(at(y, k), at(dy, k), dot);
       for (int64_t k = 0; k < l.len; ++k) {
-        const V d = log_form ? at(dy, k) - simd::exp(at(y, k)) * dot : at(y, k) * (at(dy, k) - dot);
+        const V d = log_form ? at(dy, k) - simd::exp_nonpositive(at(y, k)) * dot : at(y, k) * (at(dy, k) - dot);
         (at(dx, k) + d).store_first(dx + base + k * l.inner, n);
       }
     }
@@ -135,7 +135,7 @@ void cross_entropy_backward(const kernels::LossRows<T>& r, T scale, T* dz) {
     T* d = dz + row * r.C;
     const V lse = V::splat(line_logsumexp(z, r.C)), s = V::splat(scale);
     for_chunks(r.C, [&](int64_t k, int64_t c) {
-      (V::load_first(d + k, c) + s * simd::exp(V::load_first(z + k, c) - lse)).store_first(d + k, c);
+      (V::load_first(d + k, c) + s * simd::exp_nonpositive(V::load_first(z + k, c) - lse)).store_first(d + k, c);
     });
     d[r.labels[row]] -= scale;
   }

@@ -44,7 +44,7 @@ void forward_heads8(const gk::AttentionForward<T>& a, int64_t i) {
   }
   V even = V::zero(), odd = V::zero();
   for (int64_t r = 0; r < deg; ++r) {
-    const V p = simd::exp(V::load(al + r * 8) - m);
+    const V p = simd::exp_nonpositive(V::load(al + r * 8) - m);
     p.store(al + r * 8);
     if (r % 2 == 0)
       even = even + p;

@@ -41,7 +41,7 @@ void one_head_alpha(const gk::AttentionForward<T>& a, int64_t i) {
     const V e = element::leaky_relu(one_head_logits<T, EV>(sd, b, deg, g.src, a.s_src, a.signs), a.slope);
     const V lowest = V::splat(-std::numeric_limits<T>::infinity());
     const V m = V::splat(simd::max_lane(simd::select(in, e, lowest)));
-    const V p = simd::select(in, simd::exp(e - m), V::zero());
+    const V p = simd::select(in, simd::exp_nonpositive(e - m), V::zero());
     (p * (V::splat(T(1)) / V::splat(simd::tree_sum(p)))).store_first(al, deg);
   };
   if (deg <= 8) return in_registers.template operator()<8>();

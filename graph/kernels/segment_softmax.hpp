@@ -32,7 +32,7 @@ inline void softmax_rows(T* a, int64_t rows, int64_t H) {
     m = simd::fold_lanes_max(m, H);
     V total = V::zero();
     for_chunks(n, [&](int64_t k, int64_t c) {
-      const V p = simd::exp(load_n<T, kLanes>(a + k, c) - m);
+      const V p = simd::exp_nonpositive(load_n<T, kLanes>(a + k, c) - m);
       store_n(p, a + k, c);
       total = total + (c == kLanes ? p : simd::select(simd::first_lanes<T, kLanes>(c), p, V::zero()));
     });
@@ -46,7 +46,7 @@ inline void softmax_rows(T* a, int64_t rows, int64_t H) {
     for (int64_t r = 1; r < rows; ++r) m = simd::max(m, load_n<T, kLanes>(a + r * H + h0, c));
     V total = V::zero();
     for (int64_t r = 0; r < rows; ++r) {
-      const V p = simd::exp(load_n<T, kLanes>(a + r * H + h0, c) - m);
+      const V p = simd::exp_nonpositive(load_n<T, kLanes>(a + r * H + h0, c) - m);
       store_n(p, a + r * H + h0, c);
       total = total + p;
     }

@@ -52,12 +52,10 @@ struct FloatBits<double> {
   static constexpr int mantissa = 52, bias = 1023;
 };
 
-// round(x) to the nearest integer (ties to even) for |x| < 2^(mantissa - 1), by adding and
-// subtracting 1.5 · 2^mantissa (exact IEEE arithmetic, the same everywhere).
+// round(x) to the nearest integer (ties to even) for |x| < 2^(mantissa - 1) (vec.hpp).
 template <class T, int N>
 GATGRAD_INLINE Vec<T, N> round_small(const Vec<T, N>& x) {
-  const Vec<T, N> magic = Vec<T, N>::splat(static_cast<T>(1.5) * static_cast<T>(uint64_t{1} << FloatBits<T>::mantissa));
-  return (x + magic) - magic;
+  return nearest_integer(x);
 }
 
 // 2^k for integer-valued k with k + bias in [1, 2·bias]: the exponent field written directly.
@@ -144,6 +142,20 @@ GATGRAD_INLINE Vec<T, N> exp(const Vec<T, N>& x_in) {
   const V top = V::splat(static_cast<T>(FloatBits<T>::bias));
   const V y = p * pow2_integer(min(k, top));
   return select(x_in < V::splat(C::underflow), V::zero(), select(k > top, y + y, y));
+}
+
+// e^x for x <= 0 (larger x are taken as 0): the exponentials of softmax, whose arguments are
+// x - max x, and of its relatives (log-sum-exp, cross-entropy's gradient). The same values as
+// exp() there, with no overflow to handle: cheaper in the kernels that run it once per edge.
+template <class P = LevelFma, class T, int N>
+GATGRAD_INLINE Vec<T, N> exp_nonpositive(const Vec<T, N>& x_in) {
+  using C = ExpConstants<T>;
+  using V = Vec<T, N>;
+  const V x = clamp(x_in, V::splat(C::underflow), V::zero());  // (NaN stays NaN)
+  V k;
+  const V r = reduce_ln2<P>(x, k);
+  const V p = taylor_tail<P>(r, 0, C::terms);
+  return select(x_in < V::splat(C::underflow), V::zero(), p * pow2_integer(k));
 }
 
 // e^x - 1, accurate near 0

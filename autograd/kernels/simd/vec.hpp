@@ -261,6 +261,29 @@ GATGRAD_INLINE B sqrt_native(const B& a) {
 #endif
 }
 
+// x rounded to the nearest integer, ties to even, for |x| < 2^22 (float) or 2^51 (double): one
+// rounding instruction where the level has one, else by adding and subtracting 1.5 · 2^mantissa
+// (exact IEEE arithmetic); the same value either way.
+template <class B>
+GATGRAD_INLINE B nearest_integer_native(const B& x) {
+  using A = typename B::arch_type;
+  using T = typename B::value_type;
+#if GATGRAD_ISA_LEVEL == GATGRAD_ISA_NEON
+  (void)sizeof(A);
+  if constexpr (std::is_same_v<T, float>)
+    return B(vrndnq_f32(x));
+  else
+    return B(vrndnq_f64(x));
+#else
+  if constexpr (std::is_same_v<A, xsimd::sse2>) {
+    const B magic(std::is_same_v<T, float> ? T(12582912.0) : T(6755399441055744.0));
+    return (x + magic) - magic;
+  } else {
+    return xsimd::nearbyint(x);  // roundps / vrndscaleps, to nearest (MXCSR's default)
+  }
+#endif
+}
+
 template <class T, int N>
 GATGRAD_INLINE Vec<T, N> operator/(const Vec<T, N>& a, const Vec<T, N>& b) {
   Vec<T, N> y;
@@ -299,6 +322,12 @@ template <class T, int N>
 GATGRAD_INLINE Vec<T, N> abs(const Vec<T, N>& a) {
   Vec<T, N> y;
   for (int k = 0; k < Vec<T, N>::R; ++k) y.r[k] = xsimd::abs(a.r[k]);
+  return y;
+}
+template <class T, int N>
+GATGRAD_INLINE Vec<T, N> nearest_integer(const Vec<T, N>& a) {
+  Vec<T, N> y;
+  for (int k = 0; k < Vec<T, N>::R; ++k) y.r[k] = nearest_integer_native(a.r[k]);
   return y;
 }
 template <class T, int N>
