@@ -83,7 +83,7 @@ void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T* _
   V c30(T(0)), c31(T(0)), c40(T(0)), c41(T(0)), c50(T(0)), c51(T(0));
 
   // One k step: c[r][:] += a[r] * b[:] for the 6 rows (each lane a sequential chain).
-  auto step = [&](const T* ak, const T* bk) [[gnu::always_inline]] {
+  auto step = [&](const T* ak, const T* bk) GATGRAD_LAMBDA_INLINE {
     const V b0 = V::load_aligned(bk);
     const V b1 = V::load_aligned(bk + W);
     V x(ak[0]);

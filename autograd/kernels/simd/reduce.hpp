@@ -166,23 +166,24 @@ GATGRAD_INLINE Vec<T, 8> tree_sum_rows8(const Vec<T, 8> rows[8]) {
       return out;
     }
 #endif
-    if constexpr (V::R == 2) {  // two 4-lane registers per row: +4 is lo + hi
+#if !GATGRAD_ISA_X86_AVX  // (sse2 and neon: two 4-lane registers per row; +4 is lo + hi)
+    static_assert(V::R == 2);
 #if GATGRAD_ISA_LEVEL != GATGRAD_ISA_NEON
-      __m128 s[8];
-      for (int k = 0; k < 8; ++k) s[k] = _mm_add_ps(rows[k].r[0], rows[k].r[1]);
-      V out;
-      out.r[0] = typename V::B(tree_sum_rows4_sse(s[0], s[1], s[2], s[3]));
-      out.r[1] = typename V::B(tree_sum_rows4_sse(s[4], s[5], s[6], s[7]));
-      return out;
+    __m128 s[8];
+    for (int k = 0; k < 8; ++k) s[k] = _mm_add_ps(rows[k].r[0], rows[k].r[1]);
+    V out;
+    out.r[0] = typename V::B(tree_sum_rows4_sse(s[0], s[1], s[2], s[3]));
+    out.r[1] = typename V::B(tree_sum_rows4_sse(s[4], s[5], s[6], s[7]));
+    return out;
 #else
-      float32x4_t s[8];
-      for (int k = 0; k < 8; ++k) s[k] = vaddq_f32(rows[k].r[0], rows[k].r[1]);
-      V out;
-      out.r[0] = typename V::B(tree_sum_rows4_neon(s[0], s[1], s[2], s[3]));
-      out.r[1] = typename V::B(tree_sum_rows4_neon(s[4], s[5], s[6], s[7]));
-      return out;
+    float32x4_t s[8];
+    for (int k = 0; k < 8; ++k) s[k] = vaddq_f32(rows[k].r[0], rows[k].r[1]);
+    V out;
+    out.r[0] = typename V::B(tree_sum_rows4_neon(s[0], s[1], s[2], s[3]));
+    out.r[1] = typename V::B(tree_sum_rows4_neon(s[4], s[5], s[6], s[7]));
+    return out;
 #endif
-    }
+#endif
   }
   return tree_sum_rows8_generic(rows);
 }

@@ -43,6 +43,11 @@
 // The small functions of the SIMD layer are always inlined: they are a few instructions each,
 // and a call would pass their registers through memory.
 #define GATGRAD_INLINE inline __attribute__((always_inline))
+#if defined(__clang__)
+#define GATGRAD_LAMBDA_INLINE
+#else
+#define GATGRAD_LAMBDA_INLINE [[gnu::always_inline]]
+#endif
 
 namespace gatgrad::GATGRAD_ISA_NS::simd {
 

@@ -2,8 +2,12 @@
 // -Wmaybe-uninitialized (and -Wuninitialized) false positives in code that is xsimd's, not ours:
 // they are silenced here, around the include, and nowhere else.
 #pragma once
+#if defined(__clang__)
+#include <xsimd/xsimd.hpp>
+#else
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <xsimd/xsimd.hpp>
 #pragma GCC diagnostic pop
+#endif
