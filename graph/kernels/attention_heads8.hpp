@@ -133,14 +133,16 @@ void sources_heads8(const gk::AttentionSources<T>& a, int64_t j, T* part) {
   // ds_src[j] = Σ_p dz[e] and dwh[j, h, :] = Σ_p α'[e, h] dout[i, h, :]
   V s = V::zero(), acc[8];
   for (int k = 0; k < 8; ++k) acc[k] = V::zero();
-  alignas(64) T w[8];
-  for (int64_t p = b; p < b + deg; ++p) {
-    const T* pe = a.pair + int64_t{perm[p]} * 16;
-    s = s + V::load(pe + 8);
-    if (!a.dwh) continue;
-    V::load(pe).store(w);
-    const T* xi = a.dout + int64_t{target[p]} * 64;
-    for (int k = 0; k < 8; ++k) acc[k] = simd::fma(V::splat(w[k]), V::load(xi + k * 8), acc[k]);
+  if (a.dwh) {
+    for (int64_t p = b; p < b + deg; ++p) {
+      const T* pe = a.pair + int64_t{perm[p]} * 16;
+      s = s + V::load(pe + 8);
+      const T* xi = a.dout + int64_t{target[p]} * 64;
+      // (each α'[e, k] broadcast straight from the pair row: one load each, no shuffles)
+      for (int k = 0; k < 8; ++k) acc[k] = simd::fma(V::splat(pe[k]), V::load(xi + k * 8), acc[k]);
+    }
+  } else {
+    for (int64_t p = b; p < b + deg; ++p) s = s + V::load(a.pair + int64_t{perm[p]} * 16 + 8);
   }
   if (a.ds_src && a.ds_src_fresh)
     s.store(a.ds_src + j * 8);
