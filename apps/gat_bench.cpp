@@ -14,7 +14,7 @@
 #include "apps/lib/bench_memory.hpp"
 #include "apps/lib/bench_sample.hpp"
 #include "apps/lib/bench_train.hpp"
-#include "autograd/kernels/isa.hpp"
+#include "autograd/isa.hpp"
 #include "autograd/version.hpp"
 #include "models/presets.hpp"
 

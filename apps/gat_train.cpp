@@ -21,7 +21,7 @@
 #include "apps/lib/train_outputs.hpp"
 #include "apps/lib/train_resume.hpp"
 #include "autograd/tape.hpp"
-#include "autograd/kernels/isa.hpp"
+#include "autograd/isa.hpp"
 #include "autograd/version.hpp"
 #include "graph/load_dataset.hpp"
 #include "graph/synthetic.hpp"

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "apps/lib/all_checks.hpp"
-#include "autograd/kernels/isa.hpp"
+#include "autograd/isa.hpp"
 
 using namespace gatgrad;
 

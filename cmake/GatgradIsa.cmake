@@ -1,5 +1,5 @@
 # Instruction-set units: the kernels of a library compiled once per level, each with its own
-# flags, all linked in; the library picks one at run time (autograd/kernels/isa.hpp).
+# flags, all linked in; the library picks one at run time (autograd/isa.hpp).
 #
 #   gatgrad_isa_units(<library> <unit source>)
 #

@@ -18,7 +18,7 @@
 #include <tbb/task_arena.h>
 
 #include "autograd/kernels/gemm.hpp"
-#include "autograd/kernels/isa.hpp"
+#include "autograd/isa.hpp"
 #include "autograd/kernels/table.hpp"
 
 using gatgrad::kernels::gemm;

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "autograd/kernels/gemm.hpp"
-#include "autograd/kernels/isa.hpp"
+#include "autograd/isa.hpp"
 #include "autograd/ops.hpp"
 #include "graph/load_dataset.hpp"
 #include "graph/synthetic.hpp"

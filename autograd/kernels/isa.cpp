@@ -1,7 +1,7 @@
 // Which instruction-set level runs: CPU feature detection (CPUID and XGETBV on x86-64; NEON is
 // part of every aarch64 CPU) and the GATGRAD_ISA override. xsimd 8.1 has a detector of its own,
 // but it misses the OS check for AVX-512 state; this one reads the bits itself.
-#include "autograd/kernels/isa.hpp"
+#include "autograd/isa.hpp"
 
 #include <atomic>
 #include <cstdint>

@@ -11,7 +11,7 @@
 #include <tbb/task_arena.h>
 
 #include "autograd/error.hpp"
-#include "autograd/kernels/isa.hpp"
+#include "autograd/isa.hpp"
 
 // The units (autograd/kernels/unit.cpp, once per level).
 #define GATGRAD_DECLARE_UNIT(ns)                  \

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "autograd/error.hpp"
-#include "autograd/kernels/isa.hpp"
+#include "autograd/isa.hpp"
 
 #define GATGRAD_DECLARE_GRAPH_UNIT(ns)              \
   namespace gatgrad::ns {                           \

@@ -1,6 +1,6 @@
 // The graph kernels as one table of entry points per dtype, filled by every instruction-set unit
 // (graph/kernels/unit.cpp, compiled once per level like autograd's) and picked by the active
-// level (autograd/kernels/isa.hpp). The graph ops (graph/*.cpp, baseline code) cut the work into
+// level (autograd/isa.hpp). The graph ops (graph/*.cpp, baseline code) cut the work into
 // fixed blocks of nodes and call one entry per block; no level's code calls oneTBB.
 //
 // Legend: N_dst destinations and N_src >= N_dst sources (destination i is source i; a square

@@ -18,6 +18,7 @@
 #include "autograd/dtype.hpp"
 #include "autograd/error.hpp"
 #include "autograd/gradcheck.hpp"
+#include "autograd/isa.hpp"
 #include "autograd/ops.hpp"
 #include "autograd/parallel.hpp"
 #include "autograd/random.hpp"
