@@ -11,7 +11,7 @@ build=${1:-build-aarch64}
 start=$SECONDS
 bash scripts/install-deps.sh --cross-aarch64
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake >/dev/null
-cmake --build "$build" -j"$(nproc)" 2>&1 | tee "$build/build.log" | grep -E 'warning|error' && {
+cmake --build "$build" -j"$(nproc)" 2>&1 | tee "$build/build.log" | grep -E 'warning:|error:' && {
   echo "ci-aarch64: the cross build reports warnings or errors" >&2
   exit 1
 }
