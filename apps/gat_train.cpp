@@ -136,6 +136,7 @@ NodeData load_data(const Options& o, GATConfig& m, const std::string& saved_conf
   } else {
     LoadOptions lo;
     lo.normalize_features = m.normalize_features;
+    lo.map_features = true;  // a float32 x.npy used as it is stays in the page cache, read where it lies
     d = load_dataset(o.data, lo);
   }
   if (saved_config.empty()) {

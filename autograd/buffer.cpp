@@ -4,7 +4,9 @@
 #include <mutex>
 
 #include <sys/mman.h>
+#include <cstdint>
 #include <new>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
@@ -67,7 +69,14 @@ Buffer::Buffer(size_t bytes) : bytes_(bytes) {
   if (!data_) throw std::bad_alloc();
 }
 
+Buffer::Buffer(void* data, size_t bytes, std::shared_ptr<const void> owner)
+    : data_(data), bytes_(bytes), owner_(std::move(owner)) {
+  if (reinterpret_cast<uintptr_t>(data) % kAlign != 0) throw std::invalid_argument("Buffer: external memory is not 64-byte aligned");
+  if (!owner_) throw std::invalid_argument("Buffer: external memory needs an owner");
+}
+
 Buffer::~Buffer() {
+  if (owner_) return;  // not the pool's
   size_t size = round_up(bytes_ == 0 ? 1 : bytes_);
   Pool& p = pool();
   std::lock_guard<std::mutex> lock(p.mu);
