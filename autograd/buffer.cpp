@@ -1,5 +1,6 @@
 #include "autograd/buffer.hpp"
 
+#include <bit>
 #include <cstdlib>
 #include <mutex>
 
@@ -32,7 +33,17 @@ Pool& pool() {
 constexpr size_t kHugePage = size_t{2} << 20;
 constexpr size_t kHugeFrom = size_t{4} << 20;
 
+// Blocks of at least kClassFrom bytes come in four size classes per power of two (at most 25%
+// more than asked for, and only touched pages become resident): a tensor whose size changes
+// from step to step, as a sampled mini-batch's do, still finds a freed block of its class,
+// where exact sizes would each leave one more block in the pool, step after step.
+constexpr size_t kClassFrom = size_t{64} << 10;
+
 size_t round_up(size_t bytes) {
+  if (bytes >= kClassFrom) {
+    const size_t step = (std::bit_floor(bytes) / 4);
+    bytes = (bytes + step - 1) / step * step;
+  }
   const size_t align = bytes >= kHugeFrom ? kHugePage : kAlign;
   return (bytes + align - 1) / align * align;
 }
