@@ -52,7 +52,7 @@ std::pair<int64_t, int64_t> part_range(int64_t n, int64_t parts, int64_t m) {
 int64_t Batch::num_sampled_edges() const {
   int64_t e = 0;
   for (const MicroBatch& mb : parts)
-    for (const Block& b : mb.blocks) e += b.num_edges();
+    for (const Block& b : mb.blocks) e += b.num_edges() - (b.graph.has_one_self_loop_per_node() ? b.num_dst_nodes() : 0);
   return e;
 }
 

@@ -52,7 +52,8 @@ struct Batch {
   int64_t epoch = 0, step = 0;  ///< epoch 1-based, step within it 0-based
   int64_t num_seeds = 0;
   std::vector<MicroBatch> parts;
-  int64_t num_sampled_edges() const;  ///< edges of every block of every part
+  /// Sampled edges of every block of every part (the self-loops added to blocks not counted).
+  int64_t num_sampled_edges() const;
 };
 
 /// Samples and gathers the batches of an epoch, one step ahead of the caller: next() returns
