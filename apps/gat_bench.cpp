@@ -3,6 +3,9 @@
 //   gat-bench train [--data DIR | --nodes N --edges E --features F --classes C] [--epochs E]
 //                   [--threads T] [--heads H] [--hidden F']
 //       ends with epoch_ms_median=<x> infer_ms_median=<y> peak_rss_mb=<z> edges_per_s=<w>
+//   gat-bench train ... --batch-size B [--fanout 10,10] [--micro-batches M] [--steps S]
+//       mini-batch steps (seed_nodes_per_s, sampled_edges_per_s, peak_rss_mb), what full batch
+//       would need, and a full-batch epoch beside them when it fits (bench_minibatch.hpp)
 //   gat-bench memory [--threads T] [--mb M]   memory bandwidth with 1..T threads, ends with speedup=<x>
 //   gat-bench isa                              the levels built, run by this CPU, and in use
 //   gat-bench sample [--nodes N --edges E] [--batch-size B] [--fanout 10,10] [--batches K] [--threads T]
@@ -50,6 +53,13 @@ int main(int argc, char** argv) {
   train->add_option("--hidden", t.hidden, "features per head" + preset_default)->check(CLI::Range(int64_t{1}, int64_t{65536}));
   train->add_option("--model", t.model, "gat or gatv2" + preset_default)->check(CLI::IsMember({"gat", "gatv2"}));
   train->add_option("--seed", t.seed, "seed");
+  train->add_option("--batch-size", t.batch_size, "train in mini-batches of this many seed nodes (default: full batch)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  train->add_option("--fanout", t.fanout, "mini-batch: neighbours per node and layer, the seeds' layer first (-1: all)")
+      ->delimiter(',')->expected(2)->check(CLI::Range(int64_t{-1}, int64_t{1} << 30));
+  train->add_option("--micro-batches", t.micro_batches, "mini-batch: parts of each batch")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  train->add_option("--steps", t.steps, "mini-batch: timed steps")->check(CLI::Range(int64_t{1}, int64_t{1000000}));
 
   int memory_threads = 0, memory_mb = 256, memory_repeats = 10;
   CLI::App* memory = cli.add_subcommand("memory", "memory bandwidth (a STREAM triad) with 1 thread and with all");

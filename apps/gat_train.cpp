@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <limits>
+#include <numeric>
 #include <sstream>
 #include <string>
 
@@ -25,6 +26,7 @@
 #include "autograd/version.hpp"
 #include "graph/load_dataset.hpp"
 #include "graph/synthetic.hpp"
+#include "models/layerwise.hpp"
 #include "models/trainer.hpp"
 #include "nn/checkpoint.hpp"
 
@@ -38,6 +40,8 @@ struct Options {
   // Overrides of the preset; empty, negative or NaN means "keep the preset's value".
   std::string model;
   int64_t epochs = -1, patience = -1, hidden = -1, heads = -1, out_heads = -1;
+  int64_t batch_size = -1, micro_batches = -1;  // mini-batch training (models/minibatch.hpp)
+  std::vector<int64_t> fanout;
   double lr = NAN, weight_decay = NAN, dropout = NAN, attn_dropout = NAN;
   bool no_normalize = false;
   uint64_t seed = GATConfig{}.seed;  // of the model's weights and dropout, and of the synthetic graph
@@ -85,6 +89,9 @@ Preset resolve_hyperparameters(const Options& o) {
   if (!std::isnan(o.weight_decay)) p.train.weight_decay = o.weight_decay;
   if (!std::isnan(o.dropout)) p.model.dropout = o.dropout;
   if (!std::isnan(o.attn_dropout)) p.model.attn_dropout = o.attn_dropout;
+  if (o.batch_size >= 0) p.train.batch_size = o.batch_size;
+  if (!o.fanout.empty()) p.train.fanout = o.fanout;
+  if (o.micro_batches >= 0) p.train.micro_batches = o.micro_batches;
   p.model.normalize_features = !o.no_normalize;
   p.model.seed = o.seed;
   return p;
@@ -116,9 +123,11 @@ Configuration configure(Options& o) {
 }
 
 // The run's data for the model `m`: filled into m's in_features and num_classes for a new
-// model, checked against them for a saved one (`saved_config` names its config.json).
+// model, checked against them for a saved one (`saved_config` names its config.json); the
+// graph prepared for one full-batch forward, or for sampling mini-batches (`use`).
 // `summary` gets the line that describes the data; the Dataset itself is freed on return.
-NodeData load_data(const Options& o, GATConfig& m, const std::string& saved_config, std::string& summary) {
+NodeData load_data(const Options& o, GATConfig& m, const std::string& saved_config, GraphUse use,
+                   std::string& summary) {
   Dataset d;
   if (o.data.empty()) {
     CsbmOptions c;  // the built-in graph (CsbmOptions' defaults), Gaussian features: never normalised
@@ -127,6 +136,7 @@ NodeData load_data(const Options& o, GATConfig& m, const std::string& saved_conf
   } else {
     LoadOptions lo;
     lo.normalize_features = m.normalize_features;
+    lo.map_features = true;  // a float32 x.npy used as it is stays in the page cache, read where it lies
     d = load_dataset(o.data, lo);
   }
   if (saved_config.empty()) {
@@ -140,7 +150,7 @@ NodeData load_data(const Options& o, GATConfig& m, const std::string& saved_conf
   summary = (o.data.empty() ? std::string("the synthetic graph") : o.data) + " (" + std::to_string(d.num_nodes) +
             " nodes, " + std::to_string(d.num_edges()) + " edges, " + std::to_string(d.num_features) + " features, " +
             std::to_string(d.num_classes) + " classes)";
-  return prepare_node_data(d, m.add_self_loops);
+  return prepare_node_data(d, m.add_self_loops, DType::f32, use);
 }
 
 // ---- signals: SIGINT / SIGTERM finish the current epoch, then the run saves its state ----
@@ -198,11 +208,21 @@ int report_divergence(const TrainingDiverged& e, const Options& o, const Preset&
   return app::kExitError;
 }
 
-// Live progress on a terminal, a plain line every `every` epochs otherwise.
+// Live progress on a terminal (in mini-batch mode, the steps of the epoch too), a plain line
+// every `every` epochs otherwise.
 class Progress {
  public:
   Progress(bool quiet, int64_t every, int64_t max_epochs)
       : quiet_(quiet), tty_(::isatty(STDOUT_FILENO)), every_(every), max_(max_epochs) {}
+  void step(int64_t epoch, int64_t step, int64_t steps) {
+    if (quiet_ || !tty_) return;
+    const int width = 24, done = static_cast<int>(width * step / std::max<int64_t>(steps, 1));
+    std::printf("\r[%-*s] epoch %4lld/%lld  batch %lld/%lld ", width, std::string(static_cast<size_t>(done), '=').c_str(),
+                static_cast<long long>(epoch), static_cast<long long>(max_), static_cast<long long>(step),
+                static_cast<long long>(steps));
+    std::fflush(stdout);
+    dirty_ = true;
+  }
   void epoch(const EpochStats& s) {
     if (quiet_) return;
     if (tty_) {
@@ -230,6 +250,13 @@ class Progress {
   bool dirty_ = false;
 };
 
+// "10,10"
+std::string fanout_text(const std::vector<int64_t>& fanout) {
+  std::string t;
+  for (int64_t f : fanout) t += (t.empty() ? "" : ",") + std::to_string(f);
+  return t;
+}
+
 // Every output path and option combination, before any data is read or any epoch runs.
 void check_arguments(Options& o) {
   if (!o.resume.empty() && o.save.empty()) o.save = o.resume;  // an interrupted resumed run stays resumable
@@ -240,6 +267,10 @@ void check_arguments(Options& o) {
   if (!o.save.empty()) app::check_writable_dir("--save", o.save);
   if (o.eval_only && o.load.empty()) throw UsageError("--eval-only needs --load DIR");
   if (!o.resume.empty() && (o.eval_only || !o.load.empty())) throw UsageError("--resume cannot be combined with --load or --eval-only");
+  if (!o.resume.empty() && (o.batch_size >= 0 || !o.fanout.empty() || o.micro_batches >= 0))
+    throw UsageError("--resume continues the run with its own --batch-size, --fanout and --micro-batches");
+  if (o.batch_size <= 0 && (!o.fanout.empty() || o.micro_batches >= 0))
+    throw UsageError("--fanout and --micro-batches need --batch-size (mini-batch training)");
 }
 
 // The summary lines, then the files asked for, all from the restored best model.
@@ -261,8 +292,18 @@ void write_outputs(const Options& o, const Preset& p, GAT& model, const NodeData
     model.eval();
     NoGradGuard no_grad;
     std::vector<AttentionOut> attention;
-    Tensor logits = model.forward(data.x, data.graph, o.attention_out.empty() ? nullptr : &attention);
-    if (!o.predict_out.empty()) app::write_predictions(o.predict_out, logits);
+    if (!data.neighbors) {
+      Tensor logits = model.forward(data.x, data.graph, o.attention_out.empty() ? nullptr : &attention);
+      if (!o.predict_out.empty()) app::write_predictions(o.predict_out, logits);
+    } else {  // mini-batch data: the logits layer-wise, the attention over the whole graph with its loops
+      if (!o.predict_out.empty()) {
+        std::vector<int32_t> all(static_cast<size_t>(data.neighbors->num_nodes()));
+        std::iota(all.begin(), all.end(), 0);
+        app::write_predictions(o.predict_out, layerwise_logits(model, data.x, *data.neighbors, all, p.train.eval_chunk));
+      }
+      if (!o.attention_out.empty())
+        model.forward(data.x, p.model.add_self_loops ? data.graph.add_self_loops() : data.graph, &attention);
+    }
     if (!o.attention_out.empty()) app::write_attention_csv(o.attention_out, attention);
   }
   if (!o.plot.empty())
@@ -277,7 +318,9 @@ int run(Options o) {
   Configuration c = configure(o);
   Preset& p = c.preset;
   std::string summary;
-  const NodeData data = load_data(o, p.model, c.saved_config, summary);
+  const NodeData data =
+      load_data(o, p.model, c.saved_config, p.train.mini_batch() ? GraphUse::sampling : GraphUse::full_batch, summary);
+  p.train.validate();
 
   GAT model(p.model);
   nn::Adam optimizer = make_optimizer(model.parameters(), p.train);
@@ -295,9 +338,15 @@ int run(Options o) {
   } else {
     if (!o.resume.empty() && !o.quiet)
       std::printf("resuming from %s at epoch %lld\n", o.resume.c_str(), static_cast<long long>(state.epoch));
+    if (p.train.mini_batch() && !o.quiet)
+      std::printf("mini-batches of %lld seeds, fanout %s, %lld micro-batches per step, %lld steps per epoch\n",
+                  static_cast<long long>(p.train.batch_size), fanout_text(p.train.fanout).c_str(),
+                  static_cast<long long>(p.train.micro_batches),
+                  static_cast<long long>((data.train_rows.size() + p.train.batch_size - 1) / p.train.batch_size));
     Progress progress(o.quiet, o.log_every, p.train.max_epochs);
     TrainHooks hooks;
     hooks.on_epoch = [&](const EpochStats& s) { progress.epoch(s); };
+    hooks.on_step = [&](int64_t epoch, int64_t step, int64_t steps) { progress.step(epoch, step, steps); };
     hooks.stop = stop_on_signals();
     try {
       result = train_node_classifier(model, data, p.train, optimizer, state, hooks);
@@ -351,6 +400,16 @@ int main(int argc, char** argv) {
   cli.add_option("--attn-dropout", o.attn_dropout, "dropout on attention coefficients, in [0, 1)" +
                                                        default_of(defaults.model.attn_dropout))
       ->check(number_in(0.0, 0.999999));
+  const TrainConfig& dt = defaults.train;
+  cli.add_option("--batch-size", o.batch_size, "train in mini-batches of this many seed nodes, sampling their "
+                                               "neighbourhoods (default: full batch)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  cli.add_option("--fanout", o.fanout, "mini-batch: neighbours sampled per node and layer, the seeds' layer first, "
+                                       "-1 for all (default " + fanout_text(dt.fanout) + ")")
+      ->delimiter(',')->expected(2)->check(CLI::Range(int64_t{-1}, int64_t{1} << 30));
+  cli.add_option("--micro-batches", o.micro_batches, "mini-batch: parts of each batch, each differentiated whole, "
+                                                     "the gradients summed in order" + default_of(dt.micro_batches))
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   cli.add_flag("--no-normalize", o.no_normalize, "do not row-normalise features read from files");
   cli.add_option("--seed", o.seed, "seed of initial weights, dropout and the synthetic graph")
       ->check(CLI::Validator([](std::string& v) { return v.find('-') == std::string::npos ? "" : "must be >= 0"; },

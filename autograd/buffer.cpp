@@ -1,10 +1,13 @@
 #include "autograd/buffer.hpp"
 
+#include <bit>
 #include <cstdlib>
 #include <mutex>
 
 #include <sys/mman.h>
+#include <cstdint>
 #include <new>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
@@ -30,7 +33,17 @@ Pool& pool() {
 constexpr size_t kHugePage = size_t{2} << 20;
 constexpr size_t kHugeFrom = size_t{4} << 20;
 
+// Blocks of at least kClassFrom bytes come in four size classes per power of two (at most 25%
+// more than asked for, and only touched pages become resident): a tensor whose size changes
+// from step to step, as a sampled mini-batch's do, still finds a freed block of its class,
+// where exact sizes would each leave one more block in the pool, step after step.
+constexpr size_t kClassFrom = size_t{64} << 10;
+
 size_t round_up(size_t bytes) {
+  if (bytes >= kClassFrom) {
+    const size_t step = (std::bit_floor(bytes) / 4);
+    bytes = (bytes + step - 1) / step * step;
+  }
   const size_t align = bytes >= kHugeFrom ? kHugePage : kAlign;
   return (bytes + align - 1) / align * align;
 }
@@ -67,7 +80,14 @@ Buffer::Buffer(size_t bytes) : bytes_(bytes) {
   if (!data_) throw std::bad_alloc();
 }
 
+Buffer::Buffer(void* data, size_t bytes, std::shared_ptr<const void> owner)
+    : data_(data), bytes_(bytes), owner_(std::move(owner)) {
+  if (reinterpret_cast<uintptr_t>(data) % kAlign != 0) throw std::invalid_argument("Buffer: external memory is not 64-byte aligned");
+  if (!owner_) throw std::invalid_argument("Buffer: external memory needs an owner");
+}
+
 Buffer::~Buffer() {
+  if (owner_) return;  // not the pool's
   size_t size = round_up(bytes_ == 0 ? 1 : bytes_);
   Pool& p = pool();
   std::lock_guard<std::mutex> lock(p.mu);

@@ -12,7 +12,10 @@ namespace gatgrad {
 class Buffer {
  public:
   explicit Buffer(size_t bytes);  ///< takes a block from the pool (or malloc); contents undefined
-  ~Buffer();                      ///< returns the block to the pool
+  /// Memory that someone else owns (a read-only file mapping): `owner` keeps it alive for as
+  /// long as the buffer lives, and it never enters the pool. data must be 64-byte aligned.
+  Buffer(void* data, size_t bytes, std::shared_ptr<const void> owner);
+  ~Buffer();                      ///< returns the block to the pool (an owned one: drops the owner)
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
 
@@ -22,6 +25,7 @@ class Buffer {
  private:
   void* data_ = nullptr;
   size_t bytes_ = 0;
+  std::shared_ptr<const void> owner_;  // set for memory that is not the pool's
 };
 
 /// Statistics of the buffer pool, for benchmarks ("allocations per epoch").

@@ -24,6 +24,15 @@ Tensor Tensor::empty(const Shape& shape, DType dtype) {
   return Tensor(std::move(impl));
 }
 
+Tensor Tensor::from_external(const void* data, const Shape& shape, DType dtype, std::shared_ptr<const void> owner) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape;
+  impl->dtype = dtype;
+  impl->storage = std::make_shared<Buffer>(const_cast<void*>(data), static_cast<size_t>(shape.numel() * dtype_size(dtype)),
+                                           std::move(owner));
+  return Tensor(std::move(impl));
+}
+
 Tensor Tensor::zeros(const Shape& shape, DType dtype) {
   Tensor t = empty(shape, dtype);
   std::memset(t.impl().storage->data(), 0, static_cast<size_t>(t.numel() * dtype_size(dtype)));

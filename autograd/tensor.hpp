@@ -47,6 +47,10 @@ class Tensor {
     return t;
   }
   static Tensor scalar(double value, DType dtype = DType::f32) { return full({}, value, dtype); }
+  /// A tensor over memory it does not own (a read-only file mapping, say): no copy; `owner`
+  /// lives as long as the data is used. The data must be 64-byte aligned and must not be written:
+  /// give it to ops as an input that needs no gradient.
+  static Tensor from_external(const void* data, const Shape& shape, DType dtype, std::shared_ptr<const void> owner);
 
   // --- what it is ---
   bool defined() const { return impl_ != nullptr; }

@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "autograd/error.hpp"
 #include "graph/graph.hpp"
@@ -56,6 +57,25 @@ class GraphAdjacency final : public AdjacencySource {
 
  private:
   Graph g_;
+};
+
+/// Incoming lists held as a bare CSR by destination, without the rest of a Graph (its source
+/// grouping and edge arrays, 16 more bytes per edge): what a graph too big for full batch
+/// keeps for sampling (graph/synthetic.hpp's make_csbm_by_destination gives these arrays).
+class CsrAdjacency final : public AdjacencySource {
+ public:
+  /// dst_ptr [N+1], src [E] in [0, N). Throws DataError for a dst_ptr that does not start at 0,
+  /// decreases or does not end at E, and for a source out of range (naming the first bad entry).
+  CsrAdjacency(std::vector<int64_t> dst_ptr, std::vector<int32_t> src);
+  int64_t num_nodes() const override { return static_cast<int64_t>(dst_ptr_.size()) - 1; }
+  int64_t num_edges() const { return static_cast<int64_t>(src_.size()); }
+  std::span<const int64_t> dst_ptr() const { return dst_ptr_; }
+  std::span<const int32_t> src() const { return src_; }
+  IncomingLists incoming(std::span<const int32_t>) override { return {dst_ptr_, src_, {}}; }
+
+ private:
+  std::vector<int64_t> dst_ptr_;
+  std::vector<int32_t> src_;
 };
 
 }  // namespace gatgrad

@@ -22,6 +22,14 @@ Graph check_graph() {
   return Graph::from_edges(src, dst, 7);
 }
 
+// A bipartite block: 6 sources, the first 3 the destinations; 4 and 5 only send (5 twice to
+// 0), destination 2 receives one edge, source 3 sends nothing.
+Graph check_block() {
+  const std::vector<int32_t> src = {5, 1, 4, 5, 0, 2, 1, 4};
+  const std::vector<int32_t> dst = {0, 0, 0, 0, 1, 1, 1, 2};
+  return Graph::from_bipartite_edges(src, dst, 6, 3);
+}
+
 Tensor rand64(const Shape& s, uint64_t seed) { return uniform(s, -1.0, 1.0, seed, DType::f64).requires_grad_(); }
 
 GradcheckResult check1(std::function<Tensor(const Tensor&)> f, Tensor x) {
@@ -125,6 +133,36 @@ void register_graph_checks(CheckRegistry& r) {
           return gat_attention(in[0], in[1], g, 0.2, 0.5, 77, nullptr, {in[2], true, 1.3});
         },
         {rand64({N, 2, 3}, 209), rand64({2, 6}, 210), rand64({6}, 211)});
+  });
+  // On a block: sources [S, ...] send, destinations [D, ...] receive.
+  r.add("gather:bipartite", [] {
+    const Graph g = check_block();
+    return gradcheck(
+        [g](const std::vector<Tensor>& in) { return gather(in[0], g, Endpoint::src) * gather(in[1], g, Endpoint::dst); },
+        {rand64({6, 3}, 120), rand64({3, 3}, 121)});
+  });
+  r.add("edge_add:bipartite", [] {
+    const Graph g = check_block();
+    return gradcheck([g](const std::vector<Tensor>& in) { return edge_add(in[0], in[1], g); },
+                     {rand64({3, 2}, 122), rand64({6, 2}, 123)});
+  });
+  r.add("aggregate:bipartite", [] {
+    const Graph g = check_block();
+    return gradcheck([g](const std::vector<Tensor>& in) { return aggregate(segment_softmax(in[0], g), in[1], g); },
+                     {rand64({8, 2}, 124), rand64({6, 2, 3}, 125)});
+  });
+  r.add("gat_attention:bipartite", [] {
+    const Graph g = check_block();
+    return gradcheck([g](const std::vector<Tensor>& in) { return gat_attention(in[0], in[1], in[2], g, 0.2, 0.5, 77); },
+                     {rand64({6, 2, 3}, 212), rand64({3, 2}, 213), rand64({6, 2}, 214)});
+  });
+  r.add("gat_attention:bipartite_att+bias+elu", [] {
+    const Graph g = check_block();
+    return gradcheck(
+        [g](const std::vector<Tensor>& in) {
+          return gat_attention(in[0], in[1], g, 0.2, 0.5, 77, nullptr, {in[2], true, 1.3});
+        },
+        {rand64({6, 2, 3}, 215), rand64({2, 6}, 216), rand64({6}, 217)});
   });
   // The composed path the fused op equals, checked through the primitives alone.
   r.add("gat_attention:composed", [] {

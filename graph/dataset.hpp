@@ -3,10 +3,12 @@
 /// Plain data: prepare_node_data (models/node_data.hpp) turns it into tensors and a Graph.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "autograd/sparse.hpp"
+#include "io/npy.hpp"
 
 namespace gatgrad {
 
@@ -17,9 +19,12 @@ struct Dataset {
   int64_t num_classes = 0;
   bool multilabel = false;  ///< y is N×C of 0/1 instead of N class ids
 
-  /// Node features [N, F]: exactly one of the two forms is filled.
+  /// Node features [N, F]: exactly one of the forms is filled.
   bool x_is_sparse = false;
-  std::vector<float> x_dense;  ///< row-major N×F, when !x_is_sparse
+  std::vector<float> x_dense;  ///< row-major N×F, when !x_is_sparse and not mapped
+  /// x.npy mapped read-only instead of x_dense (LoadOptions::map_features): float32 values used
+  /// as they are on disk, never normalised nor converted (either would copy them into x_dense).
+  MappedNpy x_mapped;
   CsrMatrix x_sparse;          ///< when x_is_sparse
   bool features_normalized = false;  ///< rows divided by max(row sum, 1)
 
@@ -32,6 +37,11 @@ struct Dataset {
   std::vector<uint8_t> train_mask, val_mask, test_mask;  ///< [N], 0 or 1
 
   int64_t num_edges() const { return static_cast<int64_t>(src.size()); }
+  /// The dense features wherever they are, x_dense or the mapping: N×F values, row-major.
+  std::span<const float> dense_values() const {
+    if (!x_mapped.defined()) return x_dense;
+    return {reinterpret_cast<const float*>(x_mapped.data), static_cast<size_t>(num_nodes * num_features)};
+  }
 };
 
 }  // namespace gatgrad

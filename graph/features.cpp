@@ -5,7 +5,7 @@
 
 namespace gatgrad {
 
-CsrMatrix dense_to_csr(const std::vector<float>& x, int64_t rows, int64_t cols) {
+CsrMatrix dense_to_csr(std::span<const float> x, int64_t rows, int64_t cols) {
   CsrMatrix m;
   m.rows = rows;
   m.cols = cols;
@@ -39,15 +39,16 @@ double feature_density(const Dataset& d) {
   if (cells == 0) return 0.0;
   const int64_t nnz = d.x_is_sparse
                           ? d.x_sparse.nnz()
-                          : std::count_if(d.x_dense.begin(), d.x_dense.end(), [](float v) { return v != 0.0f; });
+                          : std::count_if(d.dense_values().begin(), d.dense_values().end(), [](float v) { return v != 0.0f; });
   return static_cast<double>(nnz) / cells;
 }
 
 void set_feature_format(Dataset& d, double sparse_threshold) {
   const bool sparse = feature_density(d) <= sparse_threshold;
   if (sparse && !d.x_is_sparse) {
-    d.x_sparse = dense_to_csr(d.x_dense, d.num_nodes, d.num_features);
+    d.x_sparse = dense_to_csr(d.dense_values(), d.num_nodes, d.num_features);
     d.x_dense = {};
+    d.x_mapped = {};
   } else if (!sparse && d.x_is_sparse) {
     d.x_dense = csr_to_dense(d.x_sparse);
     d.x_sparse = {};
@@ -68,6 +69,11 @@ void normalize_rows(Dataset& d) {
     CsrMatrix& m = d.x_sparse;
     for (int64_t r = 0; r < m.rows; ++r) divide(m.values.data() + m.indptr[r], m.indptr[r + 1] - m.indptr[r]);
   } else {
+    if (d.x_mapped.defined()) {  // the values change: no longer the file's
+      const std::span<const float> v = d.dense_values();
+      d.x_dense.assign(v.begin(), v.end());
+      d.x_mapped = {};
+    }
     for (int64_t r = 0; r < d.num_nodes; ++r) divide(d.x_dense.data() + r * d.num_features, d.num_features);
   }
   d.features_normalized = true;

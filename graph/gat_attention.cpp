@@ -24,14 +24,23 @@ namespace {
 // instructions would only cost time.
 constexpr int64_t kPrefetchFromBytes = int64_t{256} << 10;
 
+// D destinations, S >= D sources (square: D = S = N). The rows read at random are the sources'.
 struct Dims {
-  int64_t N, E, H, F;
+  int64_t D, S, E, H, F;
   Prefetch prefetch;
 };
 
 Dims dims_of(const Tensor& wh, const Graph& g) {
-  const int64_t N = g.num_nodes(), H = wh.size(1), F = wh.size(2), size = static_cast<int64_t>(dtype_size(wh.dtype()));
-  return Dims{N, g.num_edges(), H, F, Prefetch{N * H * F * size >= kPrefetchFromBytes, N * H * size >= kPrefetchFromBytes}};
+  const int64_t D = g.num_dst_nodes(), S = g.num_src_nodes(), H = wh.size(1), F = wh.size(2);
+  const int64_t size = static_cast<int64_t>(dtype_size(wh.dtype()));
+  return Dims{D, S, g.num_edges(), H, F, Prefetch{S * H * F * size >= kPrefetchFromBytes, S * H * size >= kPrefetchFromBytes}};
+}
+
+// "with N = 2708" for a square graph, "with S = 900 sources, D = 64 destinations" for a block.
+std::string node_counts(const Graph& g) {
+  if (!g.is_bipartite()) return "N = " + std::to_string(g.num_dst_nodes());
+  return "S = " + std::to_string(g.num_src_nodes()) + " sources, D = " + std::to_string(g.num_dst_nodes()) +
+         " destinations";
 }
 
 void check_options(double negative_slope, double attn_dropout) {
@@ -55,7 +64,7 @@ void run_forward(const Dims& d, const Graph& g, const Tensor& wh, const T* sd, c
                                  attn_dropout > 0, kernels::dropout_rule(attn_dropout, key), alpha.data<T>(), signs, ep,
                                  out.data<T>(), d.prefetch, &thread_scratch};
   const auto kernel = table<T>().attention_forward;
-  for_node_blocks(d.N, [&](int64_t i0, int64_t i1) { kernel(args, i0, i1); });
+  for_node_blocks(d.D, [&](int64_t i0, int64_t i1) { kernel(args, i0, i1); });
 }
 
 // What the backward needs beyond the forward's α and signs.
@@ -91,12 +100,12 @@ void run_backward(const Dims& d, const Graph& g, const Tensor& wh, double negati
                                     o.ds_dst, o.ds_dst_fresh, pair.data<T>(), o.dbias_part, o.dbias_stride, d.prefetch,
                                     &thread_scratch};
   const auto sweep1 = table<T>().attention_targets;
-  for_node_blocks(d.N, [&](int64_t i0, int64_t i1) { sweep1(targets, i0, i1); });
+  for_node_blocks(d.D, [&](int64_t i0, int64_t i1) { sweep1(targets, i0, i1); });
   if (!o.ds_src && !o.dwh && !o.scores) return;
   const AttentionSources<T> sources{ga, d.H, d.F, pair.data<T>(), grad.data<T>(), o.ds_src, o.ds_src_fresh, o.dwh,
                                     o.dwh_fresh, o.scores, Prefetch{d.prefetch.rows, false}, &thread_scratch};
   const auto sweep2 = table<T>().attention_sources;
-  for_node_blocks(d.N, [&](int64_t j0, int64_t j1) { sweep2(sources, j0, j1); });
+  for_node_blocks(d.S, [&](int64_t j0, int64_t j1) { sweep2(sources, j0, j1); });
 }
 
 // dst[0..n) (=, +=) Σ_b part[b · stride + 0..n) over the blocks b in order (fresh: overwritten).
@@ -111,18 +120,17 @@ void add_block_sums(T* dst, bool fresh, const T* part, int64_t blocks, int64_t s
 
 Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src, const Graph& g,
                      double negative_slope, double attn_dropout, uint64_t key, Tensor* alpha_out) {
-  if (wh.dim() != 3 || wh.size(0) != g.num_nodes() || s_dst.shape() != Shape({wh.size(0), wh.size(1)}) ||
-      s_src.shape() != s_dst.shape())
-    throw Error("gat_attention: expected wh [N, H, F], s_dst [N, H], s_src [N, H] with N = " +
-                std::to_string(g.num_nodes()) + ", got " + wh.describe() + ", " + s_dst.describe() + ", " +
-                s_src.describe());
+  if (wh.dim() != 3 || wh.size(0) != g.num_src_nodes() || s_dst.shape() != Shape({g.num_dst_nodes(), wh.size(1)}) ||
+      s_src.shape() != Shape({wh.size(0), wh.size(1)}))
+    throw Error("gat_attention: expected wh [S, H, F], s_dst [D, H], s_src [S, H] with " + node_counts(g) +
+                ", got " + wh.describe() + ", " + s_dst.describe() + ", " + s_src.describe());
   if (wh.dtype() != s_dst.dtype() || wh.dtype() != s_src.dtype())
     throw Error("gat_attention: inputs have different dtypes " + wh.describe() + ", " + s_dst.describe() + ", " +
                 s_src.describe());
   check_options(negative_slope, attn_dropout);
   const Dims d = dims_of(wh, g);
   const bool needs_backward = any_requires_grad({&wh, &s_dst, &s_src});
-  Tensor out = Tensor::empty(wh.shape(), wh.dtype());
+  Tensor out = Tensor::empty({d.D, d.H, d.F}, wh.dtype());
   Tensor alpha = Tensor::empty({d.E, d.H}, wh.dtype());
   std::shared_ptr<Buffer> signs = needs_backward ? sign_buffer(d) : nullptr;
   dispatch(wh.dtype(), [&]<class T>() {
@@ -149,9 +157,9 @@ Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src,
 Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double negative_slope, double attn_dropout,
                      uint64_t key, Tensor* alpha_out, const AttentionEpilogue& epilogue) {
   const Tensor& bias = epilogue.bias;
-  if (wh.dim() != 3 || wh.size(0) != g.num_nodes() || att.shape() != Shape({wh.size(1), 2 * wh.size(2)}))
-    throw Error("gat_attention: expected wh [N, H, F] and att [H, 2F] with N = " + std::to_string(g.num_nodes()) +
-                ", got " + wh.describe() + " and " + att.describe());
+  if (wh.dim() != 3 || wh.size(0) != g.num_src_nodes() || att.shape() != Shape({wh.size(1), 2 * wh.size(2)}))
+    throw Error("gat_attention: expected wh [S, H, F] and att [H, 2F] with " + node_counts(g) + ", got " +
+                wh.describe() + " and " + att.describe());
   if (wh.dtype() != att.dtype() || (bias.defined() && bias.dtype() != wh.dtype()))
     throw Error("gat_attention: inputs have different dtypes " + wh.describe() + ", " + att.describe() +
                 (bias.defined() ? " and bias " + bias.describe() : std::string()));
@@ -164,12 +172,13 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
   const Dims d = dims_of(wh, g);
   const int64_t H = d.H, F = d.F, HF = H * F;
   const bool needs_backward = any_requires_grad({&wh, &att, &bias});
-  Tensor out = Tensor::empty(wh.shape(), wh.dtype());
+  Tensor out = Tensor::empty({d.D, H, F}, wh.dtype());
   Tensor alpha = Tensor::empty({d.E, d.H}, wh.dtype());
-  // a_1 = att[:, :F] and a_2 = att[:, F:] as [H, F] arrays, then s_dst and s_src ([N, H] each),
-  // exactly as head_dot computes them.
+  // a_1 = att[:, :F] and a_2 = att[:, F:] as [H, F] arrays, then s_dst [D, H] over the first D
+  // rows of wh (destination i is source i) and s_src [S, H] over all of them, exactly as
+  // head_dot computes them.
   Tensor halves = Tensor::empty({2, H, F}, wh.dtype());
-  Tensor scores = Tensor::empty({2, d.N, H}, wh.dtype());
+  Tensor scores = Tensor::empty({d.D + d.S, H}, wh.dtype());
   std::shared_ptr<Buffer> signs = needs_backward ? sign_buffer(d) : nullptr;
   dispatch(wh.dtype(), [&]<class T>() {
     const T* pa = att.data<T>();
@@ -181,10 +190,10 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
     }
     const T* pw = wh.data<T>();
     T* sd = scores.data<T>();
-    T* ss = sd + d.N * H;
+    T* ss = sd + d.D * H;
     const auto head_dot = table<T>().head_dot_rows;
-    for_node_blocks(d.N, [&](int64_t n0, int64_t n1) {
-      head_dot(pw, a1, H, F, sd, n0, n1);
+    for_node_blocks(d.S, [&](int64_t n0, int64_t n1) {
+      if (n0 < d.D) head_dot(pw, a1, H, F, sd, n0, std::min(n1, d.D));
       head_dot(pw, a2, H, F, ss, n0, n1);
     });
     run_forward<T>(d, g, wh, sd, ss, negative_slope, attn_dropout, key, alpha,
@@ -200,20 +209,22 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
                                   y = epilogue.elu ? out.detach() : Tensor(), elu_alpha = epilogue.elu_alpha](
                                      const Tensor& dout) {
       dispatch(wh.dtype(), [&]<class T>() {
-        const int64_t H = d.H, HF = d.H * d.F, blocks = (d.N + kNodeBlock - 1) / kNodeBlock;
+        // bias sums per block of destinations (sweep 1), att sums per block of sources (sweep 2)
+        const int64_t H = d.H, HF = d.H * d.F, dst_blocks = (d.D + kNodeBlock - 1) / kNodeBlock,
+                      src_blocks = (d.S + kNodeBlock - 1) / kNodeBlock;
         BackwardOutputs<T> o;
         if (wh.requires_grad()) o.dwh = detail::grad_for_write(wh, o.dwh_fresh).template data<T>();
-        Tensor ds_dst = Tensor::empty({d.N, H}, wh.dtype());  // written whole by sweep 1
+        Tensor ds_dst = Tensor::empty({d.D, H}, wh.dtype());  // written whole by sweep 1
         Tensor part;
         const int64_t stride = padded_to_lines<T>(2 * HF);
-        if (att.requires_grad()) part = Tensor::empty({std::max<int64_t>(blocks, 1), stride}, wh.dtype());
+        if (att.requires_grad()) part = Tensor::empty({std::max<int64_t>(src_blocks, 1), stride}, wh.dtype());
         const ScoreBackward<T> sb{halves.data<T>(), halves.data<T>() + HF, ds_dst.data<T>(), wh.data<T>(),
                                   part.defined() ? part.data<T>() : nullptr, stride};
         // dbias = Σ_i dout[i]: per block in sweep 1, then the blocks in order
         Tensor bias_part;
         const int64_t bias_stride = padded_to_lines<T>(HF);
         if (bias.defined() && bias.requires_grad())
-          bias_part = Tensor::empty({std::max<int64_t>(blocks, 1), bias_stride}, wh.dtype());
+          bias_part = Tensor::empty({std::max<int64_t>(dst_blocks, 1), bias_stride}, wh.dtype());
         o.ds_dst = ds_dst.data<T>();
         o.ds_dst_fresh = true;
         o.scores = &sb;
@@ -224,7 +235,7 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
         if (bias_part.defined()) {
           bool fresh = false;
           T* dbias = detail::grad_for_write(bias, fresh).template data<T>();
-          add_block_sums(dbias, fresh, bias_part.data<T>(), blocks, bias_stride, HF);
+          add_block_sums(dbias, fresh, bias_part.data<T>(), dst_blocks, bias_stride, HF);
         }
         if (!part.defined()) return;
         // datt[h] = [Σ_blocks da_1 | Σ_blocks da_2], the blocks in order
@@ -233,7 +244,7 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
         const T* pp = part.data<T>();
         for (int64_t h = 0; h < H; ++h)
           for (int half = 0; half < 2; ++half)
-            add_block_sums(datt + h * 2 * d.F + half * d.F, datt_fresh, pp + half * HF + h * d.F, blocks, stride, d.F);
+            add_block_sums(datt + h * 2 * d.F + half * d.F, datt_fresh, pp + half * HF + h * d.F, src_blocks, stride, d.F);
       });
     });
   return out;

@@ -1,5 +1,8 @@
 // gat_attention: GAT's attention and aggregation (Veličković et al., 2018) as one fused op.
-// Edge e runs j = src(e) -> i = dst(e); N nodes, E edges, H heads, F features per head.
+// Edge e runs j = src(e) -> i = dst(e); N nodes, E edges, H heads, F features per head. On a
+// bipartite block (graph/block.hpp) S source and D destination nodes, destination i being
+// source i: every [N, ...] below is then [S, ...] for what sources send (wh, s_src) and
+// [D, ...] for what destinations hold (s_dst, out); a square graph is S = D = N.
 //
 //   e_ij  = LeakyReLU(s_dst[i] + s_src[j])                   per head          [E, H]
 //   α_ij  = exp(e_ij - m_i) / Σ_{k ∈ N(i)} exp(e_ik - m_i)   m_i = max_k e_ik  [E, H]
@@ -48,7 +51,7 @@
 
 namespace gatgrad {
 
-// wh [N, H, F], s_dst [N, H], s_src [N, H] (one dtype) -> out [N, H, F]; a node without incoming
+// wh [S, H, F], s_dst [D, H], s_src [S, H] (one dtype) -> out [D, H, F]; a node without incoming
 // edges gets a zero row. attn_dropout in [0, 1): 0 means no dropout (what evaluation passes).
 // alpha_out, if given, receives the attention before dropout, α [E, H] in the graph's edge order
 // (edges_in_input_order turns it into the input order), without gradient; it shares its data with
@@ -58,7 +61,8 @@ Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src,
                      Tensor* alpha_out = nullptr);
 
 // The same with the scores computed inside from the attention vectors: att [H, 2F] holds
-// a = [a_1 ‖ a_2] per head, and s_dst = head_dot(wh, a_1), s_src = head_dot(wh, a_2) are formed
+// a = [a_1 ‖ a_2] per head, and s_dst = head_dot(wh[:D], a_1) (the destinations are the first D
+// sources, so their W h_i are the first D rows of wh), s_src = head_dot(wh, a_2) are formed
 // here, so the layer is one op: e_ij = LeakyReLU(aᵀ [W h_i ‖ W h_j]), α = softmax_j(e), out_i =
 // Σ_j α'_ij W h_j. Backward folds the scores' gradient into sweep 2 (dwh[j] += ds_src[j] a_2 +
 // ds_dst[j] a_1; datt by per-block sums added in block order): two passes over wh fewer than

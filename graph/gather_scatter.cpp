@@ -36,10 +36,10 @@ EdgeIndex graph_index(const Graph& g, Endpoint end) {
   ix.num_edges = g.num_edges();
   if (end == Endpoint::dst) {
     ix.index = owner->dst().data();
-    ix.seg = {owner->dst_ptr().data(), nullptr, g.num_nodes()};
+    ix.seg = {owner->dst_ptr().data(), nullptr, g.num_dst_nodes()};
   } else {
     ix.index = owner->src().data();
-    ix.seg = {owner->src_ptr().data(), owner->src_perm().data(), g.num_nodes()};
+    ix.seg = {owner->src_ptr().data(), owner->src_perm().data(), g.num_src_nodes()};
   }
   ix.owner = std::move(owner);
   return ix;
@@ -196,7 +196,9 @@ Tensor scatter_impl(const char* op, Reduce kind, const Tensor& m, const EdgeInde
 }  // namespace
 
 Tensor gather(const Tensor& x, const Graph& g, Endpoint end) {
-  check_rows("gather", x, g.num_nodes(), "one per node");
+  // a block's sources send (S rows), its destinations receive (D rows); square: both N
+  check_rows("gather", x, end == Endpoint::src ? g.num_src_nodes() : g.num_dst_nodes(),
+             end == Endpoint::src ? "one per source node" : "one per destination node");
   return gather_impl("gather", x, graph_index(g, end));
 }
 

@@ -7,6 +7,8 @@
 // Stability fixes the output completely, so the chunking never shows in the result.
 #include "graph/graph.hpp"
 
+#include "graph/adjacency_source.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <string>
@@ -245,6 +247,16 @@ Graph Graph::from_csr(std::vector<int64_t> dst_ptr, std::vector<int32_t> src, in
   });
   group_by_source(*d);
   return Graph(std::move(d));
+}
+
+// A bare CSR for sampling (graph/adjacency_source.hpp), checked as from_csr checks its input.
+CsrAdjacency::CsrAdjacency(std::vector<int64_t> dst_ptr, std::vector<int32_t> src)
+    : dst_ptr_(std::move(dst_ptr)), src_(std::move(src)) {
+  const int64_t num_edges = static_cast<int64_t>(src_.size()), n = static_cast<int64_t>(dst_ptr_.size()) - 1;
+  const NodeCounts c{"CsrAdjacency", n, n, true};
+  check_ptr(c.fn, dst_ptr_, num_edges);
+  check_sizes(c, num_edges);
+  check_edges<int32_t>(c, src_.data(), nullptr, num_edges);
 }
 
 Graph Graph::from_edges(const std::vector<int64_t>& edge_index, int64_t num_nodes) {

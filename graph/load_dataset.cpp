@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <span>
 
 #include "autograd/error.hpp"
 #include "graph/features.hpp"
@@ -24,22 +25,43 @@ std::string str(int64_t v) { return std::to_string(v); }
 
 const char* non_finite_name(float v) { return std::isnan(v) ? "NaN" : v > 0 ? "Inf" : "-Inf"; }
 
+// The checks of dense features [N, F] read from `file`.
+void check_dense(const std::string& file, std::span<const float> x, int64_t num_features) {
+  for (int64_t i = 0; i < static_cast<int64_t>(x.size()); ++i) {
+    if (!std::isfinite(x[i]))
+      fail(file, std::string(non_finite_name(x[i])) + " in the features at row " + str(i / num_features) +
+                     ", column " + str(i % num_features));
+  }
+}
+
+// x.npy as a mapping when it can be used as it is: float32, and its data 64-byte aligned in the
+// file (NumPy aligns it so) as a tensor's data must be. Undefined otherwise.
+MappedNpy map_if_usable(const std::string& npy, const LoadOptions& opts) {
+  if (!opts.map_features || opts.normalize_features) return {};
+  MappedNpy m = map_npy(npy);
+  if (m.dtype != "<f4" || m.shape.size() != 2 || m.offset % 64 != 0) return {};
+  return m;
+}
+
 // Features from x.npy (dense) or else x.npz (CSR); returns the path read.
-std::string read_features(Dataset& d, const std::string& dir) {
+std::string read_features(Dataset& d, const std::string& dir, const LoadOptions& opts) {
   const std::string npy = (fs::path(dir) / "x.npy").string(), npz = (fs::path(dir) / "x.npz").string();
   if (fs::exists(npy)) {
+    d.x_is_sparse = false;
+    d.x_mapped = map_if_usable(npy, opts);
+    if (d.x_mapped.defined()) {
+      d.num_nodes = d.x_mapped.shape[0];
+      d.num_features = d.x_mapped.shape[1];
+      check_dense(npy, d.dense_values(), d.num_features);
+      return npy;
+    }
     NpyArray a = load_npy(npy);
     if (a.kind() != 'f') fail(npy, "features must be float32 or float64, found dtype " + a.dtype);
     if (a.shape.size() != 2) fail(npy, "expected a 2-d array [nodes, features], found shape " + a.shape_str());
     d.num_nodes = a.shape[0];
     d.num_features = a.shape[1];
     d.x_dense = a.to_float();
-    d.x_is_sparse = false;
-    for (int64_t i = 0; i < static_cast<int64_t>(d.x_dense.size()); ++i) {
-      if (!std::isfinite(d.x_dense[i]))
-        fail(npy, std::string(non_finite_name(d.x_dense[i])) + " in the features at row " +
-                      str(i / d.num_features) + ", column " + str(i % d.num_features));
-    }
+    check_dense(npy, d.x_dense, d.num_features);
     return npy;
   }
   if (fs::exists(npz)) {
@@ -127,7 +149,7 @@ Dataset load_dataset(const std::string& dir, const LoadOptions& opts) {
   if (p.filename().empty()) p = p.parent_path();
   d.name = p.filename().string();
 
-  const std::string x_file = read_features(d, dir);
+  const std::string x_file = read_features(d, dir, opts);
   if (d.num_nodes == 0) fail(x_file, "zero nodes (the features have 0 rows)");
   if (d.num_nodes > std::numeric_limits<int32_t>::max())
     fail(x_file, str(d.num_nodes) + " nodes do not fit in the int32 edge indices (at most 2^31 - 1)");

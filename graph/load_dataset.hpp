@@ -17,6 +17,9 @@ namespace gatgrad {
 struct LoadOptions {
   bool normalize_features = true;  ///< rows divided by max(row sum, 1), see normalize_rows
   double sparse_threshold = 0.1;   ///< keep/convert features to CSR when density <= this
+  /// A float32 x.npy used as it is (dense, not normalised) is memory-mapped read-only
+  /// (Dataset::x_mapped) instead of copied; any other x.npy is read into x_dense.
+  bool map_features = false;
 };
 
 /// Reads the dataset in `dir` (the layout above), checks every array, and applies `opts`.

@@ -2,6 +2,11 @@
 // Vocabulary (DGL's): an edge e runs j = src(e) -> i = dst(e); N nodes, E edges, H heads,
 // F features per head; "..." is any trailing shape (a row of D values). Edge-indexed tensors are
 // in the graph's edge order (grouped by destination, graph/graph.hpp).
+// On a bipartite graph (a sampled block: S sources, the first D of them the destinations) a
+// tensor indexed by sources has S rows and one indexed by destinations D: gather(x, g, src)
+// reads x [S, ...], gather(x, g, dst) and edge_add's s_dst read [D, ...], the scatters,
+// segment_softmax's segments and aggregate's output are per destination [D, ...], aggregate's
+// wh and edge_add's s_src are per source [S, ...]. A square graph is S = D = N.
 //
 // Every op runs in parallel over nodes in fixed blocks, each block owning the output rows of its
 // nodes: a reduction onto targets walks the dst segments, one onto sources walks the source

@@ -25,7 +25,7 @@ Tensor segment_softmax(const Tensor& scores, const Graph& g) {
   dispatch(scores.dtype(), [&]<class T>() {
     T* a = y.data<T>();
     const auto kernel = table<T>().segment_softmax;
-    for_node_blocks(g.num_nodes(), [&](int64_t i0, int64_t i1) { kernel(a, ptr, H, i0, i1); });
+    for_node_blocks(g.num_dst_nodes(), [&](int64_t i0, int64_t i1) { kernel(a, ptr, H, i0, i1); });
   });
   if (any_requires_grad({&scores}))
     record("segment_softmax", y, [scores, y, g, H](const Tensor& dy) {
@@ -35,7 +35,7 @@ Tensor segment_softmax(const Tensor& scores, const Graph& g) {
         const T* gy = dy.data<T>();
         T* ds = scores.grad_accum().template data<T>();
         const auto kernel = table<T>().segment_softmax_backward;
-        for_node_blocks(g.num_nodes(), [&](int64_t i0, int64_t i1) { kernel(a, gy, ds, ptr, H, i0, i1); });
+        for_node_blocks(g.num_dst_nodes(), [&](int64_t i0, int64_t i1) { kernel(a, gy, ds, ptr, H, i0, i1); });
       });
     });
   return y;

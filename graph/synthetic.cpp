@@ -128,7 +128,8 @@ std::vector<uint64_t> distinct_pairs(const CsbmOptions& o, int64_t pairs) {
 
 // ---- features and masks ----
 
-void make_features(const CsbmOptions& o, const std::vector<int64_t>& y, std::vector<float>& x) {
+// x [N, F] row-major, written whole.
+void make_features(const CsbmOptions& o, const std::vector<int64_t>& y, float* x) {
   const int64_t f = o.num_features, c = o.num_classes;
   const uint64_t kmean = derive_key(o.seed, kMean), knoise = derive_key(o.seed, kNoise);
   std::vector<float> mean(static_cast<size_t>(c * f), 0.0f);
@@ -140,10 +141,9 @@ void make_features(const CsbmOptions& o, const std::vector<int64_t>& y, std::vec
     const float scale = static_cast<float>(o.signal / std::sqrt(norm));
     for (int64_t j = 0; j < f; ++j) mu[j] *= scale;
   }
-  x.resize(static_cast<size_t>(o.num_nodes * f));
   parallel_blocks(o.num_nodes, 256, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
-      float* row = x.data() + i * f;
+      float* row = x + i * f;
       std::copy_n(mean.data() + y[i] * f, f, row);
       add_normals(hash64(knoise, static_cast<uint64_t>(i)), row, f);
     }
@@ -179,11 +179,8 @@ void make_masks(const CsbmOptions& o, Dataset& d) {
   }
 }
 
-}  // namespace
-
-Dataset make_csbm(const CsbmOptions& o) {
-  const int64_t pairs = pair_count(o);
-  check(o, pairs);
+// Everything but the edges and the features: sizes, labels, masks.
+Dataset make_nodes(const CsbmOptions& o) {
   Dataset d;
   d.name = "synthetic";
   d.num_nodes = o.num_nodes;
@@ -191,6 +188,16 @@ Dataset make_csbm(const CsbmOptions& o) {
   d.num_classes = o.num_classes;
   d.y.resize(static_cast<size_t>(o.num_nodes));
   for (int64_t i = 0; i < o.num_nodes; ++i) d.y[i] = i % o.num_classes;
+  make_masks(o, d);
+  return d;
+}
+
+}  // namespace
+
+Dataset make_csbm(const CsbmOptions& o) {
+  const int64_t pairs = pair_count(o);
+  check(o, pairs);
+  Dataset d = make_nodes(o);
 
   const std::vector<uint64_t> keys = distinct_pairs(o, pairs);
   d.src.resize(static_cast<size_t>(2 * pairs));
@@ -205,9 +212,40 @@ Dataset make_csbm(const CsbmOptions& o) {
     }
   });
 
-  make_features(o, d.y, d.x_dense);
-  make_masks(o, d);
+  d.x_dense.resize(static_cast<size_t>(o.num_nodes * o.num_features));
+  make_features(o, d.y, d.x_dense.data());
   return d;
+}
+
+// Edge 2k is lo_k -> hi_k and edge 2k+1 is hi_k -> lo_k, k in key order: a destination's
+// incoming sources in edge-list order are met by walking the keys once, which is what the
+// stable grouping of Graph::from_edges gives.
+CsbmByDestination make_csbm_by_destination(const CsbmOptions& o) {
+  const int64_t pairs = pair_count(o);
+  check(o, pairs);
+  CsbmByDestination g;
+  g.nodes = make_nodes(o);
+  {
+    const std::vector<uint64_t> keys = distinct_pairs(o, pairs);
+    const int64_t n = o.num_nodes;
+    auto lo = [&](int64_t k) { return static_cast<int64_t>(keys[k] >> 32); };
+    auto hi = [&](int64_t k) { return static_cast<int64_t>(keys[k] & 0xffffffffull); };
+    g.dst_ptr.assign(static_cast<size_t>(n + 1), 0);
+    for (int64_t k = 0; k < pairs; ++k) {  // in-degrees, shifted by one
+      ++g.dst_ptr[hi(k) + 1];
+      ++g.dst_ptr[lo(k) + 1];
+    }
+    for (int64_t v = 0; v < n; ++v) g.dst_ptr[v + 1] += g.dst_ptr[v];
+    std::vector<int64_t> next(g.dst_ptr.begin(), g.dst_ptr.end() - 1);  // each destination's next slot
+    g.src.resize(static_cast<size_t>(2 * pairs));
+    for (int64_t k = 0; k < pairs; ++k) {
+      g.src[next[hi(k)]++] = static_cast<int32_t>(lo(k));  // edge 2k:   lo -> hi
+      g.src[next[lo(k)]++] = static_cast<int32_t>(hi(k));  // edge 2k+1: hi -> lo
+    }
+  }  // the keys are freed before the features take their memory
+  g.x = Tensor::empty({o.num_nodes, o.num_features}, DType::f32);
+  make_features(o, g.nodes.y, g.x.data<float>());
+  return g;
 }
 
 }  // namespace gatgrad

@@ -6,7 +6,9 @@
 /// options alone: the same on 1 or 64 threads, and generated in parallel with oneTBB.
 #pragma once
 #include <cstdint>
+#include <vector>
 
+#include "autograd/tensor.hpp"
 #include "graph/dataset.hpp"
 
 namespace gatgrad {
@@ -30,5 +32,19 @@ struct CsbmOptions {
 /// Masks: train_per_class random nodes of each class, then val_size and test_size random
 /// nodes of the rest, disjoint. Throws UsageError for options that cannot be met.
 Dataset make_csbm(const CsbmOptions& opts);
+
+/// make_csbm's graph for sizes where edge lists do not fit (20M nodes, 200M edges): generated as
+/// a stream of sorted pairs straight into the incoming edges grouped by destination, and the
+/// features straight into a tensor. The same graph bit for bit: dst_ptr and src are what
+/// Graph::from_edges(make_csbm(o).src, make_csbm(o).dst, N) holds (each destination's sources
+/// in edge-list order), x holds make_csbm(o).x_dense. Peak memory: the features, 8 bytes per
+/// pair while they are drawn, then 4 per edge and 16 per node.
+struct CsbmByDestination {
+  Dataset nodes;                 ///< sizes, labels and masks (no edges, no features)
+  Tensor x;                      ///< [N, F] float32
+  std::vector<int64_t> dst_ptr;  ///< [N+1]
+  std::vector<int32_t> src;      ///< [E] grouped by destination
+};
+CsbmByDestination make_csbm_by_destination(const CsbmOptions& opts);
 
 }  // namespace gatgrad

@@ -2,6 +2,8 @@
 // the size check before any allocation, and the element conversions. See npy.hpp.
 #include "io/npy.hpp"
 
+#include <sys/mman.h>
+
 #include <bit>
 #include <cerrno>
 #include <cstdio>
@@ -480,6 +482,33 @@ NpyArray load_npy(const std::string& path) {
 }
 
 // ---- writing ----
+
+MappedNpy map_npy(const std::string& path) {
+  uint64_t total = 0;
+  File f = open_regular_file(path, total);
+  char prefix[12] = {};
+  const size_t want = total < 12 ? static_cast<size_t>(total) : 12;
+  if (std::fread(prefix, 1, want, f.get()) != want) fail(path, "read error");
+  const size_t hs = header_size(prefix, want, total, path);
+  const size_t pre = static_cast<unsigned char>(prefix[6]) == 1 ? 10 : 12;
+  std::string text(hs - pre, '\0');
+  if (std::fseek(f.get(), static_cast<long>(pre), SEEK_SET) != 0 ||
+      std::fread(text.data(), 1, text.size(), f.get()) != text.size())
+    fail(path, "read error in the header");
+  NpyArray a = start_array(text.data(), text.size(), total - hs, path);  // shape checked against the size
+  void* base = ::mmap(nullptr, static_cast<size_t>(total), PROT_READ, MAP_PRIVATE, ::fileno(f.get()), 0);
+  if (base == MAP_FAILED) fail(path, std::string("cannot be mapped into memory: ") + std::strerror(errno));
+  const size_t length = static_cast<size_t>(total);
+  MappedNpy m;
+  m.name = path;
+  m.dtype = std::move(a.dtype);
+  m.shape = std::move(a.shape);
+  m.data = static_cast<const char*>(base) + hs;
+  m.bytes = length - hs;
+  m.offset = hs;
+  m.mapping = std::shared_ptr<const void>(base, [length](const void* p) { ::munmap(const_cast<void*>(p), length); });
+  return m;
+}
 
 NpyArray make_npy(const std::string& dtype, const void* data, const std::vector<int64_t>& shape) {
   NpyArray a;

@@ -10,6 +10,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,24 @@ NpyArray parse_npy(const char* data, size_t size, const std::string& name);
 
 /// Reads the .npy file at `path` (the header first, then the data straight into the array).
 NpyArray load_npy(const std::string& path);
+
+/// A .npy file mapped read-only (np.load(path, mmap_mode='r')): the header read and checked as
+/// load_npy checks it, the data left where it lies in the page cache and read from there.
+struct MappedNpy {
+  std::string name;            ///< the path, the prefix of every error message
+  std::string dtype;           ///< NumPy descr as written
+  std::vector<int64_t> shape;
+  const char* data = nullptr;  ///< numel * itemsize bytes, little-endian, C order
+  size_t bytes = 0;
+  size_t offset = 0;           ///< where the data starts in the file (the header's size)
+  std::shared_ptr<const void> mapping;  ///< the mapping, unmapped when the last copy goes
+
+  bool defined() const { return mapping != nullptr; }
+};
+
+/// Maps the .npy file at `path` read-only. Throws DataError (naming the path) as load_npy does
+/// for a malformed file, and when the file cannot be mapped.
+MappedNpy map_npy(const std::string& path);
 
 /// The bytes of a version 1.0 .npy file (version 2.0 only if the header cannot fit in 64 KiB),
 /// written as NumPy writes them: dict, padding spaces, '\n', data aligned to 64 bytes.

@@ -34,8 +34,14 @@ Tensor AttentionLayer::finish(const Tensor& out, const InputFeatures& x, bool ep
   Tensor h = opt_.concat || opt_.heads == 1 ? reshape(out, {n, opt_.heads * opt_.out_features}) : mean(out, 1);
   if (epilogue_done) return h;
   if (bias_.defined()) h = h + bias_;
-  if (residual_weight_.defined()) h = h + dropout_matmul(x, residual_weight_, 0.0, 0);
+  if (residual_weight_.defined()) h = h + dropout_matmul(first_rows(x, n), residual_weight_, 0.0, 0);
   return opt_.elu ? elu(h) : h;
+}
+
+void AttentionLayer::check_rows(const char* layer, const InputFeatures& x, const Graph& g) {
+  if (x.rows() != g.num_src_nodes())
+    throw Error(std::string(layer) + ": the input has " + std::to_string(x.rows()) + " rows, the graph " +
+                std::to_string(g.num_src_nodes()) + " source nodes (one row per source node)");
 }
 
 }  // namespace gatgrad

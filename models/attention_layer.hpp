@@ -43,6 +43,10 @@ class AttentionLayer : public nn::Module {
   /// x [N, in] -> [N, heads·out] (concat) or [N, out] (mean), attending over the edges of g as
   /// given: for the paper's N_i ∋ i, g holds one self-loop per node (Graph::add_self_loops(),
   /// added once for a whole model by prepare_node_data). The layer never copies g.
+  /// On a bipartite block (graph/block.hpp: S sources, the first D of them the destinations)
+  /// x is x_src [S, in] and the output is [D, ...]; x_dst is the first D rows of x_src (PyG's
+  /// (x_src, x_dst) with x_dst = x_src[:D]), so a_1ᵀ W h_i reads destination rows and a_2ᵀ W h_j
+  /// source rows. A square graph is the block S = D = N, with the same bits.
   virtual Tensor forward(const InputFeatures& x, const Graph& g, AttentionOut* attention = nullptr) = 0;
   Tensor operator()(const InputFeatures& x, const Graph& g, AttentionOut* attention = nullptr) {
     return forward(x, g, attention);
@@ -55,9 +59,12 @@ class AttentionLayer : public nn::Module {
   /// Two fresh dropout keys (input features, attention) per training forward; the counter is
   /// module state, so a resumed run draws the same masks.
   void next_keys(uint64_t& key_input, uint64_t& key_attention);
-  /// out [N, H, F'] -> concat [N, H·F'] or mean [N, F'], then + bias, + x · residual_weight, ELU;
-  /// with epilogue_done, out already holds the bias and the ELU (and there is no residual).
+  /// out [D, H, F'] -> concat [D, H·F'] or mean [D, F'], then + bias, + x_dst · residual_weight,
+  /// ELU (x_dst = the first D rows of x); with epilogue_done, out already holds the bias and the
+  /// ELU (and there is no residual).
   Tensor finish(const Tensor& out, const InputFeatures& x, bool epilogue_done = false);
+  /// Throws Error unless x has one row per source node of g.
+  static void check_rows(const char* layer, const InputFeatures& x, const Graph& g);
 
   AttentionLayerOptions opt_;
   Tensor bias_;             ///< [H·F'] (concat) or [F'] (mean); undefined without bias

@@ -1,5 +1,6 @@
 // Gradient checks of whole layers and of the 2-layer model, in float64, on a small random
-// graph (with its self-loops) with an isolated node, a duplicate edge and a degree-1 node. Dropout is on (fixed keys
+// graph (with its self-loops) with an isolated node, a duplicate edge and a degree-1 node, and
+// of the layers on a bipartite block (graph/block.hpp). Dropout is on (fixed keys
 // make it deterministic), so its backward is checked too.
 #include "models/checks.hpp"
 
@@ -21,6 +22,14 @@ Graph small_graph() {
   return Graph::from_edges(src, dst, 7).add_self_loops();  // what GAT's layers attend over
 }
 
+// A block: 7 sources, the first 4 of them the destinations; sources 4..6 only send, destination
+// 3 receives only its self-loop, 0 -> 1 appears twice.
+Graph small_block() {
+  std::vector<int32_t> src = {0, 0, 4, 5, 2, 6, 1, 5, 4};
+  std::vector<int32_t> dst = {1, 1, 1, 0, 0, 2, 2, 2, 0};
+  return Graph::from_bipartite_edges(src, dst, 7, 4).add_self_loops();
+}
+
 AttentionLayerOptions layer_options(bool concat) {
   AttentionLayerOptions o;
   o.in_features = 5;
@@ -35,12 +44,12 @@ AttentionLayerOptions layer_options(bool concat) {
   return o;
 }
 
-// Checks d/dx and d/dparameters of layer(x, g), with parameters as gradcheck inputs.
+// Checks d/dx and d/dparameters of layer(x, g), with parameters as gradcheck inputs; x has one
+// row per source node of g.
 template <class Layer>
-GradcheckResult check_layer(const AttentionLayerOptions& o) {
+GradcheckResult check_layer(const AttentionLayerOptions& o, const Graph& g = small_graph()) {
   auto layer = std::make_shared<Layer>(o);
-  Graph g = small_graph();
-  Tensor x = uniform({7, 5}, -1, 1, 21, DType::f64).requires_grad_();
+  Tensor x = uniform({g.num_src_nodes(), 5}, -1, 1, 21, DType::f64).requires_grad_();
   std::vector<Tensor> inputs = {x};
   for (const Tensor& p : layer->parameters()) {
     // Random (not zero) biases, so their gradient path is exercised with real values.
@@ -71,6 +80,20 @@ void register_models_checks(CheckRegistry& r) {
     return check_layer<GATv2Conv>(o);
   });
   r.add("gatv2_conv", [] { return check_layer<GATv2Conv>(layer_options(true)); });
+  // On a block: x_src [7, 5] -> [4, ...], x_dst = the first 4 rows (residual, W_dst h_i)
+  r.add("gat_conv:bipartite", [] { return check_layer<GATConv>(layer_options(true), small_block()); });
+  r.add("gat_conv:bipartite_elu", [] {  // the fused epilogue over destination rows only
+    AttentionLayerOptions o = layer_options(true);
+    o.elu = true;
+    o.residual = false;
+    return check_layer<GATConv>(o, small_block());
+  });
+  r.add("gatv2_conv:bipartite", [] { return check_layer<GATv2Conv>(layer_options(true), small_block()); });
+  r.add("gatv2_conv:bipartite_shared", [] {
+    AttentionLayerOptions o = layer_options(false);
+    o.share_weights = true;
+    return check_layer<GATv2Conv>(o, small_block());
+  });
   r.add("gatv2_conv:shared", [] {
     AttentionLayerOptions o = layer_options(false);
     o.share_weights = true;

@@ -45,13 +45,32 @@ GAT::GAT(const GATConfig& c, DType dtype) : config_(c) {
 Tensor GAT::forward(const InputFeatures& x, const Graph& g, std::vector<AttentionOut>* attention) {
   if (config_.add_self_loops && !g.has_one_self_loop_per_node())
     throw Error("GAT: the model attends over self-loops (add_self_loops), but the graph of " +
-                std::to_string(g.num_nodes()) + " nodes does not have one self-loop at every node: pass " +
+                std::to_string(g.num_dst_nodes()) + " nodes does not have one self-loop at every node: pass " +
                 "prepare_node_data's graph, or g.add_self_loops()");
   AttentionOut a1, a2;
   Tensor h1 = (*conv1_)(x, g, attention ? &a1 : nullptr);       // σ = ELU on the concatenated heads (o1.elu)
   Tensor logits = (*conv2_)(h1, g, attention ? &a2 : nullptr);  // averaged heads, no σ: logits
   if (attention) *attention = {a1, a2};
   return logits;
+}
+
+Tensor GAT::forward(const InputFeatures& x, std::span<const Block> blocks) {
+  if (blocks.size() != 2)
+    throw Error("GAT: a mini-batch of a 2-layer model has 2 blocks, got " + std::to_string(blocks.size()));
+  if (blocks[0].num_dst_nodes() != blocks[1].num_src_nodes())
+    throw Error("GAT: block 0 has " + std::to_string(blocks[0].num_dst_nodes()) + " destinations but block 1 " +
+                std::to_string(blocks[1].num_src_nodes()) + " sources (they must be the same nodes)");
+  for (size_t k = 0; k < blocks.size(); ++k)
+    if (config_.add_self_loops && !blocks[k].graph.has_one_self_loop_per_node())
+      throw Error("GAT: the model attends over self-loops (add_self_loops), but block " + std::to_string(k) +
+                  " does not have one self-loop per destination: use Block::add_self_loops()");
+  Tensor h1 = (*conv1_)(x, blocks[0].graph);   // [D_0, K·F'] = the sources of block 1
+  return (*conv2_)(h1, blocks[1].graph);       // [D_1, C]
+}
+
+void GAT::set_dropout_position(uint64_t position) {
+  set_counter("conv1.rng_counter", position);
+  set_counter("conv2.rng_counter", position);
 }
 
 }  // namespace gatgrad

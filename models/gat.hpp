@@ -7,8 +7,10 @@
 /// other hyper-parameter.
 #pragma once
 #include <memory>
+#include <span>
 #include <vector>
 
+#include "graph/block.hpp"
 #include "models/attention_layer.hpp"
 #include "models/presets.hpp"
 
@@ -22,6 +24,18 @@ class GAT : public nn::Module {
   /// g must have one self-loop per node (prepare_node_data's graph does; Error otherwise).
   /// attention, when given, receives each layer's α.
   Tensor forward(const InputFeatures& x, const Graph& g, std::vector<AttentionOut>* attention = nullptr);
+
+  /// A mini-batch: x [S_0, F] the rows of blocks[0].src_global -> logits [D_1, C] of
+  /// blocks[1]'s destinations (the seeds), layer k on blocks[k] (NeighborSampler's order).
+  /// With add_self_loops each block must have one self-loop per destination
+  /// (Block::add_self_loops). Throws Error for two blocks that do not chain.
+  Tensor forward(const InputFeatures& x, std::span<const Block> blocks);
+
+  /// Where the layers' dropout masks are drawn from: each training forward takes the masks of
+  /// `position` and moves to the next. Mini-batch training sets it to the number of forwards
+  /// before this one (steps · micro-batches + micro-batch), so that a micro-batch's masks depend
+  /// on its place in the run alone, whoever computes it and whatever ran before.
+  void set_dropout_position(uint64_t position);
 
   const GATConfig& config() const { return config_; }
   AttentionLayer& conv1() { return *conv1_; }

@@ -1,5 +1,6 @@
 // GATConv forward. Legend: N nodes, E edges of the graph given (self-loops included, when it has them),
-// K heads, F' features per head; edge e runs j = src(e) -> i = dst(e).
+// K heads, F' features per head; edge e runs j = src(e) -> i = dst(e). On a block, S sources and
+// D destinations (the first D sources): W h_j is over S rows, the output over D (square: S = D = N).
 #include "models/gat_conv.hpp"
 
 #include "autograd/ops.hpp"
@@ -23,13 +24,15 @@ GATConv::GATConv(const AttentionLayerOptions& o) : AttentionLayer(o) {
 // per node ([N, K] each) and only adds two numbers per edge, instead of building an [E, 2F']
 // tensor (forward_composed below spells these steps out as separate ops).
 Tensor GATConv::forward(const InputFeatures& x, const Graph& g, AttentionOut* attention) {
+  check_rows("GATConv", x, g);
   const int64_t n = x.rows(), k = opt_.heads, f = opt_.out_features;
   uint64_t key_x, key_att;
   next_keys(key_x, key_att);
   const bool train = is_training();
-  Tensor wh = reshape(dropout_matmul(x, weight_, train ? opt_.dropout : 0.0, key_x), {n, k, f});  // W h   [N,K,F']
+  Tensor wh = reshape(dropout_matmul(x, weight_, train ? opt_.dropout : 0.0, key_x), {n, k, f});  // W h   [S,K,F']
   Tensor alpha;
-  // e_ij = LeakyReLU(aᵀ [W h_i ‖ W h_j]),  α_ij = softmax_j(e_ij),  out_i = Σ_j α_ij W h_j   [N,K,F']
+  // e_ij = LeakyReLU(aᵀ [W h_i ‖ W h_j]),  α_ij = softmax_j(e_ij),  out_i = Σ_j α_ij W h_j   [D,K,F']
+  // (W h_i of destination i is row i of wh: the destinations are the first D sources)
   // then + bias and σ = ELU (when the layer has them), inside the op when the heads are
   // concatenated or there is one head and no residual goes between the two; else in finish
   const bool fuse = (opt_.concat || k == 1) && !residual_weight_.defined();
@@ -41,19 +44,20 @@ Tensor GATConv::forward(const InputFeatures& x, const Graph& g, AttentionOut* at
 }
 
 Tensor GATConv::forward_composed(const InputFeatures& x, const Graph& g, AttentionOut* attention) {
+  check_rows("GATConv", x, g);
   const int64_t n = x.rows(), k = opt_.heads, f = opt_.out_features;
   uint64_t key_x, key_att;
   next_keys(key_x, key_att);
   const bool train = is_training();
-  Tensor wh = reshape(dropout_matmul(x, weight_, train ? opt_.dropout : 0.0, key_x), {n, k, f});  // W h        [N,K,F']
-  Tensor s_dst = head_dot(wh, slice(att_, 1, 0, f));                                          // a_1ᵀ W h_i  [N,K]
-  Tensor s_src = head_dot(wh, slice(att_, 1, f, 2 * f));                                      // a_2ᵀ W h_j  [N,K]
+  Tensor wh = reshape(dropout_matmul(x, weight_, train ? opt_.dropout : 0.0, key_x), {n, k, f});  // W h        [S,K,F']
+  Tensor s_dst = head_dot(first_rows(wh, g.num_dst_nodes()), slice(att_, 1, 0, f));           // a_1ᵀ W h_i  [D,K]
+  Tensor s_src = head_dot(wh, slice(att_, 1, f, 2 * f));                                      // a_2ᵀ W h_j  [S,K]
   Tensor e = leaky_relu(gather(s_dst, g, Endpoint::dst) + gather(s_src, g, Endpoint::src),    // e_ij        [E,K]
                         opt_.negative_slope);
   Tensor alpha = segment_softmax(e, g);                                                       // α_ij        [E,K]
   if (attention) *attention = AttentionOut{alpha.detach(), g};
   const double p = train ? opt_.attn_dropout : 0.0;
-  Tensor out = aggregate(p > 0 ? dropout(alpha, p, key_att) : alpha, wh, g);                  // Σ_j α_ij W h_j [N,K,F']
+  Tensor out = aggregate(p > 0 ? dropout(alpha, p, key_att) : alpha, wh, g);                  // Σ_j α_ij W h_j [D,K,F']
   return finish(out, x);
 }
 

@@ -1,4 +1,5 @@
-// GATv2Conv forward. Legend: N nodes, E edges of the graph given, K heads, F' per head.
+// GATv2Conv forward. Legend: N nodes, E edges of the graph given, K heads, F' per head. On a block,
+// S sources and D destinations (the first D sources; square: S = D = N).
 #include "models/gatv2_conv.hpp"
 
 #include "autograd/ops.hpp"
@@ -24,21 +25,24 @@ GATv2Conv::GATv2Conv(const AttentionLayerOptions& o) : AttentionLayer(o) {
 }
 
 Tensor GATv2Conv::forward(const InputFeatures& x, const Graph& g, AttentionOut* attention) {
-  const int64_t n = x.rows(), k = opt_.heads, f = opt_.out_features;
+  check_rows("GATv2Conv", x, g);
+  const int64_t n = x.rows(), d = g.num_dst_nodes(), k = opt_.heads, f = opt_.out_features;
   uint64_t key_x, key_att;
   next_keys(key_x, key_att);
   const bool train = is_training();
   const double p_x = train ? opt_.dropout : 0.0;
-  // One dropout mask (same key) for both projections, as PyG drops x once.
-  Tensor w_src_h = reshape(dropout_matmul(x, weight_src_, p_x, key_x), {n, k, f});          // W_src h_j  [N,K,F']
-  Tensor w_dst_h = opt_.share_weights ? w_src_h
-                                      : reshape(dropout_matmul(x, weight_dst_, p_x, key_x), {n, k, f});  // W_dst h_i
+  // One dropout mask (same key) for both projections, as PyG drops x once: x_dst = x_src[:D],
+  // and the mask of an element depends only on its position, the same in both.
+  Tensor w_src_h = reshape(dropout_matmul(x, weight_src_, p_x, key_x), {n, k, f});          // W_src h_j  [S,K,F']
+  Tensor w_dst_h = opt_.share_weights
+                       ? first_rows(w_src_h, d)
+                       : reshape(dropout_matmul(first_rows(x, d), weight_dst_, p_x, key_x), {d, k, f});  // W_dst h_i [D,K,F']
   Tensor z = gather(w_dst_h, g, Endpoint::dst) + gather(w_src_h, g, Endpoint::src);         // W_dst h_i + W_src h_j [E,K,F']
   Tensor e = head_dot(leaky_relu(z, opt_.negative_slope), att_);                            // e_ij       [E,K]
   Tensor alpha = segment_softmax(e, g);                                                     // α_ij       [E,K]
   if (attention) *attention = AttentionOut{alpha.detach(), g};
   const double p = train ? opt_.attn_dropout : 0.0;
-  Tensor out = aggregate(p > 0 ? dropout(alpha, p, key_att) : alpha, w_src_h, g);           // Σ_j α_ij W_src h_j [N,K,F']
+  Tensor out = aggregate(p > 0 ? dropout(alpha, p, key_att) : alpha, w_src_h, g);           // Σ_j α_ij W_src h_j [D,K,F']
   return finish(out, x);
 }
 

@@ -1,12 +1,84 @@
 #include "models/input_features.hpp"
 
+#include <cstring>
+#include <string>
+
 #include "autograd/ops.hpp"
+#include "autograd/parallel.hpp"
 
 namespace gatgrad {
 
 Tensor dropout_matmul(const InputFeatures& x, const Tensor& w, double p, uint64_t key) {
   if (x.is_sparse()) return sparse_matmul(p > 0 ? sparse_dropout(x.sparse, p, key) : x.sparse, w);
   return matmul(p > 0 ? dropout(x.dense, p, key) : x.dense, w);
+}
+
+}  // namespace gatgrad
+
+namespace gatgrad {
+
+Tensor first_rows(const Tensor& t, int64_t n) { return n == t.size(0) ? t : slice(t, 0, 0, n); }
+
+InputFeatures first_rows(const InputFeatures& x, int64_t n) {
+  if (n == x.rows()) return x;
+  if (!x.is_sparse()) return first_rows(x.dense, n);
+  if (n < 0 || n > x.rows())
+    throw Error("first_rows: " + std::to_string(n) + " rows of " + std::to_string(x.rows()) + " asked for");
+  const CsrMatrix& m = x.sparse.matrix();
+  CsrMatrix out;
+  out.rows = n;
+  out.cols = m.cols;
+  out.indptr.assign(m.indptr.begin(), m.indptr.begin() + n + 1);
+  const int64_t nnz = out.indptr.back();
+  out.indices.assign(m.indices.begin(), m.indices.begin() + nnz);
+  out.values.assign(m.values.begin(), m.values.begin() + nnz);
+  return SparseFeatures(std::move(out));
+}
+
+namespace {
+
+void check_ids(std::span<const int32_t> ids, int64_t n) {
+  for (size_t r = 0; r < ids.size(); ++r)
+    if (ids[r] < 0 || ids[r] >= n)
+      throw DataError("gather_rows: node id " + std::to_string(ids[r]) + " at position " + std::to_string(r) +
+                      " is out of range for " + std::to_string(n) + " rows of features");
+}
+
+constexpr int64_t kRowsPerTask = 256;
+
+}  // namespace
+
+InputFeatures gather_rows(const InputFeatures& x, std::span<const int32_t> ids) {
+  check_ids(ids, x.rows());
+  const int64_t R = static_cast<int64_t>(ids.size()), F = x.cols();
+  if (!x.is_sparse()) {
+    Tensor out = Tensor::empty({R, F}, x.dense.dtype());
+    const size_t row_bytes = static_cast<size_t>(F * dtype_size(out.dtype()));
+    const char* src = static_cast<const char*>(x.dense.impl().storage->data());
+    char* dst = static_cast<char*>(out.impl().storage->data());
+    parallel_blocks(R, kRowsPerTask, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r)
+        std::memcpy(dst + static_cast<size_t>(r) * row_bytes, src + static_cast<size_t>(ids[r]) * row_bytes, row_bytes);
+    });
+    return out;
+  }
+  const CsrMatrix& m = x.sparse.matrix();
+  CsrMatrix out;
+  out.rows = R;
+  out.cols = F;
+  out.indptr.resize(static_cast<size_t>(R + 1));
+  out.indptr[0] = 0;
+  for (int64_t r = 0; r < R; ++r) out.indptr[r + 1] = out.indptr[r] + (m.indptr[ids[r] + 1] - m.indptr[ids[r]]);
+  out.indices.resize(static_cast<size_t>(out.indptr[R]));
+  out.values.resize(static_cast<size_t>(out.indptr[R]));
+  parallel_blocks(R, kRowsPerTask, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t b = m.indptr[ids[r]], len = m.indptr[ids[r] + 1] - b;
+      std::copy_n(m.indices.begin() + b, len, out.indices.begin() + out.indptr[r]);
+      std::copy_n(m.values.begin() + b, len, out.values.begin() + out.indptr[r]);
+    }
+  });
+  return SparseFeatures(std::move(out));
 }
 
 }  // namespace gatgrad

@@ -5,6 +5,7 @@
 /// receive dense tensors. Both convert implicitly, so `conv(x, g)` works with either.
 #pragma once
 #include <cstdint>
+#include <span>
 
 #include "autograd/sparse_ops.hpp"
 #include "autograd/tensor.hpp"
@@ -27,5 +28,19 @@ struct InputFeatures {
 /// dropout(x, p) · w on whichever form x has:  x [N, F], w [F, D] -> [N, D].
 /// p = 0 skips the dropout; key keys the counter-based mask (autograd/random.hpp).
 Tensor dropout_matmul(const InputFeatures& x, const Tensor& w, double p, uint64_t key);
+
+/// The first n rows of x [N, F] -> [n, F] (x itself when n == N): a block's x_dst, its
+/// destinations being the first n of its sources. Dense: a slice (the gradient flows back into
+/// x); sparse: the prefix of the CSR, so stored value k keeps its number and dropout its mask.
+InputFeatures first_rows(const InputFeatures& x, int64_t n);
+
+/// t [N, ...] -> its first n rows (t itself when n == N), with gradient.
+Tensor first_rows(const Tensor& t, int64_t n);
+
+/// Rows `ids` of x [N, F] -> [ids.size(), F], without gradient (the input rows of a mini-batch:
+/// a block's src_global). Dense rows are copied from wherever x's data lives (a memory-mapped
+/// x.npy too); sparse rows keep their stored values in order. Throws DataError for an id out of
+/// [0, N), naming it.
+InputFeatures gather_rows(const InputFeatures& x, std::span<const int32_t> ids);
 
 }  // namespace gatgrad

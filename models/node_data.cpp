@@ -5,15 +5,22 @@
 
 namespace gatgrad {
 
-NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype) {
+NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype, GraphUse use) {
   NodeData out;
   if (d.x_is_sparse) {
     out.x = SparseFeatures(d.x_sparse);
+  } else if (d.x_mapped.defined() && dtype == DType::f32) {  // read where it lies, no copy
+    out.x = Tensor::from_external(d.x_mapped.data, {d.num_nodes, d.num_features}, DType::f32, d.x_mapped.mapping);
   } else {
-    out.x = Tensor::from_span<float>(d.x_dense, {d.num_nodes, d.num_features}).to(dtype);
+    out.x = Tensor::from_span<float>(d.dense_values(), {d.num_nodes, d.num_features}).to(dtype);
   }
   const Graph edges = Graph::from_edges(d.src, d.dst, d.num_nodes);
-  out.graph = add_self_loops ? edges.add_self_loops() : edges;
+  if (use == GraphUse::sampling) {
+    out.graph = edges;
+    out.neighbors = std::make_shared<GraphAdjacency>(edges);
+  } else {
+    out.graph = add_self_loops ? edges.add_self_loops() : edges;
+  }
   out.num_classes = d.num_classes;
   out.multilabel = d.multilabel;
   if (d.multilabel) {

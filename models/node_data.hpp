@@ -7,18 +7,28 @@
 ///        model attends over them (added here, once), labels or targets, the split's row lists.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "autograd/tensor.hpp"
+#include "graph/adjacency_source.hpp"
 #include "graph/dataset.hpp"
 #include "graph/graph.hpp"
 #include "models/input_features.hpp"
 
 namespace gatgrad {
 
+/// What the graph is prepared for: one full-batch forward over the whole graph (its self-loops
+/// added once here), or sampled mini-batches (the dataset's edges as they are: the sampler draws
+/// from real neighbours, and each block gets its own self-loops, Block::add_self_loops).
+enum class GraphUse { full_batch, sampling };
+
 struct NodeData {
   InputFeatures x;               ///< [N, F], sparse when the dataset's features are
-  Graph graph;                   ///< the dataset's edges, plus one self-loop per node when asked for
+  Graph graph;                   ///< the dataset's edges, plus one self-loop per node when asked for (full batch)
+  /// GraphUse::sampling: where the sampler and the layer-wise inference read incoming edges
+  /// (GraphAdjacency over `graph`, or any other source of the same lists); null for full batch.
+  std::shared_ptr<AdjacencySource> neighbors;
   int64_t num_classes = 0;
   bool multilabel = false;
   std::vector<int64_t> labels;   ///< [N] (single-label)
@@ -29,6 +39,8 @@ struct NodeData {
 /// The dataset as tensors, graph and row lists. `add_self_loops` is the model's
 /// (GATConfig::add_self_loops): the graph then gets Graph::add_self_loops(), which drops the
 /// dataset's own loops and adds exactly one per node, as the paper's N_i ∋ i (and PyG) do.
-NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype = DType::f32);
+/// With GraphUse::sampling the graph keeps the dataset's edges as they are and `neighbors` reads it.
+NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype = DType::f32,
+                           GraphUse use = GraphUse::full_batch);
 
 }  // namespace gatgrad

@@ -56,6 +56,10 @@ void train_fields(C& c, F&& f) {
   f("beta1", c.beta1);
   f("beta2", c.beta2);
   f("eps", c.eps);
+  f("batch_size", c.batch_size);
+  f("fanout", c.fanout);
+  f("micro_batches", c.micro_batches);
+  f("eval_chunk", c.eval_chunk);
 }
 
 }  // namespace
@@ -93,6 +97,27 @@ GATConfig GATConfig::from_json(const std::string& text, const std::string& sourc
   return c;
 }
 
+void TrainConfig::validate() const {
+  auto fail = [](const std::string& field, const std::string& problem) {
+    throw UsageError("training configuration: " + field + " " + problem);
+  };
+  if (max_epochs < 0) fail("max_epochs", "must be >= 0");
+  if (patience < 1) fail("patience", "must be positive");
+  if (batch_size < 0) fail("batch_size", "must be >= 0 (0: full batch)");
+  if (micro_batches < 1) fail("micro_batches", "must be positive");
+  if (batch_size > 0 && micro_batches > batch_size) {
+    const std::string m = std::to_string(micro_batches), b = std::to_string(batch_size);
+    fail("micro_batches", m + " must not exceed batch_size " + b);
+  }
+  if (eval_chunk < 1) fail("eval_chunk", "must be positive");
+  const std::string layers = std::to_string(fanout.size());
+  if (fanout.size() != 2) fail("fanout", "needs one entry per layer of the 2-layer GAT, got " + layers);
+  for (int64_t f : fanout) {
+    const std::string v = std::to_string(f);
+    if (f < -1) fail("fanout", "entries must be -1 (all neighbours) or >= 0, got " + v);
+  }
+}
+
 std::string TrainConfig::to_json() const {
   Json j;
   train_fields(*this, [&](const char* name, const auto& value) { j[name] = value; });
@@ -103,6 +128,11 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& s
   const Json j = parse_object(text, source);
   TrainConfig c;
   train_fields(c, [&](const char* name, auto& value) { read_field(j, name, value, source); });
+  try {
+    c.validate();
+  } catch (const UsageError& e) {
+    throw DataError(source + ": " + e.what());
+  }
   return c;
 }
 

@@ -44,6 +44,15 @@ struct TrainConfig {
   double weight_decay = 5e-4;  ///< L2, added to the gradient (PyTorch's Adam(weight_decay=...))
   double beta1 = nn::kAdamBeta1, beta2 = nn::kAdamBeta2, eps = nn::kAdamEps;  ///< Adam's, PyTorch's defaults
 
+  // Mini-batch training (models/minibatch.hpp); batch_size 0 is full batch, the paper's setting.
+  int64_t batch_size = 0;                  ///< seed (training) nodes per step; 0: one full-batch step per epoch
+  std::vector<int64_t> fanout = {10, 10};  ///< neighbours sampled per target and hop, seeds' hop first (-1: all)
+  int64_t micro_batches = 1;               ///< parts of a batch, each sampled and differentiated whole; gradients summed in order
+  int64_t eval_chunk = 4096;               ///< destinations per block of the layer-wise inference (memory, not results)
+
+  bool mini_batch() const { return batch_size > 0; }
+  void validate() const;  ///< throws UsageError naming the bad field
+
   std::string to_json() const;
   /// Throws DataError naming `source` and the field on a missing or mistyped field.
   static TrainConfig from_json(const std::string& json, const std::string& source);

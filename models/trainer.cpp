@@ -2,10 +2,15 @@
 
 #include <chrono>
 #include <cmath>
+#include <memory>
+
+#include <tbb/task_arena.h>
 
 #include "autograd/ops.hpp"
 #include "autograd/tape.hpp"
 #include "io/json.hpp"
+#include "models/layerwise.hpp"
+#include "models/minibatch.hpp"
 #include "nn/metrics.hpp"
 #include "nn/optim.hpp"
 
@@ -36,6 +41,9 @@ std::vector<Tensor> snapshot(const nn::Module& m) {
   return copy;
 }
 
+// The rows as node ids of a sampler's seeds.
+std::vector<int32_t> as_ids(const std::vector<int64_t>& rows) { return {rows.begin(), rows.end()}; }
+
 }  // namespace
 
 TrainingDiverged::TrainingDiverged(int64_t epoch_, const std::string& loss_, double value_, int64_t best_epoch_)
@@ -46,7 +54,13 @@ TrainingDiverged::TrainingDiverged(int64_t epoch_, const std::string& loss_, dou
       value(value_),
       best_epoch(best_epoch_) {}
 
-Evaluation evaluate(GAT& model, const NodeData& data, const std::vector<int64_t>& rows) {
+Evaluation evaluate(GAT& model, const NodeData& data, const std::vector<int64_t>& rows, int64_t eval_chunk) {
+  if (data.neighbors) {
+    const std::vector<int32_t> ids = as_ids(rows);
+    const Tensor logits = layerwise_logits(model, data.x, *data.neighbors, ids, eval_chunk);
+    NoGradGuard no_grad;
+    return Evaluation{loss_of_rows(logits, data, ids).item(), score_of_rows(logits, data, ids)};
+  }
   const bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;
@@ -118,20 +132,20 @@ TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainC
                                   nn::Optimizer& optimizer, TrainState& state, const TrainHooks& hooks) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
+  config.validate();
+  if (config.mini_batch() && !data.neighbors)
+    throw Error("train_node_classifier: mini-batch training needs data prepared for sampling (GraphUse::sampling)");
   TrainResult result;
   if (state.kept.empty()) state.kept = snapshot(model);
+  std::unique_ptr<BatchPipeline> batches;
+  if (config.mini_batch())
+    batches = std::make_unique<BatchPipeline>(data, *data.neighbors, config, model.config().seed,
+                                              model.config().add_self_loops);
 
   while (state.epoch < config.max_epochs) {
     const int64_t epoch = state.epoch + 1;
-    // One training step: forward with dropout, backward, Adam.
-    const auto t0 = clock::now();
-    model.train();
-    optimizer.zero_grad();
-    Tensor logits = model.forward(data.x, data.graph);
-    Tensor loss = loss_of(logits, data, data.train_rows);
     EpochStats s;
     s.epoch = epoch;
-    s.train_loss = loss.item();
     // A NaN or infinite loss: stop before stepping on its gradients, back at the kept model,
     // with the tape freed as backward() would have (it holds this epoch's forward pass).
     auto diverged = [&](const char* which, double value) {
@@ -139,12 +153,41 @@ TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainC
       restore_parameters(model, state.kept);
       return TrainingDiverged(epoch, which, value, state.best_epoch);
     };
-    if (!std::isfinite(s.train_loss)) throw diverged("train", s.train_loss);
-    backward(loss);
-    optimizer.step();
-    s.step_ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
-    s.train_accuracy = score_of(logits, data, data.train_rows);
-    const Evaluation val = evaluate(model, data, data.val_rows);
+    const auto t0 = clock::now();
+    if (!batches) {
+      // One training step: forward with dropout, backward, Adam.
+      model.train();
+      optimizer.zero_grad();
+      Tensor logits = model.forward(data.x, data.graph);
+      Tensor loss = loss_of(logits, data, data.train_rows);
+      s.train_loss = loss.item();
+      if (!std::isfinite(s.train_loss)) throw diverged("train", s.train_loss);
+      backward(loss);
+      optimizer.step();
+      s.step_ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+      s.train_accuracy = score_of(logits, data, data.train_rows);
+    } else {
+      // ceil(T / B) steps; the epoch's loss and score are the steps' weighted by their sizes.
+      const int64_t steps = batches->steps_per_epoch();
+      const double T = static_cast<double>(data.train_rows.size());
+      batches->start_epoch(epoch);
+      for (int64_t t = 0; t < steps; ++t) {
+        const Batch batch = batches->next();  // and step t+1 is sampled meanwhile
+        // isolated: this thread waits for its own kernels' tasks only, never runs the sampling task
+        const StepStats step = tbb::this_task_arena::isolate([&] {
+          return batch_gradients(model, data, batch, config.micro_batches,
+                                 static_cast<uint64_t>((epoch - 1) * steps + t));
+        });
+        if (!std::isfinite(step.loss)) throw diverged("train", step.loss);
+        tbb::this_task_arena::isolate([&] { optimizer.step(); });
+        const double w = static_cast<double>(batch.num_seeds) / T;
+        s.train_loss += w * step.loss;
+        s.train_accuracy += w * step.accuracy;
+        if (hooks.on_step) hooks.on_step(epoch, t + 1, steps);
+      }
+      s.step_ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+    }
+    const Evaluation val = evaluate(model, data, data.val_rows, config.eval_chunk);
     // The step made the parameters NaN or huge: a NaN loss compares false with everything and
     // an infinite one equals the initial best_loss, so neither may reach the early stopping.
     if (!std::isfinite(val.loss)) throw diverged("validation", val.loss);
@@ -182,8 +225,8 @@ TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainC
   result.train_seconds = std::chrono::duration<double>(clock::now() - start).count();
   if (result.interrupted) return result;  // the caller saves the state as it is
   restore_parameters(model, state.kept);
-  result.val = evaluate(model, data, data.val_rows);
-  result.test = evaluate(model, data, data.test_rows);
+  result.val = evaluate(model, data, data.val_rows, config.eval_chunk);
+  result.test = evaluate(model, data, data.test_rows, config.eval_chunk);
   return result;
 }
 

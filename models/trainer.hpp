@@ -1,7 +1,9 @@
 /// @file
 /// Training a node classifier the way the GAT authors did (execute_cora.py):
 ///   each epoch: one full-batch step (forward with dropout, backward, Adam), then evaluation of
-///   the validation loss and accuracy without dropout;
+///   the validation loss and accuracy without dropout; with TrainConfig::batch_size, the epoch
+///   is instead ceil(T / B) mini-batch steps (models/minibatch.hpp) and the evaluation is
+///   layer-wise over whole neighbourhoods (models/layerwise.hpp), exact;
 ///   if val_acc >= best_acc and val_loss <= best_loss: keep these parameters;
 ///   if either improved: update the bests and reset the patience counter; otherwise count one;
 ///   stop after `patience` epochs without improvement (or max_epochs), restore the kept
@@ -28,14 +30,16 @@ struct Evaluation {
   double loss = 0;
   double accuracy = 0;  ///< micro-F1 for multi-label data
 };
-/// Evaluation mode (no dropout, no tape) on the given rows.
-Evaluation evaluate(GAT& model, const NodeData& data, const std::vector<int64_t>& rows);
+/// Evaluation mode (no dropout, no tape) on the given rows: one forward over data.graph, or, for
+/// data prepared for sampling (data.neighbors), layer-wise inference in chunks of `eval_chunk`.
+Evaluation evaluate(GAT& model, const NodeData& data, const std::vector<int64_t>& rows,
+                    int64_t eval_chunk = TrainConfig{}.eval_chunk);
 
 struct EpochStats {
   int64_t epoch = 0;  ///< 1-based
   double train_loss = 0, train_accuracy = 0;  ///< of the training step (with dropout)
   double val_loss = 0, val_accuracy = 0;
-  double step_ms = 0;  ///< forward + backward + optimiser step
+  double step_ms = 0;  ///< forward + backward + optimiser step (mini-batch: every step of the epoch)
 };
 
 struct TrainResult {
@@ -50,6 +54,8 @@ struct TrainResult {
 
 struct TrainHooks {
   std::function<void(const EpochStats&)> on_epoch;  ///< after each epoch's evaluation
+  /// Mini-batch training: after step `step` (1-based) of `steps` of epoch `epoch`.
+  std::function<void(int64_t epoch, int64_t step, int64_t steps)> on_step;
   const std::atomic<bool>* stop = nullptr;          ///< checked after each epoch
 };
 
@@ -88,7 +94,8 @@ struct TrainingDiverged : Error {
 nn::Adam make_optimizer(const std::vector<Tensor>& params, const TrainConfig& config);
 
 /// Trains `model` on `data` with make_optimizer(model.parameters(), config); on return the
-/// model holds the kept (best) parameters.
+/// model holds the kept (best) parameters. Mini-batch training (config.batch_size > 0) needs
+/// data prepared with GraphUse::sampling.
 /// Throws TrainingDiverged naming the epoch when a loss becomes NaN or infinite (after
 /// restoring the kept parameters).
 TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainConfig& config,

@@ -348,7 +348,7 @@ BOOST_AUTO_TEST_CASE(shape_and_index_errors) {
   const Graph g = awkward_graph(12, 30, 40);
   const int64_t N = g.num_nodes(), E = g.num_edges();
   BOOST_CHECK_EXCEPTION(gather(rand64({N + 1, 2}, 1), g, Endpoint::src), Error,
-                        [](const Error& e) { return message_has(e, "gather") && message_has(e, "one per node"); });
+                        [](const Error& e) { return message_has(e, "gather") && message_has(e, "one per source node"); });
   BOOST_CHECK_EXCEPTION(scatter_add(rand64({E - 1, 2}, 1), g), Error,
                         [](const Error& e) { return message_has(e, "scatter_add") && message_has(e, "one per edge"); });
   BOOST_CHECK_EXCEPTION(segment_softmax(rand64({E, 2, 2}, 1), g), Error,

@@ -105,13 +105,19 @@ void check_identical_runs(const fs::path& a, const fs::path& b, const fs::path& 
   BOOST_TEST(files >= 6);  // conv1/conv2 weight, att, bias
 }
 
-void interrupt_and_resume(int sig) {
+// `extra`: options of both runs (the resumed one takes them from the saved state).
+void interrupt_and_resume(int sig, const std::vector<std::string>& extra = {}) {
   TempDir tmp;
   const fs::path whole = tmp.path / "whole", cut = tmp.path / "cut";
   const fs::path m_whole = tmp.path / "whole.json", m_cut = tmp.path / "cut.json";
-  BOOST_TEST_REQUIRE(run_and_signal(base_args(whole, m_whole), "", 0) == 0);
+  auto args = [&](const fs::path& save, const fs::path& metrics) {
+    std::vector<std::string> a = base_args(save, metrics);
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  BOOST_TEST_REQUIRE(run_and_signal(args(whole, m_whole), "", 0) == 0);
 
-  const int code = run_and_signal(base_args(cut, m_cut), "epoch 12 ", sig);
+  const int code = run_and_signal(args(cut, m_cut), "epoch 12 ", sig);
   BOOST_TEST_REQUIRE(code == 128 + sig);
   BOOST_TEST_REQUIRE(fs::exists(cut / "resume" / "config.json"));
   BOOST_TEST(fs::exists(cut / "config.json"));  // the best model so far stays at the top
@@ -129,3 +135,9 @@ void interrupt_and_resume(int sig) {
 BOOST_AUTO_TEST_CASE(sigint_then_resume_equals_an_uninterrupted_run) { interrupt_and_resume(SIGINT); }
 
 BOOST_AUTO_TEST_CASE(sigterm_then_resume_equals_an_uninterrupted_run) { interrupt_and_resume(SIGTERM); }
+
+// Mini-batches: the epoch's order, the samples and the micro-batches' dropout masks all follow
+// from (seed, epoch, step), so the resumed run draws what the uninterrupted one drew.
+BOOST_AUTO_TEST_CASE(minibatch_run_interrupted_then_resumed_equals_an_uninterrupted_run) {
+  interrupt_and_resume(SIGINT, {"--batch-size", "32", "--fanout", "5,5", "--micro-batches", "2"});
+}

@@ -1,5 +1,6 @@
 #include "apps/lib/bench_train.hpp"
 #include "apps/lib/bench_memory.hpp"
+#include "apps/lib/bench_minibatch.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -17,6 +18,7 @@
 namespace gatgrad::bench {
 
 int run_train_bench(const TrainBenchOptions& o) {
+  if (o.batch_size > 0) return run_minibatch_bench(o);
   using clock = std::chrono::steady_clock;
   const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));

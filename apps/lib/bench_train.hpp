@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace gatgrad::bench {
 
@@ -15,9 +16,15 @@ struct TrainBenchOptions {
   int64_t heads = -1, hidden = -1;
   std::string model;
   uint64_t seed = 0;
+  // Mini-batch training (bench_minibatch.hpp) when batch_size > 0.
+  int64_t batch_size = 0;
+  std::vector<int64_t> fanout = {10, 10};
+  int64_t micro_batches = 1;
+  int64_t steps = 200;  // timed steps (after 3 untimed ones)
 };
 
 // Prints the setting, then `epoch_ms_median=<x> infer_ms_median=<y> peak_rss_mb=<z> edges_per_s=<w>`.
+// With batch_size > 0: run_minibatch_bench's lines instead.
 int run_train_bench(const TrainBenchOptions& o);
 
 }  // namespace gatgrad::bench

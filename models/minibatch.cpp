@@ -1,0 +1,215 @@
+// Mini-batch training: the epoch's order, the batches and their micro-batches, the pipeline that
+// prepares them one step ahead, and the gradient of a batch (definitions in minibatch.hpp).
+#include "models/minibatch.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <tbb/task_group.h>
+
+#include "autograd/ops.hpp"
+#include "autograd/random.hpp"
+#include "autograd/tape.hpp"
+#include "graph/neighbor_sampler.hpp"
+#include "nn/metrics.hpp"
+
+namespace gatgrad {
+
+namespace {
+
+constexpr uint64_t kShuffleStream = 0x5eed0f5u;  // the epoch orders' own stream of the seed
+
+std::vector<int64_t> as_rows(std::span<const int32_t> ids) { return {ids.begin(), ids.end()}; }
+
+// Local rows 0 .. n-1 (a micro-batch's logits are its seeds' in order).
+std::vector<int64_t> first_n(size_t n) {
+  std::vector<int64_t> r(n);
+  for (size_t k = 0; k < n; ++k) r[k] = static_cast<int64_t>(k);
+  return r;
+}
+
+}  // namespace
+
+std::vector<int32_t> shuffle_rows(std::span<const int64_t> rows, uint64_t seed, int64_t epoch) {
+  const uint64_t key = derive_key(derive_key(seed, kShuffleStream), static_cast<uint64_t>(epoch));
+  std::vector<std::pair<uint64_t, int32_t>> keyed(rows.size());
+  for (size_t k = 0; k < rows.size(); ++k)
+    keyed[k] = {hash64(key, static_cast<uint64_t>(rows[k])), static_cast<int32_t>(rows[k])};
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<int32_t> order(rows.size());
+  for (size_t k = 0; k < rows.size(); ++k) order[k] = keyed[k].second;
+  return order;
+}
+
+std::pair<int64_t, int64_t> part_range(int64_t n, int64_t parts, int64_t m) {
+  const int64_t base = n / parts, extra = n % parts;
+  const int64_t begin = m * base + std::min(m, extra);
+  return {begin, begin + base + (m < extra ? 1 : 0)};
+}
+
+int64_t Batch::num_sampled_edges() const {
+  int64_t e = 0;
+  for (const MicroBatch& mb : parts)
+    for (const Block& b : mb.blocks) e += b.num_edges() - (b.graph.has_one_self_loop_per_node() ? b.num_dst_nodes() : 0);
+  return e;
+}
+
+Tensor loss_of_rows(const Tensor& logits, const NodeData& data, std::span<const int32_t> rows) {
+  if (data.multilabel) return binary_cross_entropy_with_logits(logits, index_select(data.targets, as_rows(rows)));
+  std::vector<int64_t> labels(rows.size());
+  for (size_t r = 0; r < rows.size(); ++r) labels[r] = data.labels[static_cast<size_t>(rows[r])];
+  return cross_entropy(logits, labels);
+}
+
+double score_of_rows(const Tensor& logits, const NodeData& data, std::span<const int32_t> rows) {
+  if (data.multilabel) return nn::micro_f1(logits, index_select(data.targets, as_rows(rows)));
+  std::vector<int64_t> labels(rows.size());
+  for (size_t r = 0; r < rows.size(); ++r) labels[r] = data.labels[static_cast<size_t>(rows[r])];
+  return nn::accuracy(logits, labels, first_n(rows.size()));
+}
+
+// ---- the pipeline ----
+
+struct BatchPipeline::Impl {
+  const NodeData& data;
+  AdjacencySource& adjacency;
+  int64_t batch_size, micro_batches;
+  uint64_t seed;
+  bool add_self_loops;
+  NeighborSampler sampler;  // used by one thread at a time: the task, or prepare() when none runs
+  std::vector<int32_t> order;
+  int64_t epoch = 0, next_step = 0;
+  tbb::task_group tasks;
+  std::optional<Batch> ahead;  // written by the task, read after tasks.wait()
+
+  Impl(const NodeData& d, AdjacencySource& a, const TrainConfig& c, uint64_t s, bool loops)
+      : data(d), adjacency(a), batch_size(c.batch_size), micro_batches(c.micro_batches), seed(s),
+        add_self_loops(loops), sampler(c.fanout) {}
+
+  int64_t steps() const {
+    const int64_t T = static_cast<int64_t>(data.train_rows.size());
+    return (T + batch_size - 1) / batch_size;
+  }
+
+  Batch prepare(int64_t e, int64_t t) {
+    Batch b;
+    b.epoch = e;
+    b.step = t;
+    const int64_t T = static_cast<int64_t>(order.size()), s0 = t * batch_size, s1 = std::min(T, s0 + batch_size);
+    b.num_seeds = s1 - s0;
+    b.parts.resize(static_cast<size_t>(micro_batches));
+    for (int64_t m = 0; m < micro_batches; ++m) {
+      const auto [p0, p1] = part_range(b.num_seeds, micro_batches, m);
+      MicroBatch& mb = b.parts[static_cast<size_t>(m)];
+      mb.seeds.assign(order.begin() + s0 + p0, order.begin() + s0 + p1);
+      if (mb.seeds.empty()) continue;  // a last batch with fewer seeds than micro-batches
+      mb.blocks = sampler.sample(adjacency, mb.seeds,
+                                 SampleKey{seed, static_cast<uint64_t>(e), static_cast<uint64_t>(t)});
+      if (add_self_loops)
+        for (Block& blk : mb.blocks) blk = blk.add_self_loops();
+      mb.x = gather_rows(data.x, mb.blocks.front().src_global);
+    }
+    return b;
+  }
+
+  void wait() {
+    tasks.wait();  // rethrows what the task threw
+  }
+
+  void prefetch(int64_t t) {
+    const int64_t e = epoch;
+    tasks.run([this, e, t] { ahead = prepare(e, t); });
+  }
+};
+
+BatchPipeline::BatchPipeline(const NodeData& data, AdjacencySource& adjacency, const TrainConfig& config,
+                             uint64_t seed, bool add_self_loops)
+    : impl_(std::make_unique<Impl>(data, adjacency, config, seed, add_self_loops)) {
+  config.validate();
+  if (!config.mini_batch()) throw Error("BatchPipeline: the training configuration has no batch_size");
+  if (data.train_rows.empty()) throw Error("BatchPipeline: no training rows");
+}
+
+BatchPipeline::~BatchPipeline() {
+  try {
+    impl_->wait();
+  } catch (...) {  // an error of a batch nobody asked for any more
+  }
+}
+
+int64_t BatchPipeline::steps_per_epoch() const { return impl_->steps(); }
+
+void BatchPipeline::start_epoch(int64_t epoch) {
+  Impl& p = *impl_;
+  p.wait();
+  p.ahead.reset();
+  p.epoch = epoch;
+  p.next_step = 0;
+  p.order = shuffle_rows(p.data.train_rows, p.seed, epoch);
+  p.prefetch(0);
+}
+
+Batch BatchPipeline::next() {
+  Impl& p = *impl_;
+  if (p.next_step >= p.steps())
+    throw Error("BatchPipeline::next: epoch " + std::to_string(p.epoch) + " has only " + std::to_string(p.steps()) +
+                " steps");
+  p.wait();
+  Batch b = std::move(*p.ahead);
+  p.ahead.reset();
+  if (++p.next_step < p.steps()) p.prefetch(p.next_step);
+  return b;
+}
+
+Batch BatchPipeline::prepare(int64_t epoch, int64_t step) {
+  Impl& p = *impl_;
+  p.wait();
+  if (p.epoch != epoch) {
+    p.order = shuffle_rows(p.data.train_rows, p.seed, epoch);
+    p.epoch = epoch;
+  }
+  return p.prepare(epoch, step);
+}
+
+// ---- the gradient of a batch ----
+
+StepStats batch_gradients(GAT& model, const NodeData& data, const Batch& batch, int64_t micro_batches,
+                          uint64_t steps_before) {
+  model.train();
+  const std::vector<Tensor> params = model.parameters();
+  std::vector<Tensor> sum;  // Σ_m g_m in micro-batch order (only with several parts)
+  StepStats s;
+  for (int64_t m = 0; m < static_cast<int64_t>(batch.parts.size()); ++m) {
+    const MicroBatch& mb = batch.parts[static_cast<size_t>(m)];
+    if (mb.seeds.empty()) continue;
+    model.set_dropout_position(steps_before * static_cast<uint64_t>(micro_batches) + static_cast<uint64_t>(m));
+    for (const Tensor& p : params) p.zero_grad();  // g_m computed whole, from zero
+    const Tensor logits = model.forward(mb.x, mb.blocks);
+    const Tensor loss = loss_of_rows(logits, data, mb.seeds);
+    const double w = static_cast<double>(mb.seeds.size()) / static_cast<double>(batch.num_seeds);
+    s.loss += w * loss.item();
+    s.accuracy += w * score_of_rows(logits, data, mb.seeds);
+    backward(w == 1.0 ? loss : loss * w);  // d/dθ of (n_m / n) · loss_m
+    if (micro_batches == 1) continue;
+    if (sum.empty()) {
+      for (const Tensor& p : params) sum.push_back(p.has_grad() ? p.grad().clone() : Tensor::zeros(p.shape(), p.dtype()));
+      continue;
+    }
+    for (size_t k = 0; k < params.size(); ++k) {
+      if (!params[k].has_grad()) continue;
+      const Tensor g = params[k].grad();
+      dispatch(g.dtype(), [&]<class T>() {
+        T* acc = sum[k].data<T>();
+        const T* add = g.data<T>();
+        for (int64_t i = 0; i < g.numel(); ++i) acc[i] += add[i];
+      });
+    }
+  }
+  if (!sum.empty())
+    for (size_t k = 0; k < params.size(); ++k) params[k].set_grad(sum[k]);
+  return s;
+}
+
+}  // namespace gatgrad
