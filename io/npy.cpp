@@ -458,10 +458,11 @@ NpyArray parse_npy(const char* data, size_t size, const std::string& name) {
   return a;
 }
 
-NpyArray load_npy(const std::string& path) {
-  uint64_t total = 0;
-  File f = open_regular_file(path, total);
+namespace {
 
+// The header of the .npy file `f` (`total` bytes, named `path`): the array without its data,
+// its shape checked against the size; `data_offset` gets where the data starts.
+NpyArray read_header(File& f, uint64_t total, const std::string& path, size_t& data_offset) {
   char prefix[12] = {};
   const size_t want = total < 12 ? static_cast<size_t>(total) : 12;
   if (std::fread(prefix, 1, want, f.get()) != want) fail(path, "read error");
@@ -472,7 +473,17 @@ NpyArray load_npy(const std::string& path) {
   if (std::fseek(f.get(), static_cast<long>(pre), SEEK_SET) != 0 ||
       std::fread(text.data(), 1, text.size(), f.get()) != text.size())
     fail(path, "read error in the header");
-  NpyArray a = start_array(text.data(), text.size(), total - hs, path);
+  data_offset = hs;
+  return start_array(text.data(), text.size(), total - hs, path);
+}
+
+}  // namespace
+
+NpyArray load_npy(const std::string& path) {
+  uint64_t total = 0;
+  File f = open_regular_file(path, total);
+  size_t hs = 0;
+  NpyArray a = read_header(f, total, path, hs);
   a.bytes.resize(static_cast<size_t>(total - hs));  // checked against the shape above
   const size_t read = std::fread(a.bytes.data(), 1, a.bytes.size(), f.get());
   if (read != a.bytes.size())
@@ -481,21 +492,11 @@ NpyArray load_npy(const std::string& path) {
   return a;
 }
 
-// ---- writing ----
-
 MappedNpy map_npy(const std::string& path) {
   uint64_t total = 0;
   File f = open_regular_file(path, total);
-  char prefix[12] = {};
-  const size_t want = total < 12 ? static_cast<size_t>(total) : 12;
-  if (std::fread(prefix, 1, want, f.get()) != want) fail(path, "read error");
-  const size_t hs = header_size(prefix, want, total, path);
-  const size_t pre = static_cast<unsigned char>(prefix[6]) == 1 ? 10 : 12;
-  std::string text(hs - pre, '\0');
-  if (std::fseek(f.get(), static_cast<long>(pre), SEEK_SET) != 0 ||
-      std::fread(text.data(), 1, text.size(), f.get()) != text.size())
-    fail(path, "read error in the header");
-  NpyArray a = start_array(text.data(), text.size(), total - hs, path);  // shape checked against the size
+  size_t hs = 0;
+  NpyArray a = read_header(f, total, path, hs);  // shape checked against the size
   void* base = ::mmap(nullptr, static_cast<size_t>(total), PROT_READ, MAP_PRIVATE, ::fileno(f.get()), 0);
   if (base == MAP_FAILED) fail(path, std::string("cannot be mapped into memory: ") + std::strerror(errno));
   const size_t length = static_cast<size_t>(total);
@@ -509,6 +510,8 @@ MappedNpy map_npy(const std::string& path) {
   m.mapping = std::shared_ptr<const void>(base, [length](const void* p) { ::munmap(const_cast<void*>(p), length); });
   return m;
 }
+
+// ---- writing ----
 
 NpyArray make_npy(const std::string& dtype, const void* data, const std::vector<int64_t>& shape) {
   NpyArray a;

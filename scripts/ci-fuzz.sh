@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI stage: the libFuzzer targets of fuzz/ (the .npy/.npz readers, the checkpoint reader), built
-# with clang++ -fsanitize=fuzzer,address,undefined and run for GATGRAD_FUZZ_SECONDS (60) each
+# with clang++ -fsanitize=fuzzer,address,undefined and run side by side for GATGRAD_FUZZ_SECONDS (60) each
 # on a copy of their seed corpus. Any crash, leak, sanitizer report, timeout or out-of-memory
 # fails the stage; the input that caused it is kept in <build>/artifacts/ and printed.
 #   bash scripts/ci-fuzz.sh
@@ -26,18 +26,31 @@ bin="$PWD/$build"
 artifacts="$bin/artifacts"
 rm -rf "$artifacts"
 mkdir -p "$artifacts"
-status=0
-for target in npy checkpoint; do
+# One fuzzer per core, side by side; then each one's result in turn.
+fuzz() {
+  local target=$1 max_len
   case $target in
     npy) max_len=4096 ;;
     checkpoint) max_len=8192 ;;
   esac
   cp -r "fuzz/corpus/$target" "$work/corpus-$target"  # the fuzzer adds to it: never the repo's
-  echo "ci-fuzz: fuzz_$target for $seconds s"
-  rc=0
   (cd "$work" && TMPDIR="$scratch" "$bin/fuzz_$target" -max_total_time="$seconds" -rss_limit_mb=2048 \
       -max_len=$max_len -timeout=20 -detect_leaks=1 -print_final_stats=1 \
-      -artifact_prefix="$artifacts/$target-" "corpus-$target" >"$work/$target.log" 2>&1) || rc=$?
+      -artifact_prefix="$artifacts/$target-" "corpus-$target" >"$work/$target.log" 2>&1)
+}
+targets=(npy checkpoint)
+pids=()
+for target in "${targets[@]}"; do
+  echo "ci-fuzz: fuzz_$target for $seconds s"
+  fuzz "$target" &
+  pids+=($!)
+done
+status=0
+for i in "${!targets[@]}"; do
+  target=${targets[$i]}
+  rc=0
+  wait "${pids[$i]}" || rc=$?
+  echo "ci-fuzz: fuzz_$target:"
   grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs)' "$work/$target.log" || true
   if [ $rc -ne 0 ]; then
     echo "ci-fuzz: fuzz_$target failed (exit $rc):" >&2

@@ -86,11 +86,7 @@ FullBatchBytes full_batch_bytes(int64_t nodes, int64_t edges, int64_t features, 
 int run_minibatch_bench(const TrainBenchOptions& o) {
   const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
-  Preset p = make_preset(kDefaultPreset);
-  if (!o.model.empty()) p.model.model = o.model;
-  if (o.heads > 0) p.model.heads = o.heads;
-  if (o.hidden > 0) p.model.hidden = o.hidden;
-  p.model.seed = o.seed;
+  Preset p = bench_preset(o);
   p.train.batch_size = o.batch_size;
   p.train.fanout = o.fanout;
   p.train.micro_batches = o.micro_batches;

@@ -17,17 +17,22 @@
 
 namespace gatgrad::bench {
 
+Preset bench_preset(const TrainBenchOptions& o) {
+  Preset p = make_preset(kDefaultPreset);
+  if (!o.model.empty()) p.model.model = o.model;
+  if (o.heads > 0) p.model.heads = o.heads;
+  if (o.hidden > 0) p.model.hidden = o.hidden;
+  p.model.seed = o.seed;
+  return p;
+}
+
 int run_train_bench(const TrainBenchOptions& o) {
   if (o.batch_size > 0) return run_minibatch_bench(o);
   using clock = std::chrono::steady_clock;
   const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
 
-  Preset p = make_preset(kDefaultPreset);
-  if (!o.model.empty()) p.model.model = o.model;
-  if (o.heads > 0) p.model.heads = o.heads;
-  if (o.hidden > 0) p.model.hidden = o.hidden;
-  p.model.seed = o.seed;
+  Preset p = bench_preset(o);
 
   const auto t_data = clock::now();
   Dataset d;

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "models/presets.hpp"
+
 namespace gatgrad::bench {
 
 struct TrainBenchOptions {
@@ -22,6 +24,9 @@ struct TrainBenchOptions {
   int64_t micro_batches = 1;
   int64_t steps = 200;  // timed steps (after 3 untimed ones)
 };
+
+// The default preset with the options' model, heads, hidden and seed.
+Preset bench_preset(const TrainBenchOptions& o);
 
 // Prints the setting, then `epoch_ms_median=<x> infer_ms_median=<y> peak_rss_mb=<z> edges_per_s=<w>`.
 // With batch_size > 0: run_minibatch_bench's lines instead.
