@@ -23,16 +23,16 @@ using simd::for_chunks;
 // Lanes [0, n) of p: a whole Vec when it stays before `end` (the lanes past n then hold whatever
 // follows and must never reach a result), else only the n values.
 template <class T, int N>
-inline Vec<T, N> load_upto(const T* p, int64_t n, const T* end) {
+GATGRAD_INLINE Vec<T, N> load_upto(const T* p, int64_t n, const T* end) {
   return end - p >= N ? Vec<T, N>::load(p) : Vec<T, N>::load_first(p, n);
 }
 
 template <class T, int N>
-inline Vec<T, N> load_n(const T* p, int64_t n) {
+GATGRAD_INLINE Vec<T, N> load_n(const T* p, int64_t n) {
   return n == N ? Vec<T, N>::load(p) : Vec<T, N>::load_first(p, n);
 }
 template <class T, int N>
-inline void store_n(const Vec<T, N>& v, T* p, int64_t n) {
+GATGRAD_INLINE void store_n(const Vec<T, N>& v, T* p, int64_t n) {
   if (n == N)
     v.store(p);
   else
@@ -41,7 +41,7 @@ inline void store_n(const Vec<T, N>& v, T* p, int64_t n) {
 
 // y[0..d) += x[0..d)
 template <class T>
-inline void add_row(T* y, const T* x, int64_t d) {
+GATGRAD_INLINE void add_row(T* y, const T* x, int64_t d) {
   for_chunks(d, [&](int64_t k, int64_t m) {
     store_n(load_n<T, kLanes>(y + k, m) + load_n<T, kLanes>(x + k, m), y + k, m);
   });
@@ -49,19 +49,19 @@ inline void add_row(T* y, const T* x, int64_t d) {
 
 // y[0..d) = x[0..d)
 template <class T>
-inline void copy_row(T* y, const T* x, int64_t d) {
+GATGRAD_INLINE void copy_row(T* y, const T* x, int64_t d) {
   for_chunks(d, [&](int64_t k, int64_t m) { store_n(load_n<T, kLanes>(x + k, m), y + k, m); });
 }
 
 // y[0..d) = 0
 template <class T>
-inline void zero_row(T* y, int64_t d) {
+GATGRAD_INLINE void zero_row(T* y, int64_t d) {
   for_chunks(d, [&](int64_t k, int64_t m) { store_n(Vec<T, kLanes>::zero(), y + k, m); });
 }
 
 // y[0..d) = a[0..d) · b[0..d)
 template <class T>
-inline void mul_row(T* y, const T* a, const T* b, int64_t d) {
+GATGRAD_INLINE void mul_row(T* y, const T* a, const T* b, int64_t d) {
   for_chunks(d, [&](int64_t k, int64_t m) {
     store_n(load_n<T, kLanes>(a + k, m) * load_n<T, kLanes>(b + k, m), y + k, m);
   });
@@ -69,7 +69,7 @@ inline void mul_row(T* y, const T* a, const T* b, int64_t d) {
 
 // y[0..d) = fma(a, x[0..d), y[0..d))
 template <class T>
-inline void axpy_row(T* y, T a, const T* x, int64_t d) {
+GATGRAD_INLINE void axpy_row(T* y, T a, const T* x, int64_t d) {
   const Vec<T, kLanes> va = Vec<T, kLanes>::splat(a);
   for_chunks(d, [&](int64_t k, int64_t m) {
     store_n(simd::fma(va, load_n<T, kLanes>(x + k, m), load_n<T, kLanes>(y + k, m)), y + k, m);

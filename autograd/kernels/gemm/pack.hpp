@@ -151,9 +151,9 @@ inline void store_first(float* d, __m256 v, int64_t count) {
     _mm_storel_pi(reinterpret_cast<__m64*>(d + 4), _mm256_extractf128_ps(v, 1));
     return;
   }
-  alignas(32) float tmp[8];
-  _mm256_store_ps(tmp, v);
-  std::memcpy(d, tmp, static_cast<size_t>(count) * sizeof(float));
+  // lanes [0, count) of the mask set: lane l holds l - count, negative (sign bit set) below count
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  _mm256_maskstore_ps(d, _mm256_sub_epi32(lane, _mm256_set1_epi32(static_cast<int>(count))), v);
 }
 inline void store_first(double* d, __m256d v, int64_t count) {
   if (count == 4) {
