@@ -14,6 +14,7 @@
 #include <initializer_list>
 #include <iterator>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -170,6 +171,36 @@ BOOST_AUTO_TEST_CASE(valid_small_dataset_dense_and_npz_agree) {
   const Dataset sp = load_dataset(dir.str(), sparse_opts);
   BOOST_TEST(sp.x_is_sparse);
   BOOST_TEST(csr_to_dense(sp.x_sparse) == want, boost::test_tools::per_element());
+}
+
+// A float32 x.npy used as it is is mapped, not copied (np.load(..., mmap_mode='r')); any
+// transformation of it (here row normalisation) reads it into x_dense instead.
+BOOST_AUTO_TEST_CASE(float32_features_used_as_they_are_are_mapped_not_copied) {
+  TempDir dir;
+  ValidDataset v;
+  v.write(dir);
+  LoadOptions as_is;
+  as_is.map_features = true;
+  as_is.normalize_features = false;
+  as_is.sparse_threshold = 0.0;
+  const Dataset mapped = load_dataset(dir.str(), as_is);
+  BOOST_TEST(mapped.x_mapped.defined());
+  BOOST_TEST(mapped.x_dense.empty());
+  const std::span<const float> values = mapped.dense_values();
+  BOOST_TEST(std::vector<float>(values.begin(), values.end()) == v.x, boost::test_tools::per_element());
+
+  LoadOptions copied = as_is;
+  copied.map_features = false;
+  const Dataset read = load_dataset(dir.str(), copied);
+  BOOST_TEST(!read.x_mapped.defined());
+  BOOST_TEST(read.x_dense == v.x, boost::test_tools::per_element());
+
+  LoadOptions normalised = as_is;
+  normalised.normalize_features = true;
+  const Dataset changed = load_dataset(dir.str(), normalised);
+  BOOST_TEST(!changed.x_mapped.defined());
+  BOOST_TEST(changed.x_dense.size() == v.x.size());
+  BOOST_TEST(changed.x_dense[1 * 4 + 1] == 1.0f);  // row 1 = (0, 2, 0, 0) / 2
 }
 
 BOOST_AUTO_TEST_CASE(other_dtypes_and_multilabel_targets) {
