@@ -42,12 +42,7 @@ NodeData load(const TrainBenchOptions& o, const GATConfig& m, int64_t& num_class
     num_classes = d.num_classes;
     return prepare_node_data(d, m.add_self_loops, DType::f32, GraphUse::sampling);
   }
-  CsbmOptions c;
-  c.num_nodes = o.nodes;
-  c.num_edges = o.edges;
-  c.num_features = o.features;
-  c.num_classes = o.classes;
-  c.seed = o.seed;
+  CsbmOptions c = bench_graph_options(o);
   c.val_size = c.test_size = 0;
   CsbmByDestination g = make_csbm_by_destination(c);
   NodeData data;

@@ -17,6 +17,16 @@
 
 namespace gatgrad::bench {
 
+CsbmOptions bench_graph_options(const TrainBenchOptions& o) {
+  CsbmOptions c;
+  c.num_nodes = o.nodes;
+  c.num_edges = o.edges;
+  c.num_features = o.features;
+  c.num_classes = o.classes;
+  c.seed = o.seed;
+  return c;
+}
+
 Preset bench_preset(const TrainBenchOptions& o) {
   Preset p = make_preset(kDefaultPreset);
   if (!o.model.empty()) p.model.model = o.model;
@@ -39,12 +49,7 @@ int run_train_bench(const TrainBenchOptions& o) {
   if (!o.data.empty()) {
     d = load_dataset(o.data);
   } else {
-    CsbmOptions c;
-    c.num_nodes = o.nodes;
-    c.num_edges = o.edges;
-    c.num_features = o.features;
-    c.num_classes = o.classes;
-    c.seed = o.seed;
+    CsbmOptions c = bench_graph_options(o);
     c.val_size = std::min<int64_t>(500, o.nodes / 4);
     c.test_size = std::min<int64_t>(1000, o.nodes / 4);
     d = make_csbm(c);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/synthetic.hpp"
 #include "models/presets.hpp"
 
 namespace gatgrad::bench {
@@ -24,6 +25,9 @@ struct TrainBenchOptions {
   int64_t micro_batches = 1;
   int64_t steps = 200;  // timed steps (after 3 untimed ones)
 };
+
+// The synthetic graph of the options' sizes and seed (CsbmOptions' split unless the caller sets it).
+CsbmOptions bench_graph_options(const TrainBenchOptions& o);
 
 // The default preset with the options' model, heads, hidden and seed.
 Preset bench_preset(const TrainBenchOptions& o);
