@@ -49,6 +49,17 @@ std::pair<int64_t, int64_t> part_range(int64_t n, int64_t parts, int64_t m) {
   return {begin, begin + base + (m < extra ? 1 : 0)};
 }
 
+int64_t batch_seed_count(int64_t num_train, int64_t batch_size, int64_t step) {
+  return std::min(num_train, (step + 1) * batch_size) - step * batch_size;
+}
+
+std::vector<int32_t> micro_batch_seeds(std::span<const int32_t> order, int64_t batch_size, int64_t micro_batches,
+                                       int64_t step, int64_t m) {
+  const int64_t s0 = step * batch_size;
+  const auto [p0, p1] = part_range(batch_seed_count(static_cast<int64_t>(order.size()), batch_size, step), micro_batches, m);
+  return {order.begin() + s0 + p0, order.begin() + s0 + p1};
+}
+
 int64_t Batch::num_sampled_edges() const {
   int64_t e = 0;
   for (const MicroBatch& mb : parts)
@@ -97,13 +108,11 @@ struct BatchPipeline::Impl {
     Batch b;
     b.epoch = e;
     b.step = t;
-    const int64_t T = static_cast<int64_t>(order.size()), s0 = t * batch_size, s1 = std::min(T, s0 + batch_size);
-    b.num_seeds = s1 - s0;
+    b.num_seeds = batch_seed_count(static_cast<int64_t>(order.size()), batch_size, t);
     b.parts.resize(static_cast<size_t>(micro_batches));
     for (int64_t m = 0; m < micro_batches; ++m) {
-      const auto [p0, p1] = part_range(b.num_seeds, micro_batches, m);
       MicroBatch& mb = b.parts[static_cast<size_t>(m)];
-      mb.seeds.assign(order.begin() + s0 + p0, order.begin() + s0 + p1);
+      mb.seeds = micro_batch_seeds(order, batch_size, micro_batches, t, m);
       if (mb.seeds.empty()) continue;  // a last batch with fewer seeds than micro-batches
       mb.blocks = sampler.sample(adjacency, mb.seeds,
                                  SampleKey{seed, static_cast<uint64_t>(e), static_cast<uint64_t>(t)});
@@ -175,40 +184,64 @@ Batch BatchPipeline::prepare(int64_t epoch, int64_t step) {
 
 // ---- the gradient of a batch ----
 
+uint64_t step_end_dropout_position(int64_t micro_batches, uint64_t steps_before) {
+  return (steps_before + 1) * static_cast<uint64_t>(micro_batches);
+}
+
+StepStats micro_batch_gradient(GAT& model, const NodeData& data, const MicroBatch& mb, int64_t num_seeds,
+                               uint64_t dropout_position) {
+  model.train();
+  model.set_dropout_position(dropout_position);
+  for (const Tensor& p : model.parameters()) p.zero_grad();  // g_m computed whole, from zero
+  const Tensor logits = model.forward(mb.x, mb.blocks);
+  const Tensor loss = loss_of_rows(logits, data, mb.seeds);
+  const double w = static_cast<double>(mb.seeds.size()) / static_cast<double>(num_seeds);
+  StepStats s;
+  s.loss = w * loss.item();
+  s.accuracy = w * score_of_rows(logits, data, mb.seeds);
+  s.num_seeds = static_cast<int64_t>(mb.seeds.size());
+  backward(w == 1.0 ? loss : loss * w);  // d/dθ of (n_m / n) · loss_m
+  return s;
+}
+
+void add_in_order(std::vector<Tensor>& sum, const std::vector<Tensor>& params, const std::vector<Tensor>& grads) {
+  if (sum.empty()) {
+    for (size_t k = 0; k < params.size(); ++k)
+      sum.push_back(grads[k].defined() ? grads[k].clone() : Tensor::zeros(params[k].shape(), params[k].dtype()));
+    return;
+  }
+  for (size_t k = 0; k < params.size(); ++k) {
+    if (!grads[k].defined()) continue;
+    dispatch(grads[k].dtype(), [&]<class T>() {
+      T* acc = sum[k].data<T>();
+      const T* add = grads[k].data<T>();
+      for (int64_t i = 0; i < grads[k].numel(); ++i) acc[i] += add[i];
+    });
+  }
+}
+
 StepStats batch_gradients(GAT& model, const NodeData& data, const Batch& batch, int64_t micro_batches,
                           uint64_t steps_before) {
   model.train();
   const std::vector<Tensor> params = model.parameters();
   std::vector<Tensor> sum;  // Σ_m g_m in micro-batch order (only with several parts)
   StepStats s;
+  s.num_seeds = batch.num_seeds;
   for (int64_t m = 0; m < static_cast<int64_t>(batch.parts.size()); ++m) {
     const MicroBatch& mb = batch.parts[static_cast<size_t>(m)];
     if (mb.seeds.empty()) continue;
-    model.set_dropout_position(steps_before * static_cast<uint64_t>(micro_batches) + static_cast<uint64_t>(m));
-    for (const Tensor& p : params) p.zero_grad();  // g_m computed whole, from zero
-    const Tensor logits = model.forward(mb.x, mb.blocks);
-    const Tensor loss = loss_of_rows(logits, data, mb.seeds);
-    const double w = static_cast<double>(mb.seeds.size()) / static_cast<double>(batch.num_seeds);
-    s.loss += w * loss.item();
-    s.accuracy += w * score_of_rows(logits, data, mb.seeds);
-    backward(w == 1.0 ? loss : loss * w);  // d/dθ of (n_m / n) · loss_m
+    const StepStats part = micro_batch_gradient(
+        model, data, mb, batch.num_seeds, steps_before * static_cast<uint64_t>(micro_batches) + static_cast<uint64_t>(m));
+    s.loss += part.loss;
+    s.accuracy += part.accuracy;
     if (micro_batches == 1) continue;
-    if (sum.empty()) {
-      for (const Tensor& p : params) sum.push_back(p.has_grad() ? p.grad().clone() : Tensor::zeros(p.shape(), p.dtype()));
-      continue;
-    }
-    for (size_t k = 0; k < params.size(); ++k) {
-      if (!params[k].has_grad()) continue;
-      const Tensor g = params[k].grad();
-      dispatch(g.dtype(), [&]<class T>() {
-        T* acc = sum[k].data<T>();
-        const T* add = g.data<T>();
-        for (int64_t i = 0; i < g.numel(); ++i) acc[i] += add[i];
-      });
-    }
+    std::vector<Tensor> grads;
+    for (const Tensor& p : params) grads.push_back(p.has_grad() ? p.grad() : Tensor());
+    add_in_order(sum, params, grads);
   }
   if (!sum.empty())
     for (size_t k = 0; k < params.size(); ++k) params[k].set_grad(sum[k]);
+  model.set_dropout_position(step_end_dropout_position(micro_batches, steps_before));
   return s;
 }
 

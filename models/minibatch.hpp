@@ -40,6 +40,12 @@ std::vector<int32_t> shuffle_rows(std::span<const int64_t> rows, uint64_t seed, 
 /// most one (the first n % parts parts are one longer).
 std::pair<int64_t, int64_t> part_range(int64_t n, int64_t parts, int64_t m);
 
+/// The size of batch `step` of an epoch over num_train training rows: B, the last one shorter.
+int64_t batch_seed_count(int64_t num_train, int64_t batch_size, int64_t step);
+/// The seeds of micro-batch m of batch `step`, from the epoch's order (shuffle_rows).
+std::vector<int32_t> micro_batch_seeds(std::span<const int32_t> order, int64_t batch_size, int64_t micro_batches,
+                                       int64_t step, int64_t m);
+
 /// One micro-batch, ready to compute.
 struct MicroBatch {
   std::vector<int32_t> seeds;  ///< global ids of the nodes whose loss this part adds
@@ -85,6 +91,7 @@ class BatchPipeline {
 struct StepStats {
   double loss = 0;      ///< Σ_m (n_m / n) loss_m: the batch's mean loss
   double accuracy = 0;  ///< Σ_m (n_m / n) score_m (micro-F1 for multi-label data)
+  int64_t num_seeds = 0;  ///< n
 };
 
 /// The gradient ∇ of `batch` as the file comment defines it, left in the parameters' gradients
@@ -94,6 +101,22 @@ struct StepStats {
 /// fewer seeds than that). Returns the batch's loss and score.
 StepStats batch_gradients(GAT& model, const NodeData& data, const Batch& batch, int64_t micro_batches,
                           uint64_t steps_before);
+
+/// batch_gradients' part for one micro-batch: g_m = ∇ (n_m / n) · loss_m computed whole from
+/// zero (n = num_seeds, the batch's), with the dropout masks of `dropout_position`, left in the
+/// parameters' gradients (a parameter the loss does not reach has none). Returns
+/// (n_m / n) · loss_m, (n_m / n) · score_m and n_m.
+StepStats micro_batch_gradient(GAT& model, const NodeData& data, const MicroBatch& mb, int64_t num_seeds,
+                               uint64_t dropout_position);
+
+/// Where a step leaves the model's dropout counters, whichever micro-batches ran where (the
+/// next step sets its own): they are in the checkpoints, which must not depend on the ranks.
+uint64_t step_end_dropout_position(int64_t micro_batches, uint64_t steps_before);
+
+/// Σ_m g_m in micro-batch order, as batch_gradients adds them: into an empty `sum` the first
+/// part's gradients are copied (zeros for a parameter without one); each later part's are
+/// added where it has one. grads[k] undefined: parameter k has no gradient in this part.
+void add_in_order(std::vector<Tensor>& sum, const std::vector<Tensor>& params, const std::vector<Tensor>& grads);
 
 /// The loss of rows of data (scalar) from their logits [rows.size(), C], logits row r being node rows[r].
 Tensor loss_of_rows(const Tensor& logits, const NodeData& data, std::span<const int32_t> rows);

@@ -44,6 +44,29 @@ std::vector<Tensor> snapshot(const nn::Module& m) {
 // The rows as node ids of a sampler's seeds.
 std::vector<int32_t> as_ids(const std::vector<int64_t>& rows) { return {rows.begin(), rows.end()}; }
 
+// One process's mini-batch steps: the pipeline samples step t+1 while step t is computed.
+class LocalSteps final : public MiniBatchSteps {
+ public:
+  LocalSteps(const NodeData& data, const TrainConfig& config, const GATConfig& model)
+      : data_(data), config_(config), batches_(data, *data.neighbors, config, model.seed, model.add_self_loops) {}
+  int64_t steps_per_epoch() const override { return batches_.steps_per_epoch(); }
+  void start_epoch(int64_t epoch) override { batches_.start_epoch(epoch); }
+  StepStats next_step(GAT& model, uint64_t steps_before) override {
+    const Batch batch = batches_.next();  // and step t+1 is sampled meanwhile
+    // isolated: this thread waits for its own kernels' tasks only, never runs the sampling task
+    return tbb::this_task_arena::isolate(
+        [&] { return batch_gradients(model, data_, batch, config_.micro_batches, steps_before); });
+  }
+  Evaluation evaluate(GAT& model, const std::vector<int64_t>& rows) override {
+    return gatgrad::evaluate(model, data_, rows, config_.eval_chunk);
+  }
+
+ private:
+  const NodeData& data_;
+  const TrainConfig& config_;
+  BatchPipeline batches_;
+};
+
 }  // namespace
 
 TrainingDiverged::TrainingDiverged(int64_t epoch_, const std::string& loss_, double value_, int64_t best_epoch_)
@@ -129,7 +152,8 @@ TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainC
 }
 
 TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainConfig& config,
-                                  nn::Optimizer& optimizer, TrainState& state, const TrainHooks& hooks) {
+                                  nn::Optimizer& optimizer, TrainState& state, const TrainHooks& hooks,
+                                  MiniBatchSteps* steps) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   config.validate();
@@ -137,10 +161,15 @@ TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainC
     throw Error("train_node_classifier: mini-batch training needs data prepared for sampling (GraphUse::sampling)");
   TrainResult result;
   if (state.kept.empty()) state.kept = snapshot(model);
-  std::unique_ptr<BatchPipeline> batches;
-  if (config.mini_batch())
-    batches = std::make_unique<BatchPipeline>(data, *data.neighbors, config, model.config().seed,
-                                              model.config().add_self_loops);
+  std::unique_ptr<LocalSteps> local;
+  if (config.mini_batch() && !steps) {
+    local = std::make_unique<LocalSteps>(data, config, model.config());
+    steps = local.get();
+  }
+  MiniBatchSteps* const runner = config.mini_batch() ? steps : nullptr;
+  auto evaluate_rows = [&](const std::vector<int64_t>& rows) {
+    return runner ? runner->evaluate(model, rows) : evaluate(model, data, rows, config.eval_chunk);
+  };
 
   while (state.epoch < config.max_epochs) {
     const int64_t epoch = state.epoch + 1;
@@ -154,7 +183,7 @@ TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainC
       return TrainingDiverged(epoch, which, value, state.best_epoch);
     };
     const auto t0 = clock::now();
-    if (!batches) {
+    if (!runner) {
       // One training step: forward with dropout, backward, Adam.
       model.train();
       optimizer.zero_grad();
@@ -168,26 +197,21 @@ TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainC
       s.train_accuracy = score_of(logits, data, data.train_rows);
     } else {
       // ceil(T / B) steps; the epoch's loss and score are the steps' weighted by their sizes.
-      const int64_t steps = batches->steps_per_epoch();
+      const int64_t steps = runner->steps_per_epoch();
       const double T = static_cast<double>(data.train_rows.size());
-      batches->start_epoch(epoch);
+      runner->start_epoch(epoch);
       for (int64_t t = 0; t < steps; ++t) {
-        const Batch batch = batches->next();  // and step t+1 is sampled meanwhile
-        // isolated: this thread waits for its own kernels' tasks only, never runs the sampling task
-        const StepStats step = tbb::this_task_arena::isolate([&] {
-          return batch_gradients(model, data, batch, config.micro_batches,
-                                 static_cast<uint64_t>((epoch - 1) * steps + t));
-        });
+        const StepStats step = runner->next_step(model, static_cast<uint64_t>((epoch - 1) * steps + t));
         if (!std::isfinite(step.loss)) throw diverged("train", step.loss);
         tbb::this_task_arena::isolate([&] { optimizer.step(); });
-        const double w = static_cast<double>(batch.num_seeds) / T;
+        const double w = static_cast<double>(step.num_seeds) / T;
         s.train_loss += w * step.loss;
         s.train_accuracy += w * step.accuracy;
         if (hooks.on_step) hooks.on_step(epoch, t + 1, steps);
       }
       s.step_ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
     }
-    const Evaluation val = evaluate(model, data, data.val_rows, config.eval_chunk);
+    const Evaluation val = evaluate_rows(data.val_rows);
     // The step made the parameters NaN or huge: a NaN loss compares false with everything and
     // an infinite one equals the initial best_loss, so neither may reach the early stopping.
     if (!std::isfinite(val.loss)) throw diverged("validation", val.loss);
@@ -225,8 +249,8 @@ TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainC
   result.train_seconds = std::chrono::duration<double>(clock::now() - start).count();
   if (result.interrupted) return result;  // the caller saves the state as it is
   restore_parameters(model, state.kept);
-  result.val = evaluate(model, data, data.val_rows, config.eval_chunk);
-  result.test = evaluate(model, data, data.test_rows, config.eval_chunk);
+  result.val = evaluate_rows(data.val_rows);
+  result.test = evaluate_rows(data.test_rows);
   return result;
 }
 

@@ -20,6 +20,7 @@
 
 #include "autograd/error.hpp"
 #include "models/gat.hpp"
+#include "models/minibatch.hpp"
 #include "models/node_data.hpp"
 #include "models/presets.hpp"
 #include "nn/optim.hpp"
@@ -90,6 +91,23 @@ struct TrainingDiverged : Error {
   int64_t best_epoch;  ///< the epoch of the parameters the model was restored to
 };
 
+/// Where the steps of a mini-batch epoch and the evaluation run. One process uses the
+/// BatchPipeline, batch_gradients and the layer-wise inference (what train_node_classifier does
+/// when given none); dist/ runs the same step on several MPI ranks. Both follow the definition
+/// of a step in models/minibatch.hpp, so the loop's result is the same bits with either.
+class MiniBatchSteps {
+ public:
+  virtual ~MiniBatchSteps() = default;
+  virtual int64_t steps_per_epoch() const = 0;
+  /// Starts epoch `epoch` (1-based).
+  virtual void start_epoch(int64_t epoch) = 0;
+  /// The epoch's next step, in order: its gradient left in the model's parameters' gradients
+  /// (batch_gradients' contract; steps_before as there). Returns its loss, score and size.
+  virtual StepStats next_step(GAT& model, uint64_t steps_before) = 0;
+  /// evaluate() of `rows` (layer-wise, exact).
+  virtual Evaluation evaluate(GAT& model, const std::vector<int64_t>& rows) = 0;
+};
+
 /// The optimiser `config` describes (Adam with its lr, betas, eps and L2 weight decay) over `params`.
 nn::Adam make_optimizer(const std::vector<Tensor>& params, const TrainConfig& config);
 
@@ -107,8 +125,11 @@ TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainC
 /// nor `state` is rolled back to the kept parameters: save them, then resume later.
 /// On TrainingDiverged the model holds state.kept, `state` ends at the last good epoch (the
 /// diverged one is not in its history), and the optimiser's state is not to be trusted.
+/// `steps`, when given, runs the mini-batch steps and every evaluation (dist/); by default
+/// they run in this process.
 TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainConfig& config,
-                                  nn::Optimizer& optimizer, TrainState& state, const TrainHooks& hooks = {});
+                                  nn::Optimizer& optimizer, TrainState& state, const TrainHooks& hooks = {},
+                                  MiniBatchSteps* steps = nullptr);
 
 /// The model's parameters set to `saved` (in model.parameters() order).
 void restore_parameters(const nn::Module& model, const std::vector<Tensor>& saved);
