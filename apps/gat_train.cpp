@@ -1,6 +1,8 @@
 // gat-train: trains a GAT (or GATv2) for node classification and reports its test accuracy.
 // With no arguments it trains on the built-in synthetic graph (a contextual stochastic block
-// model) in a few seconds; `--data DIR` reads a directory of .npy files (see README).
+// model) in a few seconds; `--data DIR` reads a directory of .npy files (see README);
+// `mpirun -np P gat-train --partitions PARTS` trains on a graph cut by gat-partition, each
+// rank holding one part, with the bits of one process (dist/distributed_steps.hpp).
 // Hyper-parameters default to the paper's `cora` preset (models/presets.hpp); every one has an
 // option. run() below is the whole program: arguments, hyper-parameters, data, model, the
 // training loop (with its divergence and interruption), outputs.
@@ -29,6 +31,9 @@
 #include "models/layerwise.hpp"
 #include "models/trainer.hpp"
 #include "nn/checkpoint.hpp"
+#ifdef GATGRAD_HAVE_MPI
+#include "dist/distributed_steps.hpp"
+#endif
 
 using namespace gatgrad;
 
@@ -50,6 +55,8 @@ struct Options {
   bool quiet = false;
   std::string metrics_json, save, load, predict_out, attention_out, plot, resume;
   bool eval_only = false;
+  std::string partitions;        // distributed training: the partition folder (gat-partition)
+  int64_t checkpoint_every = 0;  // with --save: the run's state every N epochs, for --resume
 };
 
 // CLI::Range lets NaN through (every comparison with NaN is false) and NaN means "keep the
@@ -111,7 +118,7 @@ Configuration configure(Options& o) {
   if (!o.resume.empty()) {
     c.resume = app::read_resume_point(o.resume);
     c.preset = c.resume.preset;
-    if (o.data.empty()) o.data = c.resume.data;
+    if (o.data.empty() && o.partitions.empty()) o.data = c.resume.data;
     o.seed = c.resume.seed;
     c.saved_config = o.resume + "/resume/config.json";
   }
@@ -153,6 +160,80 @@ NodeData load_data(const Options& o, GATConfig& m, const std::string& saved_conf
   return prepare_node_data(d, m.add_self_loops, DType::f32, use);
 }
 
+#ifdef GATGRAD_HAVE_MPI
+// What a rank of `gat-train --partitions` holds: its part (dist/), and the distributed steps.
+struct Distributed {
+  dist::Comm comm;
+  dist::TrafficCounter traffic;
+  dist::PartitionMeta meta;
+  dist::RankData rank;
+  std::unique_ptr<dist::DistributedSteps> steps;
+  bool leader() const { return comm.rank() == 0; }
+};
+
+// The rank's part of --partitions for the model `m` (filled or checked as load_data does); a
+// resumed run checks the partitions are of its graph. Normalised as gat-train --data does.
+std::unique_ptr<Distributed> load_partition_data(const Options& o, GATConfig& m, const Configuration& c,
+                                                 std::string& summary) {
+  auto d = std::make_unique<Distributed>();
+  d->meta = dist::read_partition_meta(o.partitions);
+  const dist::PartitionMeta& meta = d->meta;
+  if (meta.parts != d->comm.size())
+    throw UsageError("--partitions " + o.partitions + " has " + std::to_string(meta.parts) + " parts, the job " +
+                     std::to_string(d->comm.size()) + " ranks: run mpirun -np " + std::to_string(meta.parts));
+  if (!o.resume.empty() && (meta.source.data != c.resume.data || (meta.source.data.empty() && meta.source.synthetic_seed != c.resume.seed)))
+    throw UsageError("--partitions " + o.partitions + " cut " + (meta.source.data.empty() ? "the synthetic graph of seed " + std::to_string(meta.source.synthetic_seed) : meta.source.data) +
+                     ", not the graph of the run in " + o.resume);
+  if (meta.source.data.empty() && meta.source.synthetic_seed != o.seed && o.resume.empty())
+    throw UsageError("--partitions " + o.partitions + " cut the synthetic graph of seed " + std::to_string(meta.source.synthetic_seed) +
+                     ": train with --seed " + std::to_string(meta.source.synthetic_seed));
+  if (c.saved_config.empty()) {
+    m.in_features = meta.num_features;
+    m.num_classes = meta.num_classes;
+  } else if (m.in_features != meta.num_features || m.num_classes != meta.num_classes) {
+    throw DataError(c.saved_config + ": the model expects " + std::to_string(m.in_features) + " features and " +
+                    std::to_string(m.num_classes) + " classes, the partitions have " + std::to_string(meta.num_features) +
+                    " and " + std::to_string(meta.num_classes));
+  }
+  const bool normalize = !meta.source.data.empty() && m.normalize_features;  // the synthetic graph is never normalised
+  d->rank = dist::make_rank_data(d->comm, dist::load_partition(o.partitions, d->comm.rank()), normalize, d->traffic);
+  summary = (meta.source.data.empty() ? std::string("the synthetic graph") : meta.source.data) + " (" +
+            std::to_string(meta.num_nodes) + " nodes, " + std::to_string(meta.num_edges) + " edges, " +
+            std::to_string(meta.num_features) + " features, " + std::to_string(meta.num_classes) + " classes) in " +
+            std::to_string(meta.parts) + " parts on " + std::to_string(meta.parts) + " MPI ranks";
+  return d;
+}
+
+// Per rank (printed by rank 0): its part, peak memory, and what its training steps sent and
+// needed from the others, per step.
+void report_ranks(const Distributed& d, bool print) {
+  const dist::TrafficCounter& t = d.steps->step_traffic();
+  const double steps = static_cast<double>(std::max<int64_t>(d.steps->steps_run(), 1));
+  dist::Writer w;
+  const double mine[] = {app::peak_rss_mb(), t.adjacency / steps, t.features / steps, t.gradients / steps,
+                         d.steps->step_missing_bytes() / steps};
+  w.put_span<double>(mine);
+  int64_t ignored = 0;
+  const auto all = d.comm.all_gather(w.bytes, ignored);
+  if (!d.leader() || !print) return;
+  const int32_t cut_parts = d.meta.parts;
+  std::printf("partitions: edge_cut=%lld steps=%lld\n", static_cast<long long>(d.meta.edge_cut),
+              static_cast<long long>(d.steps->steps_run()));
+  for (int32_t k = 0; k < cut_parts; ++k) {
+    dist::Reader r(all[static_cast<size_t>(k)]);
+    double v[5];
+    r.get_into(v, 5);
+    std::printf("rank %d: nodes=%lld halo=%lld peak_rss_mb=%.1f sent_bytes_per_step=%.0f (adjacency %.0f, features %.0f, "
+                "gradients %.0f) missing_bytes_per_step=%.0f\n", k, static_cast<long long>(d.meta.part_nodes[k]),
+                static_cast<long long>(d.meta.part_halo[k]), v[0], v[1] + v[2] + v[3], v[1], v[2], v[3], v[4]);
+  }
+}
+#else
+struct Distributed {
+  bool leader() const { return true; }
+};
+#endif
+
 // ---- signals: SIGINT / SIGTERM finish the current epoch, then the run saves its state ----
 
 std::atomic<bool> g_stop{false};
@@ -180,7 +261,7 @@ int save_interrupted(const Options& o, const Preset& p, const GAT& model, const 
     std::fprintf(stderr, "gat-train: interrupted by signal %d after epoch %lld; nothing saved (no --save)\n", sig,
                  static_cast<long long>(state.epoch));
   } else {
-    app::save_interrupted_run(o.save, app::ResumePoint{p, o.data, o.seed, state}, model, optimizer);
+    app::save_interrupted_run(o.save, app::ResumePoint{p, o.data, o.seed, state}, model, optimizer);  // one process
     std::fprintf(stderr, "gat-train: interrupted by signal %d after epoch %lld; state saved to %s/resume "
                  "(continue with --resume %s)\n", sig, static_cast<long long>(state.epoch), o.save.c_str(),
                  o.save.c_str());
@@ -212,8 +293,8 @@ int report_divergence(const TrainingDiverged& e, const Options& o, const Preset&
 // every `every` epochs otherwise.
 class Progress {
  public:
-  Progress(bool quiet, int64_t every, int64_t max_epochs)
-      : quiet_(quiet), tty_(::isatty(STDOUT_FILENO)), every_(every), max_(max_epochs) {}
+  Progress(bool quiet, int64_t every, int64_t max_epochs, bool live)
+      : quiet_(quiet), tty_(live && ::isatty(STDOUT_FILENO)), every_(every), max_(max_epochs) {}
   void step(int64_t epoch, int64_t step, int64_t steps) {
     if (quiet_ || !tty_) return;
     const int width = 24, done = static_cast<int>(width * step / std::max<int64_t>(steps, 1));
@@ -271,6 +352,18 @@ void check_arguments(Options& o) {
     throw UsageError("--resume continues the run with its own --batch-size, --fanout and --micro-batches");
   if (o.batch_size <= 0 && (!o.fanout.empty() || o.micro_batches >= 0))
     throw UsageError("--fanout and --micro-batches need --batch-size (mini-batch training)");
+  if (o.checkpoint_every > 0 && o.save.empty()) throw UsageError("--checkpoint-every needs --save DIR");
+  if (!o.partitions.empty()) {
+#ifndef GATGRAD_HAVE_MPI
+    throw UsageError("--partitions: this gat-train was built without MPI (apt-get install libopenmpi-dev "
+                     "libmetis-dev, then build again)");
+#endif
+    if (!o.data.empty()) throw UsageError("--partitions reads the graph from the partitions: not with --data");
+    if (!o.load.empty() || o.eval_only || !o.predict_out.empty() || !o.attention_out.empty())
+      throw UsageError("--partitions trains: not with --load, --eval-only, --predict-out or --attention-out");
+    if (o.resume.empty() && o.batch_size <= 0)
+      throw UsageError("--partitions is mini-batch training: it needs --batch-size");
+  }
 }
 
 // The summary lines, then the files asked for, all from the restored best model.
@@ -318,9 +411,32 @@ int run(Options o) {
   Configuration c = configure(o);
   Preset& p = c.preset;
   std::string summary;
-  const NodeData data =
-      load_data(o, p.model, c.saved_config, p.train.mini_batch() ? GraphUse::sampling : GraphUse::full_batch, summary);
+  std::unique_ptr<Distributed> ranks;  // with --partitions
+  NodeData local;
+#ifdef GATGRAD_HAVE_MPI
+  if (!o.partitions.empty()) ranks = load_partition_data(o, p.model, c, summary);
+#endif
+  if (!ranks)
+    local = load_data(o, p.model, c.saved_config, p.train.mini_batch() ? GraphUse::sampling : GraphUse::full_batch, summary);
+#ifdef GATGRAD_HAVE_MPI
+  const NodeData& data = ranks ? ranks->rank.data : local;
+#else
+  const NodeData& data = local;
+#endif
   p.train.validate();
+  // The run's data as a resumed run finds it again: the folder (or "" for the synthetic graph).
+#ifdef GATGRAD_HAVE_MPI
+  const std::string data_source = ranks ? ranks->meta.source.data : o.data;
+  if (ranks) ranks->steps = std::make_unique<dist::DistributedSteps>(ranks->comm, ranks->rank, p.train, p.model, ranks->traffic);
+#else
+  const std::string data_source = o.data;
+#endif
+  if (ranks && !ranks->leader()) {  // rank 0 alone prints and writes; the others' errors still reach stderr
+    o.quiet = true;
+    o.metrics_json.clear();
+    o.plot.clear();
+    o.save.clear();
+  }
 
   GAT model(p.model);
   nn::Adam optimizer = make_optimizer(model.parameters(), p.train);
@@ -343,13 +459,22 @@ int run(Options o) {
                   static_cast<long long>(p.train.batch_size), fanout_text(p.train.fanout).c_str(),
                   static_cast<long long>(p.train.micro_batches),
                   static_cast<long long>((data.train_rows.size() + p.train.batch_size - 1) / p.train.batch_size));
-    Progress progress(o.quiet, o.log_every, p.train.max_epochs);
+    Progress progress(o.quiet, o.log_every, p.train.max_epochs, /*live=*/!ranks);  // mpirun's pty is not the user's
     TrainHooks hooks;
-    hooks.on_epoch = [&](const EpochStats& s) { progress.epoch(s); };
+    hooks.on_epoch = [&](const EpochStats& s) {
+      progress.epoch(s);
+      if (o.checkpoint_every > 0 && !o.save.empty() && s.epoch % o.checkpoint_every == 0 && s.epoch < p.train.max_epochs)
+        app::checkpoint_run(o.save, app::ResumePoint{p, data_source, o.seed, state}, model, optimizer);
+    };
     hooks.on_step = [&](int64_t epoch, int64_t step, int64_t steps) { progress.step(epoch, step, steps); };
-    hooks.stop = stop_on_signals();
+    // A rank's signal would stop it alone, the others waiting for it: MPI jobs end by signal.
+    if (!ranks) hooks.stop = stop_on_signals();
+    MiniBatchSteps* steps = nullptr;
+#ifdef GATGRAD_HAVE_MPI
+    if (ranks) steps = ranks->steps.get();
+#endif
     try {
-      result = train_node_classifier(model, data, p.train, optimizer, state, hooks);
+      result = train_node_classifier(model, data, p.train, optimizer, state, hooks, steps);
     } catch (const TrainingDiverged& e) {
       progress.finish();
       return report_divergence(e, o, p, model);
@@ -358,6 +483,9 @@ int run(Options o) {
     if (result.interrupted) return save_interrupted(o, p, model, optimizer, state);
   }
   write_outputs(o, p, model, data, result, threads);
+#ifdef GATGRAD_HAVE_MPI
+  if (ranks) report_ranks(*ranks, !o.quiet);  // collective: every rank calls it
+#endif
   return 0;
 }
 
@@ -427,6 +555,12 @@ int main(int argc, char** argv) {
   cli.add_option("--predict-out", o.predict_out, "write the logits (N×C float32) to this .npy file");
   cli.add_option("--attention-out", o.attention_out, "write every layer's attention to this CSV file");
   cli.add_option("--plot", o.plot, "draw loss and accuracy curves into this SVG file");
+  cli.add_option("--partitions", o.partitions, "train on the parts of this gat-partition folder, one per MPI rank "
+                                               "(mpirun -np P gat-train --partitions DIR --batch-size B)")
+      ->check(CLI::ExistingDirectory);
+  cli.add_option("--checkpoint-every", o.checkpoint_every, "with --save DIR: save the run every N epochs into DIR "
+                                                           "(atomically), to continue with --resume DIR after a crash")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   cli.set_version_flag("--version", std::string("gat-train (gatgrad) ") + version());
   try {
     cli.parse(argc, argv);
@@ -434,5 +568,20 @@ int main(int argc, char** argv) {
     const int code = cli.exit(e);
     return code == 0 ? app::kExitOk : app::kExitUsage;
   }
+#ifdef GATGRAD_HAVE_MPI
+  if (!o.partitions.empty()) {
+    // Every rank's error is printed with its rank, then the whole job ends (no rank waits
+    // forever for one that failed). mpirun names a rank that dies.
+    MPI_Init(&argc, &argv);
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    const std::string program = "gat-train: rank " + std::to_string(rank);
+    const int code = app::run_main(program.c_str(), [&] { return run(o); });
+    std::fflush(stdout);
+    if (code != app::kExitOk) MPI_Abort(MPI_COMM_WORLD, code);
+    MPI_Finalize();
+    return code;
+  }
+#endif
   return app::run_main("gat-train", [&] { return run(o); });
 }

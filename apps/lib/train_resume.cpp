@@ -2,6 +2,10 @@
 // of an interrupted run. See train_resume.hpp.
 #include "apps/lib/train_resume.hpp"
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "io/json.hpp"
 #include "nn/checkpoint.hpp"
 
@@ -56,6 +60,19 @@ void save_interrupted_run(const std::string& dir, const ResumePoint& point, cons
   restore_parameters(best, point.state.kept);
   nn::save_checkpoint(dir, best, nullptr, point.preset.model.to_json());
   nn::save_checkpoint(resume_dir(dir), model, &optimizer, to_json(point));
+}
+
+void checkpoint_run(const std::string& dir, const ResumePoint& point, const GAT& model, const nn::Optimizer& optimizer) {
+  const std::string staged = dir + ".next-" + std::to_string(::getpid());
+  std::error_code ec;
+  std::filesystem::remove_all(staged, ec);
+  try {
+    save_interrupted_run(staged, point, model, optimizer);
+    nn::detail::replace_directory(staged, dir);  // DIR is the old run or the new one, never half of each
+  } catch (...) {
+    std::filesystem::remove_all(staged, ec);
+    throw;
+  }
 }
 
 }  // namespace gatgrad::app

@@ -31,4 +31,9 @@ TrainState restore_run(const std::string& dir, const ResumePoint& point, GAT& mo
 void save_interrupted_run(const std::string& dir, const ResumePoint& point, const GAT& model,
                           const nn::Optimizer& optimizer);
 
+// save_interrupted_run for a run that goes on (gat-train --checkpoint-every): DIR and
+// DIR/resume are written beside DIR, then swapped in at once, so a process killed at any
+// moment leaves DIR holding the last complete checkpoint.
+void checkpoint_run(const std::string& dir, const ResumePoint& point, const GAT& model, const nn::Optimizer& optimizer);
+
 }  // namespace gatgrad::app

@@ -1,0 +1,102 @@
+// Comm: all-to-all and all-gather of byte streams over MPI (see comm.hpp). Counts travel
+// first (MPI_Alltoall / MPI_Allgather of one int64 per rank), then the bytes (the v-variants).
+#include "dist/comm.hpp"
+
+#include <limits>
+
+#include "autograd/error.hpp"
+
+namespace gatgrad::dist {
+
+namespace {
+
+void check(int status, const char* what) {
+  if (status != MPI_SUCCESS) throw Error(std::string("MPI: ") + what + " failed");
+}
+
+// MPI counts are int: a larger message is an error, not a wrap.
+int as_count(int64_t n) {
+  if (n > std::numeric_limits<int>::max())
+    throw Error("MPI: a message of " + std::to_string(n) + " bytes is over MPI's 2 GiB count; use smaller batches");
+  return static_cast<int>(n);
+}
+
+}  // namespace
+
+Comm::Comm() {
+  check(MPI_Comm_dup(MPI_COMM_WORLD, &comm_), "MPI_Comm_dup");
+  MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_size(comm_, &size_);
+}
+
+Comm::~Comm() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+}
+
+std::vector<std::vector<char>> Comm::all_to_all(const std::vector<std::vector<char>>& send, int64_t& counted) const {
+  const size_t P = static_cast<size_t>(size_);
+  if (send.size() != P) throw Error("Comm::all_to_all: one stream per rank expected");
+  std::vector<int64_t> send_n(P), recv_n(P);
+  for (size_t k = 0; k < P; ++k) send_n[k] = static_cast<int64_t>(send[k].size());
+  check(MPI_Alltoall(send_n.data(), 1, MPI_INT64_T, recv_n.data(), 1, MPI_INT64_T, comm_), "MPI_Alltoall");
+  std::vector<int> sc(P), sd(P), rc(P), rd(P);
+  int64_t s_total = 0, r_total = 0;
+  for (size_t k = 0; k < P; ++k) {
+    sc[k] = as_count(send_n[k]);
+    sd[k] = as_count(s_total);
+    s_total += send_n[k];
+    rc[k] = as_count(recv_n[k]);
+    rd[k] = as_count(r_total);
+    r_total += recv_n[k];
+    if (static_cast<int>(k) != rank_) counted += send_n[k];
+  }
+  as_count(s_total);
+  as_count(r_total);
+  std::vector<char> sbuf(static_cast<size_t>(s_total)), rbuf(static_cast<size_t>(r_total));
+  for (size_t k = 0; k < P; ++k) std::memcpy(sbuf.data() + sd[k], send[k].data(), send[k].size());
+  check(MPI_Alltoallv(sbuf.data(), sc.data(), sd.data(), MPI_BYTE, rbuf.data(), rc.data(), rd.data(), MPI_BYTE, comm_),
+        "MPI_Alltoallv");
+  std::vector<std::vector<char>> recv(P);
+  for (size_t k = 0; k < P; ++k) recv[k].assign(rbuf.begin() + rd[k], rbuf.begin() + rd[k] + rc[k]);
+  return recv;
+}
+
+std::vector<std::vector<char>> Comm::all_gather(const std::vector<char>& mine, int64_t& counted) const {
+  const size_t P = static_cast<size_t>(size_);
+  int64_t n = static_cast<int64_t>(mine.size());
+  std::vector<int64_t> all_n(P);
+  check(MPI_Allgather(&n, 1, MPI_INT64_T, all_n.data(), 1, MPI_INT64_T, comm_), "MPI_Allgather");
+  std::vector<int> rc(P), rd(P);
+  int64_t total = 0;
+  for (size_t k = 0; k < P; ++k) {
+    rc[k] = as_count(all_n[k]);
+    rd[k] = as_count(total);
+    total += all_n[k];
+  }
+  as_count(total);
+  std::vector<char> rbuf(static_cast<size_t>(total));
+  check(MPI_Allgatherv(mine.data(), as_count(n), MPI_BYTE, rbuf.data(), rc.data(), rd.data(), MPI_BYTE, comm_),
+        "MPI_Allgatherv");
+  counted += n * (size_ - 1);
+  std::vector<std::vector<char>> out(P);
+  for (size_t k = 0; k < P; ++k) out[k].assign(rbuf.begin() + rd[k], rbuf.begin() + rd[k] + rc[k]);
+  return out;
+}
+
+int64_t Comm::max(int64_t value) const {
+  int64_t out = 0;
+  check(MPI_Allreduce(&value, &out, 1, MPI_INT64_T, MPI_MAX, comm_), "MPI_Allreduce");
+  return out;
+}
+
+void Comm::barrier() const { check(MPI_Barrier(comm_), "MPI_Barrier"); }
+
+void Reader::take(void* out, size_t n) {
+  if (at_ + n > bytes_.size()) throw Error("dist: a message from another rank is shorter than its contents");
+  std::memcpy(out, bytes_.data() + at_, n);
+  at_ += n;
+}
+
+}  // namespace gatgrad::dist

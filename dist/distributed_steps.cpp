@@ -1,0 +1,292 @@
+// DistributedSteps: models/minibatch.hpp's step and the layer-wise evaluation over MPI ranks
+// (see distributed_steps.hpp).
+#include "dist/distributed_steps.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "autograd/tape.hpp"
+#include "graph/features.hpp"
+#include "graph/neighbor_sampler.hpp"
+#include "nn/metrics.hpp"
+
+namespace gatgrad::dist {
+
+namespace {
+
+// What a rank sends of micro-batch m: its stats and g_m (a flag per parameter, then its bytes).
+void put_result(Writer& w, int64_t m, const StepStats& s, const std::vector<Tensor>& params) {
+  w.put(m);
+  w.put(s.loss);
+  w.put(s.accuracy);
+  w.put(s.num_seeds);
+  for (const Tensor& p : params) {
+    const uint8_t has = p.has_grad() ? 1 : 0;
+    w.put(has);
+    if (!has) continue;
+    const Tensor g = p.grad();
+    const char* b = static_cast<const char*>(g.impl().storage->data());
+    w.append(b, static_cast<size_t>(g.numel()) * dtype_size(g.dtype()));
+  }
+}
+
+struct PartResult {
+  bool present = false;
+  StepStats stats;
+  std::vector<Tensor> grads;  // undefined: no gradient
+};
+
+void get_results(const std::vector<char>& bytes, const std::vector<Tensor>& params, std::vector<PartResult>& out) {
+  Reader r(bytes);
+  while (!r.done()) {
+    const int64_t m = r.get<int64_t>();
+    if (m < 0 || m >= static_cast<int64_t>(out.size())) throw Error("dist: a gradient of an unknown micro-batch arrived");
+    PartResult& p = out[static_cast<size_t>(m)];
+    p.present = true;
+    p.stats.loss = r.get<double>();
+    p.stats.accuracy = r.get<double>();
+    p.stats.num_seeds = r.get<int64_t>();
+    for (const Tensor& param : params) {
+      if (!r.get<uint8_t>()) {
+        p.grads.emplace_back();
+        continue;
+      }
+      Tensor g = Tensor::empty(param.shape(), param.dtype());
+      r.get_into(static_cast<char*>(g.impl().storage->data()), static_cast<size_t>(g.numel() * dtype_size(g.dtype())));
+      p.grads.push_back(g);
+    }
+  }
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Rows `ids` of the features, in the form they have (gather_rows' result in one process).
+InputFeatures fetch_features(RankGraph& graph, const InputFeatures& local, std::span<const int32_t> ids) {
+  if (local.is_sparse()) return SparseFeatures(graph.fetch_rows(local.sparse.matrix(), ids));
+  return graph.fetch_rows(local.dense.data<float>(), local.dense.size(1), ids);
+}
+
+std::vector<int32_t> as_ids(const std::vector<int64_t>& v) { return {v.begin(), v.end()}; }
+
+}  // namespace
+
+RankData make_rank_data(const Comm& comm, LocalPart part, bool normalize, TrafficCounter& traffic) {
+  RankData r;
+  Dataset& d = part.data;
+  if (normalize) normalize_rows(d);
+  const int64_t n = d.num_nodes, F = d.num_features, N = part.meta.num_nodes;
+  const int64_t C = d.multilabel ? d.num_classes : 1;
+  if (d.x_is_sparse) r.x_local = SparseFeatures(std::move(d.x_sparse));
+  else r.x_local = Tensor::from_span<float>(d.x_dense, {n, F});
+
+  // Every node's labels and split, from every rank (small beside the features).
+  Writer w;
+  w.put(n);
+  w.put_span<int64_t>(part.nodes);
+  w.put_span<int64_t>(d.y);
+  w.put_span<uint8_t>(d.train_mask);
+  w.put_span<uint8_t>(d.val_mask);
+  w.put_span<uint8_t>(d.test_mask);
+  int64_t setup_bytes = 0;
+  const std::vector<std::vector<char>> all = comm.all_gather(w.bytes, setup_bytes);
+  std::vector<int64_t> y(static_cast<size_t>(N * C));
+  std::vector<uint8_t> train(static_cast<size_t>(N)), val(static_cast<size_t>(N)), test(static_cast<size_t>(N));
+  for (const std::vector<char>& bytes : all) {
+    Reader in(bytes);
+    const int64_t k = in.get<int64_t>();
+    if (k < 0 || k > N) throw Error("dist: a rank sent a part of " + std::to_string(k) + " nodes");
+    std::vector<int64_t> ids(static_cast<size_t>(k)), labels(static_cast<size_t>(k * C));
+    std::vector<uint8_t> a(static_cast<size_t>(k)), b(static_cast<size_t>(k)), c(static_cast<size_t>(k));
+    in.get_into(ids.data(), ids.size());
+    in.get_into(labels.data(), labels.size());
+    in.get_into(a.data(), a.size());
+    in.get_into(b.data(), b.size());
+    in.get_into(c.data(), c.size());
+    for (int64_t i = 0; i < k; ++i) {
+      const int64_t v = ids[i];
+      if (v < 0 || v >= N) throw Error("dist: a rank sent node " + std::to_string(v));
+      std::copy(labels.begin() + i * C, labels.begin() + (i + 1) * C, y.begin() + v * C);
+      train[v] = a[i];
+      val[v] = b[i];
+      test[v] = c[i];
+    }
+  }
+  NodeData& nd = r.data;
+  nd.x = r.x_local;
+  nd.num_classes = d.num_classes;
+  nd.multilabel = d.multilabel;
+  if (d.multilabel) {
+    std::vector<double> t(y.begin(), y.end());
+    nd.targets = Tensor::from_vector(t, {N, d.num_classes}, DType::f32);
+  } else {
+    nd.labels = std::move(y);
+  }
+  nd.train_rows = nn::mask_to_rows(train);
+  nd.val_rows = nn::mask_to_rows(val);
+  nd.test_rows = nn::mask_to_rows(test);
+  r.graph = std::make_shared<RankGraph>(comm, part, traffic);
+  nd.neighbors = r.graph;
+  return r;
+}
+
+DistributedSteps::DistributedSteps(const Comm& comm, RankData& rank, const TrainConfig& config, const GATConfig& model,
+                                   TrafficCounter& traffic)
+    : comm_(comm), rank_(rank), config_(config), model_config_(model), traffic_(traffic), sampler_(config.fanout) {
+  config.validate();
+  if (!config.mini_batch()) throw UsageError("distributed training is mini-batch training: it needs --batch-size");
+  if (rank.data.train_rows.empty()) throw DataError("the partitions hold no training nodes");
+}
+
+int64_t DistributedSteps::steps_per_epoch() const {
+  return ceil_div(static_cast<int64_t>(rank_.data.train_rows.size()), config_.batch_size);
+}
+
+void DistributedSteps::start_epoch(int64_t epoch) {
+  epoch_ = epoch;
+  next_step_ = 0;
+  order_ = shuffle_rows(rank_.data.train_rows, model_config_.seed, epoch);
+}
+
+StepStats DistributedSteps::next_step(GAT& model, uint64_t steps_before) {
+  const int64_t t = next_step_++;
+  const int64_t M = config_.micro_batches, P = comm_.size();
+  const TrafficCounter traffic_before = traffic_;
+  const int64_t missing_before = rank_.graph->missing_bytes();
+  const int64_t n = batch_seed_count(static_cast<int64_t>(order_.size()), config_.batch_size, t);
+  RankGraph& graph = *rank_.graph;
+  const std::vector<Tensor> params = model.parameters();
+
+  // Rounds: rank k computes micro-batches k, k + P, ...; a rank without one still answers.
+  Writer mine;
+  for (int64_t round = 0; round < ceil_div(M, P); ++round) {
+    const int64_t m = round * P + comm_.rank();
+    MicroBatch mb;
+    if (m < M) mb.seeds = micro_batch_seeds(order_, config_.batch_size, M, t, m);
+    if (mb.seeds.empty()) {
+      for (size_t h = 0; h < sampler_.fanout().size(); ++h) graph.incoming({});
+      fetch_features(graph, rank_.x_local, {});
+      continue;
+    }
+    mb.blocks = sampler_.sample(graph, mb.seeds,
+                                SampleKey{model_config_.seed, static_cast<uint64_t>(epoch_), static_cast<uint64_t>(t)});
+    if (model_config_.add_self_loops)
+      for (Block& b : mb.blocks) b = b.add_self_loops();
+    mb.x = fetch_features(graph, rank_.x_local, mb.blocks.front().src_global);
+    const StepStats s = micro_batch_gradient(model, rank_.data, mb, n, steps_before * static_cast<uint64_t>(M) + static_cast<uint64_t>(m));
+    put_result(mine, m, s, params);
+  }
+
+  // Every g_m on every rank, added in micro-batch order as one process adds them.
+  std::vector<PartResult> parts(static_cast<size_t>(M));
+  for (const std::vector<char>& bytes : comm_.all_gather(mine.bytes, traffic_.gradients)) get_results(bytes, params, parts);
+  StepStats s;
+  s.num_seeds = n;
+  std::vector<Tensor> sum;
+  for (int64_t m = 0; m < M; ++m) {
+    const PartResult& p = parts[static_cast<size_t>(m)];
+    if (!p.present) continue;
+    s.loss += p.stats.loss;
+    s.accuracy += p.stats.accuracy;
+    if (M == 1) {  // the gradients as computed, as batch_gradients leaves them
+      for (size_t k = 0; k < params.size(); ++k) {
+        if (p.grads[k].defined()) params[k].set_grad(p.grads[k]);
+        else params[k].zero_grad();
+      }
+      continue;
+    }
+    add_in_order(sum, params, p.grads);
+  }
+  if (!sum.empty())
+    for (size_t k = 0; k < params.size(); ++k) params[k].set_grad(sum[k]);
+  model.set_dropout_position(step_end_dropout_position(M, steps_before));
+  step_traffic_.adjacency += traffic_.adjacency - traffic_before.adjacency;
+  step_traffic_.features += traffic_.features - traffic_before.features;
+  step_traffic_.gradients += traffic_.gradients - traffic_before.gradients;
+  step_missing_bytes_ += graph.missing_bytes() - missing_before;
+  ++steps_run_;
+  return s;
+}
+
+namespace {
+
+// out[k] = layer(whole neighbourhood of ids[k]) for this rank's ids, chunk by chunk; the
+// input rows fetched from `table` (the own nodes' rows). Every rank runs as many chunks as the
+// rank with the most (`rounds`), answering the others' requests.
+Tensor layer_over(AttentionLayer& layer, RankGraph& graph, NeighborSampler& whole, const InputFeatures& table,
+                  const std::vector<int32_t>& ids, int64_t chunk, int64_t rounds, bool loops) {
+  const int64_t n = static_cast<int64_t>(ids.size());
+  Tensor out = Tensor::empty({n, layer.output_width()}, DType::f32);
+  for (int64_t r = 0; r < rounds; ++r) {
+    const int64_t c0 = r * chunk, c1 = std::min(n, c0 + chunk);
+    if (c0 >= n) {
+      graph.incoming({});
+      fetch_features(graph, table, {});
+      continue;
+    }
+    std::vector<Block> blocks = whole.sample(graph, std::span<const int32_t>(ids).subspan(static_cast<size_t>(c0), static_cast<size_t>(c1 - c0)), {});
+    Block& b = blocks.front();
+    if (loops) b = b.add_self_loops();
+    const Tensor h = layer(fetch_features(graph, table, b.src_global), b.graph);  // [c1 - c0, W]
+    const size_t row_bytes = static_cast<size_t>(h.size(1)) * sizeof(float);
+    std::memcpy(out.data<float>() + c0 * h.size(1), h.data<float>(), static_cast<size_t>(c1 - c0) * row_bytes);
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor DistributedSteps::logits(GAT& model, const std::vector<int32_t>& rows) {
+  const bool was_training = model.is_training();
+  model.eval();
+  NoGradGuard no_grad;
+  RankGraph& graph = *rank_.graph;
+  NeighborSampler whole({-1});
+  const bool loops = model.config().add_self_loops;
+  const int64_t chunk = config_.eval_chunk;
+
+  std::vector<int32_t> own(graph.nodes().begin(), graph.nodes().end());
+  const int64_t rounds1 = comm_.max(ceil_div(static_cast<int64_t>(own.size()), chunk));
+  const Tensor h1 = layer_over(model.conv1(), graph, whole, rank_.x_local, own, chunk, rounds1, loops);  // [n, K·F']
+
+  std::vector<int32_t> mine;
+  std::vector<int64_t> position;
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (graph.owner(rows[i]) == comm_.rank()) {
+      mine.push_back(rows[i]);
+      position.push_back(static_cast<int64_t>(i));
+    }
+  const int64_t rounds2 = comm_.max(ceil_div(static_cast<int64_t>(mine.size()), chunk));
+  const Tensor out = layer_over(model.conv2(), graph, whole, h1, mine, chunk, rounds2, loops);
+  model.train(was_training);
+
+  // The rows' logits, in their order, on every rank.
+  const int64_t C = out.size(1);
+  Writer w;
+  for (size_t i = 0; i < mine.size(); ++i) {
+    w.put(position[i]);
+    w.put_span<float>(std::span<const float>(out.data<float>() + static_cast<int64_t>(i) * C, static_cast<size_t>(C)));
+  }
+  Tensor all = Tensor::empty({static_cast<int64_t>(rows.size()), C}, DType::f32);
+  int64_t filled = 0;
+  for (const std::vector<char>& bytes : comm_.all_gather(w.bytes, traffic_.features)) {
+    Reader r(bytes);
+    while (!r.done()) {
+      const int64_t i = r.get<int64_t>();
+      if (i < 0 || i >= static_cast<int64_t>(rows.size())) throw Error("dist: logits of an unknown row arrived");
+      r.get_into(all.data<float>() + i * C, static_cast<size_t>(C));
+      ++filled;
+    }
+  }
+  if (filled != static_cast<int64_t>(rows.size())) throw Error("dist: the ranks' logits do not cover the rows");
+  return all;
+}
+
+Evaluation DistributedSteps::evaluate(GAT& model, const std::vector<int64_t>& rows) {
+  const std::vector<int32_t> ids = as_ids(rows);
+  const Tensor l = logits(model, ids);
+  NoGradGuard no_grad;
+  return Evaluation{loss_of_rows(l, rank_.data, ids).item(), score_of_rows(l, rank_.data, ids)};
+}
+
+}  // namespace gatgrad::dist

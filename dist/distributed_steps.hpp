@@ -1,0 +1,76 @@
+/// @file
+/// Mini-batch training over MPI ranks, each holding one part of the graph (dist/partition.hpp),
+/// giving the bits of one process (models/minibatch.hpp's step) for any number of ranks:
+///
+///   every rank   computes the epoch's order and batch t's seeds, as one process does
+///   round r      rank k takes micro-batch m = r·P + k (r = 0 .. ceil(M / P) - 1): samples its
+///                blocks (the lists it lacks asked of their owners, one exchange per hop),
+///                fetches its input rows, and computes g_m whole, with m's dropout masks
+///   then         every rank gathers all the g_m and adds them in micro-batch order
+///                (((g_0 + g_1) + g_2) + ..., models/minibatch.hpp's add_in_order): MPI's own
+///                reductions promise no order, so none is used
+/// so every rank holds the same ∇, and after the optimiser's step the same parameters.
+/// A node's sample depends on (seed, epoch, step, node) and its list, the same on every rank.
+///
+/// Evaluation is layer-wise over whole neighbourhoods as in one process: layer 1 for each
+/// rank's own nodes (the input rows of their neighbours fetched), then layer 2 for the asked
+/// rows a rank owns (the hidden rows fetched), then the logits gathered in the rows' order and
+/// scored on every rank. A row's value depends only on its neighbourhood, not on the chunk it
+/// is computed in, so the scores are those of one process.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "dist/comm.hpp"
+#include "dist/partition.hpp"
+#include "dist/rank_graph.hpp"
+#include "graph/neighbor_sampler.hpp"
+#include "models/trainer.hpp"
+
+namespace gatgrad::dist {
+
+/// A rank's data: NodeData as the training loop reads it (every node's labels and the whole
+/// split's row lists, which are small; `neighbors` the RankGraph), and the rank's own rows.
+struct RankData {
+  NodeData data;                     ///< x: the own rows (below); neighbors: graph
+  std::shared_ptr<RankGraph> graph;
+  InputFeatures x_local;             ///< [n, F]: the own nodes' features (sparse when stored so), normalised when asked
+};
+
+/// Builds the rank's data from its part (gathering labels and masks from every rank).
+/// normalize: rows divided by max(row sum, 1), as gat-train --data does.
+RankData make_rank_data(const Comm& comm, LocalPart part, bool normalize, TrafficCounter& traffic);
+
+class DistributedSteps final : public MiniBatchSteps {
+ public:
+  /// rank (its data), config (B, fanout, M, eval_chunk), model (seed, self-loops): outlive this.
+  DistributedSteps(const Comm& comm, RankData& rank, const TrainConfig& config, const GATConfig& model,
+                   TrafficCounter& traffic);
+  int64_t steps_per_epoch() const override;
+  void start_epoch(int64_t epoch) override;
+  StepStats next_step(GAT& model, uint64_t steps_before) override;
+  Evaluation evaluate(GAT& model, const std::vector<int64_t>& rows) override;
+
+  /// Logits [rows.size(), C] of `rows`, layer-wise, on every rank (what evaluate scores).
+  Tensor logits(GAT& model, const std::vector<int32_t>& rows);
+
+  /// What the training steps so far sent (evaluation's exchanges not counted), how many
+  /// bytes of lists and rows they needed from other ranks, and how many steps ran.
+  const TrafficCounter& step_traffic() const { return step_traffic_; }
+  int64_t step_missing_bytes() const { return step_missing_bytes_; }
+  int64_t steps_run() const { return steps_run_; }
+
+ private:
+  const Comm& comm_;
+  RankData& rank_;
+  const TrainConfig& config_;
+  const GATConfig& model_config_;
+  TrafficCounter& traffic_;
+  NeighborSampler sampler_;
+  std::vector<int32_t> order_;
+  int64_t epoch_ = 0, next_step_ = 0;
+  TrafficCounter step_traffic_;
+  int64_t step_missing_bytes_ = 0, steps_run_ = 0;
+};
+
+}  // namespace gatgrad::dist

@@ -1,0 +1,185 @@
+// RankGraph's exchanges (see rank_graph.hpp). Both follow one pattern:
+//   1. group the ids this rank lacks by owner, in the order asked (own ones are local)
+//   2. all-to-all of the ids; each rank answers every id it was asked, in order
+//   3. all-to-all of the answers; place each where its id was asked
+#include "dist/rank_graph.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "autograd/error.hpp"
+
+namespace gatgrad::dist {
+
+namespace {
+
+// Step 1: ids[i] not owned here go to ask[owner], their positions to where[owner].
+template <class OwnerOf>
+void group_by_owner(std::span<const int32_t> ids, int P, int me, OwnerOf owner_of, std::vector<std::vector<int32_t>>& ask,
+                    std::vector<std::vector<int64_t>>& where) {
+  ask.assign(static_cast<size_t>(P), {});
+  where.assign(static_cast<size_t>(P), {});
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const int32_t o = owner_of(ids[i]);
+    if (o == me) continue;
+    ask[static_cast<size_t>(o)].push_back(ids[i]);
+    where[static_cast<size_t>(o)].push_back(static_cast<int64_t>(i));
+  }
+}
+
+std::vector<std::vector<char>> as_streams(const std::vector<std::vector<int32_t>>& ask) {
+  std::vector<std::vector<char>> out(ask.size());
+  for (size_t k = 0; k < ask.size(); ++k) {
+    Writer w;
+    w.put_span<int32_t>(ask[k]);
+    out[k] = std::move(w.bytes);
+  }
+  return out;
+}
+
+std::vector<int32_t> ids_of(const std::vector<char>& bytes) {
+  if (bytes.size() % sizeof(int32_t)) throw Error("dist: a request from another rank is not a list of node ids");
+  std::vector<int32_t> ids(bytes.size() / sizeof(int32_t));
+  std::memcpy(ids.data(), bytes.data(), bytes.size());
+  return ids;
+}
+
+}  // namespace
+
+RankGraph::RankGraph(const Comm& comm, LocalPart& part, TrafficCounter& traffic)
+    : comm_(comm), traffic_(traffic), owner_(std::move(part.owner)), nodes_(std::move(part.nodes)),
+      ptr_(std::move(part.in_ptr)), neighbors_(std::move(part.in_src)) {
+  own_edges_ = static_cast<int64_t>(neighbors_.size());
+  if (part.meta.parts != comm.size())
+    throw UsageError("the partition folder has " + std::to_string(part.meta.parts) + " parts but the job has " +
+                     std::to_string(comm.size()) + " ranks (mpirun -np " + std::to_string(part.meta.parts) + ")");
+}
+
+int64_t RankGraph::local_id(int32_t v) const {
+  if (owner(v) != comm_.rank()) return -1;
+  return std::lower_bound(nodes_.begin(), nodes_.end(), static_cast<int64_t>(v)) - nodes_.begin();
+}
+
+// Steps 1-3 for `ids`: answer(w, local id) writes the reply for one of this rank's nodes that
+// another rank asked for; receive(r, i) reads the reply for ids[i] from its owner's stream.
+template <class Answer, class Receive>
+void RankGraph::exchange(std::span<const int32_t> ids, int64_t& counted, Answer answer, Receive receive) {
+  const int P = comm_.size(), me = comm_.rank();
+  std::vector<std::vector<int32_t>> ask;
+  std::vector<std::vector<int64_t>> where;
+  group_by_owner(ids, P, me, [&](int32_t v) { return owner(v); }, ask, where);
+  const std::vector<std::vector<char>> asked = comm_.all_to_all(as_streams(ask), counted);
+  std::vector<std::vector<char>> answers(static_cast<size_t>(P));
+  for (int k = 0; k < P; ++k) {
+    Writer w;
+    for (const int32_t v : ids_of(asked[static_cast<size_t>(k)])) {
+      const int64_t l = v >= 0 && v < num_nodes() ? local_id(v) : -1;
+      if (l < 0)
+        throw Error("dist: rank " + std::to_string(k) + " asked this rank for node " + std::to_string(v) + ", not one of its own");
+      answer(w, l);
+    }
+    answers[static_cast<size_t>(k)] = std::move(w.bytes);
+  }
+  const std::vector<std::vector<char>> got = comm_.all_to_all(answers, counted);
+  for (int k = 0; k < P; ++k) {
+    Reader r(got[static_cast<size_t>(k)]);
+    for (const int64_t i : where[static_cast<size_t>(k)]) receive(r, static_cast<size_t>(i));
+    if (!r.done()) throw Error("dist: rank " + std::to_string(k) + " sent more than was asked for");
+  }
+}
+
+void RankGraph::check_ids(std::span<const int32_t> ids, const char* what) const {
+  for (const int32_t v : ids)
+    if (v < 0 || v >= num_nodes()) throw Error(std::string("RankGraph::") + what + ": node " + std::to_string(v) + " is out of range");
+}
+
+IncomingLists RankGraph::incoming(std::span<const int32_t> targets) {
+  check_ids(targets, "incoming");
+  const int64_t n = num_local();
+  ptr_.resize(static_cast<size_t>(n + 1));
+  neighbors_.resize(static_cast<size_t>(own_edges_));
+  rows_.resize(targets.size());
+  for (size_t t = 0; t < targets.size(); ++t) rows_[t] = static_cast<int32_t>(local_id(targets[t]));
+  // A list: its degree, then its sources.
+  exchange(
+      targets, traffic_.adjacency,
+      [&](Writer& w, int64_t l) {
+        const int32_t deg = static_cast<int32_t>(ptr_[l + 1] - ptr_[l]);
+        w.put(deg);
+        w.put_span<int32_t>(std::span<const int32_t>(neighbors_.data() + ptr_[l], static_cast<size_t>(deg)));
+      },
+      [&](Reader& r, size_t t) {
+        const int32_t deg = r.get<int32_t>();
+        if (deg < 0) throw Error("dist: another rank sent a negative degree");
+        const size_t at = neighbors_.size();
+        neighbors_.resize(at + static_cast<size_t>(deg));
+        r.get_into(neighbors_.data() + at, static_cast<size_t>(deg));
+        rows_[t] = static_cast<int32_t>(ptr_.size() - 1);
+        ptr_.push_back(static_cast<int64_t>(neighbors_.size()));
+        missing_bytes_ += static_cast<int64_t>(deg) * static_cast<int64_t>(sizeof(int32_t));
+      });
+  return {ptr_, neighbors_, rows_};
+}
+
+Tensor RankGraph::fetch_rows(const float* local, int64_t width, std::span<const int32_t> ids) {
+  check_ids(ids, "fetch_rows");
+  Tensor out = Tensor::empty({static_cast<int64_t>(ids.size()), width}, DType::f32);
+  float* o = out.data<float>();
+  const size_t row_floats = static_cast<size_t>(width);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const int64_t l = local_id(ids[i]);
+    if (l >= 0) std::memcpy(o + i * row_floats, local + l * width, row_floats * sizeof(float));
+  }
+  exchange(
+      ids, traffic_.features,
+      [&](Writer& w, int64_t l) { w.append(local + l * width, row_floats * sizeof(float)); },
+      [&](Reader& r, size_t i) {
+        r.get_into(o + i * row_floats, row_floats);
+        missing_bytes_ += static_cast<int64_t>(row_floats * sizeof(float));
+      });
+  return out;
+}
+
+CsrMatrix RankGraph::fetch_rows(const CsrMatrix& local, std::span<const int32_t> ids) {
+  check_ids(ids, "fetch_rows");
+  // Fetched rows arrive by owner: kept aside (column, value pairs), then put in the ids' order.
+  std::vector<std::vector<int32_t>> cols(ids.size());
+  std::vector<std::vector<float>> vals(ids.size());
+  exchange(
+      ids, traffic_.features,
+      [&](Writer& w, int64_t l) {
+        const int64_t b = local.indptr[l], e = local.indptr[l + 1];
+        w.put(static_cast<int32_t>(e - b));
+        w.put_span<int32_t>(std::span<const int32_t>(local.indices.data() + b, static_cast<size_t>(e - b)));
+        w.put_span<float>(std::span<const float>(local.values.data() + b, static_cast<size_t>(e - b)));
+      },
+      [&](Reader& r, size_t i) {
+        const int32_t k = r.get<int32_t>();
+        if (k < 0 || k > local.cols) throw Error("dist: another rank sent a sparse row of " + std::to_string(k) + " values");
+        cols[i].resize(static_cast<size_t>(k));
+        vals[i].resize(static_cast<size_t>(k));
+        r.get_into(cols[i].data(), cols[i].size());
+        r.get_into(vals[i].data(), vals[i].size());
+        missing_bytes_ += static_cast<int64_t>(k) * static_cast<int64_t>(sizeof(int32_t) + sizeof(float));
+      });
+  CsrMatrix out;
+  out.rows = static_cast<int64_t>(ids.size());
+  out.cols = local.cols;
+  out.indptr.assign(1, 0);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const int64_t l = local_id(ids[i]);
+    if (l >= 0) {
+      const auto b = static_cast<std::ptrdiff_t>(local.indptr[l]), e = static_cast<std::ptrdiff_t>(local.indptr[l + 1]);
+      out.indices.insert(out.indices.end(), local.indices.begin() + b, local.indices.begin() + e);
+      out.values.insert(out.values.end(), local.values.begin() + b, local.values.begin() + e);
+    } else {
+      out.indices.insert(out.indices.end(), cols[i].begin(), cols[i].end());
+      out.values.insert(out.values.end(), vals[i].begin(), vals[i].end());
+    }
+    out.indptr.push_back(static_cast<int64_t>(out.values.size()));
+  }
+  return out;
+}
+
+}  // namespace gatgrad::dist

@@ -1,0 +1,69 @@
+/// @file
+/// RankGraph: what one rank holds of a partitioned graph (its part's nodes, their incoming
+/// lists, the node -> part map) and the two exchanges that reach the rest:
+///
+///   incoming(targets)  AdjacencySource for the sampler: the lists of the targets this rank
+///                      owns are its own; the others are asked of their owners, one all-to-all
+///                      of ids and one of lists per call (so one per hop)
+///   fetch_rows(ids)    rows of a table held like the nodes (row k of rank r's table belongs to
+///                      its k-th node: features, or a layer's output): own rows copied, the
+///                      others asked of their owners, one all-to-all of ids and one of rows
+///
+/// Both are collective: every rank makes the same calls in the same order, one with nothing
+/// to ask included (a rank without a micro-batch this round still answers the others).
+/// Nothing is broadcast: a rank receives only the lists and rows it asked for.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "autograd/sparse.hpp"
+#include "autograd/tensor.hpp"
+#include "dist/comm.hpp"
+#include "dist/partition.hpp"
+#include "graph/adjacency_source.hpp"
+
+namespace gatgrad::dist {
+
+class RankGraph final : public AdjacencySource {
+ public:
+  /// Takes the part's map and lists (part.owner, nodes, in_ptr, in_src).
+  RankGraph(const Comm& comm, LocalPart& part, TrafficCounter& traffic);
+
+  int64_t num_nodes() const override { return static_cast<int64_t>(owner_.size()); }
+  IncomingLists incoming(std::span<const int32_t> targets) override;
+
+  /// Rows `ids` (global ids, any owner) of the table whose rows on this rank are `local`
+  /// [num_local(), width] (row k: node nodes()[k]) -> [ids.size(), width] float32.
+  Tensor fetch_rows(const float* local, int64_t width, std::span<const int32_t> ids);
+  /// The same for a sparse table (CSR rows of the own nodes) -> CSR [ids.size(), cols], each
+  /// row's stored values in their order.
+  CsrMatrix fetch_rows(const CsrMatrix& local, std::span<const int32_t> ids);
+
+  int32_t owner(int32_t v) const { return owner_[static_cast<size_t>(v)]; }
+  /// v's row on this rank, -1 when another rank owns it.
+  int64_t local_id(int32_t v) const;
+  std::span<const int64_t> nodes() const { return nodes_; }
+  int64_t num_local() const { return static_cast<int64_t>(nodes_.size()); }
+  /// Lists and rows this rank's requests asked for that it did not hold: what must cross
+  /// the network, whatever the protocol (for the traffic figures).
+  int64_t missing_bytes() const { return missing_bytes_; }
+
+ private:
+  template <class Answer, class Receive>
+  void exchange(std::span<const int32_t> ids, int64_t& counted, Answer answer, Receive receive);
+  void check_ids(std::span<const int32_t> ids, const char* what) const;
+
+  const Comm& comm_;
+  TrafficCounter& traffic_;
+  std::vector<int32_t> owner_;  // [N]
+  std::vector<int64_t> nodes_;  // [n] ascending
+  int64_t own_edges_ = 0;
+  // Own lists, then the fetched ones of the current call appended (cut back at each call).
+  std::vector<int64_t> ptr_;
+  std::vector<int32_t> neighbors_;
+  std::vector<int32_t> rows_;
+  int64_t missing_bytes_ = 0;
+};
+
+}  // namespace gatgrad::dist
