@@ -3,7 +3,9 @@
 # what is missing, so it is cheap to run before every build. Packages named as arguments are
 # installed too (the CI stages ask for their own: scripts/ci-fuzz.sh wants clang).
 # perl: the docs checks and the install test read files with it (a minimal Debian, like the
-# debian:bookworm image, has only perl-base).
+# debian:bookworm image, has only perl-base). openmpi-bin, libopenmpi-dev, libmetis-dev:
+# distributed training (gat-partition, mpirun gat-train --partitions); gatgrad builds without
+# them, and then without those two.
 #   bash scripts/install-deps.sh [PACKAGE ...]
 #   bash scripts/install-deps.sh --cross-aarch64    also the aarch64 cross toolchain, Debian's arm64
 #                                                  multiarch libraries and qemu (scripts/ci-aarch64.sh)
@@ -23,7 +25,7 @@ for arg in "$@"; do
   fi
 done
 packages=(g++ cmake make perl xtensor-dev libxsimd-dev libtbb-dev libboost-test-dev zlib1g-dev
-          nlohmann-json3-dev libcli11-dev doxygen "${extra[@]}")
+          nlohmann-json3-dev libcli11-dev doxygen openmpi-bin libopenmpi-dev libmetis-dev "${extra[@]}")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
