@@ -77,8 +77,14 @@ RankData make_rank_data(const Comm& comm, LocalPart part, bool normalize, Traffi
   if (normalize) normalize_rows(d);
   const int64_t n = d.num_nodes, F = d.num_features, N = part.meta.num_nodes;
   const int64_t C = d.multilabel ? d.num_classes : 1;
-  if (d.x_is_sparse) r.x_local = SparseFeatures(std::move(d.x_sparse));
-  else r.x_local = Tensor::from_span<float>(d.x_dense, {n, F});
+  if (d.x_is_sparse) {
+    r.x_local = SparseFeatures(std::move(d.x_sparse));
+  } else if (d.x_mapped.defined()) {  // the part's x.npy where it lies
+    r.x_local = Tensor::from_external(d.x_mapped.data, {n, F}, DType::f32, d.x_mapped.mapping);
+  } else {
+    r.x_local = Tensor::from_span<float>(d.x_dense, {n, F});
+    std::vector<float>().swap(d.x_dense);
+  }
 
   // Every node's labels and split, from every rank (small beside the features).
   Writer w;
@@ -211,9 +217,10 @@ StepStats DistributedSteps::next_step(GAT& model, uint64_t steps_before) {
 namespace {
 
 // out[k] = layer(whole neighbourhood of ids[k]) for this rank's ids, chunk by chunk; the
-// input rows fetched from `table` (the own nodes' rows). Every rank runs as many chunks as the
-// rank with the most (`rounds`), answering the others' requests.
-Tensor layer_over(AttentionLayer& layer, RankGraph& graph, NeighborSampler& whole, const InputFeatures& table,
+// input rows from fetch(ids) (collective). Every rank runs as many chunks as the rank with the
+// most (`rounds`), answering the others' requests.
+template <class Fetch>
+Tensor layer_over(AttentionLayer& layer, RankGraph& graph, NeighborSampler& whole, Fetch fetch,
                   const std::vector<int32_t>& ids, int64_t chunk, int64_t rounds, bool loops) {
   const int64_t n = static_cast<int64_t>(ids.size());
   Tensor out = Tensor::empty({n, layer.output_width()}, DType::f32);
@@ -221,13 +228,13 @@ Tensor layer_over(AttentionLayer& layer, RankGraph& graph, NeighborSampler& whol
     const int64_t c0 = r * chunk, c1 = std::min(n, c0 + chunk);
     if (c0 >= n) {
       graph.incoming({});
-      fetch_features(graph, table, {});
+      fetch(std::span<const int32_t>{});
       continue;
     }
     std::vector<Block> blocks = whole.sample(graph, std::span<const int32_t>(ids).subspan(static_cast<size_t>(c0), static_cast<size_t>(c1 - c0)), {});
     Block& b = blocks.front();
     if (loops) b = b.add_self_loops();
-    const Tensor h = layer(fetch_features(graph, table, b.src_global), b.graph);  // [c1 - c0, W]
+    const Tensor h = layer(fetch(std::span<const int32_t>(b.src_global)), b.graph);  // [c1 - c0, W]
     const size_t row_bytes = static_cast<size_t>(h.size(1)) * sizeof(float);
     std::memcpy(out.data<float>() + c0 * h.size(1), h.data<float>(), static_cast<size_t>(c1 - c0) * row_bytes);
   }
@@ -245,10 +252,9 @@ Tensor DistributedSteps::logits(GAT& model, const std::vector<int32_t>& rows) {
   const bool loops = model.config().add_self_loops;
   const int64_t chunk = config_.eval_chunk;
 
-  std::vector<int32_t> own(graph.nodes().begin(), graph.nodes().end());
-  const int64_t rounds1 = comm_.max(ceil_div(static_cast<int64_t>(own.size()), chunk));
-  const Tensor h1 = layer_over(model.conv1(), graph, whole, rank_.x_local, own, chunk, rounds1, loops);  // [n, K·F']
-
+  // Layer 2 for the asked rows this rank owns; it reads the layer-1 rows of them and of their
+  // incoming neighbours, computed by their owners (only those: a rank's layer 1 is not run
+  // over all its nodes).
   std::vector<int32_t> mine;
   std::vector<int64_t> position;
   for (size_t i = 0; i < rows.size(); ++i)
@@ -256,8 +262,25 @@ Tensor DistributedSteps::logits(GAT& model, const std::vector<int32_t>& rows) {
       mine.push_back(rows[i]);
       position.push_back(static_cast<int64_t>(i));
     }
+  std::vector<int32_t> read(mine);
+  {
+    const IncomingLists lists = graph.incoming(mine);  // own lists: nothing crosses
+    for (size_t t = 0; t < mine.size(); ++t) {
+      const int64_t r = lists.rows.empty() ? mine[t] : lists.rows[t];
+      read.insert(read.end(), lists.neighbors.begin() + lists.ptr[r], lists.neighbors.begin() + lists.ptr[r + 1]);
+    }
+  }
+  const std::vector<int32_t> layer1 = graph.own_asked(read);  // ascending
+  const int64_t rounds1 = comm_.max(ceil_div(static_cast<int64_t>(layer1.size()), chunk));
+  const InputFeatures& x = rank_.x_local;
+  const Tensor h1 = layer_over(
+      model.conv1(), graph, whole, [&](std::span<const int32_t> ids) { return fetch_features(graph, x, ids); }, layer1,
+      chunk, rounds1, loops);  // [layer1.size(), K·F']
   const int64_t rounds2 = comm_.max(ceil_div(static_cast<int64_t>(mine.size()), chunk));
-  const Tensor out = layer_over(model.conv2(), graph, whole, h1, mine, chunk, rounds2, loops);
+  const Tensor out = layer_over(
+      model.conv2(), graph, whole,
+      [&](std::span<const int32_t> ids) { return InputFeatures(graph.fetch_rows(h1.data<float>(), h1.size(1), ids, layer1)); },
+      mine, chunk, rounds2, loops);
   model.train(was_training);
 
   // The rows' logits, in their order, on every rank.

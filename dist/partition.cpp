@@ -337,13 +337,18 @@ LocalPart load_partition(const std::string& dir, int32_t part) {
   if (m.sparse_features) {
     load_sparse_features(pd, n, F, d);
   } else {
+    // Mapped, not read: the rows stay in the page cache, one copy at most (normalising).
     const std::string path = pd + "/x.npy";
-    const NpyArray x = load_shaped(path, n, F);
+    MappedNpy x = map_npy(path);
     if (x.dtype != "<f4") throw DataError(path + ": dtype " + x.dtype + ", expected float32 (<f4)");
-    d.x_dense = x.to_float();
-    for (size_t i = 0; i < d.x_dense.size(); ++i)
-      if (!std::isfinite(d.x_dense[i]))
-        throw DataError(path + ": row " + std::to_string(i / F) + " holds a NaN or infinite value");
+    if (x.shape != std::vector<int64_t>{n, F})
+      throw DataError(path + ": shape " + shape_repr(x.shape) + ", expected (" + std::to_string(n) + ", " +
+                      std::to_string(F) + ") from meta.json");
+    const std::span<const float> v(reinterpret_cast<const float*>(x.data), static_cast<size_t>(n * F));
+    for (size_t i = 0; i < v.size(); ++i)
+      if (!std::isfinite(v[i])) throw DataError(path + ": row " + std::to_string(i / F) + " holds a NaN or infinite value");
+    if (x.offset % 64 == 0) d.x_mapped = std::move(x);  // Tensor::from_external's alignment
+    else d.x_dense.assign(v.begin(), v.end());
   }
   {
     const std::string path = pd + "/y.npy";

@@ -61,8 +61,8 @@ int64_t RankGraph::local_id(int32_t v) const {
   return std::lower_bound(nodes_.begin(), nodes_.end(), static_cast<int64_t>(v)) - nodes_.begin();
 }
 
-// Steps 1-3 for `ids`: answer(w, local id) writes the reply for one of this rank's nodes that
-// another rank asked for; receive(r, i) reads the reply for ids[i] from its owner's stream.
+// Steps 1-3 for `ids`: answer(w, v, local id of v) writes the reply for v, one of this rank's
+// nodes another rank asked for; receive(r, i) reads the reply for ids[i] from its owner's stream.
 template <class Answer, class Receive>
 void RankGraph::exchange(std::span<const int32_t> ids, int64_t& counted, Answer answer, Receive receive) {
   const int P = comm_.size(), me = comm_.rank();
@@ -77,7 +77,7 @@ void RankGraph::exchange(std::span<const int32_t> ids, int64_t& counted, Answer 
       const int64_t l = v >= 0 && v < num_nodes() ? local_id(v) : -1;
       if (l < 0)
         throw Error("dist: rank " + std::to_string(k) + " asked this rank for node " + std::to_string(v) + ", not one of its own");
-      answer(w, l);
+      answer(w, v, l);
     }
     answers[static_cast<size_t>(k)] = std::move(w.bytes);
   }
@@ -104,7 +104,7 @@ IncomingLists RankGraph::incoming(std::span<const int32_t> targets) {
   // A list: its degree, then its sources.
   exchange(
       targets, traffic_.adjacency,
-      [&](Writer& w, int64_t l) {
+      [&](Writer& w, int32_t, int64_t l) {
         const int32_t deg = static_cast<int32_t>(ptr_[l + 1] - ptr_[l]);
         w.put(deg);
         w.put_span<int32_t>(std::span<const int32_t>(neighbors_.data() + ptr_[l], static_cast<size_t>(deg)));
@@ -122,22 +122,49 @@ IncomingLists RankGraph::incoming(std::span<const int32_t> targets) {
   return {ptr_, neighbors_, rows_};
 }
 
-Tensor RankGraph::fetch_rows(const float* local, int64_t width, std::span<const int32_t> ids) {
+// The rows of `ids` from a dense table whose row of own node v is row_of(v) (-1: not there).
+template <class RowOf>
+Tensor RankGraph::fetch_dense(const float* table, int64_t width, std::span<const int32_t> ids, RowOf row_of) {
   check_ids(ids, "fetch_rows");
   Tensor out = Tensor::empty({static_cast<int64_t>(ids.size()), width}, DType::f32);
   float* o = out.data<float>();
   const size_t row_floats = static_cast<size_t>(width);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const int64_t l = local_id(ids[i]);
-    if (l >= 0) std::memcpy(o + i * row_floats, local + l * width, row_floats * sizeof(float));
-  }
+  auto row = [&](int32_t v) {
+    const int64_t r = row_of(v);
+    if (r < 0) throw Error("dist: the row of node " + std::to_string(v) + " was asked of this rank, which did not compute it");
+    return table + r * width;
+  };
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (owner(ids[i]) == comm_.rank()) std::memcpy(o + i * row_floats, row(ids[i]), row_floats * sizeof(float));
   exchange(
-      ids, traffic_.features,
-      [&](Writer& w, int64_t l) { w.append(local + l * width, row_floats * sizeof(float)); },
+      ids, traffic_.features, [&](Writer& w, int32_t v, int64_t) { w.append(row(v), row_floats * sizeof(float)); },
       [&](Reader& r, size_t i) {
         r.get_into(o + i * row_floats, row_floats);
         missing_bytes_ += static_cast<int64_t>(row_floats * sizeof(float));
       });
+  return out;
+}
+
+Tensor RankGraph::fetch_rows(const float* local, int64_t width, std::span<const int32_t> ids) {
+  return fetch_dense(local, width, ids, [&](int32_t v) { return local_id(v); });
+}
+
+Tensor RankGraph::fetch_rows(const float* table, int64_t width, std::span<const int32_t> ids,
+                             std::span<const int32_t> table_nodes) {
+  return fetch_dense(table, width, ids, [&](int32_t v) -> int64_t {
+    const auto it = std::lower_bound(table_nodes.begin(), table_nodes.end(), v);
+    return it != table_nodes.end() && *it == v ? it - table_nodes.begin() : -1;
+  });
+}
+
+std::vector<int32_t> RankGraph::own_asked(std::span<const int32_t> ids) {
+  check_ids(ids, "own_asked");
+  std::vector<int32_t> out;
+  for (const int32_t v : ids)
+    if (owner(v) == comm_.rank()) out.push_back(v);
+  exchange(ids, traffic_.features, [&](Writer&, int32_t v, int64_t) { out.push_back(v); }, [](Reader&, size_t) {});
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -148,7 +175,7 @@ CsrMatrix RankGraph::fetch_rows(const CsrMatrix& local, std::span<const int32_t>
   std::vector<std::vector<float>> vals(ids.size());
   exchange(
       ids, traffic_.features,
-      [&](Writer& w, int64_t l) {
+      [&](Writer& w, int32_t, int64_t l) {
         const int64_t b = local.indptr[l], e = local.indptr[l + 1];
         w.put(static_cast<int32_t>(e - b));
         w.put_span<int32_t>(std::span<const int32_t>(local.indices.data() + b, static_cast<size_t>(e - b)));

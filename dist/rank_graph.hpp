@@ -6,8 +6,9 @@
 ///                      owns are its own; the others are asked of their owners, one all-to-all
 ///                      of ids and one of lists per call (so one per hop)
 ///   fetch_rows(ids)    rows of a table held like the nodes (row k of rank r's table belongs to
-///                      its k-th node: features, or a layer's output): own rows copied, the
-///                      others asked of their owners, one all-to-all of ids and one of rows
+///                      its k-th node, or to the k-th of a list of its nodes: features, or a
+///                      layer's output): own rows copied, the others asked of their owners,
+///                      one all-to-all of ids and one of rows
 ///
 /// Both are collective: every rank makes the same calls in the same order, one with nothing
 /// to ask included (a rank without a micro-batch this round still answers the others).
@@ -36,9 +37,15 @@ class RankGraph final : public AdjacencySource {
   /// Rows `ids` (global ids, any owner) of the table whose rows on this rank are `local`
   /// [num_local(), width] (row k: node nodes()[k]) -> [ids.size(), width] float32.
   Tensor fetch_rows(const float* local, int64_t width, std::span<const int32_t> ids);
+  /// The same for a table whose rows are those of `table_nodes` (own nodes, ascending).
+  Tensor fetch_rows(const float* table, int64_t width, std::span<const int32_t> ids, std::span<const int32_t> table_nodes);
   /// The same for a sparse table (CSR rows of the own nodes) -> CSR [ids.size(), cols], each
   /// row's stored values in their order.
   CsrMatrix fetch_rows(const CsrMatrix& local, std::span<const int32_t> ids);
+
+  /// This rank's nodes among `ids` or among the ids the other ranks pass (each sends its ids
+  /// to their owners: nothing else), ascending, each once. Collective.
+  std::vector<int32_t> own_asked(std::span<const int32_t> ids);
 
   int32_t owner(int32_t v) const { return owner_[static_cast<size_t>(v)]; }
   /// v's row on this rank, -1 when another rank owns it.
@@ -50,6 +57,8 @@ class RankGraph final : public AdjacencySource {
   int64_t missing_bytes() const { return missing_bytes_; }
 
  private:
+  template <class RowOf>
+  Tensor fetch_dense(const float* table, int64_t width, std::span<const int32_t> ids, RowOf row_of);
   template <class Answer, class Receive>
   void exchange(std::span<const int32_t> ids, int64_t& counted, Answer answer, Receive receive);
   void check_ids(std::span<const int32_t> ids, const char* what) const;

@@ -122,6 +122,8 @@ bool byte_count(const std::vector<int64_t>& shape, int64_t itemsize, uint64_t& b
   return true;
 }
 
+}  // namespace
+
 std::string shape_repr(const std::vector<int64_t>& shape) {
   std::string s = "(";
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -130,6 +132,8 @@ std::string shape_repr(const std::vector<int64_t>& shape) {
   }
   return s + (shape.size() == 1 ? ",)" : ")");
 }
+
+namespace {
 
 // ---- the header ----
 

@@ -42,6 +42,9 @@ struct NpyArray {
 /// Parses a whole .npy file held in memory. `name` prefixes every error message.
 NpyArray parse_npy(const char* data, size_t size, const std::string& name);
 
+/// A shape as NumPy prints it: "(2708, 1433)", "(7,)", "()".
+std::string shape_repr(const std::vector<int64_t>& shape);
+
 /// Reads the .npy file at `path` (the header first, then the data straight into the array).
 NpyArray load_npy(const std::string& path);
 
