@@ -35,53 +35,47 @@ Comm::~Comm() {
   if (!finalized && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
 }
 
-std::vector<std::vector<char>> Comm::all_to_all(const std::vector<std::vector<char>>& send, int64_t& counted) const {
+Streams Comm::all_to_all(const Streams& send, int64_t& counted) const {
   const size_t P = static_cast<size_t>(size_);
-  if (send.size() != P) throw Error("Comm::all_to_all: one stream per rank expected");
+  if (send.count() != P) throw Error("Comm::all_to_all: one stream per rank expected");
   std::vector<int64_t> send_n(P), recv_n(P);
-  for (size_t k = 0; k < P; ++k) send_n[k] = static_cast<int64_t>(send[k].size());
+  for (size_t k = 0; k < P; ++k) send_n[k] = send.offset[k + 1] - send.offset[k];
   check(MPI_Alltoall(send_n.data(), 1, MPI_INT64_T, recv_n.data(), 1, MPI_INT64_T, comm_), "MPI_Alltoall");
   std::vector<int> sc(P), sd(P), rc(P), rd(P);
-  int64_t s_total = 0, r_total = 0;
+  Streams recv;
   for (size_t k = 0; k < P; ++k) {
     sc[k] = as_count(send_n[k]);
-    sd[k] = as_count(s_total);
-    s_total += send_n[k];
+    sd[k] = as_count(send.offset[k]);
     rc[k] = as_count(recv_n[k]);
-    rd[k] = as_count(r_total);
-    r_total += recv_n[k];
+    rd[k] = as_count(recv.offset.back());
+    recv.offset.push_back(recv.offset.back() + recv_n[k]);
     if (static_cast<int>(k) != rank_) counted += send_n[k];
   }
-  as_count(s_total);
-  as_count(r_total);
-  std::vector<char> sbuf(static_cast<size_t>(s_total)), rbuf(static_cast<size_t>(r_total));
-  for (size_t k = 0; k < P; ++k) std::memcpy(sbuf.data() + sd[k], send[k].data(), send[k].size());
-  check(MPI_Alltoallv(sbuf.data(), sc.data(), sd.data(), MPI_BYTE, rbuf.data(), rc.data(), rd.data(), MPI_BYTE, comm_),
+  as_count(recv.offset.back());
+  recv.bytes.resize(static_cast<size_t>(recv.offset.back()));
+  check(MPI_Alltoallv(send.bytes.data(), sc.data(), sd.data(), MPI_BYTE, recv.bytes.data(), rc.data(), rd.data(),
+                      MPI_BYTE, comm_),
         "MPI_Alltoallv");
-  std::vector<std::vector<char>> recv(P);
-  for (size_t k = 0; k < P; ++k) recv[k].assign(rbuf.begin() + rd[k], rbuf.begin() + rd[k] + rc[k]);
   return recv;
 }
 
-std::vector<std::vector<char>> Comm::all_gather(const std::vector<char>& mine, int64_t& counted) const {
+Streams Comm::all_gather(std::span<const char> mine, int64_t& counted) const {
   const size_t P = static_cast<size_t>(size_);
   int64_t n = static_cast<int64_t>(mine.size());
   std::vector<int64_t> all_n(P);
   check(MPI_Allgather(&n, 1, MPI_INT64_T, all_n.data(), 1, MPI_INT64_T, comm_), "MPI_Allgather");
   std::vector<int> rc(P), rd(P);
-  int64_t total = 0;
+  Streams out;
   for (size_t k = 0; k < P; ++k) {
     rc[k] = as_count(all_n[k]);
-    rd[k] = as_count(total);
-    total += all_n[k];
+    rd[k] = as_count(out.offset.back());
+    out.offset.push_back(out.offset.back() + all_n[k]);
   }
-  as_count(total);
-  std::vector<char> rbuf(static_cast<size_t>(total));
-  check(MPI_Allgatherv(mine.data(), as_count(n), MPI_BYTE, rbuf.data(), rc.data(), rd.data(), MPI_BYTE, comm_),
+  as_count(out.offset.back());
+  out.bytes.resize(static_cast<size_t>(out.offset.back()));
+  check(MPI_Allgatherv(mine.data(), as_count(n), MPI_BYTE, out.bytes.data(), rc.data(), rd.data(), MPI_BYTE, comm_),
         "MPI_Allgatherv");
   counted += n * (size_ - 1);
-  std::vector<std::vector<char>> out(P);
-  for (size_t k = 0; k < P; ++k) out[k].assign(rbuf.begin() + rd[k], rbuf.begin() + rd[k] + rc[k]);
   return out;
 }
 

@@ -22,6 +22,21 @@ struct TrafficCounter {
   int64_t total() const { return adjacency + features + gradients; }
 };
 
+class Writer;
+
+/// One byte stream per rank, back to back in one buffer (what MPI's v-variants send and
+/// receive, so nothing is copied into or out of a staging buffer): stream k is
+/// bytes[offset[k], offset[k + 1]). Written for rank 0, 1, ... in order: append, then end().
+struct Streams {
+  std::vector<char> bytes;
+  std::vector<int64_t> offset{0};
+  void end() { offset.push_back(static_cast<int64_t>(bytes.size())); }
+  size_t count() const { return offset.size() - 1; }
+  std::span<const char> operator[](size_t k) const {
+    return {bytes.data() + offset[k], static_cast<size_t>(offset[k + 1] - offset[k])};
+  }
+};
+
 class Comm {
  public:
   /// MPI_COMM_WORLD duplicated (MPI must be initialised).
@@ -35,9 +50,9 @@ class Comm {
 
   /// send[k]: the bytes for rank k; returns recv[k], the bytes rank k sent this rank. Adds the
   /// bytes sent to other ranks to `counted`.
-  std::vector<std::vector<char>> all_to_all(const std::vector<std::vector<char>>& send, int64_t& counted) const;
+  Streams all_to_all(const Streams& send, int64_t& counted) const;
   /// Every rank's `mine`, in rank order. Adds (size - 1) · mine.size() to `counted`.
-  std::vector<std::vector<char>> all_gather(const std::vector<char>& mine, int64_t& counted) const;
+  Streams all_gather(std::span<const char> mine, int64_t& counted) const;
   /// The largest of every rank's value.
   int64_t max(int64_t value) const;
   void barrier() const;
@@ -47,9 +62,11 @@ class Comm {
   int rank_ = 0, size_ = 1;
 };
 
-/// A byte stream of plain values: what the exchanges carry.
+/// A byte stream of plain values: what the exchanges carry (into `bytes`, or a Streams').
 class Writer {
  public:
+  Writer() = default;
+  explicit Writer(std::vector<char>& into) : out_(&into) {}
   template <class T>
   void put(const T& v) {
     append(&v, sizeof(T));
@@ -60,16 +77,20 @@ class Writer {
   }
   void append(const void* p, size_t n) {
     if (n == 0) return;
-    const size_t at = bytes.size();
-    bytes.resize(at + n);
-    std::memcpy(bytes.data() + at, p, n);
+    std::vector<char>& b = out_ ? *out_ : bytes;
+    const size_t at = b.size();
+    b.resize(at + n);
+    std::memcpy(b.data() + at, p, n);
   }
-  std::vector<char> bytes;
+  std::vector<char> bytes;  ///< what was written, unless written into another buffer
+
+ private:
+  std::vector<char>* out_ = nullptr;
 };
 
 class Reader {
  public:
-  explicit Reader(const std::vector<char>& b) : bytes_(b) {}
+  explicit Reader(std::span<const char> b) : bytes_(b) {}
   template <class T>
   T get() {
     T v;
@@ -84,7 +105,7 @@ class Reader {
 
  private:
   void take(void* out, size_t n);
-  const std::vector<char>& bytes_;
+  std::span<const char> bytes_;
   size_t at_ = 0;
 };
 

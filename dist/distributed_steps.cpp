@@ -37,7 +37,7 @@ struct PartResult {
   std::vector<Tensor> grads;  // undefined: no gradient
 };
 
-void get_results(const std::vector<char>& bytes, const std::vector<Tensor>& params, std::vector<PartResult>& out) {
+void get_results(std::span<const char> bytes, const std::vector<Tensor>& params, std::vector<PartResult>& out) {
   Reader r(bytes);
   while (!r.done()) {
     const int64_t m = r.get<int64_t>();
@@ -95,11 +95,11 @@ RankData make_rank_data(const Comm& comm, LocalPart part, bool normalize, Traffi
   w.put_span<uint8_t>(d.val_mask);
   w.put_span<uint8_t>(d.test_mask);
   int64_t setup_bytes = 0;
-  const std::vector<std::vector<char>> all = comm.all_gather(w.bytes, setup_bytes);
+  const Streams all = comm.all_gather(w.bytes, setup_bytes);
   std::vector<int64_t> y(static_cast<size_t>(N * C));
   std::vector<uint8_t> train(static_cast<size_t>(N)), val(static_cast<size_t>(N)), test(static_cast<size_t>(N));
-  for (const std::vector<char>& bytes : all) {
-    Reader in(bytes);
+  for (size_t rank = 0; rank < all.count(); ++rank) {
+    Reader in(all[rank]);
     const int64_t k = in.get<int64_t>();
     if (k < 0 || k > N) throw Error("dist: a rank sent a part of " + std::to_string(k) + " nodes");
     std::vector<int64_t> ids(static_cast<size_t>(k)), labels(static_cast<size_t>(k * C));
@@ -185,7 +185,8 @@ StepStats DistributedSteps::next_step(GAT& model, uint64_t steps_before) {
 
   // Every g_m on every rank, added in micro-batch order as one process adds them.
   std::vector<PartResult> parts(static_cast<size_t>(M));
-  for (const std::vector<char>& bytes : comm_.all_gather(mine.bytes, traffic_.gradients)) get_results(bytes, params, parts);
+  const Streams results = comm_.all_gather(mine.bytes, traffic_.gradients);
+  for (size_t rank = 0; rank < results.count(); ++rank) get_results(results[rank], params, parts);
   StepStats s;
   s.num_seeds = n;
   std::vector<Tensor> sum;
@@ -292,8 +293,9 @@ Tensor DistributedSteps::logits(GAT& model, const std::vector<int32_t>& rows) {
   }
   Tensor all = Tensor::empty({static_cast<int64_t>(rows.size()), C}, DType::f32);
   int64_t filled = 0;
-  for (const std::vector<char>& bytes : comm_.all_gather(w.bytes, traffic_.features)) {
-    Reader r(bytes);
+  const Streams gathered = comm_.all_gather(w.bytes, traffic_.features);
+  for (size_t rank = 0; rank < gathered.count(); ++rank) {
+    Reader r(gathered[rank]);
     while (!r.done()) {
       const int64_t i = r.get<int64_t>();
       if (i < 0 || i >= static_cast<int64_t>(rows.size())) throw Error("dist: logits of an unknown row arrived");

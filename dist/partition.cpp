@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -129,6 +130,31 @@ void load_sparse_features(const std::string& pd, int64_t n, int64_t F, Dataset& 
     }
   }
   d.x_is_sparse = true;
+}
+
+// The integers of a 1-D .npy of `rows` entries (int16, int32 or int64) as T, each checked to
+// lie in [lo, hi]: read from a mapping, so no array of another type is held beside the result.
+template <class T>
+std::vector<T> load_ints(const std::string& path, int64_t rows, int64_t lo, int64_t hi) {
+  const MappedNpy a = map_npy(path);
+  if (a.shape != std::vector<int64_t>{rows})
+    throw DataError(path + ": shape " + shape_repr(a.shape) + ", expected (" + std::to_string(rows) + ",) from meta.json");
+  std::vector<T> out(static_cast<size_t>(rows));
+  auto convert = [&]<class S>() {
+    for (int64_t i = 0; i < rows; ++i) {
+      S v;
+      std::memcpy(&v, a.data + i * static_cast<int64_t>(sizeof(S)), sizeof(S));  // any alignment
+      if (v < lo || v > hi)
+        throw DataError(path + ": entry " + std::to_string(i) + " is " + std::to_string(v) + ", not in [" +
+                        std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      out[static_cast<size_t>(i)] = static_cast<T>(v);
+    }
+  };
+  if (a.dtype == "<i2") convert.template operator()<int16_t>();
+  else if (a.dtype == "<i4") convert.template operator()<int32_t>();
+  else if (a.dtype == "<i8") convert.template operator()<int64_t>();
+  else throw DataError(path + ": dtype " + a.dtype + ", expected int16, int32 or int64");
+  return out;
 }
 
 }  // namespace
@@ -303,17 +329,9 @@ LocalPart load_partition(const std::string& dir, int32_t part) {
   const int64_t N = m.num_nodes, F = m.num_features;
   {
     const std::string path = dir + "/owner.npy";
-    const NpyArray a = load_shaped(path, N, -1);
-    const std::vector<int64_t> owner = a.to_int64();
-    p.owner.resize(static_cast<size_t>(N));
+    p.owner = load_ints<int32_t>(path, N, 0, m.parts - 1);  // node v's part
     std::vector<int64_t> count(static_cast<size_t>(m.parts), 0);
-    for (int64_t v = 0; v < N; ++v) {
-      if (owner[v] < 0 || owner[v] >= m.parts)
-        throw DataError(path + ": node " + std::to_string(v) + " is in part " + std::to_string(owner[v]) + ", not in [0, " +
-                        std::to_string(m.parts) + ")");
-      p.owner[v] = static_cast<int32_t>(owner[v]);
-      ++count[static_cast<size_t>(owner[v])];
-    }
+    for (const int32_t k : p.owner) ++count[static_cast<size_t>(k)];
     for (int32_t k = 0; k < m.parts; ++k)
       if (count[k] != m.part_nodes[k])
         throw DataError(path + ": part " + std::to_string(k) + " has " + std::to_string(count[k]) +
@@ -321,12 +339,12 @@ LocalPart load_partition(const std::string& dir, int32_t part) {
   }
   const std::string pd = part_dir(dir, part);
   const int64_t n = m.part_nodes[part], E = m.part_edges[part];
-  p.nodes = load_shaped(pd + "/nodes.npy", n, -1).to_int64();
+  p.nodes = load_ints<int64_t>(pd + "/nodes.npy", n, 0, N - 1);
   for (int64_t i = 0; i < n; ++i) {
     const int64_t v = p.nodes[i];
-    if (v < 0 || v >= N || (i > 0 && v <= p.nodes[i - 1]) || p.owner[v] != part)
+    if ((i > 0 && v <= p.nodes[i - 1]) || p.owner[v] != part)
       throw DataError(pd + "/nodes.npy: entry " + std::to_string(i) + " (" + std::to_string(v) +
-                      ") is out of range, not ascending, or not of this part in owner.npy");
+                      ") is not ascending, or not of this part in owner.npy");
   }
   Dataset& d = p.data;
   d.name = pd;
@@ -363,21 +381,14 @@ LocalPart load_partition(const std::string& dir, int32_t part) {
   d.train_mask = load_shaped(pd + "/train_mask.npy", n, -1).to_bool();
   d.val_mask = load_shaped(pd + "/val_mask.npy", n, -1).to_bool();
   d.test_mask = load_shaped(pd + "/test_mask.npy", n, -1).to_bool();
-  p.in_ptr = load_shaped(pd + "/in_ptr.npy", n + 1, -1).to_int64();
+  p.in_ptr = load_ints<int64_t>(pd + "/in_ptr.npy", n + 1, 0, E);
   if (p.in_ptr[0] != 0 || p.in_ptr[static_cast<size_t>(n)] != E)
     throw DataError(pd + "/in_ptr.npy: does not run from 0 to the part's " + std::to_string(E) + " edges");
   for (int64_t i = 0; i < n; ++i)
     if (p.in_ptr[i + 1] < p.in_ptr[i]) throw DataError(pd + "/in_ptr.npy: decreases at entry " + std::to_string(i + 1));
   {
     const std::string path = pd + "/in_src.npy";
-    const std::vector<int64_t> s = load_shaped(path, E, -1).to_int64();
-    p.in_src.resize(static_cast<size_t>(E));
-    for (int64_t e = 0; e < E; ++e) {
-      if (s[e] < 0 || s[e] >= N)
-        throw DataError(path + ": entry " + std::to_string(e) + " (" + std::to_string(s[e]) + ") is not a node of the " +
-                        std::to_string(N) + "-node graph");
-      p.in_src[e] = static_cast<int32_t>(s[e]);
-    }
+    p.in_src = load_ints<int32_t>(path, E, 0, N - 1);  // global ids of the N-node graph
   }
   return p;
 }

@@ -28,17 +28,17 @@ void group_by_owner(std::span<const int32_t> ids, int P, int me, OwnerOf owner_o
   }
 }
 
-std::vector<std::vector<char>> as_streams(const std::vector<std::vector<int32_t>>& ask) {
-  std::vector<std::vector<char>> out(ask.size());
-  for (size_t k = 0; k < ask.size(); ++k) {
-    Writer w;
-    w.put_span<int32_t>(ask[k]);
-    out[k] = std::move(w.bytes);
+Streams as_streams(const std::vector<std::vector<int32_t>>& ask) {
+  Streams out;
+  Writer w(out.bytes);
+  for (const std::vector<int32_t>& ids : ask) {
+    w.put_span<int32_t>(ids);
+    out.end();
   }
   return out;
 }
 
-std::vector<int32_t> ids_of(const std::vector<char>& bytes) {
+std::vector<int32_t> ids_of(std::span<const char> bytes) {
   if (bytes.size() % sizeof(int32_t)) throw Error("dist: a request from another rank is not a list of node ids");
   std::vector<int32_t> ids(bytes.size() / sizeof(int32_t));
   std::memcpy(ids.data(), bytes.data(), bytes.size());
@@ -69,19 +69,19 @@ void RankGraph::exchange(std::span<const int32_t> ids, int64_t& counted, Answer 
   std::vector<std::vector<int32_t>> ask;
   std::vector<std::vector<int64_t>> where;
   group_by_owner(ids, P, me, [&](int32_t v) { return owner(v); }, ask, where);
-  const std::vector<std::vector<char>> asked = comm_.all_to_all(as_streams(ask), counted);
-  std::vector<std::vector<char>> answers(static_cast<size_t>(P));
+  const Streams asked = comm_.all_to_all(as_streams(ask), counted);
+  Streams answers;
+  Writer w(answers.bytes);
   for (int k = 0; k < P; ++k) {
-    Writer w;
     for (const int32_t v : ids_of(asked[static_cast<size_t>(k)])) {
       const int64_t l = v >= 0 && v < num_nodes() ? local_id(v) : -1;
       if (l < 0)
         throw Error("dist: rank " + std::to_string(k) + " asked this rank for node " + std::to_string(v) + ", not one of its own");
       answer(w, v, l);
     }
-    answers[static_cast<size_t>(k)] = std::move(w.bytes);
+    answers.end();
   }
-  const std::vector<std::vector<char>> got = comm_.all_to_all(answers, counted);
+  const Streams got = comm_.all_to_all(answers, counted);
   for (int k = 0; k < P; ++k) {
     Reader r(got[static_cast<size_t>(k)]);
     for (const int64_t i : where[static_cast<size_t>(k)]) receive(r, static_cast<size_t>(i));
