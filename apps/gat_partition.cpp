@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/lib/app_common.hpp"
+#include "apps/lib/synthetic_options.hpp"
 #include "autograd/version.hpp"
 #include "dist/partition.hpp"
 #include "graph/load_dataset.hpp"
@@ -27,24 +28,24 @@ struct Options {
   int32_t parts = 0;
   uint64_t seed = GATConfig{}.seed;  // of the synthetic graph, as gat-train's --seed
   uint64_t metis_seed = 1;
-  CsbmOptions synthetic;  // its sizes; seed from `seed`
+  CsbmOptions synthetic;  // its sizes; its seed is `seed`
   bool quiet = false;
 };
 
 int run(const Options& o) {
   dist::check_partition_output(o.out);  // before anything is read or cut
   Dataset d;
+  CsbmOptions synthetic = o.synthetic;
+  synthetic.seed = o.seed;
   if (o.data.empty()) {
-    CsbmOptions c = o.synthetic;
-    c.seed = o.seed;
-    d = make_csbm(c);
+    d = make_csbm(synthetic);
   } else {
     LoadOptions lo;
     lo.normalize_features = false;  // stored as they are; the ranks normalise (see the file comment)
     d = load_dataset(o.data, lo);
   }
   const dist::PartitionPlan plan = dist::metis_partition(d, o.parts, o.metis_seed);
-  dist::write_partitions(d, plan, o.out, dist::PartitionSource{o.data, o.seed, o.metis_seed});
+  dist::write_partitions(d, plan, o.out, dist::PartitionSource{o.data, synthetic, o.metis_seed});
   if (o.quiet) return app::kExitOk;
   const dist::PartitionMeta meta = dist::read_partition_meta(o.out);
   std::printf("gat-partition: %s (%lld nodes, %lld edges) into %d parts in %s; edge cut %lld\n",
@@ -68,13 +69,7 @@ int main(int argc, char** argv) {
   cli.add_option("--out", o.out, "the partition folder to write (an earlier one there is replaced)")->required();
   cli.add_option("--seed", o.seed, "seed of the synthetic graph (gat-train's --seed)");
   cli.add_option("--metis-seed", o.metis_seed, "METIS' seed (the same seed gives the same parts)");
-  cli.add_option("--nodes", o.synthetic.num_nodes, "synthetic graph: nodes")->check(CLI::Range(int64_t{2}, int64_t{1} << 31));
-  cli.add_option("--edges", o.synthetic.num_edges, "synthetic graph: directed edges, even (default: 10 per node)")
-      ->check(CLI::Range(int64_t{2}, int64_t{1} << 40));
-  cli.add_option("--features", o.synthetic.num_features, "synthetic graph: features")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
-  cli.add_option("--classes", o.synthetic.num_classes, "synthetic graph: classes")->check(CLI::Range(int64_t{2}, int64_t{1} << 16));
-  cli.add_option("--train-per-class", o.synthetic.train_per_class, "synthetic graph: training nodes per class")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  app::add_synthetic_options(cli, o.synthetic);
   cli.add_flag("--quiet", o.quiet, "print nothing but errors");
   cli.set_version_flag("--version", std::string("gat-partition (gatgrad) ") + version());
   try {
@@ -83,8 +78,7 @@ int main(int argc, char** argv) {
     const int code = cli.exit(e);
     return code == 0 ? app::kExitOk : app::kExitUsage;
   }
-  if (!o.data.empty() && (cli.count("--nodes") || cli.count("--edges") || cli.count("--features") ||
-                          cli.count("--classes") || cli.count("--train-per-class") || cli.count("--seed"))) {
+  if (!o.data.empty() && (app::synthetic_options_given(cli) || cli.count("--seed"))) {
     std::fprintf(stderr, "gat-partition: --nodes, --edges, --features, --classes, --train-per-class and --seed "
                          "describe the synthetic graph: not with --data\n");
     return app::kExitUsage;

@@ -21,6 +21,7 @@
 #include <tbb/info.h>
 
 #include "apps/lib/app_common.hpp"
+#include "apps/lib/synthetic_options.hpp"
 #include "apps/lib/train_outputs.hpp"
 #include "apps/lib/train_resume.hpp"
 #include "autograd/tape.hpp"
@@ -55,6 +56,7 @@ struct Options {
   bool quiet = false;
   std::string metrics_json, save, load, predict_out, attention_out, plot, resume;
   bool eval_only = false;
+  CsbmOptions synthetic;         // the built-in graph's sizes (its seed is `seed`)
   std::string partitions;        // distributed training: the partition folder (gat-partition)
   int64_t checkpoint_every = 0;  // with --save: the run's state every N epochs, for --resume
 };
@@ -120,12 +122,20 @@ Configuration configure(Options& o) {
     c.preset = c.resume.preset;
     if (o.data.empty() && o.partitions.empty()) o.data = c.resume.data;
     o.seed = c.resume.seed;
+    o.synthetic = c.resume.synthetic;
     c.saved_config = o.resume + "/resume/config.json";
   }
   if (!o.load.empty()) {
     c.saved_config = o.load + "/config.json";
     c.preset.model = GATConfig::from_json(nn::read_checkpoint_config(o.load), c.saved_config);
   }
+  return c;
+}
+
+// The built-in graph of the options: its sizes and seed.
+CsbmOptions synthetic_graph(const Options& o) {
+  CsbmOptions c = o.synthetic;
+  c.seed = o.seed;
   return c;
 }
 
@@ -137,9 +147,7 @@ NodeData load_data(const Options& o, GATConfig& m, const std::string& saved_conf
                    std::string& summary) {
   Dataset d;
   if (o.data.empty()) {
-    CsbmOptions c;  // the built-in graph (CsbmOptions' defaults), Gaussian features: never normalised
-    c.seed = o.seed;
-    d = make_csbm(c);
+    d = make_csbm(synthetic_graph(o));  // Gaussian features: never normalised
   } else {
     LoadOptions lo;
     lo.normalize_features = m.normalize_features;
@@ -181,12 +189,15 @@ std::unique_ptr<Distributed> load_partition_data(const Options& o, GATConfig& m,
   if (meta.parts != d->comm.size())
     throw UsageError("--partitions " + o.partitions + " has " + std::to_string(meta.parts) + " parts, the job " +
                      std::to_string(d->comm.size()) + " ranks: run mpirun -np " + std::to_string(meta.parts));
-  if (!o.resume.empty() && (meta.source.data != c.resume.data || (meta.source.data.empty() && meta.source.synthetic_seed != c.resume.seed)))
-    throw UsageError("--partitions " + o.partitions + " cut " + (meta.source.data.empty() ? "the synthetic graph of seed " + std::to_string(meta.source.synthetic_seed) : meta.source.data) +
+  const bool synthetic = meta.source.data.empty();
+  if (!o.resume.empty() && (meta.source.data != c.resume.data || (synthetic && !(meta.source.synthetic == c.resume.synthetic))))
+    throw UsageError("--partitions " + o.partitions + " cut " + (synthetic ? std::string("a synthetic graph") : meta.source.data) +
                      ", not the graph of the run in " + o.resume);
-  if (meta.source.data.empty() && meta.source.synthetic_seed != o.seed && o.resume.empty())
-    throw UsageError("--partitions " + o.partitions + " cut the synthetic graph of seed " + std::to_string(meta.source.synthetic_seed) +
-                     ": train with --seed " + std::to_string(meta.source.synthetic_seed));
+  // One --seed seeds the model and the synthetic graph, in one process as here.
+  if (synthetic && meta.source.synthetic.seed != o.seed && o.resume.empty())
+    throw UsageError("--partitions " + o.partitions + " cut the synthetic graph of seed " +
+                     std::to_string(meta.source.synthetic.seed) + ": train with --seed " +
+                     std::to_string(meta.source.synthetic.seed));
   if (c.saved_config.empty()) {
     m.in_features = meta.num_features;
     m.num_classes = meta.num_classes;
@@ -261,7 +272,7 @@ int save_interrupted(const Options& o, const Preset& p, const GAT& model, const 
     std::fprintf(stderr, "gat-train: interrupted by signal %d after epoch %lld; nothing saved (no --save)\n", sig,
                  static_cast<long long>(state.epoch));
   } else {
-    app::save_interrupted_run(o.save, app::ResumePoint{p, o.data, o.seed, state}, model, optimizer);  // one process
+    app::save_interrupted_run(o.save, app::ResumePoint{p, o.data, o.seed, state, synthetic_graph(o)}, model, optimizer);  // one process
     std::fprintf(stderr, "gat-train: interrupted by signal %d after epoch %lld; state saved to %s/resume "
                  "(continue with --resume %s)\n", sig, static_cast<long long>(state.epoch), o.save.c_str(),
                  o.save.c_str());
@@ -427,9 +438,11 @@ int run(Options o) {
   // The run's data as a resumed run finds it again: the folder (or "" for the synthetic graph).
 #ifdef GATGRAD_HAVE_MPI
   const std::string data_source = ranks ? ranks->meta.source.data : o.data;
+  const CsbmOptions graph_options = ranks ? ranks->meta.source.synthetic : synthetic_graph(o);
   if (ranks) ranks->steps = std::make_unique<dist::DistributedSteps>(ranks->comm, ranks->rank, p.train, p.model, ranks->traffic);
 #else
   const std::string data_source = o.data;
+  const CsbmOptions graph_options = synthetic_graph(o);
 #endif
   if (ranks && !ranks->leader()) {  // rank 0 alone prints and writes; the others' errors still reach stderr
     o.quiet = true;
@@ -464,7 +477,7 @@ int run(Options o) {
     hooks.on_epoch = [&](const EpochStats& s) {
       progress.epoch(s);
       if (o.checkpoint_every > 0 && !o.save.empty() && s.epoch % o.checkpoint_every == 0 && s.epoch < p.train.max_epochs)
-        app::checkpoint_run(o.save, app::ResumePoint{p, data_source, o.seed, state}, model, optimizer);
+        app::checkpoint_run(o.save, app::ResumePoint{p, data_source, o.seed, state, graph_options}, model, optimizer);
     };
     hooks.on_step = [&](int64_t epoch, int64_t step, int64_t steps) { progress.step(epoch, step, steps); };
     // A rank's signal would stop it alone, the others waiting for it: MPI jobs end by signal.
@@ -555,6 +568,7 @@ int main(int argc, char** argv) {
   cli.add_option("--predict-out", o.predict_out, "write the logits (N×C float32) to this .npy file");
   cli.add_option("--attention-out", o.attention_out, "write every layer's attention to this CSV file");
   cli.add_option("--plot", o.plot, "draw loss and accuracy curves into this SVG file");
+  app::add_synthetic_options(cli, o.synthetic);
   cli.add_option("--partitions", o.partitions, "train on the parts of this gat-partition folder, one per MPI rank "
                                                "(mpirun -np P gat-train --partitions DIR --batch-size B)")
       ->check(CLI::ExistingDirectory);
@@ -567,6 +581,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int code = cli.exit(e);
     return code == 0 ? app::kExitOk : app::kExitUsage;
+  }
+  if (app::synthetic_options_given(cli) && (!o.data.empty() || !o.partitions.empty() || !o.resume.empty())) {
+    std::fprintf(stderr, "gat-train: --nodes, --edges, --features, --classes and --train-per-class describe the "
+                         "synthetic graph: not with --data, --partitions or --resume\n");
+    return app::kExitUsage;
   }
 #ifdef GATGRAD_HAVE_MPI
   if (!o.partitions.empty()) {

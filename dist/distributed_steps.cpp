@@ -86,36 +86,31 @@ RankData make_rank_data(const Comm& comm, LocalPart part, bool normalize, Traffi
     std::vector<float>().swap(d.x_dense);
   }
 
-  // Every node's labels and split, from every rank (small beside the features).
+  // The split's nodes (training, validation, test) and their labels, from every rank: any rank
+  // may compute any seed's loss or score any row. One record per such node: its id, its sets
+  // (1 train, 2 val, 4 test), its label(s); the other nodes' labels are never read.
   Writer w;
-  w.put(n);
-  w.put_span<int64_t>(part.nodes);
-  w.put_span<int64_t>(d.y);
-  w.put_span<uint8_t>(d.train_mask);
-  w.put_span<uint8_t>(d.val_mask);
-  w.put_span<uint8_t>(d.test_mask);
+  for (int64_t i = 0; i < n; ++i) {
+    const uint8_t sets = static_cast<uint8_t>(d.train_mask[i] | d.val_mask[i] << 1 | d.test_mask[i] << 2);
+    if (!sets) continue;
+    w.put(part.nodes[i]);
+    w.put(sets);
+    w.put_span<int64_t>(std::span<const int64_t>(d.y).subspan(static_cast<size_t>(i * C), static_cast<size_t>(C)));
+  }
   int64_t setup_bytes = 0;
   const Streams all = comm.all_gather(w.bytes, setup_bytes);
-  std::vector<int64_t> y(static_cast<size_t>(N * C));
+  std::vector<int64_t> y(static_cast<size_t>(N * C), 0);
   std::vector<uint8_t> train(static_cast<size_t>(N)), val(static_cast<size_t>(N)), test(static_cast<size_t>(N));
   for (size_t rank = 0; rank < all.count(); ++rank) {
     Reader in(all[rank]);
-    const int64_t k = in.get<int64_t>();
-    if (k < 0 || k > N) throw Error("dist: a rank sent a part of " + std::to_string(k) + " nodes");
-    std::vector<int64_t> ids(static_cast<size_t>(k)), labels(static_cast<size_t>(k * C));
-    std::vector<uint8_t> a(static_cast<size_t>(k)), b(static_cast<size_t>(k)), c(static_cast<size_t>(k));
-    in.get_into(ids.data(), ids.size());
-    in.get_into(labels.data(), labels.size());
-    in.get_into(a.data(), a.size());
-    in.get_into(b.data(), b.size());
-    in.get_into(c.data(), c.size());
-    for (int64_t i = 0; i < k; ++i) {
-      const int64_t v = ids[i];
-      if (v < 0 || v >= N) throw Error("dist: a rank sent node " + std::to_string(v));
-      std::copy(labels.begin() + i * C, labels.begin() + (i + 1) * C, y.begin() + v * C);
-      train[v] = a[i];
-      val[v] = b[i];
-      test[v] = c[i];
+    while (!in.done()) {
+      const int64_t v = in.get<int64_t>();
+      if (v < 0 || v >= N) throw Error("dist: rank " + std::to_string(rank) + " sent node " + std::to_string(v));
+      const uint8_t sets = in.get<uint8_t>();
+      in.get_into(y.data() + v * C, static_cast<size_t>(C));
+      train[v] = sets & 1;
+      val[v] = (sets >> 1) & 1;
+      test[v] = (sets >> 2) & 1;
     }
   }
   NodeData& nd = r.data;

@@ -197,7 +197,7 @@ void write_partitions(const Dataset& d, const PartitionPlan& plan, const std::st
     meta["multilabel"] = d.multilabel;
     meta["sparse_features"] = d.x_is_sparse;
     meta["source"] = source.data;
-    meta["synthetic_seed"] = source.synthetic_seed;
+    if (source.data.empty()) meta["synthetic"] = Json::parse(csbm_options_to_json(source.synthetic));
     meta["metis_seed"] = source.metis_seed;
     meta["edge_cut"] = plan.edge_cut;
     Json nodes = Json::array(), train = Json::array(), edges = Json::array(), halo = Json::array();
@@ -299,7 +299,11 @@ PartitionMeta read_partition_meta(const std::string& dir) {
   if (!j.contains("source") || !j.at("source").is_string())
     throw DataError(source + ": field 'source' is missing or not a string");
   m.source.data = j.at("source").get<std::string>();
-  m.source.synthetic_seed = static_cast<uint64_t>(get_int(j, "synthetic_seed", source));
+  if (m.source.data.empty()) {
+    if (!j.contains("synthetic") || !j.at("synthetic").is_object())
+      throw DataError(source + ": field 'synthetic' is missing or not an object (the synthetic graph's options)");
+    m.source.synthetic = csbm_options_from_json(j.at("synthetic").dump(), source);
+  }
   m.source.metis_seed = static_cast<uint64_t>(get_int(j, "metis_seed", source));
   const size_t P = static_cast<size_t>(m.parts);
   m.part_nodes = get_ints(j, "part_nodes", P, source);

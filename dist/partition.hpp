@@ -4,7 +4,7 @@
 /// only its own (dist/rank_data.hpp).
 ///
 ///   PARTS/meta.json        P, N, E, F, C, multi-label or not, the source (dataset folder, or ""
-///                          for the built-in synthetic graph, with its seed), METIS' seed, the
+///                          for the built-in synthetic graph, with its options), METIS' seed, the
 ///                          edge cut, and per part: nodes, training nodes, incoming edges, halo
 ///   PARTS/owner.npy        int16 [N] (int32 when P > 32767): node -> its part
 ///   PARTS/part-K/nodes.npy int64 [n_K] the part's nodes, ascending: node -> local id is its
@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "graph/dataset.hpp"
+#include "graph/synthetic.hpp"
 
 namespace gatgrad::dist {
 
@@ -39,8 +40,8 @@ struct PartitionPlan {
 
 /// What was partitioned, recorded in meta.json (a resumed run checks it).
 struct PartitionSource {
-  std::string data;            ///< the dataset folder, "" for the built-in synthetic graph
-  uint64_t synthetic_seed = 0; ///< the built-in graph's seed
+  std::string data;       ///< the dataset folder, "" for the built-in synthetic graph
+  CsbmOptions synthetic;  ///< the synthetic graph's options (its seed too), when data is ""
   uint64_t metis_seed = 0;
 };
 

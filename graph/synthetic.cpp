@@ -9,6 +9,8 @@
 // split, so the output bytes do not depend on the number of threads.
 #include "graph/synthetic.hpp"
 
+#include "io/json.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -193,6 +195,43 @@ Dataset make_nodes(const CsbmOptions& o) {
 }
 
 }  // namespace
+
+std::string csbm_options_to_json(const CsbmOptions& o) {
+  Json j;
+  j["num_nodes"] = o.num_nodes;
+  j["num_classes"] = o.num_classes;
+  j["avg_degree"] = o.avg_degree;
+  j["num_edges"] = o.num_edges;
+  j["homophily"] = o.homophily;
+  j["num_features"] = o.num_features;
+  j["signal"] = o.signal;
+  j["seed"] = o.seed;
+  j["train_per_class"] = o.train_per_class;
+  j["val_size"] = o.val_size;
+  j["test_size"] = o.test_size;
+  return j.dump();
+}
+
+CsbmOptions csbm_options_from_json(const std::string& json, const std::string& source) {
+  const Json j = parse_json(json, source);
+  CsbmOptions o;
+  try {
+    o.num_nodes = j.at("num_nodes").get<int64_t>();
+    o.num_classes = j.at("num_classes").get<int64_t>();
+    o.avg_degree = j.at("avg_degree").get<double>();
+    o.num_edges = j.at("num_edges").get<int64_t>();
+    o.homophily = j.at("homophily").get<double>();
+    o.num_features = j.at("num_features").get<int64_t>();
+    o.signal = j.at("signal").get<double>();
+    o.seed = j.at("seed").get<uint64_t>();
+    o.train_per_class = j.at("train_per_class").get<int64_t>();
+    o.val_size = j.at("val_size").get<int64_t>();
+    o.test_size = j.at("test_size").get<int64_t>();
+  } catch (const std::exception& e) {
+    throw DataError(source + ": the synthetic graph's options: " + e.what());
+  }
+  return o;
+}
 
 Dataset make_csbm(const CsbmOptions& o) {
   const int64_t pairs = pair_count(o);

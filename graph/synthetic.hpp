@@ -6,6 +6,7 @@
 /// options alone: the same on 1 or 64 threads, and generated in parallel with oneTBB.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "autograd/tensor.hpp"
@@ -25,7 +26,15 @@ struct CsbmOptions {
   int64_t train_per_class = 20;
   int64_t val_size = 500;
   int64_t test_size = 1000;
+
+  bool operator==(const CsbmOptions&) const = default;
 };
+
+/// The options as JSON text (every field) and back, for files that record how a synthetic graph
+/// was made (a partition folder's meta.json, gat-train's resume state). from: DataError naming
+/// `source` for a missing or mistyped field.
+std::string csbm_options_to_json(const CsbmOptions& o);
+CsbmOptions csbm_options_from_json(const std::string& json, const std::string& source);
 
 /// The graph has no self-loops and no repeated pair; each pair {u, v} appears as u -> v at an
 /// even edge position and v -> u right after it. Features are dense float32, not normalised.

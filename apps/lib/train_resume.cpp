@@ -22,6 +22,7 @@ std::string to_json(const ResumePoint& r) {
   j["data"] = r.data;
   j["seed"] = r.seed;
   j["state"] = Json::parse(r.state.to_json());
+  if (r.data.empty()) j["synthetic"] = Json::parse(csbm_options_to_json(r.synthetic));
   return j.dump(2);
 }
 
@@ -37,6 +38,8 @@ ResumePoint read_resume_point(const std::string& dir) {
     r.data = j.at("data").get<std::string>();
     r.seed = j.at("seed").get<uint64_t>();
     r.state = TrainState::from_json(j.at("state").dump(), source);
+    if (r.data.empty() && j.contains("synthetic")) r.synthetic = csbm_options_from_json(j.at("synthetic").dump(), source);
+    r.synthetic.seed = r.seed;
   } catch (const DataError&) {
     throw;
   } catch (const std::exception& e) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "graph/synthetic.hpp"
 #include "models/trainer.hpp"
 #include "nn/optim.hpp"
 
@@ -18,6 +19,7 @@ struct ResumePoint {
   std::string data;   // --data of the run ("" for the built-in graph)
   uint64_t seed = 0;
   TrainState state;   // without the kept parameters (DIR's checkpoint holds them)
+  CsbmOptions synthetic;  // the built-in graph's options (its seed is `seed`), when data is ""
 };
 
 // DIR/resume/config.json; DataError naming it when it is not a gat-train resume state.

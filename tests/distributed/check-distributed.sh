@@ -32,21 +32,23 @@ fingerprint() {  # METRICS_JSON CHECKPOINT_DIR
   (cd "$2" && find . -type f ! -path './resume/*' | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16
 }
 
-# same_bits NAME "DATA_OPTION" "TRAIN_OPTIONS" PARTS...: single process, then each rank count.
+# same_bits NAME "GRAPH_OPTIONS" "TRAIN_OPTIONS" PARTS...: single process, then each rank count.
+# GRAPH_OPTIONS (--data DIR, or the synthetic graph's --seed and sizes) go to gat-partition and
+# to the single process; the ranks read the graph from the partitions (and take --seed).
 same_bits() {
-  local name=$1 data=$2 opts=$3
+  local name=$1 graph=$2 opts=$3
   shift 3
   # shellcheck disable=SC2086
-  train $data $opts --quiet --metrics-json "$work/$name-single.json" --save "$work/$name-single"
+  train $graph $opts --quiet --metrics-json "$work/$name-single.json" --save "$work/$name-single"
   local want
   want=$(fingerprint "$work/$name-single.json" "$work/$name-single")
   echo "distributed: $name single process: $(echo $want)"
   local P
   for P in "$@"; do
     # shellcheck disable=SC2086
-    partition $data $(seed_of "$opts") --parts "$P" --out "$work/$name-p$P" --quiet
+    partition $graph --parts "$P" --out "$work/$name-p$P" --quiet
     # shellcheck disable=SC2086
-    mpi "$P" $emu "$bin/gat-train" --partitions "$work/$name-p$P" $opts --quiet \
+    mpi "$P" $emu "$bin/gat-train" --partitions "$work/$name-p$P" $(seed_of "$graph") $opts --quiet \
       --metrics-json "$work/$name-np$P.json" --save "$work/$name-np$P"
     local got
     got=$(fingerprint "$work/$name-np$P.json" "$work/$name-np$P")
@@ -57,8 +59,9 @@ same_bits() {
 seed_of() { sed -n 's/.*\(--seed [0-9]*\).*/\1/p' <<<"$1"; }
 
 # ---- 1. the same bits ----
-synthetic_opts="--seed 3 --batch-size 32 --fanout 5,5 --micro-batches 4 --epochs 12"
-same_bits synthetic "" "$synthetic_opts" 1 2 4
+same_bits synthetic "--seed 3" "--batch-size 32 --fanout 5,5 --micro-batches 4 --epochs 12" 1 2 4
+same_bits synthetic-3000 "--seed 5 --nodes 3000 --edges 30000 --features 24 --classes 4 --train-per-class 60" \
+  "--batch-size 64 --fanout 10,5 --micro-batches 3 --epochs 6 --model gatv2" 2 4
 if [ -f "$shared/datasets/cora/x.npy" ]; then
   cora="--data $shared/datasets/cora"
   same_bits cora "$cora" "--batch-size 64 --fanout 10,10 --micro-batches 4 --epochs 8 --threads 1" 2 4
