@@ -58,6 +58,7 @@ struct Options {
   bool eval_only = false;
   CsbmOptions synthetic;         // the built-in graph's sizes (its seed is `seed`)
   std::string partitions;        // distributed training: the partition folder (gat-partition)
+  std::string partitioned_data;  // the dataset folder the partitions were cut from ("" for the synthetic graph)
   int64_t checkpoint_every = 0;  // with --save: the run's state every N epochs, for --resume
 };
 
@@ -88,7 +89,7 @@ Preset resolve_hyperparameters(const Options& o) {
   Preset p = make_preset(o.preset.empty() ? kDefaultPreset : o.preset);
   if (!o.model.empty()) p.model.model = o.model;
   // The built-in graph is easy: kSyntheticEpochs keep the first command of the README to seconds.
-  if (o.data.empty() && o.preset.empty()) p.train.max_epochs = kSyntheticEpochs;
+  if (o.data.empty() && o.partitioned_data.empty() && o.preset.empty()) p.train.max_epochs = kSyntheticEpochs;
   if (o.epochs >= 0) p.train.max_epochs = o.epochs;
   if (o.patience >= 0) p.train.patience = o.patience;
   if (o.hidden >= 0) p.model.hidden = o.hidden;
@@ -416,6 +417,9 @@ void write_outputs(const Options& o, const Preset& p, GAT& model, const NodeData
 
 int run(Options o) {
   check_arguments(o);
+#ifdef GATGRAD_HAVE_MPI
+  if (!o.partitions.empty()) o.partitioned_data = dist::read_partition_meta(o.partitions).source.data;
+#endif
   const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
 

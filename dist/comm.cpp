@@ -88,6 +88,7 @@ int64_t Comm::max(int64_t value) const {
 void Comm::barrier() const { check(MPI_Barrier(comm_), "MPI_Barrier"); }
 
 void Reader::take(void* out, size_t n) {
+  if (n == 0) return;  // out may be an empty vector's null data()
   if (at_ + n > bytes_.size()) throw Error("dist: a message from another rank is shorter than its contents");
   std::memcpy(out, bytes_.data() + at_, n);
   at_ += n;

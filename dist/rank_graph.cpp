@@ -41,7 +41,7 @@ Streams as_streams(const std::vector<std::vector<int32_t>>& ask) {
 std::vector<int32_t> ids_of(std::span<const char> bytes) {
   if (bytes.size() % sizeof(int32_t)) throw Error("dist: a request from another rank is not a list of node ids");
   std::vector<int32_t> ids(bytes.size() / sizeof(int32_t));
-  std::memcpy(ids.data(), bytes.data(), bytes.size());
+  if (!ids.empty()) std::memcpy(ids.data(), bytes.data(), bytes.size());
   return ids;
 }
 
