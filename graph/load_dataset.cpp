@@ -43,7 +43,7 @@ MappedNpy map_if_usable(const std::string& npy, const LoadOptions& opts) {
   return m;
 }
 
-// Features from x.npy (dense) or else x.npz (CSR); returns the path read.
+// Features from x.npy (dense) or else x.npz (scipy csr, csc or coo, read as CSR); returns the path read.
 std::string read_features(Dataset& d, const std::string& dir, const LoadOptions& opts) {
   const std::string npy = (fs::path(dir) / "x.npy").string(), npz = (fs::path(dir) / "x.npz").string();
   if (fs::exists(npy)) {
