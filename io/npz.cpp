@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "autograd/error.hpp"
 #include "io/file.hpp"
@@ -136,52 +137,51 @@ CsrMatrix canonical_csr(int64_t rows, int64_t cols, const std::vector<int64_t>& 
   return csr;
 }
 
-// format 'csr': indptr per row, column indices; read as stored (duplicates are kept: every
-// product sums them, as scipy does).
-CsrMatrix read_csr(const std::map<std::string, NpyArray>& m, const std::string& name, int64_t rows, int64_t cols) {
+// indptr, indices and data of a compressed format, checked: `outer` segments (csr: the rows,
+// csc: the columns) of indices in [0, inner) and finite values.
+struct Compressed {
+  std::vector<int64_t> indptr, indices;
+  std::vector<float> values;
+};
+Compressed read_compressed(const std::map<std::string, NpyArray>& m, const std::string& name, int64_t outer,
+                           int64_t inner, bool by_row) {
   const NpyArray& indptr_a = member(m, "indptr", name);
   const NpyArray& indices_a = member(m, "indices", name);
   const NpyArray& data_a = member(m, "data", name);
   require_1d(indices_a, -1, "");
   const int64_t nnz = indices_a.shape[0];
+  Compressed c;
+  c.indptr = read_indptr(indptr_a, outer, by_row ? "rows" : "cols", nnz);
+  require_1d(data_a, nnz, "the length of indices.npy");
+  c.indices = indices_a.to_int64();
+  c.values = data_a.to_float();
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t k = c.indptr[o]; k < c.indptr[o + 1]; ++k) {
+      check_index(indices_a, "indices", c.indices, k, inner, (by_row ? " (row " : " (column ") + str(o) + ")");
+      check_finite(data_a, c.values, k, by_row ? o : c.indices[k], by_row ? c.indices[k] : o);
+    }
+  }
+  return c;
+}
+
+// format 'csr': read as stored (duplicates are kept: every product sums them, as scipy does).
+CsrMatrix read_csr(const std::map<std::string, NpyArray>& m, const std::string& name, int64_t rows, int64_t cols) {
+  Compressed c = read_compressed(m, name, rows, cols, true);
   CsrMatrix csr;
   csr.rows = rows;
   csr.cols = cols;
-  csr.indptr = read_indptr(indptr_a, rows, "rows", nnz);
-  require_1d(data_a, nnz, "the length of indices.npy");
-  const std::vector<int64_t> indices = indices_a.to_int64();
-  csr.values = data_a.to_float();
-  csr.indices.resize(static_cast<size_t>(nnz));
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t k = csr.indptr[r]; k < csr.indptr[r + 1]; ++k) {
-      check_index(indices_a, "indices", indices, k, cols, " (row " + str(r) + ")");
-      check_finite(data_a, csr.values, k, r, indices[k]);
-      csr.indices[k] = static_cast<int32_t>(indices[k]);
-    }
-  }
+  csr.indptr = std::move(c.indptr);
+  csr.indices.assign(c.indices.begin(), c.indices.end());  // checked: within int32
+  csr.values = std::move(c.values);
   return csr;
 }
 
 // format 'csc': indptr per column, row indices; converted to canonical CSR.
 CsrMatrix read_csc(const std::map<std::string, NpyArray>& m, const std::string& name, int64_t rows, int64_t cols) {
-  const NpyArray& indptr_a = member(m, "indptr", name);
-  const NpyArray& indices_a = member(m, "indices", name);
-  const NpyArray& data_a = member(m, "data", name);
-  require_1d(indices_a, -1, "");
-  const int64_t nnz = indices_a.shape[0];
-  const std::vector<int64_t> indptr = read_indptr(indptr_a, cols, "cols", nnz);
-  require_1d(data_a, nnz, "the length of indices.npy");
-  const std::vector<int64_t> row = indices_a.to_int64();
-  const std::vector<float> values = data_a.to_float();
-  std::vector<int64_t> col(static_cast<size_t>(nnz));
-  for (int64_t c = 0; c < cols; ++c) {
-    for (int64_t k = indptr[c]; k < indptr[c + 1]; ++k) {
-      check_index(indices_a, "indices", row, k, rows, " (column " + str(c) + ")");
-      check_finite(data_a, values, k, row[k], c);
-      col[k] = c;
-    }
-  }
-  return canonical_csr(rows, cols, row, col, values);
+  const Compressed c = read_compressed(m, name, cols, rows, false);
+  std::vector<int64_t> col(c.values.size());
+  for (int64_t j = 0; j < cols; ++j) std::fill(col.begin() + c.indptr[j], col.begin() + c.indptr[j + 1], j);
+  return canonical_csr(rows, cols, c.indices, col, c.values);
 }
 
 // format 'coo': row, col and data of equal length; converted to canonical CSR.

@@ -371,59 +371,6 @@ BOOST_AUTO_TEST_CASE(stored_and_deflated_round_trips) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(scipy_csr_is_read_and_checked) {
-  TempDir dir;
-  for (const char* fmt : {"|S3", "<U3"}) {
-    save_npz(dir / "x.npz", scipy_members(fmt));
-    const CsrMatrix m = load_scipy_csr_npz(dir / "x.npz");
-    BOOST_TEST(m.rows == 3);
-    BOOST_TEST(m.cols == 4);
-    BOOST_TEST(m.indptr == (std::vector<int64_t>{0, 2, 2, 4}));
-    BOOST_TEST(m.indices == (std::vector<int32_t>{0, 2, 1, 3}));
-    BOOST_TEST(m.values == (std::vector<float>{1, 2, 3, 4}));
-  }
-}
-
-BOOST_AUTO_TEST_CASE(inconsistent_csr_members_are_named) {
-  TempDir dir;
-  const std::string path = dir / "x.npz";
-  const int64_t non_monotone[4] = {0, 3, 2, 4}, bad_end[4] = {0, 2, 2, 3}, bad_start[4] = {1, 2, 2, 4};
-  const int64_t bad_indices[4] = {0, 2, 1, 4}, negative_index[4] = {0, -1, 1, 3}, shape3[3] = {3, 4, 5};
-  const float nan_data[4] = {1, NAN, 3, 4};
-  const float short_data[3] = {1, 2, 3};
-  struct Case {
-    std::string member;
-    NpyArray array;
-    std::vector<std::string> words;
-  };
-  const std::vector<Case> cases = {
-      {"indptr", make_npy("<i8", non_monotone, {4}), {"indptr.npy", "indptr[2] = 2 is below indptr[1] = 3", "non-decreasing"}},
-      {"indptr", make_npy("<i8", bad_end, {4}), {"indptr.npy", "indptr[3] = 3, expected nnz = 4"}},
-      {"indptr", make_npy("<i8", bad_start, {4}), {"indptr.npy", "indptr[0] = 1, expected 0"}},
-      {"indptr", make_npy("<i8", bad_start, {3}), {"indptr.npy", "has 3 entries, expected rows + 1 = 4"}},
-      {"indices", make_npy("<i8", bad_indices, {4}), {"indices.npy", "indices[3] = 4", "outside [0, 4)"}},
-      {"indices", make_npy("<i8", negative_index, {4}), {"indices.npy", "indices[1] = -1"}},
-      {"data", make_npy("<f4", nan_data, {4}), {"data.npy", "NaN", "row 0, column 2"}},
-      {"data", make_npy("<f4", short_data, {3}), {"data.npy", "has 3 entries"}},
-      {"shape", make_npy("<i8", shape3, {3}), {"shape.npy", "has 3 entries, expected rows and cols = 2"}},
-      {"format", make_npy("|S3", "bsr", {}), {"format.npy", "format is 'bsr'", "only csr, csc and coo"}},
-      {"format", make_npy("<f4", short_data, {1}), {"format.npy", "expected a string array"}},
-  };
-  for (const Case& c : cases) {
-    auto members = scipy_members();
-    replace(members, c.member, c.array);
-    save_npz(path, members);
-    std::vector<std::string> words = c.words;
-    words.push_back(path);
-    for (const std::string& w : words)
-      BOOST_CHECK_EXCEPTION(load_scipy_csr_npz(path), DataError, message_has({w}));
-  }
-  auto members = scipy_members();
-  members.erase(members.begin() + 1);  // no indptr
-  save_npz(path, members);
-  BOOST_CHECK_EXCEPTION(load_scipy_csr_npz(path), DataError, message_has({path, "no member indptr.npy"}));
-}
-
 // The matrix of scipy_members() as scipy writes it from a COO matrix (entries in any order; here
 // the (2, 3) value is stored twice, 1.5 + 2.5, which scipy reads as their sum) and from a CSC one.
 std::vector<std::pair<std::string, NpyArray>> scipy_coo_members() {
@@ -447,9 +394,10 @@ std::vector<std::pair<std::string, NpyArray>> scipy_csc_members() {
           {"data", make_npy("<f4", data, {4})}};
 }
 
-BOOST_AUTO_TEST_CASE(scipy_coo_and_csc_become_the_csr_matrix) {
+// The CSR file (format as bytes or as unicode), and the same matrix from COO and CSC.
+BOOST_AUTO_TEST_CASE(scipy_csr_is_read_and_checked) {
   TempDir dir;
-  for (const auto& members : {scipy_coo_members(), scipy_csc_members()}) {
+  for (const auto& members : {scipy_members("|S3"), scipy_members("<U3"), scipy_coo_members(), scipy_csc_members()}) {
     save_npz(dir / "x.npz", members);
     const CsrMatrix m = load_scipy_csr_npz(dir / "x.npz");
     BOOST_TEST(m.rows == 3);
@@ -460,31 +408,16 @@ BOOST_AUTO_TEST_CASE(scipy_coo_and_csc_become_the_csr_matrix) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(inconsistent_coo_and_csc_members_are_named) {
-  TempDir dir;
-  const std::string path = dir / "x.npz";
-  const int64_t row_out[5] = {2, 0, 3, 2, 0}, col_neg[5] = {3, 2, -1, 3, 0}, short_col[4] = {3, 2, 1, 3};
-  const int64_t csc_rows_out[4] = {0, 3, 0, 2}, csc_indptr_bad[5] = {0, 2, 1, 3, 4}, csc_indptr_rows[4] = {0, 1, 2, 4};
-  const float inf_data[5] = {1.5f, 2, INFINITY, 2.5f, 1};
-  const int64_t bad_shape[2] = {-3, 4};
-  struct Case {
-    bool coo;
-    std::string member;
-    NpyArray array;
-    std::vector<std::string> words;
-  };
-  const std::vector<Case> cases = {
-      {true, "row", make_npy("<i8", row_out, {5}), {"row.npy", "row[2] = 3 is outside [0, 3)"}},
-      {true, "col", make_npy("<i8", col_neg, {5}), {"col.npy", "col[2] = -1 is outside [0, 4)"}},
-      {true, "col", make_npy("<i8", short_col, {4}), {"col.npy", "has 4 entries, expected the length of row.npy = 5"}},
-      {true, "data", make_npy("<f4", inf_data, {5}), {"data.npy", "data[2] is Inf at row 2, column 1"}},
-      {true, "shape", make_npy("<i8", bad_shape, {2}), {"shape.npy", "negative shape (-3, 4)"}},
-      {false, "indices", make_npy("<i8", csc_rows_out, {4}), {"indices.npy", "indices[1] = 3 (column 1) is outside [0, 3)"}},
-      {false, "indptr", make_npy("<i8", csc_indptr_bad, {5}), {"indptr.npy", "indptr[2] = 1 is below indptr[1] = 2"}},
-      {false, "indptr", make_npy("<i8", csc_indptr_rows, {4}), {"indptr.npy", "has 4 entries, expected cols + 1 = 5"}},
-  };
-  for (const Case& c : cases) {
-    auto members = c.coo ? scipy_coo_members() : scipy_csc_members();
+// One member of a matrix's members replaced: loading fails naming the file and `words`.
+struct MemberCase {
+  std::string member;
+  NpyArray array;
+  std::vector<std::string> words;
+};
+void expect_member_errors(const std::vector<std::pair<std::string, NpyArray>>& base, const std::vector<MemberCase>& cases,
+                          const std::string& path) {
+  for (const MemberCase& c : cases) {
+    auto members = base;
     replace(members, c.member, c.array);
     save_npz(path, members);
     std::vector<std::string> words = c.words;
@@ -492,6 +425,54 @@ BOOST_AUTO_TEST_CASE(inconsistent_coo_and_csc_members_are_named) {
     for (const std::string& w : words)
       BOOST_CHECK_EXCEPTION(load_scipy_csr_npz(path), DataError, message_has({w}));
   }
+}
+
+BOOST_AUTO_TEST_CASE(inconsistent_csr_members_are_named) {
+  TempDir dir;
+  const std::string path = dir / "x.npz";
+  const int64_t non_monotone[4] = {0, 3, 2, 4}, bad_end[4] = {0, 2, 2, 3}, bad_start[4] = {1, 2, 2, 4};
+  const int64_t bad_indices[4] = {0, 2, 1, 4}, negative_index[4] = {0, -1, 1, 3}, shape3[3] = {3, 4, 5};
+  const float nan_data[4] = {1, NAN, 3, 4};
+  const float short_data[3] = {1, 2, 3};
+  const std::vector<MemberCase> cases = {
+      {"indptr", make_npy("<i8", non_monotone, {4}), {"indptr.npy", "indptr[2] = 2 is below indptr[1] = 3", "non-decreasing"}},
+      {"indptr", make_npy("<i8", bad_end, {4}), {"indptr.npy", "indptr[3] = 3, expected nnz = 4"}},
+      {"indptr", make_npy("<i8", bad_start, {4}), {"indptr.npy", "indptr[0] = 1, expected 0"}},
+      {"indptr", make_npy("<i8", bad_start, {3}), {"indptr.npy", "has 3 entries, expected rows + 1 = 4"}},
+      {"indices", make_npy("<i8", bad_indices, {4}), {"indices.npy", "indices[3] = 4", "outside [0, 4)"}},
+      {"indices", make_npy("<i8", negative_index, {4}), {"indices.npy", "indices[1] = -1"}},
+      {"data", make_npy("<f4", nan_data, {4}), {"data.npy", "NaN", "row 0, column 2"}},
+      {"data", make_npy("<f4", short_data, {3}), {"data.npy", "has 3 entries"}},
+      {"shape", make_npy("<i8", shape3, {3}), {"shape.npy", "has 3 entries, expected rows and cols = 2"}},
+      {"format", make_npy("|S3", "bsr", {}), {"format.npy", "format is 'bsr'", "only csr, csc and coo"}},
+      {"format", make_npy("<f4", short_data, {1}), {"format.npy", "expected a string array"}},
+  };
+  expect_member_errors(scipy_members(), cases, path);
+  auto members = scipy_members();
+  members.erase(members.begin() + 1);  // no indptr
+  save_npz(path, members);
+  BOOST_CHECK_EXCEPTION(load_scipy_csr_npz(path), DataError, message_has({path, "no member indptr.npy"}));
+}
+
+BOOST_AUTO_TEST_CASE(inconsistent_coo_and_csc_members_are_named) {
+  TempDir dir;
+  const std::string path = dir / "x.npz";
+  const int64_t row_out[5] = {2, 0, 3, 2, 0}, col_neg[5] = {3, 2, -1, 3, 0}, short_col[4] = {3, 2, 1, 3};
+  const int64_t csc_rows_out[4] = {0, 3, 0, 2}, csc_indptr_bad[5] = {0, 2, 1, 3, 4}, csc_indptr_rows[4] = {0, 1, 2, 4};
+  const float inf_data[5] = {1.5f, 2, INFINITY, 2.5f, 1};
+  const int64_t bad_shape[2] = {-3, 4};
+  expect_member_errors(scipy_coo_members(),
+                       {{"row", make_npy("<i8", row_out, {5}), {"row.npy", "row[2] = 3 is outside [0, 3)"}},
+                        {"col", make_npy("<i8", col_neg, {5}), {"col.npy", "col[2] = -1 is outside [0, 4)"}},
+                        {"col", make_npy("<i8", short_col, {4}), {"col.npy", "has 4 entries, expected the length of row.npy = 5"}},
+                        {"data", make_npy("<f4", inf_data, {5}), {"data.npy", "data[2] is Inf at row 2, column 1"}},
+                        {"shape", make_npy("<i8", bad_shape, {2}), {"shape.npy", "negative shape (-3, 4)"}}},
+                       path);
+  expect_member_errors(scipy_csc_members(),
+                       {{"indices", make_npy("<i8", csc_rows_out, {4}), {"indices.npy", "indices[1] = 3 (column 1) is outside [0, 3)"}},
+                        {"indptr", make_npy("<i8", csc_indptr_bad, {5}), {"indptr.npy", "indptr[2] = 1 is below indptr[1] = 2"}},
+                        {"indptr", make_npy("<i8", csc_indptr_rows, {4}), {"indptr.npy", "has 4 entries, expected cols + 1 = 5"}}},
+                       path);
   auto members = scipy_coo_members();
   members.erase(members.begin() + 1);  // no col
   save_npz(path, members);
