@@ -147,11 +147,13 @@ NodeData load_data(const Options& o, GATConfig& m, const std::string& saved_conf
     m.in_features = d.num_features;
     m.num_classes = d.num_classes;
     m.edge_dim = d.edge_dim;
-  } else if (m.in_features != d.num_features || m.num_classes != d.num_classes || m.edge_dim != d.edge_dim) {
-    throw DataError(saved_config + ": the model expects " + std::to_string(m.in_features) + " features, " +
-                    std::to_string(m.num_classes) + " classes and " + std::to_string(m.edge_dim) +
-                    " edge features, the data has " + std::to_string(d.num_features) + ", " +
-                    std::to_string(d.num_classes) + " and " + std::to_string(d.edge_dim));
+  } else if (m.in_features != d.num_features || m.num_classes != d.num_classes) {
+    throw DataError(saved_config + ": the model expects " + std::to_string(m.in_features) + " features and " +
+                    std::to_string(m.num_classes) + " classes, the data has " + std::to_string(d.num_features) +
+                    " and " + std::to_string(d.num_classes));
+  } else if (m.edge_dim != d.edge_dim) {
+    throw DataError(saved_config + ": the model expects " + std::to_string(m.edge_dim) +
+                    " edge features (edge_attr.npy columns), the data has " + std::to_string(d.edge_dim));
   }
   if (d.edge_dim > 0 && use == GraphUse::sampling)
     throw UsageError("--batch-size: mini-batch training does not carry edge features (" + o.data +

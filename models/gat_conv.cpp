@@ -40,7 +40,7 @@ Tensor GATConv::forward(const InputFeatures& x, const Graph& g, const Tensor& ed
   const bool train = is_training();
   Tensor wh = reshape(dropout_matmul(x, weight_, train ? opt_.dropout : 0.0, key_x), {n, k, f});  // W h   [S,K,F']
   Tensor alpha;
-  // e_ij = LeakyReLU(aᵀ [W h_i ‖ W h_j]),  α_ij = softmax_j(e_ij),  out_i = Σ_j α_ij W h_j   [D,K,F']
+  // e_ij = LeakyReLU(aᵀ [W h_i ‖ W h_j] (+ s_edge)),  α_ij = softmax_j(e_ij),  out_i = Σ_j α_ij W h_j   [D,K,F']
   // (W h_i of destination i is row i of wh: the destinations are the first D sources)
   // then + bias and σ = ELU (when the layer has them), inside the op when the heads are
   // concatenated or there is one head and no residual goes between the two; else in finish

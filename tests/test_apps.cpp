@@ -355,7 +355,7 @@ BOOST_AUTO_TEST_CASE(edge_features_train_save_and_evaluate) {
   fs::remove(dir / "edge_attr.npy");
   expect_error(train({"--data", dir.str(), "--edge-fill", "mean", "--quiet"}), 2, {"--edge-fill needs edge features"});
   expect_error(train({"--data", dir.str(), "--load", ckpt, "--eval-only", "--quiet"}), 1,
-               {ckpt + "/config.json", "2 edge features", "and 0"});
+               {ckpt + "/config.json", "expects 2 edge features", "the data has 0"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()
