@@ -27,6 +27,7 @@
 #include "autograd/tape.hpp"
 #include "autograd/isa.hpp"
 #include "autograd/version.hpp"
+#include "graph/edge_features.hpp"
 #include "graph/load_dataset.hpp"
 #include "graph/synthetic.hpp"
 #include "models/layerwise.hpp"
@@ -48,6 +49,7 @@ struct Options {
   int64_t epochs = -1, patience = -1, hidden = -1, heads = -1, out_heads = -1;
   int64_t batch_size = -1, micro_batches = -1;  // mini-batch training (models/minibatch.hpp)
   std::vector<int64_t> fanout;
+  std::string edge_fill;  // the self-loops' edge features: "mean" or a number (empty: the preset's)
   double lr = NAN, weight_decay = NAN, dropout = NAN, attn_dropout = NAN;
   bool no_normalize = false;
   uint64_t seed = GATConfig{}.seed;  // of the model's weights and dropout, and of the synthetic graph
@@ -102,6 +104,7 @@ Preset resolve_hyperparameters(const Options& o) {
   if (o.batch_size >= 0) p.train.batch_size = o.batch_size;
   if (!o.fanout.empty()) p.train.fanout = o.fanout;
   if (o.micro_batches >= 0) p.train.micro_batches = o.micro_batches;
+  if (!o.edge_fill.empty()) p.model.edge_fill = o.edge_fill;
   p.model.normalize_features = !o.no_normalize;
   p.model.seed = o.seed;
   return p;
@@ -142,7 +145,8 @@ CsbmOptions synthetic_graph(const Options& o) {
 
 // The run's data for the model `m`: filled into m's in_features and num_classes for a new
 // model, checked against them for a saved one (`saved_config` names its config.json); the
-// graph prepared for one full-batch forward, or for sampling mini-batches (`use`).
+// graph prepared for one full-batch forward, or for sampling mini-batches (`use`). Edge features
+// (edge_attr.npy) set the model's edge_dim, and need full-batch training.
 // `summary` gets the line that describes the data; the Dataset itself is freed on return.
 NodeData load_data(const Options& o, GATConfig& m, const std::string& saved_config, GraphUse use,
                    std::string& summary) {
@@ -158,15 +162,25 @@ NodeData load_data(const Options& o, GATConfig& m, const std::string& saved_conf
   if (saved_config.empty()) {
     m.in_features = d.num_features;
     m.num_classes = d.num_classes;
+    m.edge_dim = d.edge_dim;
   } else if (m.in_features != d.num_features || m.num_classes != d.num_classes) {
     throw DataError(saved_config + ": the model expects " + std::to_string(m.in_features) + " features and " +
                     std::to_string(m.num_classes) + " classes, the data has " + std::to_string(d.num_features) +
                     " and " + std::to_string(d.num_classes));
+  } else if (m.edge_dim != d.edge_dim) {
+    throw DataError(saved_config + ": the model expects " + std::to_string(m.edge_dim) +
+                    " edge features (edge_attr.npy columns), the data has " + std::to_string(d.edge_dim));
   }
+  if (d.edge_dim > 0 && use == GraphUse::sampling)
+    throw UsageError("--batch-size: mini-batch training does not carry edge features (" + o.data +
+                     "/edge_attr.npy) yet; train full batch");
+  if (d.edge_dim == 0 && !o.edge_fill.empty())
+    throw UsageError("--edge-fill needs edge features (edge_attr.npy in the --data directory)");
   summary = (o.data.empty() ? std::string("the synthetic graph") : o.data) + " (" + std::to_string(d.num_nodes) +
             " nodes, " + std::to_string(d.num_edges()) + " edges, " + std::to_string(d.num_features) + " features, " +
-            std::to_string(d.num_classes) + " classes)";
-  return prepare_node_data(d, m.add_self_loops, DType::f32, use);
+            std::to_string(d.num_classes) + " classes" +
+            (d.edge_dim > 0 ? ", " + std::to_string(d.edge_dim) + " edge features" : std::string()) + ")";
+  return prepare_node_data(d, m.add_self_loops, DType::f32, use, parse_edge_fill(m.edge_fill));
 }
 
 #ifdef GATGRAD_HAVE_MPI
@@ -398,7 +412,7 @@ void write_outputs(const Options& o, const Preset& p, GAT& model, const NodeData
     NoGradGuard no_grad;
     std::vector<AttentionOut> attention;
     if (!data.neighbors) {
-      Tensor logits = model.forward(data.x, data.graph, o.attention_out.empty() ? nullptr : &attention);
+      Tensor logits = model.forward(data.x, data.graph, data.edge_attr, o.attention_out.empty() ? nullptr : &attention);
       if (!o.predict_out.empty()) app::write_predictions(o.predict_out, logits);
     } else {  // mini-batch data: the logits layer-wise, the attention over the whole graph with its loops
       if (!o.predict_out.empty()) {
@@ -555,6 +569,19 @@ int main(int argc, char** argv) {
   cli.add_option("--micro-batches", o.micro_batches, "mini-batch: parts of each batch, each differentiated whole, "
                                                      "the gradients summed in order" + default_of(dt.micro_batches))
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  cli.add_option("--edge-fill", o.edge_fill, "with edge features (edge_attr.npy): the self-loops' features, 'mean' of "
+                                             "each node's incoming edges or a number (default " +
+                                                 defaults.model.edge_fill + ")")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            try {
+              parse_edge_fill(v);
+              return std::string();
+            } catch (const UsageError& e) {
+              return std::string(e.what());
+            }
+          },
+          "mean|VALUE", "edge_fill"));
   cli.add_flag("--no-normalize", o.no_normalize, "do not row-normalise features read from files");
   cli.add_option("--seed", o.seed, "seed of initial weights, dropout and the synthetic graph")
       ->check(CLI::Validator([](std::string& v) { return v.find('-') == std::string::npos ? "" : "must be >= 0"; },

@@ -175,6 +175,10 @@ void write_partitions(const Dataset& d, const PartitionPlan& plan, const std::st
   check_partition_output(out);
   const int64_t N = d.num_nodes, F = d.num_features, P = plan.parts;
   if (static_cast<int64_t>(plan.owner.size()) != N) throw Error("write_partitions: the plan has a different node count");
+  if (d.edge_dim > 0)  // refused, not dropped: the parts would train a different model
+    throw DataError((source.data.empty() ? std::string("the synthetic graph") : source.data + "/edge_attr.npy") +
+                    ": edge features are not partitioned yet (distributed training, like mini-batches, does "
+                    "not carry them)");
   const Graph g = incoming_graph(d);
   const std::span<const int64_t> ptr = g.dst_ptr();
   const std::span<const int32_t> src = g.src();

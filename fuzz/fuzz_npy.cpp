@@ -64,7 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The bytes as one .npy file.
   expect_ok_or_error("fuzz.npy", "parse_npy", [&] { exercise(gatgrad::parse_npy(bytes, size, "fuzz.npy")); });
 
-  // The bytes as an .npz archive: every member, then the scipy CSR reading of the members.
+  // The bytes as an .npz archive: every member, then the scipy sparse reading of the members.
   expect_ok_or_error("fuzz.npz", "parse_npz", [&] {
     const std::map<std::string, gatgrad::NpyArray> members = gatgrad::parse_npz(bytes, size, "fuzz.npz");
     for (const auto& [key, array] : members) exercise(array);

@@ -34,6 +34,11 @@ struct Dataset {
   std::vector<int32_t> src;
   std::vector<int32_t> dst;
 
+  /// Edge features [E, edge_dim] row-major, row k for edge k (src[k] -> dst[k]); empty when
+  /// edge_dim is 0 (graph/edge_features.hpp carries them to a Graph's edge order).
+  int64_t edge_dim = 0;
+  std::vector<float> edge_attr;
+
   std::vector<uint8_t> train_mask, val_mask, test_mask;  ///< [N], 0 or 1
 
   int64_t num_edges() const { return static_cast<int64_t>(src.size()); }

@@ -57,10 +57,11 @@ std::shared_ptr<Buffer> sign_buffer(const Dims& d) {
 
 // The forward pass shared by both forms: α, the sign bits (when `signs`) and out.
 template <class T>
-void run_forward(const Dims& d, const Graph& g, const Tensor& wh, const T* sd, const T* ss, double negative_slope,
-                 double attn_dropout, uint64_t key, const Tensor& alpha, uint8_t* signs, const Epilogue<T>& ep,
-                 const Tensor& out) {
-  const AttentionForward<T> args{arrays_of(g), d.H, d.F, wh.data<T>(), sd, ss, static_cast<T>(negative_slope),
+void run_forward(const Dims& d, const Graph& g, const Tensor& wh, const T* sd, const T* ss, const Tensor& s_edge,
+                 double negative_slope, double attn_dropout, uint64_t key, const Tensor& alpha, uint8_t* signs,
+                 const Epilogue<T>& ep, const Tensor& out) {
+  const AttentionForward<T> args{arrays_of(g), d.H, d.F, wh.data<T>(), sd, ss,
+                                 s_edge.defined() ? s_edge.data<T>() : nullptr, static_cast<T>(negative_slope),
                                  attn_dropout > 0, kernels::dropout_rule(attn_dropout, key), alpha.data<T>(), signs, ep,
                                  out.data<T>(), d.prefetch, &thread_scratch};
   const auto kernel = table<T>().attention_forward;
@@ -74,6 +75,8 @@ struct BackwardOutputs {
   bool ds_dst_fresh = false;
   T* ds_src = nullptr;
   bool ds_src_fresh = false;
+  T* ds_edge = nullptr;  // [E, H] d loss / d s_edge = dz, the logits' gradient before the LeakyReLU
+  bool ds_edge_fresh = false;
   T* dwh = nullptr;
   bool dwh_fresh = false;
   const ScoreBackward<T>* scores = nullptr;  // the att form's scores backward
@@ -87,7 +90,7 @@ template <class T>
 void run_backward(const Dims& d, const Graph& g, const Tensor& wh, double negative_slope, double attn_dropout,
                   uint64_t key, const Tensor& alpha, const uint8_t* signs, const Tensor& dout,
                   const BackwardOutputs<T>& o, const Tensor& elu_y = Tensor(), double elu_alpha = 1.0) {
-  const bool scores = o.ds_dst || o.ds_src || o.scores;
+  const bool scores = o.ds_dst || o.ds_src || o.ds_edge || o.scores;
   // [α' | dz] per edge, in edge order: sweep 1 writes it, sweep 2 reads it by source
   Tensor pair = Tensor::empty({d.E, 2 * d.H}, wh.dtype());
   const Tensor grad = elu_y.defined() ? Tensor::empty(dout.shape(), dout.dtype()) : dout;
@@ -101,6 +104,15 @@ void run_backward(const Dims& d, const Graph& g, const Tensor& wh, double negati
                                     &thread_scratch};
   const auto sweep1 = table<T>().attention_targets;
   for_node_blocks(d.D, [&](int64_t i0, int64_t i1) { sweep1(targets, i0, i1); });
+  if (o.ds_edge) {  // z = s_dst[i] + s_src[j] + s_edge[e], so d s_edge[e] = dz[e]: the second half of pair[e]
+    const T* pair_dz = pair.data<T>() + d.H;
+    for_node_blocks(d.D, [&](int64_t i0, int64_t i1) {
+      for (int64_t k = ga.dst_ptr[i0] * d.H; k < ga.dst_ptr[i1] * d.H; ++k) {
+        const T dz = pair_dz[k / d.H * 2 * d.H + k % d.H];
+        o.ds_edge[k] = o.ds_edge_fresh ? dz : o.ds_edge[k] + dz;
+      }
+    });
+  }
   if (!o.ds_src && !o.dwh && !o.scores) return;
   const AttentionSources<T> sources{ga, d.H, d.F, pair.data<T>(), grad.data<T>(), o.ds_src, o.ds_src_fresh, o.dwh,
                                     o.dwh_fresh, o.scores, Prefetch{d.prefetch.rows, false}, &thread_scratch};
@@ -116,10 +128,20 @@ void add_block_sums(T* dst, bool fresh, const T* part, int64_t blocks, int64_t s
     for (int64_t k = 0; k < n; ++k) dst[k] += part[b * stride + k];
 }
 
+
+// s_edge, when given: [E, H] in the graph's edge order, of wh's dtype.
+void check_edge_score(const Tensor& s_edge, const Tensor& wh, const Graph& g) {
+  if (!s_edge.defined()) return;
+  if (s_edge.shape() != Shape({g.num_edges(), wh.size(1)}) || s_edge.dtype() != wh.dtype())
+    throw Error("gat_attention: expected the edge score s_edge [E, H] = [" + std::to_string(g.num_edges()) + ", " +
+                std::to_string(wh.size(1)) + "] of wh's dtype for wh " + wh.describe() + ", got " + s_edge.describe());
+}
+
 }  // namespace
 
 Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src, const Graph& g,
-                     double negative_slope, double attn_dropout, uint64_t key, Tensor* alpha_out) {
+                     double negative_slope, double attn_dropout, uint64_t key, Tensor* alpha_out,
+                     const Tensor& s_edge) {
   if (wh.dim() != 3 || wh.size(0) != g.num_src_nodes() || s_dst.shape() != Shape({g.num_dst_nodes(), wh.size(1)}) ||
       s_src.shape() != Shape({wh.size(0), wh.size(1)}))
     throw Error("gat_attention: expected wh [S, H, F], s_dst [D, H], s_src [S, H] with " + node_counts(g) +
@@ -128,25 +150,28 @@ Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src,
     throw Error("gat_attention: inputs have different dtypes " + wh.describe() + ", " + s_dst.describe() + ", " +
                 s_src.describe());
   check_options(negative_slope, attn_dropout);
+  check_edge_score(s_edge, wh, g);
   const Dims d = dims_of(wh, g);
-  const bool needs_backward = any_requires_grad({&wh, &s_dst, &s_src});
+  const bool needs_backward = any_requires_grad({&wh, &s_dst, &s_src, &s_edge});
   Tensor out = Tensor::empty({d.D, d.H, d.F}, wh.dtype());
   Tensor alpha = Tensor::empty({d.E, d.H}, wh.dtype());
   std::shared_ptr<Buffer> signs = needs_backward ? sign_buffer(d) : nullptr;
   dispatch(wh.dtype(), [&]<class T>() {
-    run_forward<T>(d, g, wh, s_dst.data<T>(), s_src.data<T>(), negative_slope, attn_dropout, key, alpha,
+    run_forward<T>(d, g, wh, s_dst.data<T>(), s_src.data<T>(), s_edge, negative_slope, attn_dropout, key, alpha,
                    signs ? static_cast<uint8_t*>(signs->data()) : nullptr, Epilogue<T>{}, out);
   });
   if (alpha_out) *alpha_out = alpha.detach();
   if (needs_backward)
     record("gat_attention", out,
-           [wh, s_dst, s_src, g, d, attn_dropout, key, alpha, signs, negative_slope](const Tensor& dout) {
+           [wh, s_dst, s_src, s_edge, g, d, attn_dropout, key, alpha, signs, negative_slope](const Tensor& dout) {
       dispatch(wh.dtype(), [&]<class T>() {
         // Each gradient is overwritten when it is new (fresh) and added into otherwise.
         BackwardOutputs<T> o;
         if (s_dst.requires_grad()) o.ds_dst = detail::grad_for_write(s_dst, o.ds_dst_fresh).template data<T>();
         if (s_src.requires_grad()) o.ds_src = detail::grad_for_write(s_src, o.ds_src_fresh).template data<T>();
         if (wh.requires_grad()) o.dwh = detail::grad_for_write(wh, o.dwh_fresh).template data<T>();
+        if (s_edge.defined() && s_edge.requires_grad())
+          o.ds_edge = detail::grad_for_write(s_edge, o.ds_edge_fresh).template data<T>();
         run_backward<T>(d, g, wh, negative_slope, attn_dropout, key, alpha, static_cast<const uint8_t*>(signs->data()),
                         dout, o);
       });
@@ -155,7 +180,7 @@ Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src,
 }
 
 Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double negative_slope, double attn_dropout,
-                     uint64_t key, Tensor* alpha_out, const AttentionEpilogue& epilogue) {
+                     uint64_t key, Tensor* alpha_out, const AttentionEpilogue& epilogue, const Tensor& s_edge) {
   const Tensor& bias = epilogue.bias;
   if (wh.dim() != 3 || wh.size(0) != g.num_src_nodes() || att.shape() != Shape({wh.size(1), 2 * wh.size(2)}))
     throw Error("gat_attention: expected wh [S, H, F] and att [H, 2F] with " + node_counts(g) + ", got " +
@@ -169,9 +194,10 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
   if (epilogue.elu && !(epilogue.elu_alpha > 0 && std::isfinite(epilogue.elu_alpha)))
     throw Error("gat_attention: the ELU's alpha must be positive and finite, got " + std::to_string(epilogue.elu_alpha));
   check_options(negative_slope, attn_dropout);
+  check_edge_score(s_edge, wh, g);
   const Dims d = dims_of(wh, g);
   const int64_t H = d.H, F = d.F, HF = H * F;
-  const bool needs_backward = any_requires_grad({&wh, &att, &bias});
+  const bool needs_backward = any_requires_grad({&wh, &att, &bias, &s_edge});
   Tensor out = Tensor::empty({d.D, H, F}, wh.dtype());
   Tensor alpha = Tensor::empty({d.E, d.H}, wh.dtype());
   // a_1 = att[:, :F] and a_2 = att[:, F:] as [H, F] arrays, then s_dst [D, H] over the first D
@@ -196,7 +222,7 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
       if (n0 < d.D) head_dot(pw, a1, H, F, sd, n0, std::min(n1, d.D));
       head_dot(pw, a2, H, F, ss, n0, n1);
     });
-    run_forward<T>(d, g, wh, sd, ss, negative_slope, attn_dropout, key, alpha,
+    run_forward<T>(d, g, wh, sd, ss, s_edge, negative_slope, attn_dropout, key, alpha,
                    signs ? static_cast<uint8_t*>(signs->data()) : nullptr,
                    Epilogue<T>{bias.defined() ? bias.data<T>() : nullptr, epilogue.elu, static_cast<T>(epilogue.elu_alpha)},
                    out);
@@ -205,7 +231,7 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
   if (needs_backward)
     // (with ELU, backward needs the output y: kept as a plain handle to out's data, not out
     // itself, whose record holds this closure)
-    record("gat_attention", out, [wh, att, bias, g, d, attn_dropout, key, alpha, signs, halves, negative_slope,
+    record("gat_attention", out, [wh, att, bias, s_edge, g, d, attn_dropout, key, alpha, signs, halves, negative_slope,
                                   y = epilogue.elu ? out.detach() : Tensor(), elu_alpha = epilogue.elu_alpha](
                                      const Tensor& dout) {
       dispatch(wh.dtype(), [&]<class T>() {
@@ -227,6 +253,8 @@ Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double
           bias_part = Tensor::empty({std::max<int64_t>(dst_blocks, 1), bias_stride}, wh.dtype());
         o.ds_dst = ds_dst.data<T>();
         o.ds_dst_fresh = true;
+        if (s_edge.defined() && s_edge.requires_grad())
+          o.ds_edge = detail::grad_for_write(s_edge, o.ds_edge_fresh).template data<T>();
         o.scores = &sb;
         o.dbias_part = bias_part.defined() ? bias_part.data<T>() : nullptr;
         o.dbias_stride = bias_stride;

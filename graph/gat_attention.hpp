@@ -4,7 +4,7 @@
 // source i: every [N, ...] below is then [S, ...] for what sources send (wh, s_src) and
 // [D, ...] for what destinations hold (s_dst, out); a square graph is S = D = N.
 //
-//   e_ij  = LeakyReLU(s_dst[i] + s_src[j])                   per head          [E, H]
+//   e_ij  = LeakyReLU(s_dst[i] + s_src[j] (+ s_edge[e]))     per head          [E, H]
 //   α_ij  = exp(e_ij - m_i) / Σ_{k ∈ N(i)} exp(e_ik - m_i)   m_i = max_k e_ik  [E, H]
 //   α'_ij = dropout(α_ij)   (mask bit of element edge*H + h, as dropout(α, p, key) on [E, H])
 //   out_i = Σ_{j ∈ N(i)} α'_ij · wh_j                                          [N, H, F]
@@ -26,6 +26,11 @@
 // logits into i's α rows, the softmax runs on those rows while they sit in L1, and a second pass
 // sums α'_ij W h_j in registers. Kept for backward: α (E×H) and the signs z > 0 (one bit per
 // edge and head), so that backward never reads s_src[j] again.
+//
+// The optional edge score s_edge [E, H] (graph edge order) is an edge's own term of the logit,
+// a_edgeᵀ W_e x_ij for edge features x_ij (PyG's edge_dim): the layer computes it per edge as
+// [E, H] (never [E, H, F]) and the kernels add it to z. Its gradient is dz, the logits'
+// gradient before the LeakyReLU, which sweep 1 writes into pair anyway: d s_edge[e] = dz[e].
 //
 // Backward, in two sweeps (no atomics: each sweep writes only rows its node owns):
 //   1. over targets i, in edge order:  α'[e] = α[e] · mask/(1-p);
@@ -56,9 +61,10 @@ namespace gatgrad {
 // alpha_out, if given, receives the attention before dropout, α [E, H] in the graph's edge order
 // (edges_in_input_order turns it into the input order), without gradient; it shares its data with
 // what backward uses, so read it but do not write to it.
+// s_edge, when defined: [E, H] of wh's dtype, added to each edge's logit before the LeakyReLU.
 Tensor gat_attention(const Tensor& wh, const Tensor& s_dst, const Tensor& s_src, const Graph& g,
                      double negative_slope, double attn_dropout, uint64_t key,
-                     Tensor* alpha_out = nullptr);
+                     Tensor* alpha_out = nullptr, const Tensor& s_edge = Tensor());
 
 // The same with the scores computed inside from the attention vectors: att [H, 2F] holds
 // a = [a_1 ‖ a_2] per head, and s_dst = head_dot(wh[:D], a_1) (the destinations are the first D
@@ -79,6 +85,6 @@ struct AttentionEpilogue {
 };
 Tensor gat_attention(const Tensor& wh, const Tensor& att, const Graph& g, double negative_slope,
                      double attn_dropout, uint64_t key, Tensor* alpha_out = nullptr,
-                     const AttentionEpilogue& epilogue = {});
+                     const AttentionEpilogue& epilogue = {}, const Tensor& s_edge = Tensor());
 
 }  // namespace gatgrad

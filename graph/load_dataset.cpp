@@ -43,7 +43,7 @@ MappedNpy map_if_usable(const std::string& npy, const LoadOptions& opts) {
   return m;
 }
 
-// Features from x.npy (dense) or else x.npz (CSR); returns the path read.
+// Features from x.npy (dense) or else x.npz (scipy csr, csc or coo, read as CSR); returns the path read.
 std::string read_features(Dataset& d, const std::string& dir, const LoadOptions& opts) {
   const std::string npy = (fs::path(dir) / "x.npy").string(), npz = (fs::path(dir) / "x.npz").string();
   if (fs::exists(npy)) {
@@ -140,6 +140,25 @@ void read_edges(Dataset& d, const std::string& file) {
   }
 }
 
+// edge_attr.npy, when present: one row of D >= 1 finite features per edge of edge_index.npy.
+void read_edge_features(Dataset& d, const std::string& file, const std::string& edge_file) {
+  if (!fs::exists(file)) return;
+  const NpyArray a = load_npy(file);
+  if (a.kind() != 'f') fail(file, "edge features must be float32 or float64, found dtype " + a.dtype);
+  if (a.shape.empty() || a.shape.size() > 2)
+    fail(file, "expected shape (E, D) or (E,), one row per edge, found " + a.shape_str());
+  if (a.shape[0] != d.num_edges())
+    fail(file, "has " + str(a.shape[0]) + " rows but " + edge_file + " has " + str(d.num_edges()) +
+                   " edges (one row of edge features per edge)");
+  d.edge_dim = a.shape.size() == 2 ? a.shape[1] : 1;
+  if (d.edge_dim == 0) fail(file, "zero edge features (shape " + a.shape_str() + ")");
+  d.edge_attr = a.to_float();
+  for (int64_t k = 0; k < static_cast<int64_t>(d.edge_attr.size()); ++k)
+    if (!std::isfinite(d.edge_attr[k]))
+      fail(file, std::string(non_finite_name(d.edge_attr[k])) + " in the features of edge " + str(k / d.edge_dim) +
+                     ", column " + str(k % d.edge_dim));
+}
+
 }  // namespace
 
 Dataset load_dataset(const std::string& dir, const LoadOptions& opts) {
@@ -168,6 +187,7 @@ Dataset load_dataset(const std::string& dir, const LoadOptions& opts) {
     if (!any) fail(file(name), std::string("no ") + role + " node (all " + str(d.num_nodes) + " entries are false)");
   }
   read_edges(d, file("edge_index.npy"));
+  read_edge_features(d, file("edge_attr.npy"), file("edge_index.npy"));
 
   set_feature_format(d, opts.sparse_threshold);
   if (opts.normalize_features) normalize_rows(d);

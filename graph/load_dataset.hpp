@@ -1,10 +1,11 @@
 /// @file
 /// Loading a node-classification dataset from a directory of .npy files (the layout written by
 /// scripts exporting PyG datasets, e.g. /work/shared/datasets/cora):
-///   x.npy           float32/float64 [N, F]  node features   (or x.npz: scipy CSR [N, F])
+///   x.npy           float32/float64 [N, F]  node features   (or x.npz: scipy csr, csc or coo [N, F])
 ///   y.npy           int64/int32 [N] class ids               (or [N, C] of 0/1: multilabel)
 ///   edge_index.npy  int64/int32 [2, E]  row 0 source j, row 1 target i (edge j -> i)
 ///   train_mask.npy, val_mask.npy, test_mask.npy   bool [N]
+///   edge_attr.npy   float32/float64 [E, D] (or [E]: D = 1), optional: row e the features of edge e
 /// Everything is checked; each failure is a DataError naming the file and the problem
 /// ("cora/edge_index.npy: edge 17: target index 2708 is out of range [0, 2708)").
 #pragma once

@@ -4,6 +4,7 @@
 //             are replaced by fresh draws (counters M, M+1, ...) until M distinct pairs remain.
 //   features: x_i = mu_{y_i} + z_i, mu_c = signal * g_c / |g_c|, g_c, z_i ~ N(0, I_F).
 //   masks:    nodes in a random order (sorted by hash); per-class train picks, then val, test.
+//   edges' features (edge_dim > 0): x_e[0] = [y_src = y_dst] xor (u_e < edge_flip), x_e[1..] ~ N(0, 1).
 // Each number is a counter-based hash of (seed, stream, index) from autograd/random.hpp, never a
 // shared generator state, and each row or pair is computed by the same code whatever the thread
 // split, so the output bytes do not depend on the number of threads.
@@ -27,7 +28,7 @@
 namespace gatgrad {
 namespace {
 
-enum Stream : uint64_t { kPairU = 101, kPairCoin, kPairV, kPairW, kMean, kNoise, kOrder };
+enum Stream : uint64_t { kPairU = 101, kPairCoin, kPairV, kPairW, kMean, kNoise, kOrder, kEdgeFlip, kEdgeNoise };
 
 uint64_t below(uint64_t h, uint64_t n) {  // uniform in [0, n), Lemire's multiply-shift
   return static_cast<uint64_t>((static_cast<unsigned __int128>(h) * n) >> 64);
@@ -60,6 +61,8 @@ void check(const CsbmOptions& o, int64_t pairs) {
   if (o.num_features < 1) bad("num_features must be >= 1");
   if (!(o.signal >= 0) || !std::isfinite(o.signal)) bad("signal must be finite and >= 0");
   if (o.train_per_class < 0 || o.val_size < 0 || o.test_size < 0) bad("split sizes must be >= 0");
+  if (o.edge_dim < 0) bad("edge_dim must be >= 0");
+  if (!(o.edge_flip >= 0 && o.edge_flip <= 1)) bad("edge_flip must be in [0, 1]");
   if (o.train_per_class > n / c) bad("train_per_class exceeds the smallest class (" + std::to_string(n / c) + " nodes)");
   if (o.train_per_class * c + o.val_size + o.test_size > n)
     bad("train_per_class * num_classes + val_size + test_size = " +
@@ -181,6 +184,23 @@ void make_masks(const CsbmOptions& o, Dataset& d) {
   }
 }
 
+// d.edge_attr [E, edge_dim] for d's edges (see the top of this file).
+void make_edge_features(const CsbmOptions& o, Dataset& d) {
+  const int64_t D = o.edge_dim, E = d.num_edges();
+  const uint64_t kflip = derive_key(o.seed, kEdgeFlip), knoise = derive_key(o.seed, kEdgeNoise);
+  d.edge_dim = D;
+  d.edge_attr.assign(static_cast<size_t>(E * D), 0.0f);
+  parallel_blocks(E, kBlock, [&](int64_t b, int64_t e) {
+    for (int64_t k = b; k < e; ++k) {
+      float* row = d.edge_attr.data() + k * D;
+      const bool same = d.y[d.src[k]] == d.y[d.dst[k]];
+      const bool flip = unit(hash64(kflip, static_cast<uint64_t>(k))) < o.edge_flip;
+      row[0] = same != flip ? 1.0f : 0.0f;
+      if (D > 1) add_normals(hash64(knoise, static_cast<uint64_t>(k)), row + 1, D - 1);
+    }
+  });
+}
+
 // Everything but the edges and the features: sizes, labels, masks.
 Dataset make_nodes(const CsbmOptions& o) {
   Dataset d;
@@ -209,6 +229,8 @@ std::string csbm_options_to_json(const CsbmOptions& o) {
   j["train_per_class"] = o.train_per_class;
   j["val_size"] = o.val_size;
   j["test_size"] = o.test_size;
+  j["edge_dim"] = o.edge_dim;
+  j["edge_flip"] = o.edge_flip;
   return j.dump();
 }
 
@@ -227,6 +249,8 @@ CsbmOptions csbm_options_from_json(const std::string& json, const std::string& s
     o.train_per_class = j.at("train_per_class").get<int64_t>();
     o.val_size = j.at("val_size").get<int64_t>();
     o.test_size = j.at("test_size").get<int64_t>();
+    o.edge_dim = j.at("edge_dim").get<int64_t>();
+    o.edge_flip = j.at("edge_flip").get<double>();
   } catch (const std::exception& e) {
     throw DataError(source + ": the synthetic graph's options: " + e.what());
   }
@@ -253,6 +277,7 @@ Dataset make_csbm(const CsbmOptions& o) {
 
   d.x_dense.resize(static_cast<size_t>(o.num_nodes * o.num_features));
   make_features(o, d.y, d.x_dense.data());
+  if (o.edge_dim > 0) make_edge_features(o, d);
   return d;
 }
 
@@ -262,6 +287,7 @@ Dataset make_csbm(const CsbmOptions& o) {
 CsbmByDestination make_csbm_by_destination(const CsbmOptions& o) {
   const int64_t pairs = pair_count(o);
   check(o, pairs);
+  if (o.edge_dim > 0) bad("edge features (edge_dim) are made by make_csbm only");
   CsbmByDestination g;
   g.nodes = make_nodes(o);
   {

@@ -1,7 +1,8 @@
 /// @file
 /// Synthetic graphs: the contextual stochastic block model (CSBM). Node i belongs to class
 /// i % C; a fraction `homophily` of the undirected edges joins two nodes of the same class;
-/// features are the class mean (a random unit direction times `signal`) plus N(0, 1) noise.
+/// features are the class mean (a random unit direction times `signal`) plus N(0, 1) noise;
+/// optionally, edge features whose first column says, noisily, whether an edge stays in a class.
 /// Every random number is a hash of (seed, stream, index), so the output is a function of the
 /// options alone: the same on 1 or 64 threads, and generated in parallel with oneTBB.
 #pragma once
@@ -26,6 +27,10 @@ struct CsbmOptions {
   int64_t train_per_class = 20;
   int64_t val_size = 500;
   int64_t test_size = 1000;
+  /// Edge features per edge (0: none). Column 0 is 1 when the edge joins two nodes of one class
+  /// and 0 otherwise, flipped with probability edge_flip; the other columns are N(0, 1) noise.
+  int64_t edge_dim = 0;
+  double edge_flip = 0.1;
 
   bool operator==(const CsbmOptions&) const = default;
 };
@@ -39,7 +44,8 @@ CsbmOptions csbm_options_from_json(const std::string& json, const std::string& s
 /// The graph has no self-loops and no repeated pair; each pair {u, v} appears as u -> v at an
 /// even edge position and v -> u right after it. Features are dense float32, not normalised.
 /// Masks: train_per_class random nodes of each class, then val_size and test_size random
-/// nodes of the rest, disjoint. Throws UsageError for options that cannot be met.
+/// nodes of the rest, disjoint. Edge features (edge_dim > 0) are float32, row k for edge k.
+/// Throws UsageError for options that cannot be met.
 Dataset make_csbm(const CsbmOptions& opts);
 
 /// make_csbm's graph for sizes where edge lists do not fit (20M nodes, 200M edges): generated as
@@ -47,7 +53,7 @@ Dataset make_csbm(const CsbmOptions& opts);
 /// features straight into a tensor. The same graph bit for bit: dst_ptr and src are what
 /// Graph::from_edges(make_csbm(o).src, make_csbm(o).dst, N) holds (each destination's sources
 /// in edge-list order), x holds make_csbm(o).x_dense. Peak memory: the features, 8 bytes per
-/// pair while they are drawn, then 4 per edge and 16 per node.
+/// pair while they are drawn, then 4 per edge and 16 per node. No edge features (UsageError).
 struct CsbmByDestination {
   Dataset nodes;                 ///< sizes, labels and masks (no edges, no features)
   Tensor x;                      ///< [N, F] float32

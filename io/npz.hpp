@@ -25,9 +25,13 @@ std::map<std::string, NpyArray> load_npz(const std::string& path);
 void save_npz(const std::string& path, const std::vector<std::pair<std::string, NpyArray>>& members,
               bool compress = true);
 
-/// A matrix written by scipy.sparse.save_npz(path, csr_matrix): members format ("csr", |S3 or
-/// <U3), shape (int [2]), indptr (int [rows+1], 0 .. nnz, non-decreasing), indices (int [nnz],
-/// in [0, cols)), data (numeric [nnz], finite). Each is checked; any failure names the member.
+/// A matrix written by scipy.sparse.save_npz(path, m) for a csr, csc or coo matrix m, as CSR.
+/// Members: format ("csr", "csc" or "coo"; |S3 or <U3), shape (int [2]), data (numeric [nnz],
+/// finite), and per format: csr indptr (int [rows+1], 0 .. nnz, non-decreasing) and indices (int
+/// [nnz], columns in [0, cols)), read as stored; csc indptr [cols+1] and indices (rows in
+/// [0, rows)); coo row and col (int [nnz]). csc and coo become what scipy's tocsr() gives: columns
+/// ascending within each row, values at one (row, col) summed (scipy's meaning of duplicates,
+/// which a csr file's products read the same way). Any failure names the member.
 CsrMatrix load_scipy_csr_npz(const std::string& path);
 
 /// The same check and conversion on already-read members (`name` prefixes the messages).

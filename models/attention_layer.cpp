@@ -13,6 +13,7 @@ AttentionLayer::AttentionLayer(const AttentionLayerOptions& o) : opt_(o) {
                 std::to_string(o.heads) + ")");
   if (!(o.dropout >= 0 && o.dropout < 1) || !(o.attn_dropout >= 0 && o.attn_dropout < 1))
     throw Error("AttentionLayer: dropout probabilities must be in [0, 1)");
+  if (o.edge_dim < 0) throw Error("AttentionLayer: edge_dim must be >= 0 (got " + std::to_string(o.edge_dim) + ")");
   const int64_t width = output_width();
   if (o.bias) bias_ = register_parameter("bias", Tensor::zeros({width}, o.dtype));
   if (o.residual) {
@@ -38,10 +39,23 @@ Tensor AttentionLayer::finish(const Tensor& out, const InputFeatures& x, bool ep
   return opt_.elu ? elu(h) : h;
 }
 
-void AttentionLayer::check_rows(const char* layer, const InputFeatures& x, const Graph& g) {
+void AttentionLayer::check_inputs(const char* layer, const InputFeatures& x, const Graph& g,
+                                  const Tensor& edge_attr) const {
+  auto fail = [layer](const std::string& what) { throw Error(layer + (": " + what)); };
   if (x.rows() != g.num_src_nodes())
-    throw Error(std::string(layer) + ": the input has " + std::to_string(x.rows()) + " rows, the graph " +
-                std::to_string(g.num_src_nodes()) + " source nodes (one row per source node)");
+    fail("the input has " + std::to_string(x.rows()) + " rows, the graph " + std::to_string(g.num_src_nodes()) +
+         " source nodes (one row per source node)");
+  // (appended, not "[" + ...: GCC 12 warns falsely about a literal before a temporary string, PR 105329)
+  const std::string want =
+      std::string("[").append(std::to_string(g.num_edges())).append(", ").append(std::to_string(opt_.edge_dim)).append("]");
+  if (opt_.edge_dim == 0 && edge_attr.defined())
+    fail("edge features " + edge_attr.describe() + " given to a layer without them (edge_dim = 0)");
+  if (opt_.edge_dim > 0 && !edge_attr.defined())
+    fail("the layer attends with edge features (edge_dim = " + std::to_string(opt_.edge_dim) + "): pass edge_attr " +
+         want + " in the graph's edge order");
+  if (edge_attr.defined() && (edge_attr.shape() != Shape({g.num_edges(), opt_.edge_dim}) || edge_attr.dtype() != opt_.dtype))
+    fail("expected edge_attr " + want + " " + dtype_name(opt_.dtype) + " (one row per edge of the graph), got " +
+         edge_attr.describe());
 }
 
 }  // namespace gatgrad

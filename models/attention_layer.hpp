@@ -32,6 +32,7 @@ struct AttentionLayerOptions {
   bool residual = false;         ///< add x · residual_weight to the output
   bool elu = false;              ///< then σ = ELU (α = 1) on the output (GAT's hidden layer)
   bool share_weights = false;    ///< GATv2 only: one W for both sides
+  int64_t edge_dim = 0;          ///< D of the edge features in the logits (PyG's edge_dim); 0: none
   uint64_t seed = 0;             ///< initial values and dropout masks
   DType dtype = DType::f32;
 };
@@ -47,9 +48,18 @@ class AttentionLayer : public nn::Module {
   /// x is x_src [S, in] and the output is [D, ...]; x_dst is the first D rows of x_src (PyG's
   /// (x_src, x_dst) with x_dst = x_src[:D]), so a_1ᵀ W h_i reads destination rows and a_2ᵀ W h_j
   /// source rows. A square graph is the block S = D = N, with the same bits.
-  virtual Tensor forward(const InputFeatures& x, const Graph& g, AttentionOut* attention = nullptr) = 0;
+  /// With edge_dim > 0, edge_attr [E, edge_dim] holds the features of g's edges in g's edge order,
+  /// the self-loops' included (NodeData::edge_attr); without, it is undefined. Error otherwise.
+  virtual Tensor forward(const InputFeatures& x, const Graph& g, const Tensor& edge_attr,
+                         AttentionOut* attention = nullptr) = 0;
+  Tensor forward(const InputFeatures& x, const Graph& g, AttentionOut* attention = nullptr) {
+    return forward(x, g, Tensor(), attention);
+  }
+  Tensor operator()(const InputFeatures& x, const Graph& g, const Tensor& edge_attr, AttentionOut* attention = nullptr) {
+    return forward(x, g, edge_attr, attention);
+  }
   Tensor operator()(const InputFeatures& x, const Graph& g, AttentionOut* attention = nullptr) {
-    return forward(x, g, attention);
+    return forward(x, g, Tensor(), attention);
   }
 
   const AttentionLayerOptions& options() const { return opt_; }
@@ -63,8 +73,9 @@ class AttentionLayer : public nn::Module {
   /// ELU (x_dst = the first D rows of x); with epilogue_done, out already holds the bias and the
   /// ELU (and there is no residual).
   Tensor finish(const Tensor& out, const InputFeatures& x, bool epilogue_done = false);
-  /// Throws Error unless x has one row per source node of g.
-  static void check_rows(const char* layer, const InputFeatures& x, const Graph& g);
+  /// Throws Error unless x has one row per source node of g, and edge_attr is [E, edge_dim] of the
+  /// layer's dtype when the layer has edge features and undefined when it has none.
+  void check_inputs(const char* layer, const InputFeatures& x, const Graph& g, const Tensor& edge_attr) const;
 
   AttentionLayerOptions opt_;
   Tensor bias_;             ///< [H·F'] (concat) or [F'] (mean); undefined without bias

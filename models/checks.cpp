@@ -45,21 +45,24 @@ AttentionLayerOptions layer_options(bool concat) {
 }
 
 // Checks d/dx and d/dparameters of layer(x, g), with parameters as gradcheck inputs; x has one
-// row per source node of g.
+// row per source node of g. With o.edge_dim > 0, edge features [E, edge_dim] are the second
+// input (their gradient checked too).
 template <class Layer>
 GradcheckResult check_layer(const AttentionLayerOptions& o, const Graph& g = small_graph()) {
   auto layer = std::make_shared<Layer>(o);
   Tensor x = uniform({g.num_src_nodes(), 5}, -1, 1, 21, DType::f64).requires_grad_();
   std::vector<Tensor> inputs = {x};
+  const bool edges = o.edge_dim > 0;
+  if (edges) inputs.push_back(uniform({g.num_edges(), o.edge_dim}, -1, 1, 22, DType::f64).requires_grad_());
   for (const Tensor& p : layer->parameters()) {
     // Random (not zero) biases, so their gradient path is exercised with real values.
     p.copy_from(uniform(p.shape(), -0.5, 0.5, 33 + inputs.size(), DType::f64));
     inputs.push_back(p);
   }
   return gradcheck(
-      [layer, g](const std::vector<Tensor>& in) {
+      [layer, g, edges](const std::vector<Tensor>& in) {
         layer->set_counter("rng_counter", 0);  // the same dropout masks on every evaluation
-        return layer->forward(in[0], g);
+        return layer->forward(in[0], g, edges ? in[1] : Tensor());
       },
       inputs);
 }
@@ -97,6 +100,26 @@ void register_models_checks(CheckRegistry& r) {
   r.add("gatv2_conv:shared", [] {
     AttentionLayerOptions o = layer_options(false);
     o.share_weights = true;
+    return check_layer<GATv2Conv>(o);
+  });
+  // Edge features in the logits: GAT's a_edgeᵀ W_e x_ij inside the fused op (two heads, then one
+  // head of 3 features: its kernel of its own), GATv2's W_e x_ij inside the LeakyReLU.
+  r.add("gat_conv:edge", [] {
+    AttentionLayerOptions o = layer_options(true);
+    o.edge_dim = 4;
+    o.elu = true;
+    o.residual = false;
+    return check_layer<GATConv>(o);
+  });
+  r.add("gat_conv:edge_one_head", [] {
+    AttentionLayerOptions o = layer_options(false);
+    o.edge_dim = 2;
+    o.heads = 1;
+    return check_layer<GATConv>(o);
+  });
+  r.add("gatv2_conv:edge", [] {
+    AttentionLayerOptions o = layer_options(true);
+    o.edge_dim = 4;
     return check_layer<GATv2Conv>(o);
   });
   r.add("gat:model", [] {

@@ -28,6 +28,7 @@ GAT::GAT(const GATConfig& c, DType dtype) : config_(c) {
   o1.attn_dropout = c.attn_dropout;
   o1.residual = c.residual;
   o1.share_weights = c.share_weights;
+  o1.edge_dim = c.edge_dim;  // both layers read the edge features, as PyG's GATConv(edge_dim=D) layers do
   o1.seed = derive_key(c.seed, 11);
   o1.dtype = dtype;
   o1.elu = true;  // σ of the hidden layer (the output layer's logits go to the loss as they are)
@@ -43,13 +44,18 @@ GAT::GAT(const GATConfig& c, DType dtype) : config_(c) {
 }
 
 Tensor GAT::forward(const InputFeatures& x, const Graph& g, std::vector<AttentionOut>* attention) {
+  return forward(x, g, Tensor(), attention);
+}
+
+Tensor GAT::forward(const InputFeatures& x, const Graph& g, const Tensor& edge_attr,
+                    std::vector<AttentionOut>* attention) {
   if (config_.add_self_loops && !g.has_one_self_loop_per_node())
     throw Error("GAT: the model attends over self-loops (add_self_loops), but the graph of " +
                 std::to_string(g.num_dst_nodes()) + " nodes does not have one self-loop at every node: pass " +
                 "prepare_node_data's graph, or g.add_self_loops()");
   AttentionOut a1, a2;
-  Tensor h1 = (*conv1_)(x, g, attention ? &a1 : nullptr);       // σ = ELU on the concatenated heads (o1.elu)
-  Tensor logits = (*conv2_)(h1, g, attention ? &a2 : nullptr);  // averaged heads, no σ: logits
+  Tensor h1 = (*conv1_)(x, g, edge_attr, attention ? &a1 : nullptr);       // σ = ELU on the concatenated heads (o1.elu)
+  Tensor logits = (*conv2_)(h1, g, edge_attr, attention ? &a2 : nullptr);  // averaged heads, no σ: logits
   if (attention) *attention = {a1, a2};
   return logits;
 }

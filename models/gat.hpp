@@ -24,6 +24,10 @@ class GAT : public nn::Module {
   /// g must have one self-loop per node (prepare_node_data's graph does; Error otherwise).
   /// attention, when given, receives each layer's α.
   Tensor forward(const InputFeatures& x, const Graph& g, std::vector<AttentionOut>* attention = nullptr);
+  /// The same with edge features: edge_attr [E, edge_dim] in g's edge order, self-loops included
+  /// (NodeData::edge_attr), read by both layers. Undefined edge_attr: the form above.
+  Tensor forward(const InputFeatures& x, const Graph& g, const Tensor& edge_attr,
+                 std::vector<AttentionOut>* attention = nullptr);
 
   /// A mini-batch: x [S_0, F] the rows of blocks[0].src_global -> logits [D_1, C] of
   /// blocks[1]'s destinations (the seeds), layer k on blocks[k] (NeighborSampler's order).

@@ -22,10 +22,14 @@ GATv2Conv::GATv2Conv(const AttentionLayerOptions& o) : AttentionLayer(o) {
   }
   att_ = register_parameter("att", Tensor::empty({k, f}, o.dtype));
   nn::glorot_uniform(att_, derive_key(o.seed, 2));
+  if (o.edge_dim > 0) {
+    edge_weight_ = register_parameter("edge_weight", Tensor::empty({o.edge_dim, k * f}, o.dtype));
+    nn::glorot_uniform(edge_weight_, derive_key(o.seed, 5));
+  }
 }
 
-Tensor GATv2Conv::forward(const InputFeatures& x, const Graph& g, AttentionOut* attention) {
-  check_rows("GATv2Conv", x, g);
+Tensor GATv2Conv::forward(const InputFeatures& x, const Graph& g, const Tensor& edge_attr, AttentionOut* attention) {
+  check_inputs("GATv2Conv", x, g, edge_attr);
   const int64_t n = x.rows(), d = g.num_dst_nodes(), k = opt_.heads, f = opt_.out_features;
   uint64_t key_x, key_att;
   next_keys(key_x, key_att);
@@ -38,6 +42,8 @@ Tensor GATv2Conv::forward(const InputFeatures& x, const Graph& g, AttentionOut* 
                        ? first_rows(w_src_h, d)
                        : reshape(dropout_matmul(first_rows(x, d), weight_dst_, p_x, key_x), {d, k, f});  // W_dst h_i [D,K,F']
   Tensor z = gather(w_dst_h, g, Endpoint::dst) + gather(w_src_h, g, Endpoint::src);         // W_dst h_i + W_src h_j [E,K,F']
+  if (edge_weight_.defined())
+    z = z + reshape(matmul(edge_attr, edge_weight_), {g.num_edges(), k, f});                // + W_e x_ij [E,K,F']
   Tensor e = head_dot(leaky_relu(z, opt_.negative_slope), att_);                            // e_ij       [E,K]
   Tensor alpha = segment_softmax(e, g);                                                     // α_ij       [E,K]
   if (attention) *attention = AttentionOut{alpha.detach(), g};

@@ -1,11 +1,12 @@
 // prepare_node_data: a Dataset into tensors, the graph the layers attend over, and row lists.
 #include "models/node_data.hpp"
 
+#include "autograd/error.hpp"
 #include "nn/metrics.hpp"
 
 namespace gatgrad {
 
-NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype, GraphUse use) {
+NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype, GraphUse use, const EdgeFill& edge_fill) {
   NodeData out;
   if (d.x_is_sparse) {
     out.x = SparseFeatures(d.x_sparse);
@@ -20,6 +21,12 @@ NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype, G
     out.neighbors = std::make_shared<GraphAdjacency>(edges);
   } else {
     out.graph = add_self_loops ? edges.add_self_loops() : edges;
+  }
+  if (d.edge_dim > 0) {
+    if (use == GraphUse::sampling)
+      throw Error("prepare_node_data: edge features are not carried into sampled mini-batches yet (train full batch)");
+    out.edge_attr = edge_features_in_graph_order(out.graph, add_self_loops, d.src, d.dst, d.edge_attr, d.edge_dim,
+                                                 edge_fill, dtype);
   }
   out.num_classes = d.num_classes;
   out.multilabel = d.multilabel;

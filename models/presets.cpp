@@ -2,7 +2,10 @@
 // differences from the defaults in presets.hpp).
 #include "models/presets.hpp"
 
+#include <string_view>
+
 #include "autograd/error.hpp"
+#include "graph/edge_features.hpp"
 #include "io/json.hpp"
 
 namespace gatgrad {
@@ -45,6 +48,8 @@ void gat_fields(C& c, F&& f) {
   f("share_weights", c.share_weights);
   f("normalize_features", c.normalize_features);
   f("seed", c.seed);
+  f("edge_dim", c.edge_dim);
+  f("edge_fill", c.edge_fill);
 }
 
 template <class C, class F>
@@ -77,6 +82,12 @@ void GATConfig::validate() const {
   if (!(dropout >= 0 && dropout < 1)) fail("dropout", "must be in [0, 1)");
   if (!(attn_dropout >= 0 && attn_dropout < 1)) fail("attn_dropout", "must be in [0, 1)");
   if (!(negative_slope >= 0)) fail("negative_slope", "must be >= 0");
+  if (edge_dim < 0) fail("edge_dim", "must be >= 0 (0: no edge features)");
+  try {
+    parse_edge_fill(edge_fill);
+  } catch (const UsageError& e) {
+    fail("edge_fill", std::string("is invalid: ") + e.what());
+  }
 }
 
 std::string GATConfig::to_json() const {
@@ -88,7 +99,11 @@ std::string GATConfig::to_json() const {
 GATConfig GATConfig::from_json(const std::string& text, const std::string& source) {
   const Json j = parse_object(text, source);
   GATConfig c;
-  gat_fields(c, [&](const char* name, auto& value) { read_field(j, name, value, source); });
+  gat_fields(c, [&](const char* name, auto& value) {
+    // (the edge fields came after checkpoints without them: absent, there are no edge features)
+    if (std::string_view(name).starts_with("edge_") && !j.contains(name)) return;
+    read_field(j, name, value, source);
+  });
   try {
     c.validate();
   } catch (const UsageError& e) {

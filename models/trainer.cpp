@@ -87,7 +87,7 @@ Evaluation evaluate(GAT& model, const NodeData& data, const std::vector<int64_t>
   const bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;
-  Tensor logits = model.forward(data.x, data.graph);
+  Tensor logits = model.forward(data.x, data.graph, data.edge_attr);
   Evaluation e{loss_of(logits, data, rows).item(), score_of(logits, data, rows)};
   model.train(was_training);
   return e;
@@ -187,7 +187,7 @@ TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainC
       // One training step: forward with dropout, backward, Adam.
       model.train();
       optimizer.zero_grad();
-      Tensor logits = model.forward(data.x, data.graph);
+      Tensor logits = model.forward(data.x, data.graph, data.edge_attr);
       Tensor loss = loss_of(logits, data, data.train_rows);
       s.train_loss = loss.item();
       if (!std::isfinite(s.train_loss)) throw diverged("train", s.train_loss);

@@ -329,6 +329,35 @@ BOOST_AUTO_TEST_CASE(a_graph_with_zero_edges_trains) {
   for (const auto& v : m.at("train_loss")) BOOST_TEST(std::isfinite(v.get<double>()));
 }
 
+// Edge features (edge_attr.npy) set the model's edge dimension; the checkpoint keeps their
+// parameters and the fill; mini-batches and --edge-fill without them are usage errors.
+BOOST_AUTO_TEST_CASE(edge_features_train_save_and_evaluate) {
+  TempDir dir("apps");
+  TinyDataset().write(dir.str());
+  std::vector<float> attr(16);
+  for (size_t k = 0; k < attr.size(); ++k) attr[k] = static_cast<float>(k % 3);
+  save_npy(dir / "edge_attr.npy", attr.data(), {8, 2});
+  const std::string ckpt = dir / "ckpt";
+  const Run r = train({"--data", dir.str(), "--epochs", "3", "--edge-fill", "0.5", "--save", ckpt});
+  BOOST_TEST(r.code == 0, r.err);
+  BOOST_TEST(r.out.find("2 edge features") != std::string::npos, r.out);
+  BOOST_TEST(fs::exists(ckpt + "/conv1.edge_weight.npy"));
+  BOOST_TEST(fs::exists(ckpt + "/conv2.att_edge.npy"));
+  const nlohmann::json config = read_json(ckpt + "/config.json");
+  BOOST_TEST(config.at("edge_dim").get<int64_t>() == 2);
+  BOOST_TEST(config.at("edge_fill").get<std::string>() == "0.5");
+  const Run again = train({"--data", dir.str(), "--load", ckpt, "--eval-only"});
+  BOOST_TEST(again.code == 0, again.err);
+  BOOST_TEST(again.out.substr(again.out.find("val_accuracy")) == r.out.substr(r.out.find("val_accuracy")));
+  expect_error(train({"--data", dir.str(), "--batch-size", "2", "--quiet"}), 2,
+               {"mini-batch training does not carry edge features", "edge_attr.npy"});
+  expect_failure(train({"--data", dir.str(), "--edge-fill", "often", "--quiet"}), 2, {"often", "'mean' nor a finite number"});
+  fs::remove(dir / "edge_attr.npy");
+  expect_error(train({"--data", dir.str(), "--edge-fill", "mean", "--quiet"}), 2, {"--edge-fill needs edge features"});
+  expect_error(train({"--data", dir.str(), "--load", ckpt, "--eval-only", "--quiet"}), 1,
+               {ckpt + "/config.json", "expects 2 edge features", "the data has 0"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // On a terminal gat-train draws a live progress bar (carriage returns, epoch, loss, accuracies,

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -21,10 +22,13 @@
 #include <unistd.h>
 
 #include "autograd/error.hpp"
+#include "autograd/tape.hpp"
 #include "graph/features.hpp"
 #include "graph/load_dataset.hpp"
 #include "io/npy.hpp"
 #include "io/npz.hpp"
+#include "models/gat.hpp"
+#include "models/node_data.hpp"
 #include "testing.hpp"
 
 using namespace gatgrad;
@@ -171,6 +175,91 @@ BOOST_AUTO_TEST_CASE(valid_small_dataset_dense_and_npz_agree) {
   const Dataset sp = load_dataset(dir.str(), sparse_opts);
   BOOST_TEST(sp.x_is_sparse);
   BOOST_TEST(csr_to_dense(sp.x_sparse) == want, boost::test_tools::per_element());
+}
+
+// The logits of an untrained GAT (fixed seed, eval mode) on the dataset in `dir`.
+std::vector<float> gat_logits(const std::string& dir, const LoadOptions& opts) {
+  const Dataset d = load_dataset(dir, opts);
+  const NodeData data = prepare_node_data(d, true);
+  GATConfig c;
+  c.in_features = d.num_features;
+  c.num_classes = d.num_classes;
+  c.seed = 3;
+  GAT model(c);
+  model.eval();
+  NoGradGuard no_grad;
+  const Tensor logits = model.forward(data.x, data.graph);
+  return std::vector<float>(logits.data<float>(), logits.data<float>() + logits.numel());
+}
+
+// scipy's COO and CSC files of the same features give the CSR file's logits to the bit, dense
+// or sparse: entries in any order, and a value stored twice at one (row, col) read as its sum.
+BOOST_AUTO_TEST_CASE(coo_and_csc_npz_give_the_logits_of_csr) {
+  TempDir dir;
+  ValidDataset v;
+  v.write(dir);
+  fs::remove(dir / "x.npz");
+  fs::remove(dir / "x.npy");
+  const CsrMatrix m = dense_to_csr(v.x, v.n, v.f);
+  const int64_t shape[2] = {v.n, v.f};
+  const std::vector<int32_t> indptr(m.indptr.begin(), m.indptr.end());
+  save_npz(dir / "x.npz", {{"indices", make_npy("<i4", m.indices.data(), {m.nnz()})},
+                           {"indptr", make_npy("<i4", indptr.data(), {v.n + 1})},
+                           {"format", make_npy("|S3", "csr", {})},
+                           {"shape", make_npy("<i8", shape, {2})},
+                           {"data", make_npy("<f4", m.values.data(), {m.nnz()})}});
+  LoadOptions sparse;
+  sparse.sparse_threshold = 1.0;
+  const std::vector<float> csr_dense = gat_logits(dir.str(), {}), csr_sparse = gat_logits(dir.str(), sparse);
+
+  // COO: the entries in reverse order, the first one split into two halves.
+  std::vector<int64_t> row, col;
+  std::vector<float> data;
+  for (int64_t r = v.n - 1; r >= 0; --r) {
+    for (int64_t k = m.indptr[r + 1] - 1; k >= m.indptr[r]; --k) {
+      const bool split = r == 0 && k == 0;
+      for (int part = 0; part < (split ? 2 : 1); ++part) {
+        row.push_back(r);
+        col.push_back(m.indices[k]);
+        data.push_back(split ? m.values[k] / 2 : m.values[k]);
+      }
+    }
+  }
+  BOOST_REQUIRE(m.values[0] / 2 + m.values[0] / 2 == m.values[0]);
+  const int64_t nnz = static_cast<int64_t>(data.size());
+  save_npz(dir / "x.npz", {{"row", make_npy("<i8", row.data(), {nnz})},
+                           {"col", make_npy("<i8", col.data(), {nnz})},
+                           {"format", make_npy("|S3", "coo", {})},
+                           {"shape", make_npy("<i8", shape, {2})},
+                           {"data", make_npy("<f4", data.data(), {nnz})}});
+  const std::vector<float> coo_dense = gat_logits(dir.str(), {}), coo_sparse = gat_logits(dir.str(), sparse);
+
+  // CSC: column by column.
+  std::vector<int64_t> csc_indptr = {0}, csc_rows;
+  std::vector<float> csc_data;
+  for (int64_t c = 0; c < v.f; ++c) {
+    for (int64_t r = 0; r < v.n; ++r) {
+      if (v.x[r * v.f + c] == 0) continue;
+      csc_rows.push_back(r);
+      csc_data.push_back(v.x[r * v.f + c]);
+    }
+    csc_indptr.push_back(static_cast<int64_t>(csc_rows.size()));
+  }
+  save_npz(dir / "x.npz", {{"indices", make_npy("<i8", csc_rows.data(), {m.nnz()})},
+                           {"indptr", make_npy("<i8", csc_indptr.data(), {v.f + 1})},
+                           {"format", make_npy("<U3", U"csc", {})},
+                           {"shape", make_npy("<i8", shape, {2})},
+                           {"data", make_npy("<f4", csc_data.data(), {m.nnz()})}});
+  const std::vector<float> csc_dense = gat_logits(dir.str(), {}), csc_sparse = gat_logits(dir.str(), sparse);
+
+  auto same_bits = [](const std::vector<float>& a, const std::vector<float>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  };
+  BOOST_TEST(csr_dense.size() == static_cast<size_t>(v.n * 3));
+  BOOST_TEST(same_bits(coo_dense, csr_dense));
+  BOOST_TEST(same_bits(csc_dense, csr_dense));
+  BOOST_TEST(same_bits(coo_sparse, csr_sparse));
+  BOOST_TEST(same_bits(csc_sparse, csr_sparse));
 }
 
 // A float32 x.npy used as it is is mapped, not copied (np.load(..., mmap_mode='r')); any

@@ -1,5 +1,6 @@
 // gat_attention: the fused kernel against the composed primitives, a dense N×N oracle, gradcheck,
-// extreme logits, empty neighbourhoods and thread counts.
+// extreme logits, empty neighbourhoods, thread counts, the edge score, and the rows each level's
+// kernel writes.
 // To add a test: build wh / s_dst / s_src on an awkward_graph, run `run(fused(...))` and compare
 // with `run(composed(...))` or `run(dense(...))` through `close` (values and gradients).
 #define BOOST_TEST_MODULE gat_attention
@@ -14,8 +15,11 @@
 
 #include "autograd/creation.hpp"
 #include "autograd/gradcheck.hpp"
+#include "autograd/isa.hpp"
 #include "autograd/ops.hpp"
+#include "autograd/tape.hpp"
 #include "graph/gat_attention.hpp"
+#include "graph/kernels/calls.hpp"
 #include "graph/message_passing.hpp"
 
 using namespace gatgrad;
@@ -473,4 +477,125 @@ BOOST_AUTO_TEST_CASE(att_form_elu_equals_the_elu_op_after) {
         if (with_bias) close(a.grads[2], b.grads[2], dt == DType::f64 ? 1e-12 : 1e-4, what + " dbias");
       }
   tape_clear();
+}
+
+// ---- the edge score: s_edge [E, H] added to each logit before the LeakyReLU ----
+
+// The composed path of the header comment with the edge term: gather + gather + s_edge.
+Fn composed_edge(const Graph& g, double p, uint64_t key) {
+  return [g, p, key](const std::vector<Tensor>& in) {
+    Tensor e = leaky_relu(gather(in[1], g, Endpoint::dst) + gather(in[2], g, Endpoint::src) + in[3], kSlope);
+    return aggregate(dropout(segment_softmax(e, g), p, key), in[0], g);
+  };
+}
+Fn fused_edge(const Graph& g, double p, uint64_t key) {
+  return [g, p, key](const std::vector<Tensor>& in) {
+    return gat_attention(in[0], in[1], in[2], g, kSlope, p, key, nullptr, in[3]);
+  };
+}
+std::vector<Tensor> edge_inputs(const Graph& g, int64_t H, int64_t F, DType dt, uint64_t seed) {
+  std::vector<Tensor> in = random_inputs(g, H, F, dt, seed).list();
+  in.push_back(uniform({g.num_edges(), H}, -1, 1, seed + 3, dt).requires_grad_());
+  return in;
+}
+
+BOOST_AUTO_TEST_CASE(edge_score_fused_equals_composed) {
+  // 1500 nodes: three node blocks. Every kernel path: one head of F <= 3 (narrower than any
+  // register), 7 and 12 features; 8 heads of 8; the general path.
+  const Graph g = awkward_graph(1500, 9000, 17);
+  for (auto [H, F] : {std::pair<int64_t, int64_t>{1, 1}, {1, 2}, {1, 3}, {1, 7}, {1, 12}, {8, 8}, {3, 5}, {2, 16}})
+    for (DType dt : {DType::f64, DType::f32})
+      for (double p : {0.0, 0.6}) {
+        const std::string what = "H=" + std::to_string(H) + " F=" + std::to_string(F) + " " + dtype_name(dt) +
+                                 " p=" + std::to_string(p);
+        const std::vector<Tensor> in = edge_inputs(g, H, F, dt, 120);
+        const Run f = run(fused_edge(g, p, 77), in), c = run(composed_edge(g, p, 77), in);
+        close(f.out, c.out, 0, what + " out");
+        const char* names[] = {"dwh", "ds_dst", "ds_src", "ds_edge"};
+        for (size_t k = 0; k < 4; ++k) close(f.grads[k], c.grads[k], 0, what + " " + names[k]);
+        // and the score changes the result (it is not ignored)
+        const Run none = run(fused(g, p, 77), {in[0], in[1], in[2]});
+        BOOST_TEST((none.out != f.out), what);
+        // The att form with the same s_edge: head_dot's scores, then the score form.
+        const std::vector<Tensor> ai = att_inputs(g, H, F, dt, 130);
+        const Tensor se = uniform({g.num_edges(), H}, -1, 1, 133, dt).requires_grad_();
+        const Fn att_fused = [&](const std::vector<Tensor>& x) {
+          return gat_attention(x[0], x[1], g, kSlope, p, 78, nullptr, {}, x[2]);
+        };
+        const Fn att_ref = [&](const std::vector<Tensor>& x) {
+          const Tensor s_dst = head_dot(x[0], slice(x[1], 1, 0, F)), s_src = head_dot(x[0], slice(x[1], 1, F, 2 * F));
+          return gat_attention(x[0], s_dst, s_src, g, kSlope, p, 78, nullptr, x[2]);
+        };
+        const Run af = run(att_fused, {ai[0], ai[1], se}), ar = run(att_ref, {ai[0], ai[1], se});
+        close(af.out, ar.out, 0, what + " att form out");
+        close(af.grads[0], ar.grads[0], 0, what + " att form dwh");
+        close(af.grads[2], ar.grads[2], 0, what + " att form ds_edge");
+      }
+}
+
+BOOST_AUTO_TEST_CASE(edge_score_gradcheck_and_errors) {
+  const Graph g = awkward_graph(10, 24, 18);
+  for (auto [H, F] : {std::pair<int64_t, int64_t>{2, 3}, {1, 2}})
+    for (double p : {0.0, 0.5}) {
+      const GradcheckResult r = gradcheck(fused_edge(g, p, 99), edge_inputs(g, H, F, DType::f64, 140));
+      BOOST_TEST(r.checked > 0);
+      BOOST_TEST(r.pass, "H=" << H << " p=" << p << ": max_abs_err=" << r.max_abs_err << " worst " << r.worst);
+    }
+  // s_edge alone needing a gradient gets the one it gets with every input
+  const std::vector<Tensor> in = edge_inputs(g, 2, 3, DType::f64, 150);
+  const Run all = run(fused_edge(g, 0.3, 5), in);
+  const Run alone = run(fused_edge(g, 0.3, 5), {in[0].detach(), in[1].detach(), in[2].detach(), in[3]});
+  close(alone.grads[3], all.grads[3], 0, "s_edge alone");
+  auto has = [](const char* what) {
+    return [what](const Error& e) { return std::string(e.what()).find(what) != std::string::npos; };
+  };
+  BOOST_CHECK_EXCEPTION(gat_attention(in[0], in[1], in[2], g, kSlope, 0, 0, nullptr, uniform({3, 2}, -1, 1, 1, DType::f64)),
+                        Error, has("edge score s_edge [E, H]"));
+  BOOST_CHECK_EXCEPTION(gat_attention(in[0], in[1], in[2], g, kSlope, 0, 0, nullptr, in[3].to(DType::f32)), Error,
+                        has("of wh's dtype"));
+  tape_clear();
+}
+
+// Each level's forward kernel, called on the destinations [i0, i1) alone, writes the output rows
+// of those destinations and nothing else: one head of F < 8 features once stored a whole Vec of
+// 8 lanes on its last rows, past i1 (another block's rows, or past the array's end).
+BOOST_AUTO_TEST_CASE(forward_kernel_writes_only_its_rows_on_every_level) {
+  const Graph g = awkward_graph(40, 200, 19);
+  const int64_t N = g.num_nodes();
+  const kernels::Isa before = kernels::active_isa();
+  int levels = 0;
+  for (kernels::Isa isa : kernels::compiled_isas()) {
+    if (!kernels::cpu_supports(isa)) continue;
+    ++levels;
+    kernels::use_isa(isa);
+    for (auto [H, F] : {std::pair<int64_t, int64_t>{1, 1}, {1, 2}, {1, 3}, {1, 5}, {1, 9}, {8, 8}, {3, 5}}) {
+      const Inputs in = random_inputs(g, H, F, DType::f32, 160);
+      const std::vector<float> want = [&] {
+        NoGradGuard no_grad;
+        const Tensor out = gat_attention(in.wh, in.s_dst, in.s_src, g, kSlope, 0, 0);
+        return std::vector<float>(out.data<float>(), out.data<float>() + out.numel());
+      }();
+      for (auto [i0, i1] : {std::pair<int64_t, int64_t>{3, 9}, {N - 3, N}, {0, 1}}) {
+        const int64_t HF = H * F, pad = 32;
+        const float sentinel = 12345.0f;
+        std::vector<float> out(static_cast<size_t>(N * HF + pad), sentinel), alpha(static_cast<size_t>(g.num_edges() * H));
+        const graph_kernels::AttentionForward<float> args{
+            graph_kernels::arrays_of(g), H, F, in.wh.data<float>(), in.s_dst.data<float>(), in.s_src.data<float>(),
+            nullptr, kSlope, false, kernels::dropout_rule(0, 0), alpha.data(), nullptr, {}, out.data(),
+            graph_kernels::Prefetch{}, &graph_kernels::thread_scratch};
+        graph_kernels::table<float>().attention_forward(args, i0, i1);
+        int64_t outside = 0, wrong = 0;
+        for (int64_t k = 0; k < N * HF + pad; ++k) {
+          const bool mine = k >= i0 * HF && k < i1 * HF;
+          if (!mine) outside += out[k] != sentinel;
+          if (mine) wrong += out[k] != want[k];
+        }
+        BOOST_TEST(outside == 0, kernels::isa_name(isa) << " H=" << H << " F=" << F << " rows [" << i0 << ", " << i1
+                                                        << "): " << outside << " values written outside them");
+        BOOST_TEST(wrong == 0, kernels::isa_name(isa) << " H=" << H << " F=" << F << " rows [" << i0 << ", " << i1 << ")");
+      }
+    }
+  }
+  kernels::use_isa(before);
+  BOOST_TEST(levels >= 1);
 }

@@ -371,16 +371,59 @@ BOOST_AUTO_TEST_CASE(stored_and_deflated_round_trips) {
   }
 }
 
+// The matrix of scipy_members() as scipy writes it from a COO matrix (entries in any order; here
+// the (2, 3) value is stored twice, 1.5 + 2.5, which scipy reads as their sum) and from a CSC one.
+std::vector<std::pair<std::string, NpyArray>> scipy_coo_members() {
+  const int32_t row[5] = {2, 0, 2, 2, 0}, col[5] = {3, 2, 1, 3, 0};
+  const float data[5] = {1.5f, 2, 3, 2.5f, 1};
+  const int64_t shape[2] = {3, 4};
+  return {{"row", make_npy("<i4", row, {5})},
+          {"col", make_npy("<i4", col, {5})},
+          {"format", make_npy("|S3", "coo", {})},
+          {"shape", make_npy("<i8", shape, {2})},
+          {"data", make_npy("<f4", data, {5})}};
+}
+std::vector<std::pair<std::string, NpyArray>> scipy_csc_members() {
+  const int32_t indptr[5] = {0, 1, 2, 3, 4}, indices[4] = {0, 2, 0, 2};
+  const float data[4] = {1, 3, 2, 4};
+  const int64_t shape[2] = {3, 4};
+  return {{"indices", make_npy("<i4", indices, {4})},
+          {"indptr", make_npy("<i4", indptr, {5})},
+          {"format", make_npy("|S3", "csc", {})},
+          {"shape", make_npy("<i8", shape, {2})},
+          {"data", make_npy("<f4", data, {4})}};
+}
+
+// The CSR file (format as bytes or as unicode), and the same matrix from COO and CSC.
 BOOST_AUTO_TEST_CASE(scipy_csr_is_read_and_checked) {
   TempDir dir;
-  for (const char* fmt : {"|S3", "<U3"}) {
-    save_npz(dir / "x.npz", scipy_members(fmt));
+  for (const auto& members : {scipy_members("|S3"), scipy_members("<U3"), scipy_coo_members(), scipy_csc_members()}) {
+    save_npz(dir / "x.npz", members);
     const CsrMatrix m = load_scipy_csr_npz(dir / "x.npz");
     BOOST_TEST(m.rows == 3);
     BOOST_TEST(m.cols == 4);
     BOOST_TEST(m.indptr == (std::vector<int64_t>{0, 2, 2, 4}));
     BOOST_TEST(m.indices == (std::vector<int32_t>{0, 2, 1, 3}));
     BOOST_TEST(m.values == (std::vector<float>{1, 2, 3, 4}));
+  }
+}
+
+// One member of a matrix's members replaced: loading fails naming the file and `words`.
+struct MemberCase {
+  std::string member;
+  NpyArray array;
+  std::vector<std::string> words;
+};
+void expect_member_errors(const std::vector<std::pair<std::string, NpyArray>>& base, const std::vector<MemberCase>& cases,
+                          const std::string& path) {
+  for (const MemberCase& c : cases) {
+    auto members = base;
+    replace(members, c.member, c.array);
+    save_npz(path, members);
+    std::vector<std::string> words = c.words;
+    words.push_back(path);
+    for (const std::string& w : words)
+      BOOST_CHECK_EXCEPTION(load_scipy_csr_npz(path), DataError, message_has({w}));
   }
 }
 
@@ -391,12 +434,7 @@ BOOST_AUTO_TEST_CASE(inconsistent_csr_members_are_named) {
   const int64_t bad_indices[4] = {0, 2, 1, 4}, negative_index[4] = {0, -1, 1, 3}, shape3[3] = {3, 4, 5};
   const float nan_data[4] = {1, NAN, 3, 4};
   const float short_data[3] = {1, 2, 3};
-  struct Case {
-    std::string member;
-    NpyArray array;
-    std::vector<std::string> words;
-  };
-  const std::vector<Case> cases = {
+  const std::vector<MemberCase> cases = {
       {"indptr", make_npy("<i8", non_monotone, {4}), {"indptr.npy", "indptr[2] = 2 is below indptr[1] = 3", "non-decreasing"}},
       {"indptr", make_npy("<i8", bad_end, {4}), {"indptr.npy", "indptr[3] = 3, expected nnz = 4"}},
       {"indptr", make_npy("<i8", bad_start, {4}), {"indptr.npy", "indptr[0] = 1, expected 0"}},
@@ -406,22 +444,39 @@ BOOST_AUTO_TEST_CASE(inconsistent_csr_members_are_named) {
       {"data", make_npy("<f4", nan_data, {4}), {"data.npy", "NaN", "row 0, column 2"}},
       {"data", make_npy("<f4", short_data, {3}), {"data.npy", "has 3 entries"}},
       {"shape", make_npy("<i8", shape3, {3}), {"shape.npy", "has 3 entries, expected rows and cols = 2"}},
-      {"format", make_npy("|S3", "csc", {}), {"format.npy", "format is 'csc'", "only csr"}},
+      {"format", make_npy("|S3", "bsr", {}), {"format.npy", "format is 'bsr'", "only csr, csc and coo"}},
       {"format", make_npy("<f4", short_data, {1}), {"format.npy", "expected a string array"}},
   };
-  for (const Case& c : cases) {
-    auto members = scipy_members();
-    replace(members, c.member, c.array);
-    save_npz(path, members);
-    std::vector<std::string> words = c.words;
-    words.push_back(path);
-    for (const std::string& w : words)
-      BOOST_CHECK_EXCEPTION(load_scipy_csr_npz(path), DataError, message_has({w}));
-  }
+  expect_member_errors(scipy_members(), cases, path);
   auto members = scipy_members();
   members.erase(members.begin() + 1);  // no indptr
   save_npz(path, members);
   BOOST_CHECK_EXCEPTION(load_scipy_csr_npz(path), DataError, message_has({path, "no member indptr.npy"}));
+}
+
+BOOST_AUTO_TEST_CASE(inconsistent_coo_and_csc_members_are_named) {
+  TempDir dir;
+  const std::string path = dir / "x.npz";
+  const int64_t row_out[5] = {2, 0, 3, 2, 0}, col_neg[5] = {3, 2, -1, 3, 0}, short_col[4] = {3, 2, 1, 3};
+  const int64_t csc_rows_out[4] = {0, 3, 0, 2}, csc_indptr_bad[5] = {0, 2, 1, 3, 4}, csc_indptr_rows[4] = {0, 1, 2, 4};
+  const float inf_data[5] = {1.5f, 2, INFINITY, 2.5f, 1};
+  const int64_t bad_shape[2] = {-3, 4};
+  expect_member_errors(scipy_coo_members(),
+                       {{"row", make_npy("<i8", row_out, {5}), {"row.npy", "row[2] = 3 is outside [0, 3)"}},
+                        {"col", make_npy("<i8", col_neg, {5}), {"col.npy", "col[2] = -1 is outside [0, 4)"}},
+                        {"col", make_npy("<i8", short_col, {4}), {"col.npy", "has 4 entries, expected the length of row.npy = 5"}},
+                        {"data", make_npy("<f4", inf_data, {5}), {"data.npy", "data[2] is Inf at row 2, column 1"}},
+                        {"shape", make_npy("<i8", bad_shape, {2}), {"shape.npy", "negative shape (-3, 4)"}}},
+                       path);
+  expect_member_errors(scipy_csc_members(),
+                       {{"indices", make_npy("<i8", csc_rows_out, {4}), {"indices.npy", "indices[1] = 3 (column 1) is outside [0, 3)"}},
+                        {"indptr", make_npy("<i8", csc_indptr_bad, {5}), {"indptr.npy", "indptr[2] = 1 is below indptr[1] = 2"}},
+                        {"indptr", make_npy("<i8", csc_indptr_rows, {4}), {"indptr.npy", "has 4 entries, expected cols + 1 = 5"}}},
+                       path);
+  auto members = scipy_coo_members();
+  members.erase(members.begin() + 1);  // no col
+  save_npz(path, members);
+  BOOST_CHECK_EXCEPTION(load_scipy_csr_npz(path), DataError, message_has({path, "no member col.npy"}));
 }
 
 BOOST_AUTO_TEST_CASE(corrupt_archives) {

@@ -35,7 +35,7 @@ inline void dropped_weights(const kernels::DropoutRule& mask, int64_t k0, const 
   });
 }
 
-// Forward for destination i: e = LeakyReLU(s_dst[i] + s_src[j]) into i's α rows (signs kept),
+// Forward for destination i: e = LeakyReLU(s_dst[i] + s_src[j] (+ s_edge[e])) into i's α rows (signs kept),
 // α = softmax, out_i = epilogue(Σ_j α'_ij wh_j).
 template <class T>
 void forward_general(const gk::AttentionForward<T>& a, int64_t i) {
@@ -55,7 +55,8 @@ void forward_general(const gk::AttentionForward<T>& a, int64_t i) {
     const T* sj = a.s_src + int64_t{g.src[b + r]} * H;
     for (int64_t h0 = 0; h0 < H; h0 += kLanes) {
       const int64_t n = imin(kLanes, H - h0);
-      const V z = load_n<T, kLanes>(a.s_dst + i * H + h0, n) + load_n<T, kLanes>(sj + h0, n);
+      V z = load_n<T, kLanes>(a.s_dst + i * H + h0, n) + load_n<T, kLanes>(sj + h0, n);
+      if (a.s_edge) z = z + load_n<T, kLanes>(a.s_edge + (b + r) * H + h0, n);
       store_n(element::leaky_relu(z, a.slope), al + r * H + h0, n);
       if (a.signs) store_signs(z, n, a.signs + (b + r) * SB, h0);
     }

@@ -34,9 +34,10 @@ void forward_heads8(const gk::AttentionForward<T>& a, int64_t i) {
   T* al = a.alpha + b * 8;
   const V si = V::load(a.s_dst + i * 8);
   V m = V::zero();
-  for (int64_t r = 0; r < deg; ++r) {  // e = LeakyReLU(s_dst[i] + s_src[j]), its sign bits, the running max
+  for (int64_t r = 0; r < deg; ++r) {  // e = LeakyReLU(s_dst[i] + s_src[j] (+ s_edge[e])), its sign bits, the running max
     prefetch_row8(a.prefetch, b + r, g.num_edges, g.src, a.wh, a.s_src);
-    const V z = si + V::load(a.s_src + int64_t{g.src[b + r]} * 8);
+    V z = si + V::load(a.s_src + int64_t{g.src[b + r]} * 8);
+    if (a.s_edge) z = z + V::load(a.s_edge + (b + r) * 8);
     const V e = element::leaky_relu(z, a.slope);
     e.store(al + r * 8);
     if (a.signs) a.signs[b + r] = static_cast<uint8_t>((z > V::zero()).bits());

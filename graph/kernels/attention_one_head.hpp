@@ -10,12 +10,14 @@
 
 namespace gatgrad::GATGRAD_ISA_NS::graph {
 
-// The logits z = s_dst[i] + s_src[j] of the n <= EV edges from e (lanes past n: 0), their sign
-// bytes (one per edge when H = 1) written when `signs`.
+// The logits z = s_dst[i] + s_src[j] (+ s_edge[e] when se) of the n <= EV edges from e (lanes
+// past n are never read), their sign bytes (one per edge when H = 1) written when `signs`.
 template <class T, int EV>
-inline Vec<T, EV> one_head_logits(T s_dst_i, int64_t e, int64_t n, const int32_t* src, const T* ss, uint8_t* signs) {
+inline Vec<T, EV> one_head_logits(T s_dst_i, int64_t e, int64_t n, const int32_t* src, const T* ss, const T* se,
+                                  uint8_t* signs) {
   using V = Vec<T, EV>;
-  const V z = V::splat(s_dst_i) + simd::gather<T, EV>(ss, src + e, n);
+  V z = V::splat(s_dst_i) + simd::gather<T, EV>(ss, src + e, n);
+  if (se) z = z + V::load_first(se + e, n);
   if (signs) {
     const uint32_t bits = (z > V::zero()).bits();
     for (int64_t r = 0; r < n; ++r) signs[e + r] = static_cast<uint8_t>((bits >> r) & 1u);
@@ -38,7 +40,7 @@ void one_head_alpha(const gk::AttentionForward<T>& a, int64_t i) {
   auto in_registers = [&]<int EV>() {
     using V = Vec<T, EV>;
     const auto in = simd::first_lanes<T, EV>(deg);
-    const V e = element::leaky_relu(one_head_logits<T, EV>(sd, b, deg, g.src, a.s_src, a.signs), a.slope);
+    const V e = element::leaky_relu(one_head_logits<T, EV>(sd, b, deg, g.src, a.s_src, a.s_edge, a.signs), a.slope);
     const V lowest = V::splat(-std::numeric_limits<T>::infinity());
     const V m = V::splat(simd::max_lane(simd::select(in, e, lowest)));
     const V p = simd::select(in, simd::exp_nonpositive(e - m), V::zero());
@@ -48,7 +50,7 @@ void one_head_alpha(const gk::AttentionForward<T>& a, int64_t i) {
   if (deg <= kLanes) return in_registers.template operator()<kLanes>();
   for (int64_t t = 0; t < deg; t += kLanes) {  // a Vec of edges at a time, then softmax_rows
     const int64_t n = imin(kLanes, deg - t);
-    element::leaky_relu(one_head_logits<T, kLanes>(sd, b + t, n, g.src, a.s_src, a.signs), a.slope).store_first(al + t, n);
+    element::leaky_relu(one_head_logits<T, kLanes>(sd, b + t, n, g.src, a.s_src, a.s_edge, a.signs), a.slope).store_first(al + t, n);
   }
   softmax_rows(al, deg, 1);
 }
@@ -83,7 +85,9 @@ void one_head_aggregate(const gk::AttentionForward<T>& a, int64_t i, int64_t i1)
       acc = simd::fma(R::splat(w[r]), load_upto<T, FV>(a.wh + int64_t{g.src[b + t + r]} * F, F, wh_end), acc);
   }
   acc = epilogue_vec(acc, a.epilogue, bias);
-  if (F == FV || i + 1 < i1)  // a whole Vec lands its extra lanes on the next row, written after
+  // A whole Vec of FV lanes covers out[i·F, i·F + FV): stored whole only when every lane past
+  // the row falls on rows of this block written after it (F = 1 reaches FV - 1 rows on).
+  if (F == FV || i * F + FV <= i1 * F)
     acc.store(out);
   else
     acc.store_first(out, F);

@@ -53,7 +53,8 @@ struct Prefetch {
   bool scores = false;  // and the [N, H] scores
 };
 
-// gat_attention forward for the destinations of a block: logits, their signs, α and out.
+// gat_attention forward for the destinations of a block: logits z = s_dst[i] + s_src[j]
+// (+ s_edge[e]), their signs, α and out.
 template <class T>
 struct AttentionForward {
   GraphArrays g;
@@ -61,6 +62,7 @@ struct AttentionForward {
   const T* wh;      // [N_src, H, F]
   const T* s_dst;   // [N_dst, H]  a_1ᵀ W h_i
   const T* s_src;   // [N_src, H]  a_2ᵀ W h_j
+  const T* s_edge;  // [E, H] added to the logit of edge e (a_edgeᵀ W_e x_ij), or null
   T slope;          // LeakyReLU's negative slope
   bool dropout;     // attention dropout on α (mask counter e·H + h)
   kernels::DropoutRule mask;

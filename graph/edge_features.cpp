@@ -1,0 +1,61 @@
+// Edge features in a graph's edge order, and the self-loops' fill (see edge_features.hpp).
+// Legend: k a position in the input edge list, e an edge of the graph, D features per edge.
+#include "graph/edge_features.hpp"
+
+#include <cmath>
+#include <cstdlib>
+
+#include "autograd/error.hpp"
+
+namespace gatgrad {
+
+EdgeFill parse_edge_fill(const std::string& text) {
+  if (text == "mean") return EdgeFill{};
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !std::isfinite(v))
+    throw UsageError("edge fill '" + text + "' is neither 'mean' nor a finite number");
+  return EdgeFill{false, v};
+}
+
+Tensor edge_features_in_graph_order(const Graph& g, bool looped, const std::vector<int32_t>& src,
+                                    const std::vector<int32_t>& dst, std::span<const float> attr, int64_t D,
+                                    const EdgeFill& fill, DType dtype) {
+  const int64_t E_in = static_cast<int64_t>(src.size()), N = g.num_dst_nodes();
+  if (D <= 0 || static_cast<int64_t>(attr.size()) != E_in * D)
+    throw Error("edge_features_in_graph_order: " + std::to_string(attr.size()) + " values for " + std::to_string(E_in) +
+                " edges of " + std::to_string(D) + " features");
+  // The input list as the graph's edge_origin counts it: all of it, or (looped) its non-loops.
+  std::vector<int64_t> row;  // input position of each counted edge
+  for (int64_t k = 0; k < E_in; ++k)
+    if (!looped || src[k] != dst[k]) row.push_back(k);
+  const int64_t kept = static_cast<int64_t>(row.size()), E = g.num_edges();
+  if (E != kept + (looped ? N : 0))
+    throw Error("edge_features_in_graph_order: the graph has " + std::to_string(E) + " edges, the edge list makes " +
+                std::to_string(kept + (looped ? N : 0)));
+  // The loops' rows [N, D]: 'mean' over each node's incoming non-loop edges in list order, or the constant.
+  std::vector<double> loop;
+  if (looped) {
+    loop.assign(static_cast<size_t>(N * D), fill.mean ? 0.0 : fill.value);
+    if (fill.mean) {
+      std::vector<int64_t> count(static_cast<size_t>(N), 0);
+      for (int64_t k : row) {
+        ++count[dst[k]];
+        for (int64_t c = 0; c < D; ++c) loop[dst[k] * D + c] += attr[k * D + c];
+      }
+      for (int64_t i = 0; i < N; ++i)
+        for (int64_t c = 0; c < D; ++c)
+          if (count[i] > 0) loop[i * D + c] = static_cast<float>(loop[i * D + c] / static_cast<double>(count[i]));
+    }
+  }
+  std::vector<double> out(static_cast<size_t>(E * D));
+  const std::span<const int32_t> origin = g.edge_origin();
+  for (int64_t e = 0; e < E; ++e) {
+    const int64_t o = origin[e];
+    for (int64_t c = 0; c < D; ++c)
+      out[e * D + c] = o < kept ? attr[row[o] * D + c] : loop[(o - kept) * D + c];
+  }
+  return Tensor::from_vector(out, {E, D}, dtype);
+}
+
+}  // namespace gatgrad
