@@ -46,7 +46,8 @@ struct Options {
   std::string preset;  // empty: kDefaultPreset
   // Overrides of the preset; empty, negative or NaN means "keep the preset's value".
   std::string model;
-  int64_t epochs = -1, patience = -1, hidden = -1, heads = -1, out_heads = -1;
+  int64_t epochs = -1, patience = -1, layers = -1, hidden = -1, heads = -1, out_heads = -1;
+  bool residual = false;  // add every layer's learned skip connection (the preset's otherwise)
   int64_t batch_size = -1, micro_batches = -1;  // mini-batch training (models/minibatch.hpp)
   std::vector<int64_t> fanout;
   std::string edge_fill;  // the self-loops' edge features: "mean" or a number (empty: the preset's)
@@ -94,6 +95,8 @@ Preset resolve_hyperparameters(const Options& o) {
   if (o.data.empty() && o.partitioned_data.empty() && o.preset.empty()) p.train.max_epochs = kSyntheticEpochs;
   if (o.epochs >= 0) p.train.max_epochs = o.epochs;
   if (o.patience >= 0) p.train.patience = o.patience;
+  if (o.layers >= 0) p.model.layers = o.layers;
+  if (o.residual) p.model.residual = true;
   if (o.hidden >= 0) p.model.hidden = o.hidden;
   if (o.heads >= 0) p.model.heads = o.heads;
   if (o.out_heads >= 0) p.model.out_heads = o.out_heads;
@@ -133,6 +136,9 @@ Configuration configure(Options& o) {
     c.saved_config = o.load + "/config.json";
     c.preset.model = GATConfig::from_json(nn::read_checkpoint_config(o.load), c.saved_config);
   }
+  // One fanout entry per layer: unless given, the preset's last entry repeated for a deeper model.
+  std::vector<int64_t>& fanout = c.preset.train.fanout;
+  if (o.fanout.empty() && o.resume.empty()) fanout.resize(static_cast<size_t>(c.preset.model.layers), fanout.back());
   return c;
 }
 
@@ -452,7 +458,7 @@ int run(Options o) {
 #else
   const NodeData& data = local;
 #endif
-  p.train.validate();
+  p.train.validate_for(p.model);
   // The run's data as a resumed run finds it again: the folder (or "" for the synthetic graph).
 #ifdef GATGRAD_HAVE_MPI
   const std::string data_source = ranks ? ranks->meta.source.data : o.data;
@@ -548,9 +554,13 @@ int main(int argc, char** argv) {
       ->check(number_in(0.0, std::numeric_limits<double>::max()));
   cli.add_option("--weight-decay", o.weight_decay, "L2 penalty added to the gradient" + default_of(defaults.train.weight_decay))
       ->check(number_in(0.0, 1.0));
-  cli.add_option("--hidden", o.hidden, "features per head in the hidden layer" + default_of(defaults.model.hidden))
+  cli.add_option("--layers", o.layers, "attention layers: the hidden ones concatenate their heads, the last averages"
+                 " them" + default_of(defaults.model.layers))
+      ->check(CLI::Range(int64_t{1}, int64_t{64}));
+  cli.add_flag("--residual", o.residual, "add a learned skip connection to every layer (PyG's residual=True)");
+  cli.add_option("--hidden", o.hidden, "features per head in each hidden layer" + default_of(defaults.model.hidden))
       ->check(CLI::Range(int64_t{1}, int64_t{65536}));
-  cli.add_option("--heads", o.heads, "heads in the hidden layer" + default_of(defaults.model.heads))
+  cli.add_option("--heads", o.heads, "heads in each hidden layer" + default_of(defaults.model.heads))
       ->check(CLI::Range(int64_t{1}, int64_t{1024}));
   cli.add_option("--out-heads", o.out_heads, "heads in the output layer (averaged)" + default_of(defaults.model.out_heads))
       ->check(CLI::Range(int64_t{1}, int64_t{1024}));

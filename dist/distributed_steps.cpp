@@ -136,6 +136,8 @@ DistributedSteps::DistributedSteps(const Comm& comm, RankData& rank, const Train
     : comm_(comm), rank_(rank), config_(config), model_config_(model), traffic_(traffic), sampler_(config.fanout) {
   config.validate();
   if (!config.mini_batch()) throw UsageError("distributed training is mini-batch training: it needs --batch-size");
+  if (model.layers != 2)  // its exact evaluation exchanges one hidden layer (evaluate below)
+    throw UsageError("distributed training runs 2-layer models, not --layers " + std::to_string(model.layers));
   if (rank.data.train_rows.empty()) throw DataError("the partitions hold no training nodes");
 }
 
@@ -270,11 +272,11 @@ Tensor DistributedSteps::logits(GAT& model, const std::vector<int32_t>& rows) {
   const int64_t rounds1 = comm_.max(ceil_div(static_cast<int64_t>(layer1.size()), chunk));
   const InputFeatures& x = rank_.x_local;
   const Tensor h1 = layer_over(
-      model.conv1(), graph, whole, [&](std::span<const int32_t> ids) { return fetch_features(graph, x, ids); }, layer1,
+      model.layer(0), graph, whole, [&](std::span<const int32_t> ids) { return fetch_features(graph, x, ids); }, layer1,
       chunk, rounds1, loops);  // [layer1.size(), K·F']
   const int64_t rounds2 = comm_.max(ceil_div(static_cast<int64_t>(mine.size()), chunk));
   const Tensor out = layer_over(
-      model.conv2(), graph, whole,
+      model.layer(1), graph, whole,
       [&](std::span<const int32_t> ids) { return InputFeatures(graph.fetch_rows(h1.data<float>(), h1.size(1), ids, layer1)); },
       mine, chunk, rounds2, loops);
   model.train(was_training);

@@ -18,29 +18,24 @@ std::shared_ptr<AttentionLayer> make_layer(const std::string& model, const Atten
 
 GAT::GAT(const GATConfig& c, DType dtype) : config_(c) {
   c.validate();
-  AttentionLayerOptions o1;
-  o1.in_features = c.in_features;
-  o1.out_features = c.hidden;
-  o1.heads = c.heads;
-  o1.concat = true;
-  o1.negative_slope = c.negative_slope;
-  o1.dropout = c.dropout;
-  o1.attn_dropout = c.attn_dropout;
-  o1.residual = c.residual;
-  o1.share_weights = c.share_weights;
-  o1.edge_dim = c.edge_dim;  // both layers read the edge features, as PyG's GATConv(edge_dim=D) layers do
-  o1.seed = derive_key(c.seed, 11);
-  o1.dtype = dtype;
-  o1.elu = true;  // σ of the hidden layer (the output layer's logits go to the loss as they are)
-  AttentionLayerOptions o2 = o1;
-  o2.elu = false;
-  o2.in_features = c.heads * c.hidden;
-  o2.out_features = c.num_classes;
-  o2.heads = c.out_heads;
-  o2.concat = false;
-  o2.seed = derive_key(c.seed, 12);
-  conv1_ = register_module("conv1", make_layer(c.model, o1));
-  conv2_ = register_module("conv2", make_layer(c.model, o2));
+  for (int64_t k = 0; k < c.layers; ++k) {
+    const bool last = k == c.layers - 1;
+    AttentionLayerOptions o;
+    o.in_features = k == 0 ? c.in_features : c.heads * c.hidden;
+    o.out_features = last ? c.num_classes : c.hidden;
+    o.heads = last ? c.out_heads : c.heads;
+    o.concat = !last;  // hidden layers concatenate their heads, the last averages them
+    o.elu = !last;     // σ of a hidden layer (the last layer's logits go to the loss as they are)
+    o.negative_slope = c.negative_slope;
+    o.dropout = c.dropout;
+    o.attn_dropout = c.attn_dropout;
+    o.residual = c.residual;
+    o.share_weights = c.share_weights;
+    o.edge_dim = c.edge_dim;  // every layer reads the edge features, as PyG's GATConv(edge_dim=D) layers do
+    o.seed = derive_key(c.seed, static_cast<uint64_t>(11 + k));
+    o.dtype = dtype;
+    layers_.push_back(register_module("conv" + std::to_string(k + 1), make_layer(c.model, o)));
+  }
 }
 
 Tensor GAT::forward(const InputFeatures& x, const Graph& g, std::vector<AttentionOut>* attention) {
@@ -53,30 +48,42 @@ Tensor GAT::forward(const InputFeatures& x, const Graph& g, const Tensor& edge_a
     throw Error("GAT: the model attends over self-loops (add_self_loops), but the graph of " +
                 std::to_string(g.num_dst_nodes()) + " nodes does not have one self-loop at every node: pass " +
                 "prepare_node_data's graph, or g.add_self_loops()");
-  AttentionOut a1, a2;
-  Tensor h1 = (*conv1_)(x, g, edge_attr, attention ? &a1 : nullptr);       // σ = ELU on the concatenated heads (o1.elu)
-  Tensor logits = (*conv2_)(h1, g, edge_attr, attention ? &a2 : nullptr);  // averaged heads, no σ: logits
-  if (attention) *attention = {a1, a2};
-  return logits;
+  if (attention) attention->assign(layers_.size(), AttentionOut{});
+  InputFeatures h = x;
+  Tensor out;
+  for (size_t k = 0; k < layers_.size(); ++k) {
+    // hidden layers: ELU on the concatenated heads (o.elu); the last: averaged heads, no σ
+    out = (*layers_[k])(h, g, edge_attr, attention ? &(*attention)[k] : nullptr);
+    h = InputFeatures(out);
+  }
+  return out;
 }
 
 Tensor GAT::forward(const InputFeatures& x, std::span<const Block> blocks) {
-  if (blocks.size() != 2)
-    throw Error("GAT: a mini-batch of a 2-layer model has 2 blocks, got " + std::to_string(blocks.size()));
-  if (blocks[0].num_dst_nodes() != blocks[1].num_src_nodes())
-    throw Error("GAT: block 0 has " + std::to_string(blocks[0].num_dst_nodes()) + " destinations but block 1 " +
-                std::to_string(blocks[1].num_src_nodes()) + " sources (they must be the same nodes)");
+  const size_t L = layers_.size();
+  if (blocks.size() != L)
+    throw Error("GAT: a mini-batch of a " + std::to_string(L) + "-layer model has " + std::to_string(L) +
+                " blocks, got " + std::to_string(blocks.size()));
+  for (size_t k = 0; k + 1 < blocks.size(); ++k)
+    if (blocks[k].num_dst_nodes() != blocks[k + 1].num_src_nodes())
+      throw Error("GAT: block " + std::to_string(k) + " has " + std::to_string(blocks[k].num_dst_nodes()) +
+                  " destinations but block " + std::to_string(k + 1) + " " +
+                  std::to_string(blocks[k + 1].num_src_nodes()) + " sources (they must be the same nodes)");
   for (size_t k = 0; k < blocks.size(); ++k)
     if (config_.add_self_loops && !blocks[k].graph.has_one_self_loop_per_node())
       throw Error("GAT: the model attends over self-loops (add_self_loops), but block " + std::to_string(k) +
                   " does not have one self-loop per destination: use Block::add_self_loops()");
-  Tensor h1 = (*conv1_)(x, blocks[0].graph);   // [D_0, K·F'] = the sources of block 1
-  return (*conv2_)(h1, blocks[1].graph);       // [D_1, C]
+  InputFeatures h = x;
+  Tensor out;
+  for (size_t k = 0; k < L; ++k) {
+    out = (*layers_[k])(h, blocks[k].graph);  // [D_k, ...] = the sources of block k+1
+    h = InputFeatures(out);
+  }
+  return out;
 }
 
 void GAT::set_dropout_position(uint64_t position) {
-  set_counter("conv1.rng_counter", position);
-  set_counter("conv2.rng_counter", position);
+  for (size_t k = 0; k < layers_.size(); ++k) set_counter("conv" + std::to_string(k + 1) + ".rng_counter", position);
 }
 
 }  // namespace gatgrad

@@ -45,8 +45,10 @@ Tensor layerwise_logits(GAT& model, const InputFeatures& x, AdjacencySource& adj
   std::vector<int32_t> all(static_cast<size_t>(adjacency.num_nodes()));
   std::iota(all.begin(), all.end(), 0);
   const DType dtype = model.parameters().front().dtype();
-  const Tensor h1 = layer_over(model.conv1(), x, adjacency, whole, all, chunk, loops, dtype);  // [N, K·F']
-  const Tensor logits = layer_over(model.conv2(), h1, adjacency, whole, rows, chunk, loops, dtype);  // [R, C]
+  InputFeatures h = x;
+  for (int64_t k = 0; k + 1 < model.num_layers(); ++k)
+    h = layer_over(model.layer(k), h, adjacency, whole, all, chunk, loops, dtype);  // h_{k+1} [N, K·F']
+  const Tensor logits = layer_over(model.layer(model.num_layers() - 1), h, adjacency, whole, rows, chunk, loops, dtype);  // [R, C]
   model.train(was_training);
   return logits;
 }

@@ -1,11 +1,11 @@
 /// @file
 /// Layer-wise full-neighbourhood inference (DGL's and PyG's way to evaluate a model trained in
-/// mini-batches): layer 1 for every node, in chunks of destinations, each chunk one block of all
-/// its incoming neighbours; then layer 2 for the rows asked for, from layer 1's output. Every
-/// node sees its whole neighbourhood, as in full-batch inference, so the scores are exact
-/// (not sampled), and memory is one [N, K·F'] hidden layer plus one chunk's block.
-///   h1[v]     = conv1(x[sources of v's block], block(v))        v = 0 .. N-1   [N, K·F']
-///   logits[r] = conv2(h1[sources of r's block], block(r))        r in rows      [R, C]
+/// mini-batches): each hidden layer for every node, in chunks of destinations, each chunk one
+/// block of all its incoming neighbours; then the last layer for the rows asked for, from the
+/// layer below's output. Every node sees its whole neighbourhood, as in full-batch inference, so
+/// the scores are exact (not sampled), and memory is two [N, K·F'] hidden layers plus one chunk's block.
+///   h_k[v]    = conv_k(h_{k-1}[sources of v's block], block(v))   v = 0 .. N-1   [N, K·F']  (h_0 = x)
+///   logits[r] = conv_L(h_{L-1}[sources of r's block], block(r))   r in rows      [R, C]
 #pragma once
 #include <cstdint>
 #include <span>

@@ -37,6 +37,7 @@ void gat_fields(C& c, F&& f) {
   f("model", c.model);
   f("in_features", c.in_features);
   f("num_classes", c.num_classes);
+  f("layers", c.layers);
   f("hidden", c.hidden);
   f("heads", c.heads);
   f("out_heads", c.out_heads);
@@ -65,6 +66,7 @@ void train_fields(C& c, F&& f) {
   f("fanout", c.fanout);
   f("micro_batches", c.micro_batches);
   f("eval_chunk", c.eval_chunk);
+  f("graphs_per_batch", c.graphs_per_batch);
 }
 
 }  // namespace
@@ -76,6 +78,7 @@ void GATConfig::validate() const {
   if (model != "gat" && model != "gatv2") fail("model", "must be gat or gatv2, not '" + model + "'");
   if (in_features <= 0) fail("in_features", "must be positive");
   if (num_classes <= 0) fail("num_classes", "must be positive");
+  if (layers <= 0) fail("layers", "must be positive");
   if (hidden <= 0) fail("hidden", "must be positive");
   if (heads <= 0) fail("heads", "must be positive");
   if (out_heads <= 0) fail("out_heads", "must be positive");
@@ -100,8 +103,9 @@ GATConfig GATConfig::from_json(const std::string& text, const std::string& sourc
   const Json j = parse_object(text, source);
   GATConfig c;
   gat_fields(c, [&](const char* name, auto& value) {
-    // (the edge fields came after checkpoints without them: absent, there are no edge features)
-    if (std::string_view(name).starts_with("edge_") && !j.contains(name)) return;
+    // (the edge fields and the depth came after checkpoints without them: absent, there are
+    // no edge features and 2 layers)
+    if ((std::string_view(name).starts_with("edge_") || std::string_view(name) == "layers") && !j.contains(name)) return;
     read_field(j, name, value, source);
   });
   try {
@@ -125,12 +129,20 @@ void TrainConfig::validate() const {
     fail("micro_batches", m + " must not exceed batch_size " + b);
   }
   if (eval_chunk < 1) fail("eval_chunk", "must be positive");
-  const std::string layers = std::to_string(fanout.size());
-  if (fanout.size() != 2) fail("fanout", "needs one entry per layer of the 2-layer GAT, got " + layers);
+  if (graphs_per_batch < 0) fail("graphs_per_batch", "must be >= 0 (0: one full-batch step)");
+  if (graphs_per_batch > 0 && batch_size > 0)
+    fail("graphs_per_batch", "and batch_size exclude each other: batches of whole graphs, or of sampled seed nodes");
   for (int64_t f : fanout) {
     const std::string v = std::to_string(f);
     if (f < -1) fail("fanout", "entries must be -1 (all neighbours) or >= 0, got " + v);
   }
+}
+
+void TrainConfig::validate_for(const GATConfig& model) const {
+  validate();
+  if (batch_size > 0 && static_cast<int64_t>(fanout.size()) != model.layers)
+    throw UsageError("training configuration: fanout needs one entry per layer of the " + std::to_string(model.layers) +
+                     "-layer model, got " + std::to_string(fanout.size()));
 }
 
 std::string TrainConfig::to_json() const {
@@ -142,7 +154,10 @@ std::string TrainConfig::to_json() const {
 TrainConfig TrainConfig::from_json(const std::string& text, const std::string& source) {
   const Json j = parse_object(text, source);
   TrainConfig c;
-  train_fields(c, [&](const char* name, auto& value) { read_field(j, name, value, source); });
+  train_fields(c, [&](const char* name, auto& value) {
+    if (std::string_view(name) == "graphs_per_batch" && !j.contains(name)) return;  // states from before it: 0
+    read_field(j, name, value, source);
+  });
   try {
     c.validate();
   } catch (const UsageError& e) {

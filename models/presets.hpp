@@ -12,20 +12,21 @@
 
 namespace gatgrad {
 
-/// The two-layer model (models/gat.hpp), and what a checkpoint records in config.json, including
+/// The model (models/gat.hpp), and what a checkpoint records in config.json, including
 /// the preprocessing of the input (feature normalisation).
 struct GATConfig {
   std::string model = "gat";  ///< "gat" or "gatv2"
   int64_t in_features = 0;    ///< F (filled from the data)
   int64_t num_classes = 0;    ///< C (filled from the data)
-  int64_t hidden = 8;         ///< F' per head in the hidden layer
-  int64_t heads = 8;          ///< K in the hidden layer
+  int64_t layers = 2;         ///< L attention layers: L - 1 hidden layers, then the output layer
+  int64_t hidden = 8;         ///< F' per head in each hidden layer
+  int64_t heads = 8;          ///< K in each hidden layer
   int64_t out_heads = 1;      ///< heads of the output layer (averaged)
   double dropout = 0.6;       ///< on each layer's input
   double attn_dropout = 0.6;  ///< on α
   double negative_slope = 0.2;     ///< of the LeakyReLU in the attention logits
   bool add_self_loops = true;      ///< attend over one self-loop per node (prepare_node_data adds them)
-  bool residual = false;
+  bool residual = false;           ///< every layer adds a learned skip x · W_res (PyG's residual=True)
   bool share_weights = false;      ///< GATv2 only
   bool normalize_features = true;  ///< preprocessing the model was trained with (rows / max(row sum, 1))
   int64_t edge_dim = 0;            ///< D of the edge features in both layers' logits (filled from the data); 0: none
@@ -48,12 +49,18 @@ struct TrainConfig {
 
   // Mini-batch training (models/minibatch.hpp); batch_size 0 is full batch, the paper's setting.
   int64_t batch_size = 0;                  ///< seed (training) nodes per step; 0: one full-batch step per epoch
-  std::vector<int64_t> fanout = {10, 10};  ///< neighbours sampled per target and hop, seeds' hop first (-1: all)
+  std::vector<int64_t> fanout = {10, 10};  ///< neighbours sampled per target and hop, seeds' hop first (-1: all); one per layer
   int64_t micro_batches = 1;               ///< parts of a batch, each sampled and differentiated whole; gradients summed in order
   int64_t eval_chunk = 4096;               ///< destinations per block of the layer-wise inference (memory, not results)
 
+  // Inductive training on many graphs (models/graph_batches.hpp): 0 is one full-batch step per epoch.
+  int64_t graphs_per_batch = 0;            ///< whole training graphs per step, in a shuffled order
+
   bool mini_batch() const { return batch_size > 0; }
+  bool graph_batches() const { return graphs_per_batch > 0; }
   void validate() const;  ///< throws UsageError naming the bad field
+  /// validate(), and what depends on the model: one fanout entry per layer. UsageError.
+  void validate_for(const GATConfig& model) const;
 
   std::string to_json() const;
   /// Throws DataError naming `source` and the field on a missing or mistyped field.
@@ -66,7 +73,7 @@ struct Preset {
   TrainConfig train;
 };
 
-/// "cora", "citeseer" or "pubmed"; throws UsageError listing the names otherwise.
+/// "cora", "citeseer", "pubmed" or "ppi"; throws UsageError listing the names otherwise.
 Preset make_preset(const std::string& name);
 std::vector<std::string> preset_names();
 

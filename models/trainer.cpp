@@ -156,7 +156,7 @@ TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainC
                                   MiniBatchSteps* steps) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
-  config.validate();
+  config.validate_for(model.config());
   if (config.mini_batch() && !data.neighbors)
     throw Error("train_node_classifier: mini-batch training needs data prepared for sampling (GraphUse::sampling)");
   TrainResult result;

@@ -306,7 +306,12 @@ BOOST_AUTO_TEST_CASE(bad_mini_batch_settings_are_usage_errors) {
   BOOST_CHECK_EXCEPTION(c.validate(), UsageError, testing::message_has({"micro_batches", "batch_size"}));
   c.micro_batches = 1;
   c.fanout = {10};
-  BOOST_CHECK_EXCEPTION(c.validate(), UsageError, testing::message_has({"fanout", "2-layer"}));
+  BOOST_CHECK_NO_THROW(c.validate());  // a 1-layer model's fanout
+  BOOST_CHECK_EXCEPTION(c.validate_for(GATConfig{}), UsageError, testing::message_has({"fanout", "2-layer"}));
+  GATConfig three;
+  three.layers = 3;
+  c.fanout = {10, 10, 10};
+  BOOST_CHECK_NO_THROW(c.validate_for(three));
   c.fanout = {10, -2};
   BOOST_CHECK_EXCEPTION(c.validate(), UsageError, testing::message_has({"fanout", "-2"}));
   const Dataset d = csbm();
