@@ -30,6 +30,7 @@
 #include "graph/edge_features.hpp"
 #include "graph/load_dataset.hpp"
 #include "graph/synthetic.hpp"
+#include "graph/synthetic_graphs.hpp"
 #include "models/layerwise.hpp"
 #include "models/trainer.hpp"
 #include "nn/checkpoint.hpp"
@@ -49,6 +50,7 @@ struct Options {
   int64_t epochs = -1, patience = -1, layers = -1, hidden = -1, heads = -1, out_heads = -1;
   bool residual = false;  // add every layer's learned skip connection (the preset's otherwise)
   int64_t batch_size = -1, micro_batches = -1;  // mini-batch training (models/minibatch.hpp)
+  int64_t graphs_per_batch = -1;                // batches of whole graphs (models/graph_batches.hpp)
   std::vector<int64_t> fanout;
   std::string edge_fill;  // the self-loops' edge features: "mean" or a number (empty: the preset's)
   double lr = NAN, weight_decay = NAN, dropout = NAN, attn_dropout = NAN;
@@ -60,6 +62,8 @@ struct Options {
   std::string metrics_json, save, load, predict_out, attention_out, plot, resume;
   bool eval_only = false;
   CsbmOptions synthetic;         // the built-in graph's sizes (its seed is `seed`)
+  int64_t graphs = -1;           // --graphs: the synthetic set of graphs instead (-1: not asked for)
+  GraphSetOptions graph_set{.num_graphs = 0};  // its sizes (its seed is `seed`), when num_graphs > 0
   std::string partitions;        // distributed training: the partition folder (gat-partition)
   std::string partitioned_data;  // the dataset folder the partitions were cut from ("" for the synthetic graph)
   int64_t checkpoint_every = 0;  // with --save: the run's state every N epochs, for --resume
@@ -107,6 +111,7 @@ Preset resolve_hyperparameters(const Options& o) {
   if (o.batch_size >= 0) p.train.batch_size = o.batch_size;
   if (!o.fanout.empty()) p.train.fanout = o.fanout;
   if (o.micro_batches >= 0) p.train.micro_batches = o.micro_batches;
+  if (o.graphs_per_batch >= 0) p.train.graphs_per_batch = o.graphs_per_batch;
   if (!o.edge_fill.empty()) p.model.edge_fill = o.edge_fill;
   p.model.normalize_features = !o.no_normalize;
   p.model.seed = o.seed;
@@ -130,6 +135,7 @@ Configuration configure(Options& o) {
     if (o.data.empty() && o.partitions.empty()) o.data = c.resume.data;
     o.seed = c.resume.seed;
     o.synthetic = c.resume.synthetic;
+    o.graph_set = c.resume.graph_set;
     c.saved_config = o.resume + "/resume/config.json";
   }
   if (!o.load.empty()) {
@@ -149,6 +155,37 @@ CsbmOptions synthetic_graph(const Options& o) {
   return c;
 }
 
+// The synthetic set of graphs of the options (num_graphs 0: the run does not use it).
+GraphSetOptions synthetic_graph_set(const Options& o) {
+  GraphSetOptions g = o.graph_set;
+  g.seed = o.seed;
+  return g;
+}
+
+// Where a resumed run finds this run's data again.
+app::ResumePoint resume_point(const Options& o, const Preset& p, const TrainState& state, const std::string& data,
+                              const CsbmOptions& graph) {
+  return app::ResumePoint{p, data, o.seed, state, graph, synthetic_graph_set(o)};
+}
+
+// --graphs N (or --preset ppi without --data): the synthetic set of N graphs, sized by --nodes
+// (per graph), --features and --classes (labels) when given. Returns an error message, or "".
+std::string choose_graph_set(const CLI::App& cli, Options& o) {
+  const bool ppi_default = o.preset == "ppi" && o.data.empty() && o.partitions.empty() && o.resume.empty();
+  if (o.graphs < 0 && !ppi_default) return "";
+  if (!o.data.empty() || !o.partitions.empty() || !o.resume.empty())
+    return "--graphs describes the synthetic set of graphs: not with --data, --partitions or --resume";
+  if (cli.count("--edges") || cli.count("--train-per-class"))
+    return "--edges and --train-per-class size the single synthetic graph: with --graphs, give --nodes (per graph), "
+           "--features and --classes (labels)";
+  o.graph_set = GraphSetOptions{};
+  if (o.graphs >= 0) o.graph_set.num_graphs = o.graphs;
+  if (cli.count("--nodes")) o.graph_set.nodes_per_graph = o.synthetic.num_nodes;
+  if (cli.count("--features")) o.graph_set.num_features = o.synthetic.num_features;
+  if (cli.count("--classes")) o.graph_set.num_labels = o.synthetic.num_classes;
+  return "";
+}
+
 // The run's data for the model `m`: filled into m's in_features and num_classes for a new
 // model, checked against them for a saved one (`saved_config` names its config.json); the
 // graph prepared for one full-batch forward, or for sampling mini-batches (`use`). Edge features
@@ -157,7 +194,9 @@ CsbmOptions synthetic_graph(const Options& o) {
 NodeData load_data(const Options& o, GATConfig& m, const std::string& saved_config, GraphUse use,
                    std::string& summary) {
   Dataset d;
-  if (o.data.empty()) {
+  if (o.data.empty() && o.graph_set.num_graphs > 0) {
+    d = make_graph_set(synthetic_graph_set(o));  // Gaussian features: never normalised
+  } else if (o.data.empty()) {
     d = make_csbm(synthetic_graph(o));  // Gaussian features: never normalised
   } else {
     LoadOptions lo;
@@ -182,9 +221,11 @@ NodeData load_data(const Options& o, GATConfig& m, const std::string& saved_conf
                      "/edge_attr.npy) yet; train full batch");
   if (d.edge_dim == 0 && !o.edge_fill.empty())
     throw UsageError("--edge-fill needs edge features (edge_attr.npy in the --data directory)");
-  summary = (o.data.empty() ? std::string("the synthetic graph") : o.data) + " (" + std::to_string(d.num_nodes) +
-            " nodes, " + std::to_string(d.num_edges()) + " edges, " + std::to_string(d.num_features) + " features, " +
-            std::to_string(d.num_classes) + " classes" +
+  const std::string name = !o.data.empty() ? o.data : d.num_graphs > 0 ? "the synthetic graph set" : "the synthetic graph";
+  summary = name + " (" + (d.num_graphs > 0 ? std::to_string(d.num_graphs) + " graphs, " : std::string()) +
+            std::to_string(d.num_nodes) + " nodes, " + std::to_string(d.num_edges()) + " edges, " +
+            std::to_string(d.num_features) + " features, " + std::to_string(d.num_classes) +
+            (d.multilabel ? " labels per node" : " classes") +
             (d.edge_dim > 0 ? ", " + std::to_string(d.edge_dim) + " edge features" : std::string()) + ")";
   return prepare_node_data(d, m.add_self_loops, DType::f32, use, parse_edge_fill(m.edge_fill));
 }
@@ -293,7 +334,7 @@ int save_interrupted(const Options& o, const Preset& p, const GAT& model, const 
     std::fprintf(stderr, "gat-train: interrupted by signal %d after epoch %lld; nothing saved (no --save)\n", sig,
                  static_cast<long long>(state.epoch));
   } else {
-    app::save_interrupted_run(o.save, app::ResumePoint{p, o.data, o.seed, state, synthetic_graph(o)}, model, optimizer);  // one process
+    app::save_interrupted_run(o.save, resume_point(o, p, state, o.data, synthetic_graph(o)), model, optimizer);  // one process
     std::fprintf(stderr, "gat-train: interrupted by signal %d after epoch %lld; state saved to %s/resume "
                  "(continue with --resume %s)\n", sig, static_cast<long long>(state.epoch), o.save.c_str(),
                  o.save.c_str());
@@ -325,8 +366,9 @@ int report_divergence(const TrainingDiverged& e, const Options& o, const Preset&
 // every `every` epochs otherwise.
 class Progress {
  public:
-  Progress(bool quiet, int64_t every, int64_t max_epochs, bool live)
-      : quiet_(quiet), tty_(live && ::isatty(STDOUT_FILENO)), every_(every), max_(max_epochs) {}
+  Progress(bool quiet, int64_t every, int64_t max_epochs, bool live, bool multilabel)
+      : quiet_(quiet), tty_(live && ::isatty(STDOUT_FILENO)), every_(every), max_(max_epochs),
+        score_(multilabel ? "f1" : "acc") {}
   void step(int64_t epoch, int64_t step, int64_t steps) {
     if (quiet_ || !tty_) return;
     const int width = 24, done = static_cast<int>(width * step / std::max<int64_t>(steps, 1));
@@ -346,9 +388,9 @@ class Progress {
       std::fflush(stdout);
       dirty_ = true;
     } else if (every_ > 0 && s.epoch % every_ == 0) {
-      std::printf("epoch %lld train_loss=%.4f train_acc=%.4f val_loss=%.4f val_acc=%.4f epoch_ms=%.3f\n",
-                  static_cast<long long>(s.epoch), s.train_loss, s.train_accuracy, s.val_loss, s.val_accuracy,
-                  s.step_ms);
+      std::printf("epoch %lld train_loss=%.4f train_%s=%.4f val_loss=%.4f val_%s=%.4f epoch_ms=%.3f\n",
+                  static_cast<long long>(s.epoch), s.train_loss, score_, s.train_accuracy, s.val_loss, score_,
+                  s.val_accuracy, s.step_ms);
       std::fflush(stdout);  // a line at a time, also into pipes and log files
     }
   }
@@ -360,6 +402,7 @@ class Progress {
  private:
   bool quiet_, tty_;
   int64_t every_, max_;
+  const char* score_;  // "acc" or "f1"
   bool dirty_ = false;
 };
 
@@ -403,13 +446,14 @@ void write_outputs(const Options& o, const Preset& p, GAT& model, const NodeData
                    int threads) {
   std::vector<double> step_ms;
   for (const EpochStats& s : result.history) step_ms.push_back(s.step_ms);
-  app::RunInfo info{threads, o.seed, app::peak_rss_mb(), app::median(step_ms)};
+  app::RunInfo info{threads, o.seed, app::peak_rss_mb(), app::median(step_ms), data.multilabel};
   if (!o.quiet) {
     if (!o.eval_only)
       std::printf("best_epoch=%lld epochs_run=%lld epoch_ms_median=%.3f train_seconds=%.2f peak_rss_mb=%.1f\n",
                   static_cast<long long>(result.best_epoch), static_cast<long long>(result.epochs_run),
                   info.epoch_ms_median, result.train_seconds, info.peak_rss_mb);
-    std::printf("val_accuracy=%.4f test_accuracy=%.4f\n", result.val.accuracy, result.test.accuracy);
+    std::printf("val_%s=%.4f test_%s=%.4f\n", app::score_name(data.multilabel), result.val.accuracy,
+                app::score_name(data.multilabel), result.test.accuracy);
   }
   if (!o.metrics_json.empty()) app::write_metrics_json(o.metrics_json, result, info);
   if (!o.save.empty()) nn::save_checkpoint(o.save, model, nullptr, p.model.to_json());
@@ -432,7 +476,8 @@ void write_outputs(const Options& o, const Preset& p, GAT& model, const NodeData
     if (!o.attention_out.empty()) app::write_attention_csv(o.attention_out, attention);
   }
   if (!o.plot.empty())
-    app::write_training_plot(o.plot, result.history, p.model.model + " on " + (o.data.empty() ? "synthetic" : o.data));
+    app::write_training_plot(o.plot, result.history, p.model.model + " on " + (o.data.empty() ? "synthetic" : o.data),
+                             data.multilabel);
 }
 
 int run(Options o) {
@@ -496,12 +541,12 @@ int run(Options o) {
                   static_cast<long long>(p.train.batch_size), fanout_text(p.train.fanout).c_str(),
                   static_cast<long long>(p.train.micro_batches),
                   static_cast<long long>((data.train_rows.size() + p.train.batch_size - 1) / p.train.batch_size));
-    Progress progress(o.quiet, o.log_every, p.train.max_epochs, /*live=*/!ranks);  // mpirun's pty is not the user's
+    Progress progress(o.quiet, o.log_every, p.train.max_epochs, /*live=*/!ranks, data.multilabel);  // mpirun's pty is not the user's
     TrainHooks hooks;
     hooks.on_epoch = [&](const EpochStats& s) {
       progress.epoch(s);
       if (o.checkpoint_every > 0 && !o.save.empty() && s.epoch % o.checkpoint_every == 0 && s.epoch < p.train.max_epochs)
-        app::checkpoint_run(o.save, app::ResumePoint{p, data_source, o.seed, state, graph_options}, model, optimizer);
+        app::checkpoint_run(o.save, resume_point(o, p, state, data_source, graph_options), model, optimizer);
     };
     hooks.on_step = [&](int64_t epoch, int64_t step, int64_t steps) { progress.step(epoch, step, steps); };
     // A rank's signal would stop it alone, the others waiting for it: MPI jobs end by signal.
@@ -576,6 +621,12 @@ int main(int argc, char** argv) {
   cli.add_option("--fanout", o.fanout, "mini-batch: neighbours sampled per node and layer, the seeds' layer first, "
                                        "-1 for all (default " + fanout_text(dt.fanout) + ")")
       ->delimiter(',')->expected(2)->check(CLI::Range(int64_t{-1}, int64_t{1} << 30));
+  cli.add_option("--graphs-per-batch", o.graphs_per_batch, "data of many graphs (graph_index.npy, --graphs): train on "
+                 "shuffled batches of this many whole training graphs (default: one full batch)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  cli.add_option("--graphs", o.graphs, "train on a synthetic PPI-like set of this many graphs (multi-label, inductive; "
+                 "--preset ppi without --data uses 24) instead of the single synthetic graph")
+      ->check(CLI::Range(int64_t{3}, int64_t{1} << 20));
   cli.add_option("--micro-batches", o.micro_batches, "mini-batch: parts of each batch, each differentiated whole, "
                                                      "the gradients summed in order" + default_of(dt.micro_batches))
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
@@ -622,6 +673,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int code = cli.exit(e);
     return code == 0 ? app::kExitOk : app::kExitUsage;
+  }
+  if (const std::string problem = choose_graph_set(cli, o); !problem.empty()) {
+    std::fprintf(stderr, "gat-train: %s\n", problem.c_str());
+    return app::kExitUsage;
   }
   if (app::synthetic_options_given(cli) && (!o.data.empty() || !o.partitions.empty() || !o.resume.empty())) {
     std::fprintf(stderr, "gat-train: --nodes, --edges, --features, --classes and --train-per-class describe the "

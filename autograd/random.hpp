@@ -38,4 +38,11 @@ inline float uniform01(uint64_t key, uint32_t counter) {
 /// A 64-bit counter-based draw (for generators that need more than 32 bits).
 inline uint64_t hash64(uint64_t key, uint64_t counter) { return mix64(key ^ mix64(counter)); }
 
+/// A 64-bit draw h as a uniform integer in [0, n) (Lemire's multiply-shift).
+inline uint64_t uniform_below(uint64_t h, uint64_t n) {
+  return static_cast<uint64_t>((static_cast<unsigned __int128>(h) * n) >> 64);
+}
+/// A 64-bit draw h as a uniform double in [0, 1) (its top 53 bits).
+inline double uniform_unit(uint64_t h) { return static_cast<double>(h >> 11) * 0x1.0p-53; }
+
 }  // namespace gatgrad

@@ -41,6 +41,12 @@ struct Dataset {
 
   std::vector<uint8_t> train_mask, val_mask, test_mask;  ///< [N], 0 or 1
 
+  /// Many graphs in one dataset (inductive tasks such as PPI): graph_index[i] in [0, num_graphs)
+  /// is node i's graph, no edge joins two graphs, and each mask selects whole graphs
+  /// (graph/graph_index.hpp checks all three). Empty, with num_graphs 0: one graph.
+  std::vector<int32_t> graph_index;
+  int64_t num_graphs = 0;
+
   int64_t num_edges() const { return static_cast<int64_t>(src.size()); }
   /// The dense features wherever they are, x_dense or the mapping: N×F values, row-major.
   std::span<const float> dense_values() const {

@@ -9,6 +9,7 @@
 
 #include "autograd/error.hpp"
 #include "graph/features.hpp"
+#include "graph/graph_index.hpp"
 #include "io/npy.hpp"
 #include "io/npz.hpp"
 
@@ -159,6 +160,26 @@ void read_edge_features(Dataset& d, const std::string& file, const std::string& 
                      ", column " + str(k % d.edge_dim));
 }
 
+// graph_index.npy, when present: int [N], checked with the edges and masks (graph_index.hpp).
+void read_graph_index(Dataset& d, const std::string& dir) {
+  auto file = [&](const char* f) { return (fs::path(dir) / f).string(); };
+  const std::string path = file("graph_index.npy");
+  if (!fs::exists(path)) return;
+  const NpyArray a = load_npy(path);
+  if (a.kind() != 'i') fail(path, "graph ids must be integers (int64 or int32), found dtype " + a.dtype);
+  if (a.shape.size() != 1) fail(path, "expected a 1-d array [nodes] of graph ids, found shape " + a.shape_str());
+  const std::vector<int64_t> ids = a.to_int64();
+  d.graph_index.resize(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= d.num_nodes)
+      fail(path, "node " + str(static_cast<int64_t>(i)) + " has the graph id " + str(ids[i]) + ", not in [0, " +
+                     str(d.num_nodes) + ")");
+    d.graph_index[i] = static_cast<int32_t>(ids[i]);
+  }
+  check_graph_index(d, GraphIndexSources{path, file("edge_index.npy"), file("train_mask.npy"), file("val_mask.npy"),
+                                         file("test_mask.npy")});
+}
+
 }  // namespace
 
 Dataset load_dataset(const std::string& dir, const LoadOptions& opts) {
@@ -188,6 +209,7 @@ Dataset load_dataset(const std::string& dir, const LoadOptions& opts) {
   }
   read_edges(d, file("edge_index.npy"));
   read_edge_features(d, file("edge_attr.npy"), file("edge_index.npy"));
+  read_graph_index(d, dir);
 
   set_feature_format(d, opts.sparse_threshold);
   if (opts.normalize_features) normalize_rows(d);

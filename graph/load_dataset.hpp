@@ -6,6 +6,8 @@
 ///   edge_index.npy  int64/int32 [2, E]  row 0 source j, row 1 target i (edge j -> i)
 ///   train_mask.npy, val_mask.npy, test_mask.npy   bool [N]
 ///   edge_attr.npy   float32/float64 [E, D] (or [E]: D = 1), optional: row e the features of edge e
+///   graph_index.npy int64/int32 [N], optional: node i's graph, for datasets of many graphs
+///                   (graph/graph_index.hpp: no edge crosses graphs, masks select whole graphs)
 /// Everything is checked; each failure is a DataError naming the file and the problem
 /// ("cora/edge_index.npy: edge 17: target index 2708 is out of range [0, 2708)").
 #pragma once

@@ -30,10 +30,8 @@ namespace {
 
 enum Stream : uint64_t { kPairU = 101, kPairCoin, kPairV, kPairW, kMean, kNoise, kOrder, kEdgeFlip, kEdgeNoise };
 
-uint64_t below(uint64_t h, uint64_t n) {  // uniform in [0, n), Lemire's multiply-shift
-  return static_cast<uint64_t>((static_cast<unsigned __int128>(h) * n) >> 64);
-}
-double unit(uint64_t h) { return static_cast<double>(h >> 11) * 0x1.0p-53; }  // [0, 1)
+uint64_t below(uint64_t h, uint64_t n) { return uniform_below(h, n); }
+double unit(uint64_t h) { return uniform_unit(h); }
 
 // out[j] += z_j ~ N(0, 1) for j < n, z_j a function of (key, j) only: Box-Muller on 24-bit
 // uniforms (|z| < 5.8) in unfused arithmetic, so the same bits on every instruction-set level

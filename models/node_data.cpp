@@ -39,6 +39,8 @@ NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype, G
   out.train_rows = nn::mask_to_rows(d.train_mask);
   out.val_rows = nn::mask_to_rows(d.val_mask);
   out.test_rows = nn::mask_to_rows(d.test_mask);
+  out.graph_index = d.graph_index;
+  out.num_graphs = d.num_graphs;
   return out;
 }
 

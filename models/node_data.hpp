@@ -38,6 +38,9 @@ struct NodeData {
   std::vector<int64_t> labels;   ///< [N] (single-label)
   Tensor targets;                ///< [N, C] 0/1 (multi-label)
   std::vector<int64_t> train_rows, val_rows, test_rows;
+  /// Many graphs (Dataset::graph_index): node i's graph, and the count; empty and 0 for one graph.
+  std::vector<int32_t> graph_index;
+  int64_t num_graphs = 0;
 };
 
 /// The dataset as tensors, graph and row lists. `add_self_loops` is the model's

@@ -9,6 +9,7 @@
 #include "autograd/ops.hpp"
 #include "autograd/tape.hpp"
 #include "io/json.hpp"
+#include "models/graph_batches.hpp"
 #include "models/layerwise.hpp"
 #include "models/minibatch.hpp"
 #include "nn/metrics.hpp"
@@ -78,6 +79,7 @@ TrainingDiverged::TrainingDiverged(int64_t epoch_, const std::string& loss_, dou
       best_epoch(best_epoch_) {}
 
 Evaluation evaluate(GAT& model, const NodeData& data, const std::vector<int64_t>& rows, int64_t eval_chunk) {
+  if (data.num_graphs > 0 && !data.neighbors) return evaluate_by_graph(model, data, rows);
   if (data.neighbors) {
     const std::vector<int32_t> ids = as_ids(rows);
     const Tensor logits = layerwise_logits(model, data.x, *data.neighbors, ids, eval_chunk);
@@ -161,12 +163,13 @@ TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainC
     throw Error("train_node_classifier: mini-batch training needs data prepared for sampling (GraphUse::sampling)");
   TrainResult result;
   if (state.kept.empty()) state.kept = snapshot(model);
-  std::unique_ptr<LocalSteps> local;
-  if (config.mini_batch() && !steps) {
-    local = std::make_unique<LocalSteps>(data, config, model.config());
-    steps = local.get();
-  }
-  MiniBatchSteps* const runner = config.mini_batch() ? steps : nullptr;
+  if (config.graph_batches() && data.num_graphs == 0)
+    throw UsageError("graphs_per_batch: the data holds one graph (a dataset of many has graph_index.npy)");
+  std::unique_ptr<MiniBatchSteps> local;
+  if (config.mini_batch() && !steps) local = std::make_unique<LocalSteps>(data, config, model.config());
+  if (config.graph_batches() && !steps) local = std::make_unique<GraphBatchSteps>(data, config, model.config().seed);
+  if (local) steps = local.get();
+  MiniBatchSteps* const runner = config.mini_batch() || config.graph_batches() ? steps : nullptr;
   auto evaluate_rows = [&](const std::vector<int64_t>& rows) {
     return runner ? runner->evaluate(model, rows) : evaluate(model, data, rows, config.eval_chunk);
   };

@@ -3,7 +3,9 @@
 ///   each epoch: one full-batch step (forward with dropout, backward, Adam), then evaluation of
 ///   the validation loss and accuracy without dropout; with TrainConfig::batch_size, the epoch
 ///   is instead ceil(T / B) mini-batch steps (models/minibatch.hpp) and the evaluation is
-///   layer-wise over whole neighbourhoods (models/layerwise.hpp), exact;
+///   layer-wise over whole neighbourhoods (models/layerwise.hpp), exact; with
+///   TrainConfig::graphs_per_batch, ceil(T_g / G) steps over batches of whole training graphs
+///   (models/graph_batches.hpp), evaluated graph by graph;
 ///   if val_acc >= best_acc and val_loss <= best_loss: keep these parameters;
 ///   if either improved: update the bests and reset the patience counter; otherwise count one;
 ///   stop after `patience` epochs without improvement (or max_epochs), restore the kept
@@ -31,8 +33,9 @@ struct Evaluation {
   double loss = 0;
   double accuracy = 0;  ///< micro-F1 for multi-label data
 };
-/// Evaluation mode (no dropout, no tape) on the given rows: one forward over data.graph, or, for
-/// data prepared for sampling (data.neighbors), layer-wise inference in chunks of `eval_chunk`.
+/// Evaluation mode (no dropout, no tape) on the given rows: one forward over data.graph; for data
+/// of many graphs (data.num_graphs > 0), one forward per graph holding rows (evaluate_by_graph);
+/// for data prepared for sampling (data.neighbors), layer-wise inference in chunks of `eval_chunk`.
 Evaluation evaluate(GAT& model, const NodeData& data, const std::vector<int64_t>& rows,
                     int64_t eval_chunk = TrainConfig{}.eval_chunk);
 

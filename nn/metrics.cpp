@@ -22,10 +22,7 @@ void check_logits_rows(const char* op, const Tensor& logits, const std::vector<i
                   ") is out of range for " + std::to_string(n) + " rows");
 }
 
-// TP, FP, FN counts of (logit > threshold) against target(row, class) over the rows.
-struct Counts {
-  int64_t tp = 0, fp = 0, fn = 0;
-};
+using Counts = F1Counts;
 
 template <class Target>
 Counts count_decisions(const Tensor& logits, const std::vector<int64_t>& rows, double threshold, Target target) {
@@ -45,13 +42,22 @@ Counts count_decisions(const Tensor& logits, const std::vector<int64_t>& rows, d
   return k;
 }
 
-double f1(const Counts& k) {
-  const int64_t denom = 2 * k.tp + k.fp + k.fn;
-  return denom == 0 ? 0.0 : 2.0 * static_cast<double>(k.tp) / static_cast<double>(denom);
-}
-
 [[noreturn]] void bad_target(int64_t index, double value) {
   throw Error("micro_f1: target element " + std::to_string(index) + " = " + std::to_string(value) + " is not 0 or 1");
+}
+
+// TP, FP, FN of (logit > threshold) against targets [N, C] of 0/1 over the rows.
+Counts counts_of(const Tensor& logits, const Tensor& targets, const std::vector<int64_t>& rows, double threshold) {
+  check_logits_rows("micro_f1", logits, rows);
+  if (targets.shape() != logits.shape())
+    throw Error("micro_f1: targets " + targets.describe() + " do not match logits " + logits.describe());
+  return dispatch(targets.dtype(), [&]<class T>() {
+    const T* t = targets.data<T>();
+    return count_decisions(logits, rows, threshold, [t](int64_t k) {
+      if (t[k] != T(0) && t[k] != T(1)) bad_target(k, static_cast<double>(t[k]));
+      return t[k] == T(1);
+    });
+  });
 }
 
 }  // namespace
@@ -91,17 +97,18 @@ double accuracy(const Tensor& logits, const std::vector<int64_t>& labels) {
   return accuracy(logits, labels, all_rows(logits.size(0)));
 }
 
+double F1Counts::f1() const {
+  const int64_t denom = 2 * tp + fp + fn;
+  return denom == 0 ? 0.0 : 2.0 * static_cast<double>(tp) / static_cast<double>(denom);
+}
+
+F1Counts f1_counts(const Tensor& logits, const Tensor& targets) {
+  if (logits.dim() != 2) throw Error("micro_f1: logits must be [N, C], got " + logits.describe());
+  return counts_of(logits, targets, all_rows(logits.size(0)), 0.0);
+}
+
 double micro_f1(const Tensor& logits, const Tensor& targets, const std::vector<int64_t>& rows, double threshold) {
-  check_logits_rows("micro_f1", logits, rows);
-  if (targets.shape() != logits.shape())
-    throw Error("micro_f1: targets " + targets.describe() + " do not match logits " + logits.describe());
-  return dispatch(targets.dtype(), [&]<class T>() {
-    const T* t = targets.data<T>();
-    return f1(count_decisions(logits, rows, threshold, [t](int64_t k) {
-      if (t[k] != T(0) && t[k] != T(1)) bad_target(k, static_cast<double>(t[k]));
-      return t[k] == T(1);
-    }));
-  });
+  return counts_of(logits, targets, rows, threshold).f1();
 }
 
 double micro_f1(const Tensor& logits, const std::vector<int64_t>& targets, const std::vector<int64_t>& rows,
@@ -110,11 +117,11 @@ double micro_f1(const Tensor& logits, const std::vector<int64_t>& targets, const
   if (static_cast<int64_t>(targets.size()) != logits.numel())
     throw Error("micro_f1: " + std::to_string(targets.size()) + " targets for logits " + logits.describe() +
                 " (expected N * C, row-major)");
-  return f1(count_decisions(logits, rows, threshold, [&](int64_t k) {
+  return count_decisions(logits, rows, threshold, [&](int64_t k) {
     const int64_t v = targets[static_cast<size_t>(k)];
     if (v != 0 && v != 1) bad_target(k, static_cast<double>(v));
     return v == 1;
-  }));
+  }).f1();
 }
 
 double micro_f1(const Tensor& logits, const Tensor& targets) {

@@ -40,8 +40,9 @@ void write_text(const std::string& path, const std::string& text) {
 
 void write_metrics_json(const std::string& path, const TrainResult& r, const RunInfo& info) {
   nlohmann::ordered_json j;
-  j["test_accuracy"] = r.test.accuracy;
-  j["val_accuracy"] = r.val.accuracy;
+  const std::string score = score_name(info.multilabel);
+  j["test_" + score] = r.test.accuracy;
+  j["val_" + score] = r.val.accuracy;
   j["best_epoch"] = r.best_epoch;
   j["epochs_run"] = r.epochs_run;
   j["epoch_ms_median"] = info.epoch_ms_median;
@@ -57,7 +58,7 @@ void write_metrics_json(const std::string& path, const TrainResult& r, const Run
   }
   j["train_loss"] = train_loss;  // nlohmann prints doubles with full round-trip precision
   j["val_loss"] = val_loss;
-  j["val_accuracy_curve"] = val_acc;
+  j["val_" + score + "_curve"] = val_acc;
   write_text(path, j.dump(2) + "\n");
 }
 
@@ -138,7 +139,8 @@ std::string panel(double x0, double y0, double w, double h, const std::string& l
 
 }  // namespace
 
-void write_training_plot(const std::string& path, const std::vector<EpochStats>& history, const std::string& title) {
+void write_training_plot(const std::string& path, const std::vector<EpochStats>& history, const std::string& title,
+                         bool multilabel) {
   Series tl{"train", "#1f77b4", {}}, vl{"validation", "#d62728", {}};
   Series ta{"train", "#1f77b4", {}}, va{"validation", "#d62728", {}};
   for (const EpochStats& s : history) {
@@ -155,7 +157,7 @@ void write_training_plot(const std::string& path, const std::vector<EpochStats>&
        "font-family='sans-serif'>\n"
     << "<rect width='960' height='400' fill='white'/>\n"
     << "<text x='480' y='24' font-size='16' text-anchor='middle'>" << safe_title << "</text>\n"
-    << panel(70, 60, 380, 280, "loss", {tl, vl}) << panel(550, 60, 380, 280, "accuracy", {ta, va}) << "</svg>\n";
+    << panel(70, 60, 380, 280, "loss", {tl, vl}) << panel(550, 60, 380, 280, multilabel ? "micro-F1" : "accuracy", {ta, va}) << "</svg>\n";
   write_text(path, o.str());
 }
 

@@ -12,16 +12,22 @@ struct RunInfo {
   uint64_t seed = 0;
   double peak_rss_mb = 0;
   double epoch_ms_median = 0;
+  bool multilabel = false;  // the score is micro-F1: "micro_f1" in the names where "accuracy" is
 };
 
+// The score's name: "micro_f1" for multi-label data, "accuracy" otherwise.
+inline const char* score_name(bool multilabel) { return multilabel ? "micro_f1" : "accuracy"; }
+
 // {test_accuracy, val_accuracy, best_epoch, epochs_run, epoch_ms_median, train_seconds,
-//  peak_rss_mb, threads, seed, train_loss: [...], val_loss: [...], val_accuracy_curve: [...]}
+//  peak_rss_mb, threads, seed, train_loss: [...], val_loss: [...], val_accuracy_curve: [...]},
+// with test_micro_f1, val_micro_f1 and val_micro_f1_curve for multi-label data.
 void write_metrics_json(const std::string& path, const TrainResult& r, const RunInfo& info);
 // logits [N, C] as float32 .npy.
 void write_predictions(const std::string& path, const Tensor& logits);
 // "layer,head,source,target,alpha", one row per layer, head and edge (self-loops included).
 void write_attention_csv(const std::string& path, const std::vector<AttentionOut>& layers);
 // Loss and accuracy against epochs, train and validation, as a self-contained SVG.
-void write_training_plot(const std::string& path, const std::vector<EpochStats>& history, const std::string& title);
+void write_training_plot(const std::string& path, const std::vector<EpochStats>& history, const std::string& title,
+                         bool multilabel = false);
 
 }  // namespace gatgrad::app

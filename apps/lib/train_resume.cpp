@@ -23,6 +23,7 @@ std::string to_json(const ResumePoint& r) {
   j["seed"] = r.seed;
   j["state"] = Json::parse(r.state.to_json());
   if (r.data.empty()) j["synthetic"] = Json::parse(csbm_options_to_json(r.synthetic));
+  if (r.data.empty() && r.graph_set.num_graphs > 0) j["graph_set"] = Json::parse(graph_set_options_to_json(r.graph_set));
   return j.dump(2);
 }
 
@@ -40,6 +41,8 @@ ResumePoint read_resume_point(const std::string& dir) {
     r.state = TrainState::from_json(j.at("state").dump(), source);
     if (r.data.empty() && j.contains("synthetic")) r.synthetic = csbm_options_from_json(j.at("synthetic").dump(), source);
     r.synthetic.seed = r.seed;
+    if (r.data.empty() && j.contains("graph_set"))
+      r.graph_set = graph_set_options_from_json(j.at("graph_set").dump(), source);
   } catch (const DataError&) {
     throw;
   } catch (const std::exception& e) {

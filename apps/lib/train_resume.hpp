@@ -8,6 +8,7 @@
 #include <string>
 
 #include "graph/synthetic.hpp"
+#include "graph/synthetic_graphs.hpp"
 #include "models/trainer.hpp"
 #include "nn/optim.hpp"
 
@@ -20,6 +21,7 @@ struct ResumePoint {
   uint64_t seed = 0;
   TrainState state;   // without the kept parameters (DIR's checkpoint holds them)
   CsbmOptions synthetic;  // the built-in graph's options (its seed is `seed`), when data is ""
+  GraphSetOptions graph_set{.num_graphs = 0};  // or the synthetic set of graphs, when num_graphs > 0
 };
 
 // DIR/resume/config.json; DataError naming it when it is not a gat-train resume state.
