@@ -1,4 +1,4 @@
-// Gradient checks of whole layers and of the 2-layer model, in float64, on a small random
+// Gradient checks of whole layers and of the 2- and 3-layer models, in float64, on a small random
 // graph (with its self-loops) with an isolated node, a duplicate edge and a degree-1 node, and
 // of the layers on a bipartite block (graph/block.hpp). Dropout is on (fixed keys
 // make it deterministic), so its backward is checked too.
@@ -67,6 +67,30 @@ GradcheckResult check_layer(const AttentionLayerOptions& o, const Graph& g = sma
       inputs);
 }
 
+// d/dx and d/dparameters of an L-layer GAT on small_graph (dropout on, the masks of position 0).
+GradcheckResult check_model(int64_t layers, bool residual) {
+  GATConfig c;
+  c.in_features = 5;
+  c.num_classes = 3;
+  c.layers = layers;
+  c.hidden = 2;
+  c.heads = 2;
+  c.out_heads = 2;
+  c.dropout = 0.2;
+  c.attn_dropout = 0.2;
+  c.residual = residual;
+  auto model = std::make_shared<GAT>(c, DType::f64);
+  Graph g = small_graph();
+  std::vector<Tensor> inputs = {uniform({7, 5}, -1, 1, 5, DType::f64).requires_grad_()};
+  for (const Tensor& p : model->parameters()) inputs.push_back(p);
+  return gradcheck(
+      [model, g](const std::vector<Tensor>& in) {
+        model->set_dropout_position(0);
+        return model->forward(in[0], g);
+      },
+      inputs);
+}
+
 }  // namespace
 
 void register_models_checks(CheckRegistry& r) {
@@ -122,27 +146,9 @@ void register_models_checks(CheckRegistry& r) {
     o.edge_dim = 4;
     return check_layer<GATv2Conv>(o);
   });
-  r.add("gat:model", [] {
-    GATConfig c;
-    c.in_features = 5;
-    c.num_classes = 3;
-    c.hidden = 2;
-    c.heads = 2;
-    c.out_heads = 2;
-    c.dropout = 0.2;
-    c.attn_dropout = 0.2;
-    auto model = std::make_shared<GAT>(c, DType::f64);
-    Graph g = small_graph();
-    std::vector<Tensor> inputs = {uniform({7, 5}, -1, 1, 5, DType::f64).requires_grad_()};
-    for (const Tensor& p : model->parameters()) inputs.push_back(p);
-    return gradcheck(
-        [model, g](const std::vector<Tensor>& in) {
-          model->set_counter("conv1.rng_counter", 0);
-          model->set_counter("conv2.rng_counter", 0);
-          return model->forward(in[0], g);
-        },
-        inputs);
-  });
+  r.add("gat:model", [] { return check_model(2, false); });
+  // PPI's shape: two hidden layers, the middle one reading concatenated heads, skips everywhere
+  r.add("gat:three_layers_residual", [] { return check_model(3, true); });
 }
 
 }  // namespace gatgrad
