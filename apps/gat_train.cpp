@@ -216,9 +216,6 @@ NodeData load_data(const Options& o, GATConfig& m, const std::string& saved_conf
     throw DataError(saved_config + ": the model expects " + std::to_string(m.edge_dim) +
                     " edge features (edge_attr.npy columns), the data has " + std::to_string(d.edge_dim));
   }
-  if (d.edge_dim > 0 && use == GraphUse::sampling)
-    throw UsageError("--batch-size: mini-batch training does not carry edge features (" + o.data +
-                     "/edge_attr.npy) yet; train full batch");
   if (d.edge_dim == 0 && !o.edge_fill.empty())
     throw UsageError("--edge-fill needs edge features (edge_attr.npy in the --data directory)");
   const std::string name = !o.data.empty() ? o.data : d.num_graphs > 0 ? "the synthetic graph set" : "the synthetic graph";
@@ -468,10 +465,16 @@ void write_outputs(const Options& o, const Preset& p, GAT& model, const NodeData
       if (!o.predict_out.empty()) {
         std::vector<int32_t> all(static_cast<size_t>(data.neighbors->num_nodes()));
         std::iota(all.begin(), all.end(), 0);
-        app::write_predictions(o.predict_out, layerwise_logits(model, data.x, *data.neighbors, all, p.train.eval_chunk));
+        app::write_predictions(o.predict_out,
+                               layerwise_logits(model, data.x, *data.neighbors, all, p.train.eval_chunk, data.edge_attr));
       }
-      if (!o.attention_out.empty())
-        model.forward(data.x, p.model.add_self_loops ? data.graph.add_self_loops() : data.graph, &attention);
+      if (!o.attention_out.empty()) {
+        const Graph g = p.model.add_self_loops ? data.graph.add_self_loops() : data.graph;
+        const Tensor attr = data.edge_attr.defined() && p.model.add_self_loops
+                                ? edge_features_with_self_loops(data.graph, g, data.edge_attr, parse_edge_fill(p.model.edge_fill))
+                                : data.edge_attr;
+        model.forward(data.x, g, attr, &attention);
+      }
     }
     if (!o.attention_out.empty()) app::write_attention_csv(o.attention_out, attention);
   }

@@ -22,6 +22,10 @@ namespace gatgrad {
 struct Block {
   Graph graph;
   std::vector<int32_t> src_global;  // [S]
+  /// [E] each edge's position in the whole graph's incoming lists (its CSR by destination, the
+  /// order of NodeData::edge_attr), when the sampler recorded them (NeighborSampler::
+  /// record_edge_ids); empty otherwise.
+  std::vector<int64_t> edge_global;
 
   int64_t num_src_nodes() const { return graph.num_src_nodes(); }
   int64_t num_dst_nodes() const { return graph.num_dst_nodes(); }
@@ -31,7 +35,9 @@ struct Block {
   }
   /// The same nodes with exactly one self-loop per destination (Graph::add_self_loops: any
   /// sampled loop dropped, i -> i last in destination i's segment). The sampler adds none.
-  Block add_self_loops() const { return {graph.add_self_loops(), src_global}; }
+  /// The result has no edge_global (its loops are nobody's edge): carry edge features to it
+  /// first (graph/edge_features.hpp, edge_features_with_self_loops).
+  Block add_self_loops() const { return {graph.add_self_loops(), src_global, {}}; }
 };
 
 }  // namespace gatgrad

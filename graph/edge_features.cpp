@@ -2,10 +2,12 @@
 // Legend: k a position in the input edge list, e an edge of the graph, D features per edge.
 #include "graph/edge_features.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
 #include "autograd/error.hpp"
+#include "autograd/ops.hpp"
 
 namespace gatgrad {
 
@@ -56,6 +58,43 @@ Tensor edge_features_in_graph_order(const Graph& g, bool looped, const std::vect
       out[e * D + c] = o < kept ? attr[row[o] * D + c] : loop[(o - kept) * D + c];
   }
   return Tensor::from_vector(out, {E, D}, dtype);
+}
+
+Tensor edge_features_with_self_loops(const Graph& g, const Graph& looped, const Tensor& attr, const EdgeFill& fill) {
+  const int64_t E = g.num_edges();
+  if (attr.dim() != 2 || attr.size(0) != E)
+    throw Error("edge_features_with_self_loops: features " + attr.describe() + " for a graph of " + std::to_string(E) +
+                " edges");
+  const int64_t D = attr.size(1);
+  // g's input list (what looped's edge_origin counts): edge e of g is item origin[e] of it.
+  std::vector<int32_t> src(static_cast<size_t>(E)), dst(static_cast<size_t>(E));
+  std::vector<float> rows(static_cast<size_t>(E * D));
+  const std::span<const int32_t> origin = g.edge_origin(), gs = g.src(), gd = g.dst();
+  const Tensor values = attr.dtype() == DType::f32 ? attr : attr.to(DType::f32);
+  const float* a = values.data<float>();
+  for (int64_t e = 0; e < E; ++e) {
+    const int64_t k = origin[e];
+    src[k] = gs[e];
+    dst[k] = gd[e];
+    std::copy(a + e * D, a + (e + 1) * D, rows.begin() + k * D);
+  }
+  return edge_features_in_graph_order(looped, true, src, dst, rows, D, fill, attr.dtype());
+}
+
+Tensor ready_block(Block& block, bool add_self_loops, const Tensor& attr, const EdgeFill& fill) {
+  if (!attr.defined()) {
+    if (add_self_loops) block = block.add_self_loops();
+    return Tensor();
+  }
+  if (static_cast<int64_t>(block.edge_global.size()) != block.num_edges())
+    throw Error("ready_block: the block's " + std::to_string(block.num_edges()) + " edges have " +
+                std::to_string(block.edge_global.size()) + " edge ids (sample with NeighborSampler::record_edge_ids)");
+  const Tensor sampled = index_select(attr, block.edge_global);  // [E_b, D] in the block's edge order
+  if (!add_self_loops) return sampled;
+  const Block looped = block.add_self_loops();
+  Tensor out = edge_features_with_self_loops(block.graph, looped.graph, sampled, fill);
+  block = looped;
+  return out;
 }
 
 }  // namespace gatgrad

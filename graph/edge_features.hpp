@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "autograd/tensor.hpp"
+#include "graph/block.hpp"
 #include "graph/graph.hpp"
 
 namespace gatgrad {
@@ -33,5 +34,18 @@ EdgeFill parse_edge_fill(const std::string& text);
 Tensor edge_features_in_graph_order(const Graph& g, bool looped, const std::vector<int32_t>& src,
                                     const std::vector<int32_t>& dst, std::span<const float> attr, int64_t D,
                                     const EdgeFill& fill, DType dtype);
+
+/// The features of looped = g.add_self_loops()'s edges from those of g's (attr [E_g, D] in g's
+/// edge order): g's own loops dropped with their rows, the added loops filled by `fill` (the
+/// mean over each destination's incoming edges in g). Works on a block (bipartite) as on a
+/// square graph: how a sampled block's edges get their loops (models/minibatch.cpp).
+Tensor edge_features_with_self_loops(const Graph& g, const Graph& looped, const Tensor& attr, const EdgeFill& fill);
+
+/// A sampled block made ready for a layer (models/minibatch.cpp, models/layerwise.cpp): its
+/// self-loops added when `add_self_loops`, and the features of its edges returned [E_b, D],
+/// gathered from attr [E, D] (the whole graph's, in its edge order) by the block's edge_global
+/// and the loops filled from them. attr undefined: no features (an undefined tensor back).
+/// Throws Error for a block without edge_global while attr is defined.
+Tensor ready_block(Block& block, bool add_self_loops, const Tensor& attr, const EdgeFill& fill);
 
 }  // namespace gatgrad

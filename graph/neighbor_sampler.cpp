@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
+#include <numeric>
 #include <string>
 
 #include <tbb/enumerable_thread_specific.h>
@@ -160,9 +161,10 @@ std::vector<int64_t> count_sampled(const IncomingLists& lists, std::span<const i
 // Step 2: picked [E] = each target's sample of global ids, target t's at dst_ptr[t] ..
 // dst_ptr[t+1], in its incoming-edge order. begin, degree [T]: its list (step 1).
 //   c_t == deg: the whole list; else the positions k with the c_t smallest r_vk.
+// edge_ids, when not null: [E] the position begin[t] + k of each pick in the source's lists.
 void draw_samples(const IncomingLists& lists, std::span<const int32_t> targets, const int64_t* begin,
                   const int64_t* degree, const std::vector<int64_t>& dst_ptr, uint64_t step_key, DrawBuffers& draws,
-                  int32_t* picked) {
+                  int32_t* picked, int64_t* edge_ids) {
   const int64_t T = static_cast<int64_t>(targets.size());
   const int32_t* neighbors = lists.neighbors.data();
   parallel_blocks(T, kTargetBlock, [&](int64_t t0, int64_t t1) {
@@ -176,8 +178,10 @@ void draw_samples(const IncomingLists& lists, std::span<const int32_t> targets, 
       const int32_t* nb = neighbors + begin[t];
       const int64_t deg = degree[t], c = dst_ptr[t + 1] - dst_ptr[t];
       int32_t* out = picked + dst_ptr[t];
+      int64_t* ids = edge_ids ? edge_ids + dst_ptr[t] : nullptr;
       if (c == deg) {
         std::copy(nb, nb + deg, out);
+        if (ids) std::iota(ids, ids + deg, begin[t]);
         continue;
       }
       if (c == 0) continue;
@@ -187,7 +191,10 @@ void draw_samples(const IncomingLists& lists, std::span<const int32_t> targets, 
       std::nth_element(r.begin(), r.begin() + (c - 1), r.begin() + deg);
       const uint64_t last = r[c - 1];  // the c-th smallest draw: keep exactly the draws <= it
       for (int64_t k = 0; k < deg; ++k)
-        if (draw(key_v, k) <= last) *out++ = nb[k];
+        if (draw(key_v, k) <= last) {
+          *out++ = nb[k];
+          if (ids) *ids++ = begin[t] + k;
+        }
     }
   });
 }
@@ -263,12 +270,17 @@ std::vector<Block> NeighborSampler::sample(AdjacencySource& adjacency, std::span
     const int64_t E = dst_ptr[static_cast<size_t>(T)];
 
     s.picked.resize(static_cast<size_t>(E));
-    draw_samples(lists, targets, s.begin.data(), s.degree.data(), dst_ptr, step_key, s.draws, s.picked.data());
+    if (record_edges_ && !lists.rows.empty())
+      throw Error("NeighborSampler: edge ids need the whole graph's incoming lists, and this adjacency source "
+                  "gives rows of its own (a distributed rank's)");
+    std::vector<int64_t> edge_ids(record_edges_ ? static_cast<size_t>(E) : 0);
+    draw_samples(lists, targets, s.begin.data(), s.degree.data(), dst_ptr, step_key, s.draws, s.picked.data(),
+                 record_edges_ ? edge_ids.data() : nullptr);
     s.touched.reserve(static_cast<size_t>(T + E));  // push_back never allocates; targets is not read after it
     std::vector<int32_t> src_local = number_sources(s.picked, dst_ptr, N, s.local, s.touched);
     const int64_t S = static_cast<int64_t>(s.touched.size());
     blocks.push_back({Graph::from_csr(std::move(dst_ptr), std::move(src_local), S),
-                      std::vector<int32_t>(s.touched.begin(), s.touched.end())});
+                      std::vector<int32_t>(s.touched.begin(), s.touched.end()), std::move(edge_ids)});
   }
   std::reverse(blocks.begin(), blocks.end());
   return blocks;

@@ -62,6 +62,10 @@ class NeighborSampler {
   NeighborSampler& operator=(NeighborSampler&&) noexcept;
 
   const std::vector<int64_t>& fanout() const { return fanout_; }
+  /// Whether sample() fills each block's edge_global (off by default: 8 bytes per sampled edge).
+  /// It needs a source whose lists are the whole graph's CSR (no rows: GraphAdjacency,
+  /// CsrAdjacency); sample() throws Error for another.
+  void record_edge_ids(bool on) { record_edges_ = on; }
   int64_t num_layers() const { return static_cast<int64_t>(fanout_.size()); }
 
   /// The fanout().size() blocks of the batch `seeds` (global ids), blocks[0] the input side.
@@ -74,6 +78,7 @@ class NeighborSampler {
  private:
   struct Scratch;
   std::vector<int64_t> fanout_;
+  bool record_edges_ = false;
   std::unique_ptr<Scratch> scratch_;
 };
 

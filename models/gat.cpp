@@ -59,8 +59,11 @@ Tensor GAT::forward(const InputFeatures& x, const Graph& g, const Tensor& edge_a
   return out;
 }
 
-Tensor GAT::forward(const InputFeatures& x, std::span<const Block> blocks) {
+Tensor GAT::forward(const InputFeatures& x, std::span<const Block> blocks, std::span<const Tensor> edge_attr) {
   const size_t L = layers_.size();
+  if (!edge_attr.empty() && edge_attr.size() != blocks.size())
+    throw Error("GAT: " + std::to_string(edge_attr.size()) + " edge feature tensors for " +
+                std::to_string(blocks.size()) + " blocks (one per block)");
   if (blocks.size() != L)
     throw Error("GAT: a mini-batch of a " + std::to_string(L) + "-layer model has " + std::to_string(L) +
                 " blocks, got " + std::to_string(blocks.size()));
@@ -76,7 +79,7 @@ Tensor GAT::forward(const InputFeatures& x, std::span<const Block> blocks) {
   InputFeatures h = x;
   Tensor out;
   for (size_t k = 0; k < L; ++k) {
-    out = (*layers_[k])(h, blocks[k].graph);  // [D_k, ...] = the sources of block k+1
+    out = (*layers_[k])(h, blocks[k].graph, edge_attr.empty() ? Tensor() : edge_attr[k]);  // [D_k, ...] = the sources of block k+1
     h = InputFeatures(out);
   }
   return out;

@@ -35,8 +35,9 @@ class GAT : public nn::Module {
   /// last block's destinations (the seeds), layer k on blocks[k] (NeighborSampler's order), one
   /// block per layer.
   /// With add_self_loops each block must have one self-loop per destination
-  /// (Block::add_self_loops). Throws Error for two blocks that do not chain.
-  Tensor forward(const InputFeatures& x, std::span<const Block> blocks);
+  /// (Block::add_self_loops). Throws Error for two blocks that do not chain. With edge features,
+  /// edge_attr holds one [E_k, D] per block (MicroBatch::edge_attr); without, it is empty.
+  Tensor forward(const InputFeatures& x, std::span<const Block> blocks, std::span<const Tensor> edge_attr = {});
 
   /// Where the layers' dropout masks are drawn from: each training forward takes the masks of
   /// `position` and moves to the next. Mini-batch training sets it to the number of forwards

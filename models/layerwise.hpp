@@ -17,8 +17,11 @@
 namespace gatgrad {
 
 /// Logits [rows.size(), C] of `rows` (distinct node ids), in evaluation mode and without
-/// gradient. `chunk` destinations per block (memory, not results).
+/// gradient. `chunk` destinations per block (memory, not results). With edge features,
+/// edge_attr [E, D] is in the adjacency's edge order (NodeData::edge_attr for sampling), and
+/// each block's loops are filled by the model's edge_fill; the adjacency must then be the whole
+/// graph's lists (GraphAdjacency, CsrAdjacency).
 Tensor layerwise_logits(GAT& model, const InputFeatures& x, AdjacencySource& adjacency,
-                        std::span<const int32_t> rows, int64_t chunk);
+                        std::span<const int32_t> rows, int64_t chunk, const Tensor& edge_attr = {});
 
 }  // namespace gatgrad

@@ -89,15 +89,18 @@ struct BatchPipeline::Impl {
   int64_t batch_size, micro_batches;
   uint64_t seed;
   bool add_self_loops;
+  EdgeFill edge_fill;
   NeighborSampler sampler;  // used by one thread at a time: the task, or prepare() when none runs
   std::vector<int32_t> order;
   int64_t epoch = 0, next_step = 0;
   tbb::task_group tasks;
   std::optional<Batch> ahead;  // written by the task, read after tasks.wait()
 
-  Impl(const NodeData& d, AdjacencySource& a, const TrainConfig& c, uint64_t s, bool loops)
+  Impl(const NodeData& d, AdjacencySource& a, const TrainConfig& c, uint64_t s, bool loops, const EdgeFill& fill)
       : data(d), adjacency(a), batch_size(c.batch_size), micro_batches(c.micro_batches), seed(s),
-        add_self_loops(loops), sampler(c.fanout) {}
+        add_self_loops(loops), edge_fill(fill), sampler(c.fanout) {
+    sampler.record_edge_ids(d.edge_attr.defined());
+  }
 
   int64_t steps() const {
     const int64_t T = static_cast<int64_t>(data.train_rows.size());
@@ -116,8 +119,10 @@ struct BatchPipeline::Impl {
       if (mb.seeds.empty()) continue;  // a last batch with fewer seeds than micro-batches
       mb.blocks = sampler.sample(adjacency, mb.seeds,
                                  SampleKey{seed, static_cast<uint64_t>(e), static_cast<uint64_t>(t)});
-      if (add_self_loops)
-        for (Block& blk : mb.blocks) blk = blk.add_self_loops();
+      for (Block& blk : mb.blocks) {
+        const Tensor attr = ready_block(blk, add_self_loops, data.edge_attr, edge_fill);
+        if (attr.defined()) mb.edge_attr.push_back(attr);
+      }
       mb.x = gather_rows(data.x, mb.blocks.front().src_global);
     }
     return b;
@@ -134,8 +139,8 @@ struct BatchPipeline::Impl {
 };
 
 BatchPipeline::BatchPipeline(const NodeData& data, AdjacencySource& adjacency, const TrainConfig& config,
-                             uint64_t seed, bool add_self_loops)
-    : impl_(std::make_unique<Impl>(data, adjacency, config, seed, add_self_loops)) {
+                             uint64_t seed, bool add_self_loops, const EdgeFill& edge_fill)
+    : impl_(std::make_unique<Impl>(data, adjacency, config, seed, add_self_loops, edge_fill)) {
   config.validate();
   if (!config.mini_batch()) throw Error("BatchPipeline: the training configuration has no batch_size");
   if (data.train_rows.empty()) throw Error("BatchPipeline: no training rows");
@@ -193,7 +198,7 @@ StepStats micro_batch_gradient(GAT& model, const NodeData& data, const MicroBatc
   model.train();
   model.set_dropout_position(dropout_position);
   for (const Tensor& p : model.parameters()) p.zero_grad();  // g_m computed whole, from zero
-  const Tensor logits = model.forward(mb.x, mb.blocks);
+  const Tensor logits = model.forward(mb.x, mb.blocks, mb.edge_attr);
   const Tensor loss = loss_of_rows(logits, data, mb.seeds);
   const double w = static_cast<double>(mb.seeds.size()) / static_cast<double>(num_seeds);
   StepStats s;

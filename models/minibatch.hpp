@@ -8,7 +8,8 @@
 ///   batch t = order[t·B .. (t+1)·B)  (the last one shorter), t = 0 .. ceil(T/B) - 1
 ///   micro-batch m < M of it = its m-th contiguous part (sizes differ by at most one)
 ///   blocks  = NeighborSampler(fanout).sample(seeds_m, SampleKey{seed, epoch, t}), each with
-///             one self-loop per destination when the model attends over them
+///             one self-loop per destination when the model attends over them, and with edge
+///             features the rows of its sampled edges, its loops filled from them (ready_block)
 ///   x_m     = the feature rows of blocks[0].src_global
 ///   g_m     = ∇ (n_m / n) · loss(model(x_m, blocks), labels of seeds_m), computed whole (the
 ///             gradients start from zero), with the dropout masks of position
@@ -27,6 +28,7 @@
 
 #include "graph/adjacency_source.hpp"
 #include "graph/block.hpp"
+#include "graph/edge_features.hpp"
 #include "models/gat.hpp"
 #include "models/node_data.hpp"
 #include "models/presets.hpp"
@@ -51,6 +53,9 @@ struct MicroBatch {
   std::vector<int32_t> seeds;  ///< global ids of the nodes whose loss this part adds
   std::vector<Block> blocks;   ///< layer order: blocks[0] reads x, blocks.back()'s destinations are the seeds
   InputFeatures x;             ///< [S_0, F] rows of blocks[0].src_global
+  /// With edge features (NodeData::edge_attr): [E_k, D] for each block's edges, its loops filled
+  /// (ready_block); empty otherwise.
+  std::vector<Tensor> edge_attr;
 };
 
 /// The micro-batches of one step, and its size.
@@ -67,9 +72,10 @@ struct Batch {
 /// overlaps. The result does not depend on that timing.
 class BatchPipeline {
  public:
-  /// data.x and `adjacency` (the graph the sampler reads) must outlive the pipeline.
+  /// data.x and `adjacency` (the graph the sampler reads) must outlive the pipeline. With edge
+  /// features (data.edge_attr), `edge_fill` fills the blocks' loops (the model's edge_fill).
   BatchPipeline(const NodeData& data, AdjacencySource& adjacency, const TrainConfig& config, uint64_t seed,
-                bool add_self_loops);
+                bool add_self_loops, const EdgeFill& edge_fill = {});
   ~BatchPipeline();
   BatchPipeline(const BatchPipeline&) = delete;
   BatchPipeline& operator=(const BatchPipeline&) = delete;

@@ -22,10 +22,9 @@ NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype, G
   } else {
     out.graph = add_self_loops ? edges.add_self_loops() : edges;
   }
-  if (d.edge_dim > 0) {
-    if (use == GraphUse::sampling)
-      throw Error("prepare_node_data: edge features are not carried into sampled mini-batches yet (train full batch)");
-    out.edge_attr = edge_features_in_graph_order(out.graph, add_self_loops, d.src, d.dst, d.edge_attr, d.edge_dim,
+  if (d.edge_dim > 0) {  // sampling: the dataset's edges as they are, each block fills its own loops
+    const bool looped = add_self_loops && use == GraphUse::full_batch;
+    out.edge_attr = edge_features_in_graph_order(out.graph, looped, d.src, d.dst, d.edge_attr, d.edge_dim,
                                                  edge_fill, dtype);
   }
   out.num_classes = d.num_classes;

@@ -28,7 +28,8 @@ struct NodeData {
   InputFeatures x;               ///< [N, F], sparse when the dataset's features are
   Graph graph;                   ///< the dataset's edges, plus one self-loop per node when asked for (full batch)
   /// [E, D] the dataset's edge features in graph's edge order, its added self-loops filled
-  /// (graph/edge_features.hpp); undefined when the dataset has none.
+  /// (graph/edge_features.hpp; for sampling, the blocks fill their own); undefined when the
+  /// dataset has none.
   Tensor edge_attr;
   /// GraphUse::sampling: where the sampler and the layer-wise inference read incoming edges
   /// (GraphAdjacency over `graph`, or any other source of the same lists); null for full batch.
@@ -47,8 +48,7 @@ struct NodeData {
 /// (GATConfig::add_self_loops): the graph then gets Graph::add_self_loops(), which drops the
 /// dataset's own loops and adds exactly one per node, as the paper's N_i ∋ i (and PyG) do.
 /// With GraphUse::sampling the graph keeps the dataset's edges as they are and `neighbors` reads it.
-/// Edge features (Dataset::edge_attr) follow the graph, the added loops' rows from `edge_fill`;
-/// sampling does not carry them yet (Error).
+/// Edge features (Dataset::edge_attr) follow the graph, the added loops' rows from `edge_fill`.
 NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype = DType::f32,
                            GraphUse use = GraphUse::full_batch, const EdgeFill& edge_fill = {});
 

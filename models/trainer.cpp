@@ -49,7 +49,8 @@ std::vector<int32_t> as_ids(const std::vector<int64_t>& rows) { return {rows.beg
 class LocalSteps final : public MiniBatchSteps {
  public:
   LocalSteps(const NodeData& data, const TrainConfig& config, const GATConfig& model)
-      : data_(data), config_(config), batches_(data, *data.neighbors, config, model.seed, model.add_self_loops) {}
+      : data_(data), config_(config),
+        batches_(data, *data.neighbors, config, model.seed, model.add_self_loops, parse_edge_fill(model.edge_fill)) {}
   int64_t steps_per_epoch() const override { return batches_.steps_per_epoch(); }
   void start_epoch(int64_t epoch) override { batches_.start_epoch(epoch); }
   StepStats next_step(GAT& model, uint64_t steps_before) override {
@@ -82,7 +83,7 @@ Evaluation evaluate(GAT& model, const NodeData& data, const std::vector<int64_t>
   if (data.num_graphs > 0 && !data.neighbors) return evaluate_by_graph(model, data, rows);
   if (data.neighbors) {
     const std::vector<int32_t> ids = as_ids(rows);
-    const Tensor logits = layerwise_logits(model, data.x, *data.neighbors, ids, eval_chunk);
+    const Tensor logits = layerwise_logits(model, data.x, *data.neighbors, ids, eval_chunk, data.edge_attr);
     NoGradGuard no_grad;
     return Evaluation{loss_of_rows(logits, data, ids).item(), score_of_rows(logits, data, ids)};
   }
