@@ -50,6 +50,27 @@ std::vector<float> tiny_edge_attr(int64_t edges) {
 
 std::vector<double> values(const Tensor& t) { return t.to_vector(); }
 
+// A small synthetic graph of n nodes with 3 edge features, its split sized to fit.
+Dataset small_edge_graph(int64_t n, int64_t train_per_class, int64_t val, int64_t test) {
+  CsbmOptions c;
+  c.num_nodes = n;
+  c.train_per_class = train_per_class;
+  c.val_size = val;
+  c.test_size = test;
+  c.edge_dim = 3;
+  return make_csbm(c);
+}
+
+// The default model for d's sizes, edge features included.
+GATConfig edge_model(const Dataset& d, const char* model_name) {
+  GATConfig m;
+  m.model = model_name;
+  m.in_features = d.num_features;
+  m.num_classes = d.num_classes;
+  m.edge_dim = d.edge_dim;
+  return m;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- reading edge_attr.npy
@@ -215,19 +236,9 @@ BOOST_AUTO_TEST_CASE(layers_check_their_edge_features) {
 // ---------------------------------------------------------------- checkpoints
 
 BOOST_AUTO_TEST_CASE(checkpoint_keeps_the_edge_parameters) {
-  CsbmOptions c;
-  c.num_nodes = 200;
-  c.train_per_class = 5;
-  c.val_size = 50;
-  c.test_size = 50;
-  c.edge_dim = 3;
-  const Dataset d = make_csbm(c);
+  const Dataset d = small_edge_graph(200, 5, 50, 50);
   for (const char* model_name : {"gat", "gatv2"}) {
-    GATConfig cfg;
-    cfg.model = model_name;
-    cfg.in_features = d.num_features;
-    cfg.num_classes = d.num_classes;
-    cfg.edge_dim = d.edge_dim;
+    GATConfig cfg = edge_model(d, model_name);
     cfg.edge_fill = "0.5";
     const NodeData data = prepare_node_data(d, true, DType::f32, GraphUse::full_batch, parse_edge_fill(cfg.edge_fill));
     GAT model(cfg);
@@ -320,7 +331,7 @@ BOOST_AUTO_TEST_CASE(synthetic_edge_features_say_whether_an_edge_stays_in_its_cl
 // A deliberately hard graph: 80% of the edges join nodes of different classes, so averaging over
 // neighbours mostly mixes other classes in. Its edge features (a same-class indicator flipped
 // for 5% of the edges, and a column of noise) tell the attention which neighbours to trust.
-BOOST_AUTO_TEST_CASE(edge_features_raise_accuracy_on_a_heterophilous_graph) {
+CsbmOptions heterophilous_graph() {
   CsbmOptions c;
   c.seed = 3;
   c.homophily = 0.2;
@@ -328,6 +339,11 @@ BOOST_AUTO_TEST_CASE(edge_features_raise_accuracy_on_a_heterophilous_graph) {
   c.train_per_class = 100;
   c.edge_dim = 2;
   c.edge_flip = 0.05;
+  return c;
+}
+
+BOOST_AUTO_TEST_CASE(edge_features_raise_accuracy_on_a_heterophilous_graph) {
+  const CsbmOptions c = heterophilous_graph();
   for (const char* model_name : {"gat", "gatv2"}) {
     double accuracy[2] = {0, 0};
     for (int with = 0; with < 2; ++with) {
@@ -359,20 +375,9 @@ BOOST_AUTO_TEST_CASE(edge_features_raise_accuracy_on_a_heterophilous_graph) {
 // Blocks of every incoming edge (fanout -1) see what the whole graph does, edge features and
 // their 'mean'-filled loops included: the layer-wise logits are the full-batch forward's.
 BOOST_AUTO_TEST_CASE(layerwise_inference_with_edge_features_equals_the_full_batch_forward) {
-  CsbmOptions c;
-  c.num_nodes = 300;
-  c.train_per_class = 10;
-  c.val_size = 50;
-  c.test_size = 100;
-  c.edge_dim = 3;
-  const Dataset d = make_csbm(c);
+  const Dataset d = small_edge_graph(300, 10, 50, 100);
   for (const char* model_name : {"gat", "gatv2"}) {
-    GATConfig m;
-    m.model = model_name;
-    m.in_features = d.num_features;
-    m.num_classes = d.num_classes;
-    m.edge_dim = d.edge_dim;
-    GAT model(m);
+    GAT model(edge_model(d, model_name));
     const NodeData full = prepare_node_data(d, true), sampled = prepare_node_data(d, true, DType::f32, GraphUse::sampling);
     model.eval();
     NoGradGuard no_grad;
@@ -390,13 +395,7 @@ BOOST_AUTO_TEST_CASE(layerwise_inference_with_edge_features_equals_the_full_batc
 
 // The heterophilous graph above, trained in sampled mini-batches: the blocks carry the features.
 BOOST_AUTO_TEST_CASE(mini_batches_carry_edge_features_and_they_raise_accuracy) {
-  CsbmOptions c;
-  c.seed = 3;
-  c.homophily = 0.2;
-  c.signal = 2;
-  c.train_per_class = 100;
-  c.edge_dim = 2;
-  c.edge_flip = 0.05;
+  const CsbmOptions c = heterophilous_graph();
   double accuracy[2] = {0, 0};
   for (int with = 0; with < 2; ++with) {
     Dataset d = make_csbm(c);
