@@ -333,6 +333,9 @@ BOOST_AUTO_TEST_CASE(synthetic_edge_features_say_whether_an_edge_stays_in_its_cl
 // for 5% of the edges, and a column of noise) tell the attention which neighbours to trust.
 CsbmOptions heterophilous_graph() {
   CsbmOptions c;
+  c.num_nodes = 1000;  // 500 training nodes, 200 validation, 300 test
+  c.val_size = 200;
+  c.test_size = 300;
   c.seed = 3;
   c.homophily = 0.2;
   c.signal = 2;
@@ -358,7 +361,7 @@ BOOST_AUTO_TEST_CASE(edge_features_raise_accuracy_on_a_heterophilous_graph) {
       p.model.num_classes = d.num_classes;
       p.model.edge_dim = d.edge_dim;  // 'mean' fill
       p.train.lr = 0.01;
-      p.train.max_epochs = 500;
+      p.train.max_epochs = 300;
       const NodeData data = prepare_node_data(d, p.model.add_self_loops);
       GAT model(p.model);
       accuracy[with] = train_node_classifier(model, data, p.train).test.accuracy;
@@ -408,7 +411,7 @@ BOOST_AUTO_TEST_CASE(mini_batches_carry_edge_features_and_they_raise_accuracy) {
     p.model.num_classes = d.num_classes;
     p.model.edge_dim = d.edge_dim;
     p.train.lr = 0.01;
-    p.train.max_epochs = 300;
+    p.train.max_epochs = 200;
     p.train.batch_size = 128;
     p.train.fanout = {10, 10};
     const NodeData data = prepare_node_data(d, true, DType::f32, GraphUse::sampling);
