@@ -6,6 +6,8 @@
 // full-graph computation on prepare_node_data's graph.
 #define BOOST_TEST_MODULE minibatch
 #include <boost/test/unit_test.hpp>
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/data/monomorphic.hpp>
 
 #include <cstring>
 #include <numeric>
@@ -150,11 +152,15 @@ BOOST_AUTO_TEST_CASE(fused_layer_on_a_sampled_block_equals_the_composed_ops) {
   BOOST_TEST(same_bits(fused, composed));
 }
 
-BOOST_AUTO_TEST_CASE(layerwise_inference_equals_the_full_graph_forward) {
+// Also for a deeper model: each hidden layer over every node, then the last over the rows.
+BOOST_DATA_TEST_CASE(layerwise_inference_equals_the_full_graph_forward, boost::unit_test::data::make({1, 2, 3}), layers) {
   const Dataset d = csbm();
   const NodeData full = prepare_node_data(d, true);
   const NodeData sampling = prepare_node_data(d, true, DType::f32, GraphUse::sampling);
-  GAT model(config(d, "gat"));
+  GATConfig c = config(d, "gat");
+  c.layers = layers;
+  c.residual = layers == 3;
+  GAT model(c);
   model.eval();
   Tensor want;
   {
@@ -326,6 +332,23 @@ BOOST_AUTO_TEST_CASE(bad_mini_batch_settings_are_usage_errors) {
 }
 
 // gat-train in mini-batch mode end to end: the options, the summary line, the outputs.
+// A 3-layer model trains on 3 blocks per micro-batch, its fanout one entry per layer.
+BOOST_AUTO_TEST_CASE(a_three_layer_model_trains_in_mini_batches) {
+  const Dataset d = csbm();
+  const NodeData data = prepare_node_data(d, true, DType::f32, GraphUse::sampling);
+  GATConfig c = config(d, "gat");
+  c.layers = 3;
+  c.residual = true;
+  GAT model(c);
+  TrainConfig tc;
+  tc.batch_size = 64;
+  tc.fanout = {5, 5, 5};
+  tc.max_epochs = 8;
+  const TrainResult r = train_node_classifier(model, data, tc);
+  BOOST_TEST(r.history.back().train_loss < r.history.front().train_loss);
+  BOOST_TEST(r.test.accuracy > 0.5);  // 5 classes: chance is 0.2
+}
+
 BOOST_AUTO_TEST_CASE(gat_train_trains_in_mini_batches) {
   testing::TempDir dir("minibatch");
   const auto r = testing::run({testing::bin_path("gat-train"), "--batch-size", "32", "--fanout", "5,-1",
