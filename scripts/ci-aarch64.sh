@@ -16,5 +16,7 @@ cmake --build "$build" -j"$(nproc)" 2>&1 | tee "$build/build.log" | grep -E 'war
   exit 1
 }
 built=$SECONDS
+source scripts/skip-cases.sh  # the few slow accuracy cases (see there)
+skip_slow_cases ci-aarch64 "$build" "$emulated_skip_cases" qemu-aarch64-static -L /
 ctest --test-dir "$build" -j"$(nproc)" --timeout 1800 --output-on-failure
 echo "ci-aarch64: build $((built - start)) s, tests under qemu $((SECONDS - built)) s, total $((SECONDS - start)) s"

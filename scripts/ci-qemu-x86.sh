@@ -23,6 +23,8 @@ isa=$($emu "$build/bin/gat-bench" gemm --m 8 --k 8 --n 8 --repeats 1 | sed -n 's
 if err=$(GATGRAD_ISA=avx2 $emu "$build/bin/gat-train" --epochs 1 2>&1); then fail "GATGRAD_ISA=avx2 ran on $cpu"; fi
 case $err in *"asked for (GATGRAD_ISA), but this CPU runs at most sse2"*) ;; *) fail "GATGRAD_ISA=avx2 on $cpu: '$err'" ;; esac
 echo "ci-qemu-x86: on $cpu the kernels run at sse2; GATGRAD_ISA=avx2 is refused"
+source scripts/skip-cases.sh  # the few slow accuracy cases (see there)
+skip_slow_cases ci-qemu-x86 "$build" "$emulated_skip_cases" $emu
 
 # one test: its executable under the emulator, or (a shell-driven test) through CTest
 run_one() {

@@ -42,35 +42,9 @@ fi
 cmake --build "$build" -j2
 built=$SECONDS
 
-# The skipped cases: one Boost.Test filter for every test executable (a filter matching no case
-# of an executable is ignored), checked against the executables so that a renamed case is
-# noticed and a case of the same name elsewhere is not skipped by mistake.
-declare -A cases  # executable -> its --list_content (top-level cases unindented, "name*")
-if [ -n "$skip_cases" ]; then
-  for exe in "$build"/bin/test_*; do cases[${exe##*/}]=$("$exe" --list_content 2>&1 || true); done
-fi
-filters=()
-for entry in $skip_cases; do
-  exe=${entry%%:*} test_case=${entry#*:}
-  [ -n "${cases[$exe]+set}" ] || { echo "ci-sanitize: no test executable $exe (GATGRAD_SANITIZE_SKIP_CASES)" >&2; exit 1; }
-  for t in "${!cases[@]}"; do
-    listed=0
-    grep -qx "$test_case\*\?" <<<"${cases[$t]}" && listed=1
-    if [ "$t" = "$exe" ] && [ $listed = 0 ]; then
-      echo "ci-sanitize: $exe has no top-level case $test_case to skip (update GATGRAD_SANITIZE_SKIP_CASES)" >&2
-      exit 1
-    elif [ "$t" != "$exe" ] && [ $listed = 1 ]; then
-      echo "ci-sanitize: skipping $test_case would skip it in $t too (a case of that name)" >&2
-      exit 1
-    fi
-  done
-  filters+=("!$test_case")
-  echo "ci-sanitize: skipping $exe/$test_case (the Release stage runs it)"
-done
-if [ ${#filters[@]} -gt 0 ]; then
-  BOOST_TEST_RUN_FILTERS=$(IFS=:; echo "${filters[*]}")
-  export BOOST_TEST_RUN_FILTERS
-fi
+# The skipped cases (scripts/skip-cases.sh checks them against the executables).
+source scripts/skip-cases.sh
+skip_slow_cases ci-sanitize "$build" "$skip_cases"
 
 logs="$PWD/$build/sanitizer-logs"
 rm -rf "$logs"
