@@ -18,7 +18,7 @@ struct AttentionOut {
   Graph graph;
 };
 
-/// Options shared by both layers (the names follow PyG's GATConv / GATv2Conv). GAT fills them
+/// Options shared by GATConv and GATv2Conv (the names follow PyG's GATConv / GATv2Conv). GAT fills them
 /// from its GATConfig; the defaults here are a single layer's.
 struct AttentionLayerOptions {
   int64_t in_features = 0;

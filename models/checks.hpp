@@ -1,5 +1,5 @@
 /// @file
-/// Gradient checks of the model layers: `gat_conv`, `gatv2_conv` and a whole 2-layer model.
+/// Gradient checks of the model layers: `gat_conv`, `gatv2_conv` and whole 2- and 3-layer models.
 #pragma once
 
 namespace gatgrad {

@@ -29,7 +29,7 @@ struct GATConfig {
   bool residual = false;           ///< every layer adds a learned skip x · W_res (PyG's residual=True)
   bool share_weights = false;      ///< GATv2 only
   bool normalize_features = true;  ///< preprocessing the model was trained with (rows / max(row sum, 1))
-  int64_t edge_dim = 0;            ///< D of the edge features in both layers' logits (filled from the data); 0: none
+  int64_t edge_dim = 0;            ///< D of the edge features in every layer's logits (filled from the data); 0: none
   std::string edge_fill = "mean";  ///< the added self-loops' edge features: "mean" or a constant (graph/edge_features.hpp)
   uint64_t seed = 0;
 
