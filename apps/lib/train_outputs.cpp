@@ -14,10 +14,6 @@
 
 namespace gatgrad::app {
 
-namespace {
-
-// Writes a regular file atomically (a temporary beside it, then rename), so an existing file is
-// never left half-written; anything else (/dev/stdout, a pipe) is written in place.
 void write_text(const std::string& path, const std::string& text) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
@@ -35,8 +31,6 @@ void write_text(const std::string& path, const std::string& text) {
     throw Error(path + ": cannot replace the file");
   }
 }
-
-}  // namespace
 
 void write_metrics_json(const std::string& path, const TrainResult& r, const RunInfo& info) {
   nlohmann::ordered_json j;

@@ -1,4 +1,5 @@
-// The files gat-train writes after training: metrics JSON, logits .npy, attention CSV, SVG plot.
+// The files gat-train writes after training: metrics JSON, logits .npy, attention CSV, SVG plot
+// (and, through write_text, the explanation of apps/lib/explain.hpp).
 #pragma once
 #include <string>
 #include <vector>
@@ -17,6 +18,10 @@ struct RunInfo {
 
 // The score's name: "micro_f1" for multi-label data, "accuracy" otherwise.
 inline const char* score_name(bool multilabel) { return multilabel ? "micro_f1" : "accuracy"; }
+
+// Writes a regular file atomically (a temporary beside it, then rename), so an existing file is
+// never left half-written; anything else (/dev/stdout, a pipe) is written in place.
+void write_text(const std::string& path, const std::string& text);
 
 // {test_accuracy, val_accuracy, best_epoch, epochs_run, epoch_ms_median, train_seconds,
 //  peak_rss_mb, threads, seed, train_loss: [...], val_loss: [...], val_accuracy_curve: [...]},
