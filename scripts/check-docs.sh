@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # check-docs: the documentation still matches the code.
 #
-#   1. Links. Every link of README.md and docs/*.md resolves: a relative link names a file or
+#   1. Links. Every link of README.md, docs/*.md and docs/zh/*.md (the Chinese editions) resolves: a relative link names a file or
 #      folder that exists (relative to the page), and a #fragment into a Markdown page names one
 #      of its headings (GitHub's anchors). Web links (http:, https:, mailto:) are not fetched.
 #   2. Symbols. A link whose text is one code span naming an identifier and whose target is a
@@ -11,7 +11,13 @@
 #      The file's comments are stripped first, so a name that survives only in a comment fails.
 #      A trailing "()" or "(args)" in the code span is ignored. Write prose references this way
 #      and they cannot go stale silently.
-#   3. API reference (not with --links-only). doxygen builds docs/Doxyfile from the repository
+#   3. Editions. A page of docs/zh/ is the Chinese edition of an English page and says which
+#      revision of it, on a line <!-- en: PAGE COMMIT --> (<!-- en: PAGE COMMIT part --> for an
+#      edition of part of the page) whose COMMIT its text names too (`COMMIT`); PAGE must exist.
+#      Notes, not failures (an English edit must not wait for its translation): PAGE changed
+#      since COMMIT (git diff COMMIT -- PAGE; skipped without git history), and, for a whole
+#      edition, a symbol reference of PAGE (section 2) that the Chinese page lacks.
+#   4. API reference (not with --links-only). doxygen builds docs/Doxyfile from the repository
 #      root with no warning at all (WARN_AS_ERROR = FAIL_ON_WARNINGS, and any output on stderr
 #      counts as a failure). The HTML goes to --out DIR, or to a temporary folder that is
 #      deleted afterwards: never into the repository.
@@ -39,7 +45,7 @@ cd "$root"
 
 # ---- 1 and 2: links and symbols (one Perl pass over the pages) ----
 shopt -s nullglob
-pages=(README.md docs/*.md)
+pages=(README.md docs/*.md docs/zh/*.md)
 status=0
 perl -CSD -Mutf8 -e '
   use strict; use warnings;
@@ -129,9 +135,50 @@ perl -CSD -Mutf8 -e '
   exit($broken ? 1 : 0);
 ' "${pages[@]}" || status=1
 
+# ---- 3: the Chinese editions name their English page and its revision ----
+# The symbol references of a page, as "name file" lines with the file relative to the root.
+symbol_refs() {
+  local dir
+  dir=$(dirname "$1")
+  grep -o '\[`[A-Za-z_:~][A-Za-z0-9_:~]*[^`]*`\]([^)#]*)' "$1" | sed -E 's/^\[`([A-Za-z0-9_:~]+)[^`]*`\]\(([^)]*)\)$/\1 \2/' |
+    while read -r name file; do echo "$name $(realpath -m --relative-to=. "$dir/$file")"; done | sort -u
+}
+have_git=0
+git rev-parse --is-inside-work-tree >/dev/null 2>&1 && have_git=1
+editions=0
+for zh in docs/zh/*.md; do
+  editions=$((editions + 1))
+  marker=$(grep -m1 -oE '<!-- en: [^ ]+ [0-9a-f]{7,40}( part)? -->' "$zh" || true)
+  if [ -z "$marker" ]; then
+    echo "$zh: no line <!-- en: PAGE COMMIT --> naming the English page and the revision it matches" >&2
+    status=1
+    continue
+  fi
+  read -r _ _ en rev part _ <<<"$marker"
+  [ "$part" = "-->" ] && part=""
+  if [ ! -f "$en" ]; then
+    echo "$zh: its English page $en does not exist" >&2; status=1; continue
+  fi
+  if ! grep -q "\`$rev\`" "$zh"; then
+    echo "$zh: the text does not name the revision \`$rev\` of its <!-- en: --> line" >&2; status=1
+  fi
+  if [ "$have_git" = 1 ]; then
+    if ! git cat-file -e "$rev^{commit}" 2>/dev/null; then
+      echo "check-docs: note: $zh: revision $rev of $en is not in this clone's history"
+    elif ! git diff --quiet "$rev" -- "$en"; then
+      echo "check-docs: note: $zh matches $en at $rev, which has changed since (git diff $rev -- $en): update the Chinese edition"
+    fi
+  fi
+  if [ -z "$part" ]; then
+    missing=$(comm -23 <(symbol_refs "$en") <(symbol_refs "$zh") | tr '\n' ' ')
+    [ -z "$missing" ] || echo "check-docs: note: $zh lacks symbol references of $en: $missing"
+  fi
+done
+echo "check-docs: $editions Chinese editions name their English page and revision"
+
 if [ "$links_only" = 1 ]; then exit "$status"; fi
 
-# ---- 3: the API reference ----
+# ---- 4: the API reference ----
 command -v doxygen >/dev/null || { echo "check-docs: doxygen is not installed (apt-get install doxygen)" >&2; exit 1; }
 keep=1
 if [ -z "$out" ]; then
