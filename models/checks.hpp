@@ -5,4 +5,6 @@
 namespace gatgrad {
 class CheckRegistry;
 void register_models_checks(CheckRegistry& registry);
+/// pair_dot, pair_mul and the MLP link decoder (models/link_checks.cpp).
+void register_link_checks(CheckRegistry& registry);
 }  // namespace gatgrad

@@ -6,15 +6,16 @@
 
 namespace gatgrad {
 
+InputFeatures node_features(const Dataset& d, DType dtype) {
+  if (d.x_is_sparse) return SparseFeatures(d.x_sparse);
+  if (d.x_mapped.defined() && dtype == DType::f32)  // read where it lies, no copy
+    return Tensor::from_external(d.x_mapped.data, {d.num_nodes, d.num_features}, DType::f32, d.x_mapped.mapping);
+  return Tensor::from_span<float>(d.dense_values(), {d.num_nodes, d.num_features}).to(dtype);
+}
+
 NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype, GraphUse use, const EdgeFill& edge_fill) {
   NodeData out;
-  if (d.x_is_sparse) {
-    out.x = SparseFeatures(d.x_sparse);
-  } else if (d.x_mapped.defined() && dtype == DType::f32) {  // read where it lies, no copy
-    out.x = Tensor::from_external(d.x_mapped.data, {d.num_nodes, d.num_features}, DType::f32, d.x_mapped.mapping);
-  } else {
-    out.x = Tensor::from_span<float>(d.dense_values(), {d.num_nodes, d.num_features}).to(dtype);
-  }
+  out.x = node_features(d, dtype);
   const Graph edges = Graph::from_edges(d.src, d.dst, d.num_nodes);
   if (use == GraphUse::sampling) {
     out.graph = edges;

@@ -44,6 +44,10 @@ struct NodeData {
   int64_t num_graphs = 0;
 };
 
+/// The dataset's node features x [N, F] as the layers read them: sparse stays sparse, a mapped
+/// float32 x.npy is used where it lies (dtype f32), anything else converted to `dtype`.
+InputFeatures node_features(const Dataset& d, DType dtype = DType::f32);
+
 /// The dataset as tensors, graph and row lists. `add_self_loops` is the model's
 /// (GATConfig::add_self_loops): the graph then gets Graph::add_self_loops(), which drops the
 /// dataset's own loops and adds exactly one per node, as the paper's N_i ∋ i (and PyG) do.

@@ -11,6 +11,7 @@ CheckRegistry all_checks() {
   register_nn_checks(registry);
   register_graph_checks(registry);
   register_models_checks(registry);
+  register_link_checks(registry);
   return registry;
 }
 

@@ -1,0 +1,180 @@
+// Link prediction end to end on the synthetic CSBM graph: the graphs the encoder attends over
+// (the leakage test), training steps full batch and in mini-batches (PyG's LinkNeighborLoader),
+// their independence of the thread count, and that training learns the graph's links.
+// To add a test: prepare_link_data on small_graph(), train with train_epochs(), check the metric.
+#define BOOST_TEST_MODULE link_training
+#include <boost/test/unit_test.hpp>
+
+#include <cstring>
+#include <set>
+#include <tbb/global_control.h>
+
+#include "autograd/error.hpp"
+#include "graph/synthetic.hpp"
+#include "models/link_model.hpp"
+#include "models/trainer.hpp"
+#include "testing.hpp"
+
+using namespace gatgrad;
+
+namespace {
+
+Dataset small_graph() {
+  CsbmOptions o;
+  o.num_nodes = 400;
+  o.num_classes = 10;
+  o.avg_degree = 8;
+  o.homophily = 0.9;
+  o.num_features = 16;
+  o.signal = 2.0;
+  o.seed = 5;
+  o.train_per_class = 5;
+  o.val_size = 30;
+  o.test_size = 30;
+  return make_csbm(o);
+}
+
+GATConfig encoder_config(const Dataset& d) {
+  GATConfig m;
+  m.in_features = d.num_features;
+  m.num_classes = 16;  // the embedding's width
+  m.hidden = 8;
+  m.heads = 2;
+  m.dropout = 0;
+  m.attn_dropout = 0;
+  m.seed = 3;
+  return m;
+}
+
+// A few epochs of steps and Adam steps, as the training loop takes them; returns the
+// parameters after training.
+std::vector<Tensor> train_epochs(LinkModel& model, const LinkData& data, const TrainConfig& config, int64_t epochs) {
+  LinkTrainingSteps steps(data, config, 3, true, {});
+  nn::Adam adam = make_optimizer(model.parameters(), config);
+  uint64_t before = 0;
+  for (int64_t e = 1; e <= epochs; ++e) {
+    steps.start_epoch(e);
+    for (int64_t t = 0; t < steps.steps_per_epoch(); ++t, ++before) {
+      steps.step(model, t, before);
+      adam.step();
+    }
+  }
+  std::vector<Tensor> out;
+  for (const Tensor& p : model.parameters()) out.push_back(p.clone());
+  return out;
+}
+
+bool same_bits(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t k = 0; k < a.size(); ++k)
+    if (a[k].numel() != b[k].numel() ||
+        std::memcmp(a[k].data<float>(), b[k].data<float>(), static_cast<size_t>(a[k].numel()) * sizeof(float)) != 0)
+      return false;
+  return true;
+}
+
+using PairSet = std::set<std::pair<int32_t, int32_t>>;
+PairSet undirected(const NodePairs& p) {
+  PairSet s;
+  for (int64_t k = 0; k < p.size(); ++k) {
+    const int32_t u = p.src[static_cast<size_t>(k)], v = p.dst[static_cast<size_t>(k)];
+    s.insert({std::min(u, v), std::max(u, v)});
+  }
+  return s;
+}
+
+// How many edges of g (either direction) join a pair of `held_out`.
+int64_t edges_in(const Graph& g, const PairSet& held_out) {
+  int64_t n = 0;
+  for (int64_t e = 0; e < g.num_edges(); ++e) {
+    const int32_t u = g.src()[static_cast<size_t>(e)], v = g.dst()[static_cast<size_t>(e)];
+    n += held_out.count({std::min(u, v), std::max(u, v)}) > 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+// The leakage test: the graph each stage's encoder attends over (message_graph, what the steps,
+// the evaluation and gat-train read), full batch and prepared for sampling, holds no test pair,
+// and no validation pair before the test; the test graph does hold the validation pairs.
+BOOST_AUTO_TEST_CASE(no_held_out_edge_reaches_the_encoder) {
+  const Dataset d = small_graph();
+  for (const GraphUse use : {GraphUse::full_batch, GraphUse::sampling}) {
+    const LinkData data = prepare_link_data(d, split_links(d.src, d.dst, d.num_nodes, 0.05, 0.1, 1), true, DType::f32, use);
+    const PairSet val = undirected(data.split.val), test = undirected(data.split.test);
+    BOOST_TEST(!val.empty());
+    for (const LinkStage stage : {LinkStage::train, LinkStage::val})
+      BOOST_TEST(edges_in(message_graph(data, stage).graph, val) + edges_in(message_graph(data, stage).graph, test) == 0);
+    BOOST_TEST(edges_in(message_graph(data, LinkStage::test).graph, test) == 0);
+    BOOST_TEST(edges_in(message_graph(data, LinkStage::test).graph, val) == 2 * data.split.val.size());
+    if (use == GraphUse::sampling) {  // the lists the sampler and the layer-wise inference read
+      for (const LinkStage stage : {LinkStage::train, LinkStage::val, LinkStage::test}) {
+        const IncomingLists lists = message_graph(data, stage).neighbors->incoming({});
+        int64_t val_edges = 0, test_edges = 0;
+        for (int32_t i = 0; i < d.num_nodes; ++i)
+          for (int64_t k = lists.ptr[static_cast<size_t>(i)]; k < lists.ptr[static_cast<size_t>(i) + 1]; ++k) {
+            const int32_t j = lists.neighbors[static_cast<size_t>(k)];
+            val_edges += val.count({std::min(i, j), std::max(i, j)}) > 0;
+            test_edges += test.count({std::min(i, j), std::max(i, j)}) > 0;
+          }
+        BOOST_TEST(test_edges == 0);
+        BOOST_TEST(val_edges == (stage == LinkStage::test ? 2 * data.split.val.size() : 0));
+      }
+    }
+  }
+}
+
+// Both ways of training learn the links of the CSBM graph: 90% of its edges join two nodes of
+// one class, 10% of random pairs do, and the features tell the classes; knowing the classes
+// alone would give an AUC of 0.9 * 0.9 + (0.9 * 0.1 + 0.1 * 0.9) / 2 = 0.90.
+BOOST_AUTO_TEST_CASE(training_learns_the_links_of_the_synthetic_graph) {
+  const Dataset d = small_graph();
+  for (const int64_t batch : {int64_t{0}, int64_t{256}}) {
+    TrainConfig config;
+    config.lr = 0.01;
+    config.weight_decay = 0;
+    config.batch_size = batch;
+    config.fanout = {5, 5};
+    const GraphUse use = batch > 0 ? GraphUse::sampling : GraphUse::full_batch;
+    const LinkData data = prepare_link_data(d, split_links(d.src, d.dst, d.num_nodes, 0.05, 0.1, 1), true, DType::f32, use);
+    LinkModel model(encoder_config(d), LinkConfig{});
+    const double before = evaluate_links(model, data, LinkStage::test, 10).auc;
+    train_epochs(model, data, config, 30);
+    const LinkEvaluation test = evaluate_links(model, data, LinkStage::test, 10);
+    BOOST_TEST_MESSAGE("batch " << batch << ": test AUC " << before << " -> " << test.auc << ", AP " << test.ap);
+    BOOST_TEST(test.auc > 0.8);
+    BOOST_TEST(test.auc > before + 0.1);
+  }
+}
+
+// Negatives, order, samples and sums keyed so that 1 and 2 threads give the same parameters,
+// with the MLP decoder and dropout on.
+BOOST_AUTO_TEST_CASE(steps_do_not_depend_on_the_thread_count) {
+  const Dataset d = small_graph();
+  GATConfig m = encoder_config(d);
+  m.dropout = 0.2;
+  m.attn_dropout = 0.2;
+  LinkConfig link;
+  link.decoder = "mlp";
+  link.decoder_hidden = 8;
+  for (const int64_t batch : {int64_t{0}, int64_t{200}}) {
+    TrainConfig config;
+    config.batch_size = batch;
+    config.fanout = {4, 4};
+    const GraphUse use = batch > 0 ? GraphUse::sampling : GraphUse::full_batch;
+    const LinkData data = prepare_link_data(d, split_links(d.src, d.dst, d.num_nodes, 0.05, 0.1, 2), true, DType::f32, use);
+    std::vector<Tensor> one, two;
+    {
+      tbb::global_control c(tbb::global_control::max_allowed_parallelism, 1);
+      LinkModel model(m, link);
+      one = train_epochs(model, data, config, 3);
+    }
+    {
+      tbb::global_control c(tbb::global_control::max_allowed_parallelism, 2);
+      LinkModel model(m, link);
+      two = train_epochs(model, data, config, 3);
+    }
+    BOOST_TEST(same_bits(one, two));
+  }
+}
