@@ -40,7 +40,7 @@ struct LinkConfig {
   int64_t decoder_hidden = 64;   ///< the MLP decoder's width
   double val_fraction = 0.05;    ///< RandomLinkSplit's num_val
   double test_fraction = 0.1;    ///< RandomLinkSplit's num_test
-  int64_t hits_k = 50;           ///< K of Hits@K (OGB's ogbl-collab uses 50)
+  int64_t hits_k = 50;           ///< K of Hits at K (OGB's ogbl-collab uses 50)
   void validate() const;         ///< UsageError naming the bad field
 };
 
