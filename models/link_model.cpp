@@ -67,10 +67,16 @@ std::vector<double> to_doubles(const Tensor& t) {
   return v;
 }
 
-// The AUC of scores [P + M], positives first.
-double split_auc(const std::vector<double>& s, size_t num_positive) {
-  return nn::roc_auc({s.begin(), s.begin() + static_cast<std::ptrdiff_t>(num_positive)},
-                     {s.begin() + static_cast<std::ptrdiff_t>(num_positive), s.end()});
+// The fraction of scores [P + M] (positives first) on the right side of 0: a logit > 0 for a
+// positive, <= 0 for a negative. O(P + M), unlike an AUC's sort (which would cost a training step
+// of Cora a third of its time).
+double decision_accuracy(const Tensor& scores, int64_t num_positive) {
+  int64_t right = 0;
+  dispatch(scores.dtype(), [&]<class T>() {
+    const T* s = scores.data<T>();
+    for (int64_t k = 0; k < scores.numel(); ++k) right += (s[k] > T(0)) == (k < num_positive);
+  });
+  return static_cast<double>(right) / static_cast<double>(scores.numel());
 }
 
 }  // namespace
@@ -222,10 +228,7 @@ StepStats LinkTrainingSteps::step(LinkModel& model, int64_t t, uint64_t steps_be
   StepStats s;
   s.loss = loss.item();
   s.num_seeds = pos.size();
-  if (std::isfinite(s.loss)) {  // a NaN score has no rank; the loop stops on the loss
-    NoGradGuard no_grad;
-    s.accuracy = split_auc(to_doubles(scores), static_cast<size_t>(pos.size()));
-  }
+  s.accuracy = decision_accuracy(scores, pos.size());
   backward(loss);
   if (p.config.mini_batch()) model.encoder().set_dropout_position(step_end_dropout_position(1, steps_before));
   return s;

@@ -74,7 +74,8 @@ LinkEvaluation evaluate_links(LinkModel& model, const LinkData& data, LinkStage 
 
 /// The steps of a training epoch (see the file comment): full batch (config.batch_size 0) is one
 /// step, otherwise ceil(P_train / B). Each leaves its gradient in the model's parameters'
-/// gradients for the optimiser, and returns its loss, its AUC (as `accuracy`) and its pairs.
+/// gradients for the optimiser, and returns its loss, its accuracy (the fraction of its pairs whose
+/// logit has the right sign: > 0 for a positive) and its number of positives.
 class LinkTrainingSteps {
  public:
   /// data and config must outlive the steps. `seed` keys the negatives, the order and the samples.
