@@ -9,6 +9,7 @@
 #include "autograd/ops.hpp"
 #include "graph/gat_attention.hpp"
 #include "graph/message_passing.hpp"
+#include "graph/readout.hpp"
 
 namespace gatgrad {
 
@@ -95,6 +96,31 @@ void register_graph_checks(CheckRegistry& r) {
   r.add("segment_softmax:1d", [] {
     const Graph g = check_graph();
     return check1([g](const Tensor& s) { return segment_softmax(s, g); }, rand64({E}, 111));
+  });
+  // Any index: sorted (a batch vector, used in place) and unsorted (grouped, then put back),
+  // with an empty segment (3) and a one-row segment (4: output 1, gradient 0).
+  r.add("segment_softmax:index", [] {
+    const std::vector<int32_t> batch = {0, 0, 0, 1, 1, 2, 2, 2, 2, 4};
+    return check1([batch](const Tensor& s) { return segment_softmax(s, batch, 5); }, rand64({10, 2}, 130));
+  });
+  r.add("segment_softmax:index_unsorted", [] {
+    const std::vector<int32_t> index = {2, 0, 4, 1, 0, 2, 1, 2, 0, 2};
+    return check1([index](const Tensor& s) { return segment_softmax(s, index, 5); }, rand64({10}, 131));
+  });
+  // Readouts of 10 nodes into 4 graphs (graph 2 empty, graph 3 a single node), unsorted.
+  const std::vector<int32_t> batch = {1, 0, 0, 3, 1, 0, 1, 1, 0, 0};
+  r.add("readout:sum", [batch] {
+    return check1([batch](const Tensor& x) { return global_add_pool(x, batch, 4); }, rand64({10, 3}, 132));
+  });
+  r.add("readout:mean", [batch] {
+    return check1([batch](const Tensor& x) { return global_mean_pool(x, batch, 4); }, rand64({10, 3}, 133));
+  });
+  r.add("readout:max", [batch] {
+    return check1([batch](const Tensor& x) { return global_max_pool(x, batch, 4); }, rand64({10, 3}, 134));
+  });
+  r.add("readout:attention", [batch] {
+    return gradcheck([batch](const std::vector<Tensor>& in) { return attention_pool(in[0], in[1], batch, 4); },
+                     {rand64({10, 3}, 135), rand64({10, 1}, 136)});
   });
   r.add("head_dot", [] {
     return gradcheck([](const std::vector<Tensor>& in) { return head_dot(in[0], in[1]); },

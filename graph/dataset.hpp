@@ -46,6 +46,10 @@ struct Dataset {
   /// (graph/graph_index.hpp checks all three). Empty, with num_graphs 0: one graph.
   std::vector<int32_t> graph_index;
   int64_t num_graphs = 0;
+  /// Graph classification (graph/tu_dataset.hpp, or graph_y.npy): graph g's class in
+  /// [0, num_classes), [num_graphs]; y and the masks are then empty (the splits are folds of
+  /// graphs). Empty for node classification.
+  std::vector<int64_t> graph_labels;
 
   int64_t num_edges() const { return static_cast<int64_t>(src.size()); }
   /// The dense features wherever they are, x_dense or the mapping: N×F values, row-major.

@@ -36,6 +36,7 @@ void check_graph_index(Dataset& d, const GraphIndexSources& files) {
   }
   for (const auto& [mask, file] : {std::pair{&d.train_mask, &files.train_mask}, std::pair{&d.val_mask, &files.val_mask},
                                    std::pair{&d.test_mask, &files.test_mask}}) {
+    if (mask->empty()) continue;  // graph classification: the splits are folds of graphs, no mask
     std::vector<int64_t> selected(static_cast<size_t>(num_graphs), 0);
     for (int64_t i = 0; i < d.num_nodes; ++i) selected[static_cast<size_t>(g[i])] += (*mask)[i] != 0;
     for (int64_t k = 0; k < num_graphs; ++k)

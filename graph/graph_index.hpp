@@ -4,7 +4,8 @@
 /// make the split inductive are checked here, for the loader and the generator alike:
 ///   ids       every node's graph in [0, G), each of 0 .. G-1 holding a node
 ///   edges     never join two graphs (a layer would carry features from one into another)
-///   masks     select whole graphs (a graph is in the training set, or not at all)
+///   masks     select whole graphs (a graph is in the training set, or not at all); empty masks
+///             (graph classification, whose splits are folds of graphs) are not checked
 #pragma once
 #include <cstdint>
 #include <span>

@@ -180,6 +180,26 @@ void read_graph_index(Dataset& d, const std::string& dir) {
                                          file("test_mask.npy")});
 }
 
+// graph_y.npy: int [G], graph g's class, G the graphs of graph_index.npy (which must exist).
+void read_graph_labels(Dataset& d, const std::string& file, const std::string& index_file) {
+  if (d.num_graphs == 0) fail(file, "graph labels need " + index_file + " (each node's graph), which is missing");
+  const NpyArray a = load_npy(file);
+  if (a.kind() != 'i') fail(file, "graph classes must be integers (int64 or int32), found dtype " + a.dtype);
+  if (a.shape.size() != 1 || a.shape[0] != d.num_graphs)
+    fail(file, "expected shape (" + str(d.num_graphs) + ",), one class per graph of " + index_file + ", found " +
+                   a.shape_str());
+  d.graph_labels = a.to_int64();
+  int64_t max_label = -1;
+  for (int64_t g = 0; g < d.num_graphs; ++g) {
+    const int64_t c = d.graph_labels[static_cast<size_t>(g)];
+    if (c < 0 || c >= d.num_graphs)
+      fail(file, "class " + str(c) + " of graph " + str(g) + " is out of range [0, " + str(d.num_graphs) +
+                     ") (class ids must be below the number of graphs)");
+    max_label = std::max(max_label, c);
+  }
+  d.num_classes = max_label + 1;
+}
+
 }  // namespace
 
 Dataset load_dataset(const std::string& dir, const LoadOptions& opts) {
@@ -195,21 +215,26 @@ Dataset load_dataset(const std::string& dir, const LoadOptions& opts) {
     fail(x_file, str(d.num_nodes) + " nodes do not fit in the int32 edge indices (at most 2^31 - 1)");
   if (d.num_features == 0) fail(x_file, "zero features (the features have 0 columns)");
 
-  read_labels(d, file("y.npy"), x_file);
-  d.train_mask = read_mask(file("train_mask.npy"), d.num_nodes, x_file);
-  d.val_mask = read_mask(file("val_mask.npy"), d.num_nodes, x_file);
-  d.test_mask = read_mask(file("test_mask.npy"), d.num_nodes, x_file);
-  // Training needs a training node; early stopping and the final score need the other two.
-  for (const auto& [mask, name, role] : {std::tuple{&d.train_mask, "train_mask.npy", "training"},
-                                         std::tuple{&d.val_mask, "val_mask.npy", "validation"},
-                                         std::tuple{&d.test_mask, "test_mask.npy", "test"}}) {
-    bool any = false;
-    for (uint8_t m : *mask) any |= m != 0;
-    if (!any) fail(file(name), std::string("no ") + role + " node (all " + str(d.num_nodes) + " entries are false)");
+  // Graph classification (graph_y.npy): no node labels, no masks (the splits are folds of graphs).
+  const bool graph_labels = fs::exists(file("graph_y.npy"));
+  if (!graph_labels) {
+    read_labels(d, file("y.npy"), x_file);
+    d.train_mask = read_mask(file("train_mask.npy"), d.num_nodes, x_file);
+    d.val_mask = read_mask(file("val_mask.npy"), d.num_nodes, x_file);
+    d.test_mask = read_mask(file("test_mask.npy"), d.num_nodes, x_file);
+    // Training needs a training node; early stopping and the final score need the other two.
+    for (const auto& [mask, name, role] : {std::tuple{&d.train_mask, "train_mask.npy", "training"},
+                                           std::tuple{&d.val_mask, "val_mask.npy", "validation"},
+                                           std::tuple{&d.test_mask, "test_mask.npy", "test"}}) {
+      bool any = false;
+      for (uint8_t m : *mask) any |= m != 0;
+      if (!any) fail(file(name), std::string("no ") + role + " node (all " + str(d.num_nodes) + " entries are false)");
+    }
   }
   read_edges(d, file("edge_index.npy"));
   read_edge_features(d, file("edge_attr.npy"), file("edge_index.npy"));
   read_graph_index(d, dir);
+  if (graph_labels) read_graph_labels(d, file("graph_y.npy"), file("graph_index.npy"));
 
   set_feature_format(d, opts.sparse_threshold);
   if (opts.normalize_features) normalize_rows(d);

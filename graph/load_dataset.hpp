@@ -8,6 +8,10 @@
 ///   edge_attr.npy   float32/float64 [E, D] (or [E]: D = 1), optional: row e the features of edge e
 ///   graph_index.npy int64/int32 [N], optional: node i's graph, for datasets of many graphs
 ///                   (graph/graph_index.hpp: no edge crosses graphs, masks select whole graphs)
+///   graph_y.npy     int64/int32 [G], optional: graph g's class, for graph classification (a PyG
+///                   export of a list of graphs: torch.cat([data.y for data in dataset])); needs
+///                   graph_index.npy, and then y.npy and the masks are not read (the splits are
+///                   folds of graphs, Dataset::graph_labels)
 /// Everything is checked; each failure is a DataError naming the file and the problem
 /// ("cora/edge_index.npy: edge 17: target index 2708 is out of range [0, 2708)").
 #pragma once

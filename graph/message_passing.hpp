@@ -60,6 +60,11 @@ Tensor scatter_max(const Tensor& messages, const std::vector<int32_t>& index, in
 //   alpha[e,h] = exp(s[e,h] - m[i,h]) / Σ_{e' -> i} exp(s[e',h] - m[i,h]),  m[i,h] = max_{e'->i} s[e',h]
 //   backward (y = alpha, g = dL/dalpha): ds[e,h] += y[e,h] (g[e,h] - Σ_{e'->i} y[e',h] g[e',h])
 Tensor segment_softmax(const Tensor& scores, const Graph& g);
+// The same over any index: scores [E, H] (or [E]), the segment of row e is index[e] in
+// [0, num_segments) (PyG's torch_geometric.utils.softmax(src, index)). A sorted index (a batch
+// vector) is used in place; any other is grouped by a counting sort, and the rows put back.
+// Throws DataError for an index outside [0, num_segments).
+Tensor segment_softmax(const Tensor& scores, const std::vector<int32_t>& index, int64_t num_segments);
 
 // ---- edge-wise helpers of attention (graph/edge_ops.cpp) ----
 

@@ -51,6 +51,8 @@ void gat_fields(C& c, F&& f) {
   f("seed", c.seed);
   f("edge_dim", c.edge_dim);
   f("edge_fill", c.edge_fill);
+  f("readout", c.readout);
+  f("mlp_hidden", c.mlp_hidden);
 }
 
 template <class C, class F>
@@ -86,6 +88,9 @@ void GATConfig::validate() const {
   if (!(attn_dropout >= 0 && attn_dropout < 1)) fail("attn_dropout", "must be in [0, 1)");
   if (!(negative_slope >= 0)) fail("negative_slope", "must be >= 0");
   if (edge_dim < 0) fail("edge_dim", "must be >= 0 (0: no edge features)");
+  if (readout != "mean" && readout != "sum" && readout != "max" && readout != "attention")
+    fail("readout", "must be mean, sum, max or attention, not '" + readout + "'");
+  if (mlp_hidden <= 0) fail("mlp_hidden", "must be positive");
   try {
     parse_edge_fill(edge_fill);
   } catch (const UsageError& e) {
@@ -105,7 +110,10 @@ GATConfig GATConfig::from_json(const std::string& text, const std::string& sourc
   gat_fields(c, [&](const char* name, auto& value) {
     // (the edge fields and the depth came after checkpoints without them: absent, there are
     // no edge features and 2 layers)
-    if ((std::string_view(name).starts_with("edge_") || std::string_view(name) == "layers") && !j.contains(name)) return;
+    // (nor the graph classifier's fields: absent, their defaults)
+    const std::string_view n(name);
+    const bool later = n.starts_with("edge_") || n == "layers" || n == "readout" || n == "mlp_hidden";
+    if (later && !j.contains(name)) return;
     read_field(j, name, value, source);
   });
   try {

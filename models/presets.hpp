@@ -32,6 +32,10 @@ struct GATConfig {
   int64_t edge_dim = 0;            ///< D of the edge features in every layer's logits (filled from the data); 0: none
   std::string edge_fill = "mean";  ///< the added self-loops' edge features: "mean" or a constant (graph/edge_features.hpp)
   uint64_t seed = 0;
+  // Graph classification (models/graph_classifier.hpp): every one of the `layers` attention
+  // layers is hidden (heads × hidden, concatenated, ELU), then the readout, then an MLP.
+  std::string readout = "mean";  ///< "mean", "sum", "max" or "attention" (graph/readout.hpp)
+  int64_t mlp_hidden = 128;      ///< width of the MLP's hidden layer
 
   void validate() const;  ///< throws UsageError naming the bad field
   std::string to_json() const;

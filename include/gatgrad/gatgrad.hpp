@@ -51,8 +51,11 @@
 #include "graph/negative_sampling.hpp"
 #include "graph/neighbor_sampler.hpp"
 #include "graph/pair_scores.hpp"
+#include "graph/readout.hpp"
 #include "graph/synthetic.hpp"
 #include "graph/synthetic_graphs.hpp"
+#include "graph/synthetic_motifs.hpp"
+#include "graph/tu_dataset.hpp"
 
 // nn: modules, layers, initialisers, metrics, optimisers, checkpoints (the losses are autograd ops).
 #include "nn/activation.hpp"
@@ -72,6 +75,8 @@
 #include "models/gat_conv.hpp"
 #include "models/gatv2_conv.hpp"
 #include "models/graph_batches.hpp"
+#include "models/graph_classifier.hpp"
+#include "models/graph_folds.hpp"
 #include "models/input_features.hpp"
 #include "models/layerwise.hpp"
 #include "models/link_data.hpp"
