@@ -82,19 +82,22 @@ double decision_accuracy(const Tensor& scores, int64_t num_positive) {
 }  // namespace
 
 void LinkConfig::validate() const {
-  if (decoder != "dot" && decoder != "mlp") throw UsageError("decoder: '" + decoder + "' is not one of dot, mlp");
-  if (decoder_hidden < 1) throw UsageError("decoder_hidden: must be at least 1, got " + std::to_string(decoder_hidden));
   if (hits_k < 1) throw UsageError("hits_k: must be at least 1, got " + std::to_string(hits_k));
   if (!(val_fraction >= 0 && test_fraction > 0 && val_fraction + test_fraction < 1))
     throw UsageError("val_fraction, test_fraction: need 0 <= val, 0 < test and val + test < 1, got " +
                      std::to_string(val_fraction) + " and " + std::to_string(test_fraction));
 }
 
-LinkModel::LinkModel(const GATConfig& encoder, const LinkConfig& link, DType dtype) {
-  link.validate();
-  encoder_ = register_module("encoder", std::make_shared<GAT>(encoder, dtype));
-  decoder_ = register_module("decoder", std::make_shared<LinkDecoder>(link.decoder, encoder.num_classes,
-                                                                      link.decoder_hidden, encoder.seed, dtype));
+// The encoder's output layer is the embedding: num_classes = embedding_dim.
+static GATConfig encoder_of(GATConfig c) {
+  c.num_classes = c.embedding_dim;
+  return c;
+}
+
+LinkModel::LinkModel(const GATConfig& config, DType dtype) : config_(encoder_of(config)) {
+  encoder_ = register_module("encoder", std::make_shared<GAT>(config_, dtype));
+  decoder_ = register_module("decoder", std::make_shared<LinkDecoder>(config_.decoder, config_.embedding_dim,
+                                                                      config_.mlp_hidden, config_.seed, dtype));
 }
 
 std::vector<double> score_pairs(LinkModel& model, const LinkData& data, LinkStage stage, const NodePairs& pairs,

@@ -34,25 +34,27 @@
 
 namespace gatgrad {
 
-/// The link-specific settings (the encoder's are GATConfig's, the loop's TrainConfig's).
+/// The settings of the split and the evaluation (the model's are GATConfig's: embedding_dim,
+/// decoder, mlp_hidden; the loop's TrainConfig's).
 struct LinkConfig {
-  std::string decoder = "dot";   ///< "dot" (link_pred.py) or "mlp" (on h_u ⊙ h_v)
-  int64_t decoder_hidden = 64;   ///< the MLP decoder's width
   double val_fraction = 0.05;    ///< RandomLinkSplit's num_val
   double test_fraction = 0.1;    ///< RandomLinkSplit's num_test
   int64_t hits_k = 50;           ///< K of Hits at K (OGB's ogbl-collab uses 50)
   void validate() const;         ///< UsageError naming the bad field
 };
 
-/// The encoder (module "encoder", a GAT whose output has encoder.num_classes features) and the
-/// decoder (module "decoder"; an MLP decoder's layers are decoder.fc1, decoder.fc2).
+/// The encoder (module "encoder": the GAT of `config` with config.embedding_dim outputs per
+/// node) and the decoder (module "decoder", config.decoder; an MLP decoder's layers are
+/// decoder.fc1, decoder.fc2, config.mlp_hidden wide).
 class LinkModel : public nn::Module {
  public:
-  LinkModel(const GATConfig& encoder, const LinkConfig& link, DType dtype = DType::f32);
+  explicit LinkModel(const GATConfig& config, DType dtype = DType::f32);
   GAT& encoder() { return *encoder_; }
   const LinkDecoder& decoder() const { return *decoder_; }
+  const GATConfig& config() const { return config_; }
 
  private:
+  GATConfig config_;
   std::shared_ptr<GAT> encoder_;
   std::shared_ptr<LinkDecoder> decoder_;
 };

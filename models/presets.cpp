@@ -53,6 +53,8 @@ void gat_fields(C& c, F&& f) {
   f("edge_fill", c.edge_fill);
   f("readout", c.readout);
   f("mlp_hidden", c.mlp_hidden);
+  f("embedding_dim", c.embedding_dim);
+  f("decoder", c.decoder);
 }
 
 template <class C, class F>
@@ -91,6 +93,8 @@ void GATConfig::validate() const {
   if (readout != "mean" && readout != "sum" && readout != "max" && readout != "attention")
     fail("readout", "must be mean, sum, max or attention, not '" + readout + "'");
   if (mlp_hidden <= 0) fail("mlp_hidden", "must be positive");
+  if (embedding_dim <= 0) fail("embedding_dim", "must be positive");
+  if (decoder != "dot" && decoder != "mlp") fail("decoder", "must be dot or mlp, not '" + decoder + "'");
   try {
     parse_edge_fill(edge_fill);
   } catch (const UsageError& e) {
@@ -110,9 +114,10 @@ GATConfig GATConfig::from_json(const std::string& text, const std::string& sourc
   gat_fields(c, [&](const char* name, auto& value) {
     // (the edge fields and the depth came after checkpoints without them: absent, there are
     // no edge features and 2 layers)
-    // (nor the graph classifier's fields: absent, their defaults)
+    // (nor the graph classifier's and link prediction's fields: absent, their defaults)
     const std::string_view n(name);
-    const bool later = n.starts_with("edge_") || n == "layers" || n == "readout" || n == "mlp_hidden";
+    const bool later = n.starts_with("edge_") || n == "layers" || n == "readout" || n == "mlp_hidden" ||
+                       n == "embedding_dim" || n == "decoder";
     if (later && !j.contains(name)) return;
     read_field(j, name, value, source);
   });
@@ -174,7 +179,7 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& s
   return c;
 }
 
-std::vector<std::string> preset_names() { return {"cora", "citeseer", "pubmed", "ppi"}; }
+std::vector<std::string> preset_names() { return {"cora", "citeseer", "pubmed", "ppi", "link"}; }
 
 Preset make_preset(const std::string& name) {
   Preset p;  // the defaults of GATConfig and TrainConfig are the cora / citeseer setting
@@ -184,6 +189,21 @@ Preset make_preset(const std::string& name) {
     p.model.out_heads = 8;
     p.train.lr = 0.01;
     p.train.weight_decay = 0.001;
+    return p;
+  }
+  if (name == "link") {  // link prediction: PyG's examples/link_pred.py with GATConv for GCNConv (issue 28)
+    p.model.layers = 2;               // GATConv(F, 8, heads=8) -> ELU -> GATConv(64, 64, heads=1)
+    p.model.hidden = 8;
+    p.model.heads = 8;
+    p.model.out_heads = 1;
+    p.model.embedding_dim = 64;
+    p.model.decoder = "dot";          // decode: (z[src] * z[dst]).sum(-1)
+    p.model.dropout = 0.0;            // GATConv's defaults: no dropout of either kind
+    p.model.attn_dropout = 0.0;
+    p.train.lr = 0.01;                // Adam(lr=0.01), no weight decay
+    p.train.weight_decay = 0.0;
+    p.train.max_epochs = 300;         // 300 epochs, the test AUC at the best validation AUC:
+    p.train.patience = 300;           // patience as long as the run, so nothing stops it earlier
     return p;
   }
   if (name == "ppi") {  // the paper's inductive setting (section 3.3): deeper, wider, no regularisation

@@ -35,7 +35,11 @@ struct GATConfig {
   // Graph classification (models/graph_classifier.hpp): every one of the `layers` attention
   // layers is hidden (heads × hidden, concatenated, ELU), then the readout, then an MLP.
   std::string readout = "mean";  ///< "mean", "sum", "max" or "attention" (graph/readout.hpp)
-  int64_t mlp_hidden = 128;      ///< width of the MLP's hidden layer
+  int64_t mlp_hidden = 128;      ///< width of the MLP's hidden layer (graph classification's head, link prediction's MLP decoder)
+  // Link prediction (models/link_model.hpp): the GAT's output layer gives each node an
+  // embedding of embedding_dim features (its num_classes), and the decoder scores pairs of them.
+  int64_t embedding_dim = 64;    ///< D, the width of the node embeddings
+  std::string decoder = "dot";   ///< "dot" (<h_u, h_v>) or "mlp" (on h_u ⊙ h_v, mlp_hidden wide; models/link_decoder.hpp)
 
   void validate() const;  ///< throws UsageError naming the bad field
   std::string to_json() const;
@@ -77,7 +81,7 @@ struct Preset {
   TrainConfig train;
 };
 
-/// "cora", "citeseer", "pubmed" or "ppi"; throws UsageError listing the names otherwise.
+/// "cora", "citeseer", "pubmed", "ppi" or "link"; throws UsageError listing the names otherwise.
 Preset make_preset(const std::string& name);
 std::vector<std::string> preset_names();
 

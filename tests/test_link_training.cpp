@@ -37,7 +37,7 @@ Dataset small_graph() {
 GATConfig encoder_config(const Dataset& d) {
   GATConfig m;
   m.in_features = d.num_features;
-  m.num_classes = 16;  // the embedding's width
+  m.embedding_dim = 16;
   m.hidden = 8;
   m.heads = 2;
   m.dropout = 0;
@@ -138,7 +138,7 @@ BOOST_AUTO_TEST_CASE(training_learns_the_links_of_the_synthetic_graph) {
     config.fanout = {5, 5};
     const GraphUse use = batch > 0 ? GraphUse::sampling : GraphUse::full_batch;
     const LinkData data = prepare_link_data(d, split_links(d.src, d.dst, d.num_nodes, 0.05, 0.1, 1), true, DType::f32, use);
-    LinkModel model(encoder_config(d), LinkConfig{});
+    LinkModel model(encoder_config(d));
     const double before = evaluate_links(model, data, LinkStage::test, 10).auc;
     train_epochs(model, data, config, 30);
     const LinkEvaluation test = evaluate_links(model, data, LinkStage::test, 10);
@@ -155,9 +155,8 @@ BOOST_AUTO_TEST_CASE(steps_do_not_depend_on_the_thread_count) {
   GATConfig m = encoder_config(d);
   m.dropout = 0.2;
   m.attn_dropout = 0.2;
-  LinkConfig link;
-  link.decoder = "mlp";
-  link.decoder_hidden = 8;
+  m.decoder = "mlp";
+  m.mlp_hidden = 8;
   for (const int64_t batch : {int64_t{0}, int64_t{200}}) {
     TrainConfig config;
     config.batch_size = batch;
@@ -167,12 +166,12 @@ BOOST_AUTO_TEST_CASE(steps_do_not_depend_on_the_thread_count) {
     std::vector<Tensor> one, two;
     {
       tbb::global_control c(tbb::global_control::max_allowed_parallelism, 1);
-      LinkModel model(m, link);
+      LinkModel model(m);
       one = train_epochs(model, data, config, 3);
     }
     {
       tbb::global_control c(tbb::global_control::max_allowed_parallelism, 2);
-      LinkModel model(m, link);
+      LinkModel model(m);
       two = train_epochs(model, data, config, 3);
     }
     BOOST_TEST(same_bits(one, two));
