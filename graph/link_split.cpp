@@ -28,20 +28,14 @@ int64_t first_edge(const EdgeCodes& codes, int32_t u, int32_t v) {
   return it != codes.end() && it->first == c ? it->second : -1;
 }
 
-// Both directions of each pair, in pair order (u -> v, then v -> u), each with the dataset edge
-// it takes its features from.
-void add_both_directions(const NodePairs& pairs, const EdgeCodes& edges, MessageEdges& out) {
+// Both directions of each pair, in pair order (u -> v, then v -> u).
+void add_both_directions(const NodePairs& pairs, MessageEdges& out) {
   for (int64_t k = 0; k < pairs.size(); ++k) {
     const int32_t u = pairs.src[static_cast<size_t>(k)], v = pairs.dst[static_cast<size_t>(k)];
-    const int64_t uv = first_edge(edges, u, v), vu = first_edge(edges, v, u);
-    const int64_t forward = uv >= 0 ? uv : vu;
-    const int64_t backward = vu >= 0 ? vu : uv;
     out.src.push_back(u);
     out.dst.push_back(v);
-    out.origin.push_back(forward);
     out.src.push_back(v);
     out.dst.push_back(u);
-    out.origin.push_back(backward);
   }
 }
 
@@ -69,14 +63,11 @@ LinkSplit split_links(const std::vector<int32_t>& src, const std::vector<int32_t
                      std::to_string(test_fraction) + " must each be in [0, 1) and sum to less than 1");
   const EdgeSet all_edges(src, dst, num_nodes, /*both_directions=*/true);  // checks the endpoints
 
-  // The undirected pairs u < v, once each, in increasing order; the first dataset edge of each direction.
-  EdgeCodes edges(src.size());
+  // The undirected pairs u < v, once each, in increasing order.
   std::vector<uint64_t> codes;
-  for (size_t e = 0; e < src.size(); ++e) {
-    edges[e] = {pair_code(src[e], dst[e]), static_cast<int64_t>(e)};
+  codes.reserve(src.size());
+  for (size_t e = 0; e < src.size(); ++e)
     if (src[e] != dst[e]) codes.push_back(pair_code(std::min(src[e], dst[e]), std::max(src[e], dst[e])));
-  }
-  std::sort(edges.begin(), edges.end());
   std::sort(codes.begin(), codes.end());
   codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
 
@@ -109,12 +100,28 @@ LinkSplit split_links(const std::vector<int32_t>& src, const std::vector<int32_t
     to.src.push_back(negatives.src[k]);
     to.dst.push_back(negatives.dst[k]);
   }
-  add_both_directions(s.train, edges, s.train_edges);
+  add_both_directions(s.train, s.train_edges);
   NodePairs train_val = s.train;
   append(train_val, s.val);
-  add_both_directions(train_val, edges, s.train_val_edges);
+  add_both_directions(train_val, s.train_val_edges);
   s.train_edge_set = EdgeSet(s.train_edges.src, s.train_edges.dst, num_nodes, /*both_directions=*/false);
   return s;
+}
+
+void find_edge_origins(MessageEdges& edges, const std::vector<int32_t>& src, const std::vector<int32_t>& dst) {
+  EdgeCodes sorted(src.size());
+  for (size_t e = 0; e < src.size(); ++e) sorted[e] = {pair_code(src[e], dst[e]), static_cast<int64_t>(e)};
+  std::sort(sorted.begin(), sorted.end());
+  edges.origin.resize(edges.src.size());
+  for (size_t e = 0; e < edges.src.size(); ++e) {
+    const int32_t u = edges.src[e], v = edges.dst[e];
+    const int64_t same = first_edge(sorted, u, v);
+    const int64_t origin = same >= 0 ? same : first_edge(sorted, v, u);
+    if (origin < 0)
+      throw DataError("find_edge_origins: message edge " + std::to_string(e) + " (" + std::to_string(u) + " -> " +
+                      std::to_string(v) + ") joins two nodes no edge of the list joins");
+    edges.origin[e] = origin;
+  }
 }
 
 }  // namespace gatgrad

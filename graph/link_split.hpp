@@ -25,11 +25,11 @@
 
 namespace gatgrad {
 
-/// Directed edges for message passing, each with the position of the dataset edge whose
-/// features it carries (the same direction when the list has it, else its reverse).
+/// Directed edges for message passing and, once find_edge_origins has run (only edge features
+/// need it), the position of the dataset edge whose features each carries.
 struct MessageEdges {
   std::vector<int32_t> src, dst;
-  std::vector<int64_t> origin;  ///< [E] index into the dataset's edge list
+  std::vector<int64_t> origin;  ///< [E] index into the dataset's edge list; empty until find_edge_origins
   int64_t size() const { return static_cast<int64_t>(src.size()); }
 };
 
@@ -47,5 +47,10 @@ struct LinkSplit {
 /// endpoint out of range or a graph with no pair to train on.
 LinkSplit split_links(const std::vector<int32_t>& src, const std::vector<int32_t>& dst, int64_t num_nodes,
                       double val_fraction, double test_fraction, uint64_t seed);
+
+/// Fills edges.origin from the edge list src -> dst the split was made of: for each message edge
+/// u -> v the first list edge u -> v, or else the first v -> u. O(E log E). Throws DataError
+/// for a message edge whose nodes no list edge joins.
+void find_edge_origins(MessageEdges& edges, const std::vector<int32_t>& src, const std::vector<int32_t>& dst);
 
 }  // namespace gatgrad

@@ -50,6 +50,10 @@ LinkData prepare_link_data(const Dataset& d, LinkSplit split, bool add_self_loop
                 " nodes, the dataset has " + std::to_string(d.num_nodes));
   LinkData out;
   out.x = node_features(d, dtype);
+  if (d.edge_dim > 0) {  // which dataset edge's features each message edge carries
+    find_edge_origins(split.train_edges, d.src, d.dst);
+    find_edge_origins(split.train_val_edges, d.src, d.dst);
+  }
   out.train_graph = make_message_graph(d, split.train_edges, d.num_nodes, add_self_loops, dtype, use, edge_fill);
   out.test_graph = make_message_graph(d, split.train_val_edges, d.num_nodes, add_self_loops, dtype, use, edge_fill);
   out.split = std::move(split);

@@ -166,11 +166,12 @@ BOOST_AUTO_TEST_CASE(no_held_out_pair_is_a_message_edge_before_its_time) {
   BOOST_TEST(disjoint(message_test, test));
   // Both directions of every pair, each carrying the features of a dataset edge joining the two.
   BOOST_TEST(s.train_edges.size() == 2 * s.train.size());
-  for (int64_t e = 0; e < s.train_val_edges.size(); ++e) {
+  MessageEdges with_origins = s.train_val_edges;
+  find_edge_origins(with_origins, d.src, d.dst);
+  for (int64_t e = 0; e < with_origins.size(); ++e) {
     const auto k = static_cast<size_t>(e);
-    const auto o = static_cast<size_t>(s.train_val_edges.origin[k]);
-    BOOST_TEST((undirected({d.src[o]}, {d.dst[o]}) ==
-                undirected({s.train_val_edges.src[k]}, {s.train_val_edges.dst[k]})));
+    const auto o = static_cast<size_t>(with_origins.origin[k]);
+    BOOST_TEST((undirected({d.src[o]}, {d.dst[o]}) == undirected({with_origins.src[k]}, {with_origins.dst[k]})));
   }
   // Training negatives avoid the training edges (what the trainer samples against).
   for (int64_t e = 0; e < s.train_edges.size(); ++e)
