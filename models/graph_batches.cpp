@@ -17,76 +17,72 @@ void check_graphs(const char* fn, const NodeData& data) {
   if (data.neighbors) throw Error(std::string(fn) + ": the data is prepared for sampling, not for whole graphs");
 }
 
-// Local positions of the rows that fall among the nodes mapped by `local` (-1: not selected).
-std::vector<int64_t> local_rows(const std::vector<int64_t>& rows, const std::vector<int32_t>& local) {
-  std::vector<int64_t> out;
-  for (int64_t r : rows)
-    if (local[static_cast<size_t>(r)] >= 0) out.push_back(local[static_cast<size_t>(r)]);
-  std::sort(out.begin(), out.end());
-  return out;
+// Node i's position in its graph's node list (ascending: a binary search).
+int64_t position_in_graph(const NodeData& data, int32_t i) {
+  const std::vector<int32_t>& nodes = data.graph_nodes[static_cast<size_t>(data.graph_index[static_cast<size_t>(i)])];
+  return std::lower_bound(nodes.begin(), nodes.end(), i) - nodes.begin();
 }
 
-// The sum over graphs that evaluate_by_graph turns into an Evaluation.
-struct Totals {
-  double weighted_loss = 0;
-  int64_t rows = 0, correct = 0;
-  nn::F1Counts f1;
-};
+// The nodes among `nodes` (ascending within each graph, graphs in batch order) that `rows`
+// (ascending, a split's row list) holds, as positions in `nodes`: one binary search per node.
+std::vector<int64_t> rows_among(std::span<const int32_t> nodes, const std::vector<int64_t>& rows) {
+  std::vector<int64_t> out;
+  for (size_t r = 0; r < nodes.size(); ++r)
+    if (std::binary_search(rows.begin(), rows.end(), int64_t{nodes[r]})) out.push_back(static_cast<int64_t>(r));
+  return out;
+}
 
 }  // namespace
 
 NodeData select_graphs(const NodeData& data, std::span<const int32_t> graphs) {
   check_graphs("select_graphs", data);
-  const int64_t n_all = static_cast<int64_t>(data.graph_index.size());
-  std::vector<std::vector<int32_t>> members(graphs.size());
-  std::vector<int32_t> position(static_cast<size_t>(data.num_graphs), -1);
-  for (size_t k = 0; k < graphs.size(); ++k) {
-    if (graphs[k] < 0 || graphs[k] >= data.num_graphs)
-      throw Error("select_graphs: graph " + std::to_string(graphs[k]) + " is not in [0, " +
-                  std::to_string(data.num_graphs) + ")");
-    position[static_cast<size_t>(graphs[k])] = static_cast<int32_t>(k);
+  std::vector<int32_t> nodes;   // global ids, graph by graph
+  std::vector<int64_t> offset;  // where each selected graph's nodes start in `nodes`
+  NodeData out;
+  for (int32_t g : graphs) {
+    if (g < 0 || g >= data.num_graphs)
+      throw Error("select_graphs: graph " + std::to_string(g) + " is not in [0, " + std::to_string(data.num_graphs) + ")");
+    const std::vector<int32_t>& members = data.graph_nodes[static_cast<size_t>(g)];
+    offset.push_back(static_cast<int64_t>(nodes.size()));
+    nodes.insert(nodes.end(), members.begin(), members.end());
+    out.graph_index.insert(out.graph_index.end(), members.size(), static_cast<int32_t>(out.num_graphs++));
   }
-  for (int64_t i = 0; i < n_all; ++i) {
-    const int32_t k = position[static_cast<size_t>(data.graph_index[static_cast<size_t>(i)])];
-    if (k >= 0) members[static_cast<size_t>(k)].push_back(static_cast<int32_t>(i));
-  }
-  std::vector<int32_t> nodes;  // global ids, graph by graph
-  for (const auto& m : members) nodes.insert(nodes.end(), m.begin(), m.end());
-  std::vector<int32_t> local(static_cast<size_t>(n_all), -1);
-  for (size_t r = 0; r < nodes.size(); ++r) local[static_cast<size_t>(nodes[r])] = static_cast<int32_t>(r);
-
-  // The induced graph, destination by destination in the new order, each one's edges in data.graph's.
+  // The induced graph, destination by destination in the new order, each one's edges in data.graph's
+  // (a source is in its destination's graph, checked on load: its local id is found there).
   const std::span<const int64_t> ptr = data.graph.dst_ptr();
   const std::span<const int32_t> src = data.graph.src();
   std::vector<int64_t> sub_ptr{0};
   std::vector<int32_t> sub_src;
   std::vector<int64_t> edge_ids;
-  for (int32_t i : nodes) {
-    for (int64_t e = ptr[static_cast<size_t>(i)]; e < ptr[static_cast<size_t>(i) + 1]; ++e) {
-      const int32_t j = local[static_cast<size_t>(src[static_cast<size_t>(e)])];
-      if (j < 0) throw Error("select_graphs: edge " + std::to_string(e) + " crosses graphs");
-      sub_src.push_back(j);
-      edge_ids.push_back(e);
+  for (size_t k = 0; k < graphs.size(); ++k) {
+    const int64_t end = k + 1 < graphs.size() ? offset[k + 1] : static_cast<int64_t>(nodes.size());
+    for (int64_t r = offset[k]; r < end; ++r) {
+      const int32_t i = nodes[static_cast<size_t>(r)];
+      for (int64_t e = ptr[static_cast<size_t>(i)]; e < ptr[static_cast<size_t>(i) + 1]; ++e) {
+        const int32_t j = src[static_cast<size_t>(e)];
+        if (data.graph_index[static_cast<size_t>(j)] != graphs[k])
+          throw Error("select_graphs: edge " + std::to_string(e) + " crosses graphs");
+        sub_src.push_back(static_cast<int32_t>(offset[k] + position_in_graph(data, j)));
+        edge_ids.push_back(e);
+      }
+      sub_ptr.push_back(static_cast<int64_t>(sub_src.size()));
     }
-    sub_ptr.push_back(static_cast<int64_t>(sub_src.size()));
   }
-  NodeData out;
   const int64_t n = static_cast<int64_t>(nodes.size());
   out.x = gather_rows(data.x, nodes);
   out.graph = Graph::from_csr(std::move(sub_ptr), std::move(sub_src), n);
   if (data.edge_attr.defined()) out.edge_attr = index_select(data.edge_attr, edge_ids);
   out.num_classes = data.num_classes;
   out.multilabel = data.multilabel;
-  const std::vector<int64_t> nodes64(nodes.begin(), nodes.end());
   if (data.multilabel) {
-    out.targets = index_select(data.targets, nodes64);
+    out.targets = index_select(data.targets, std::vector<int64_t>(nodes.begin(), nodes.end()));
   } else {
     for (int32_t i : nodes) out.labels.push_back(data.labels[static_cast<size_t>(i)]);
   }
-  out.train_rows = local_rows(data.train_rows, local);
-  out.val_rows = local_rows(data.val_rows, local);
-  out.test_rows = local_rows(data.test_rows, local);
-  for (const auto& m : members) out.graph_index.insert(out.graph_index.end(), m.size(), static_cast<int32_t>(out.num_graphs++));
+  out.train_rows = rows_among(nodes, data.train_rows);
+  out.val_rows = rows_among(nodes, data.val_rows);
+  out.test_rows = rows_among(nodes, data.test_rows);
+  out.graph_nodes = nodes_by_graph(out.graph_index, out.num_graphs);
   return out;
 }
 
@@ -101,34 +97,34 @@ std::vector<int32_t> graphs_of_rows(const NodeData& data, std::span<const int64_
 }
 
 Evaluation evaluate_by_graph(GAT& model, const NodeData& data, std::span<const int64_t> rows) {
-  const std::vector<int64_t> wanted(rows.begin(), rows.end());
+  // The rows graph by graph, as positions in their graph (one pass, one search each).
+  std::vector<std::vector<int64_t>> wanted(static_cast<size_t>(std::max<int64_t>(data.num_graphs, 0)));
+  check_graphs("evaluate_by_graph", data);
+  for (int64_t r : rows)
+    wanted.at(static_cast<size_t>(data.graph_index.at(static_cast<size_t>(r))))
+        .push_back(position_in_graph(data, static_cast<int32_t>(r)));
   const bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;
-  Totals t;
-  for (int32_t g : graphs_of_rows(data, rows)) {
-    NodeData one = select_graphs(data, std::span<const int32_t>(&g, 1));
-    std::vector<int32_t> local(data.graph_index.size(), -1);  // the wanted rows of this graph
-    int32_t r = 0;
-    for (size_t i = 0; i < data.graph_index.size(); ++i)
-      if (data.graph_index[i] == g) local[i] = r++;
-    const std::vector<int64_t> sub_rows = local_rows(wanted, local);
+  double weighted_loss = 0, correct = 0;
+  int64_t count = 0;
+  nn::F1Counts f1;
+  for (int32_t g = 0; g < data.num_graphs; ++g) {
+    std::vector<int64_t>& sub_rows = wanted[static_cast<size_t>(g)];
+    if (sub_rows.empty()) continue;
+    std::sort(sub_rows.begin(), sub_rows.end());
+    const NodeData one = select_graphs(data, std::span<const int32_t>(&g, 1));
     const Tensor logits = model.forward(one.x, one.graph, one.edge_attr);
     const double n = static_cast<double>(sub_rows.size());
-    if (data.multilabel) {
-      const Tensor z = index_select(logits, sub_rows), y = index_select(one.targets, sub_rows);
-      t.weighted_loss += n * binary_cross_entropy_with_logits(z, y).item();
-      t.f1 += nn::f1_counts(z, y);
-    } else {
-      t.weighted_loss += n * cross_entropy(logits, one.labels, sub_rows).item();
-      t.correct += static_cast<int64_t>(std::llround(n * nn::accuracy(logits, one.labels, sub_rows)));
-    }
-    t.rows += static_cast<int64_t>(sub_rows.size());
+    weighted_loss += n * loss_at_rows(logits, one, sub_rows).item();
+    if (data.multilabel) f1 += nn::f1_counts(logits, one.targets, sub_rows);
+    else correct += n * score_at_rows(logits, one, sub_rows);
+    count += static_cast<int64_t>(sub_rows.size());
   }
   model.train(was_training);
-  if (t.rows == 0) throw Error("evaluate_by_graph: no rows to evaluate");
-  const double n = static_cast<double>(t.rows);
-  return Evaluation{t.weighted_loss / n, data.multilabel ? t.f1.f1() : static_cast<double>(t.correct) / n};
+  if (count == 0) throw Error("evaluate_by_graph: no rows to evaluate");
+  const double n = static_cast<double>(count);
+  return Evaluation{weighted_loss / n, data.multilabel ? f1.f1() : std::round(correct) / n};
 }
 
 GraphBatchSteps::GraphBatchSteps(const NodeData& data, const TrainConfig& config, uint64_t seed)
@@ -160,12 +156,10 @@ StepStats GraphBatchSteps::next_step(GAT& model, uint64_t steps_before) {
   model.set_dropout_position(steps_before);
   for (const Tensor& p : model.parameters()) p.zero_grad();  // ∇_t computed whole, from zero
   const Tensor logits = model.forward(batch.x, batch.graph, batch.edge_attr);
-  const Tensor loss = data_.multilabel ? binary_cross_entropy_with_logits(logits, batch.targets, batch.train_rows)
-                                       : cross_entropy(logits, batch.labels, batch.train_rows);
+  const Tensor loss = loss_at_rows(logits, batch, batch.train_rows);
   StepStats s;
   s.loss = loss.item();
-  s.accuracy = data_.multilabel ? nn::micro_f1(logits, batch.targets, batch.train_rows)
-                                : nn::accuracy(logits, batch.labels, batch.train_rows);
+  s.accuracy = score_at_rows(logits, batch, batch.train_rows);
   s.num_seeds = static_cast<int64_t>(batch.train_rows.size());
   if (std::isfinite(s.loss)) backward(loss);  // (on a NaN the trainer stops, and frees the tape)
   return s;

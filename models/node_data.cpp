@@ -2,6 +2,7 @@
 #include "models/node_data.hpp"
 
 #include "autograd/error.hpp"
+#include "graph/graph_index.hpp"
 #include "nn/metrics.hpp"
 
 namespace gatgrad {
@@ -41,6 +42,7 @@ NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype, G
   out.test_rows = nn::mask_to_rows(d.test_mask);
   out.graph_index = d.graph_index;
   out.num_graphs = d.num_graphs;
+  out.graph_nodes = nodes_by_graph(d.graph_index, d.num_graphs);
   return out;
 }
 

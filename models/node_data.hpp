@@ -39,9 +39,11 @@ struct NodeData {
   std::vector<int64_t> labels;   ///< [N] (single-label)
   Tensor targets;                ///< [N, C] 0/1 (multi-label)
   std::vector<int64_t> train_rows, val_rows, test_rows;
-  /// Many graphs (Dataset::graph_index): node i's graph, and the count; empty and 0 for one graph.
+  /// Many graphs (Dataset::graph_index): node i's graph, the count, and each graph's nodes
+  /// ascending (nodes_by_graph, made once here); empty and 0 for one graph.
   std::vector<int32_t> graph_index;
   int64_t num_graphs = 0;
+  std::vector<std::vector<int32_t>> graph_nodes;
 };
 
 /// The dataset's node features x [N, F] as the layers read them: sparse stays sparse, a mapped

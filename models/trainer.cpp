@@ -19,16 +19,6 @@ namespace gatgrad {
 
 namespace {
 
-Tensor loss_of(const Tensor& logits, const NodeData& data, const std::vector<int64_t>& rows) {
-  if (data.multilabel) return binary_cross_entropy_with_logits(logits, data.targets, rows);
-  return cross_entropy(logits, data.labels, rows);
-}
-
-double score_of(const Tensor& logits, const NodeData& data, const std::vector<int64_t>& rows) {
-  if (data.multilabel) return nn::micro_f1(logits, data.targets, rows);
-  return nn::accuracy(logits, data.labels, rows);
-}
-
 // "nan", "inf" or "-inf" (std::to_string prints a NaN with its sign bit set as "-nan").
 std::string non_finite_name(double v) {
   if (std::isnan(v)) return "nan";
@@ -71,6 +61,16 @@ class LocalSteps final : public MiniBatchSteps {
 
 }  // namespace
 
+Tensor loss_at_rows(const Tensor& logits, const NodeData& data, const std::vector<int64_t>& rows) {
+  if (data.multilabel) return binary_cross_entropy_with_logits(logits, data.targets, rows);
+  return cross_entropy(logits, data.labels, rows);
+}
+
+double score_at_rows(const Tensor& logits, const NodeData& data, const std::vector<int64_t>& rows) {
+  if (data.multilabel) return nn::micro_f1(logits, data.targets, rows);
+  return nn::accuracy(logits, data.labels, rows);
+}
+
 TrainingDiverged::TrainingDiverged(int64_t epoch_, const std::string& loss_, double value_, int64_t best_epoch_)
     : Error("training diverged at epoch " + std::to_string(epoch_) + ": " + loss_ + " loss is " +
             non_finite_name(value_)),
@@ -91,7 +91,7 @@ Evaluation evaluate(GAT& model, const NodeData& data, const std::vector<int64_t>
   model.eval();
   NoGradGuard no_grad;
   Tensor logits = model.forward(data.x, data.graph, data.edge_attr);
-  Evaluation e{loss_of(logits, data, rows).item(), score_of(logits, data, rows)};
+  Evaluation e{loss_at_rows(logits, data, rows).item(), score_at_rows(logits, data, rows)};
   model.train(was_training);
   return e;
 }
@@ -192,13 +192,13 @@ TrainResult train_node_classifier(GAT& model, const NodeData& data, const TrainC
       model.train();
       optimizer.zero_grad();
       Tensor logits = model.forward(data.x, data.graph, data.edge_attr);
-      Tensor loss = loss_of(logits, data, data.train_rows);
+      Tensor loss = loss_at_rows(logits, data, data.train_rows);
       s.train_loss = loss.item();
       if (!std::isfinite(s.train_loss)) throw diverged("train", s.train_loss);
       backward(loss);
       optimizer.step();
       s.step_ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
-      s.train_accuracy = score_of(logits, data, data.train_rows);
+      s.train_accuracy = score_at_rows(logits, data, data.train_rows);
     } else {
       // ceil(T / B) steps; the epoch's loss and score are the steps' weighted by their sizes.
       const int64_t steps = runner->steps_per_epoch();

@@ -33,6 +33,11 @@ struct Evaluation {
   double loss = 0;
   double accuracy = 0;  ///< micro-F1 for multi-label data
 };
+/// The loss (scalar, on the tape) and the score (accuracy, or micro-F1 for multi-label data) of
+/// `rows` of data, from the logits [N, C] of all of data's nodes.
+Tensor loss_at_rows(const Tensor& logits, const NodeData& data, const std::vector<int64_t>& rows);
+double score_at_rows(const Tensor& logits, const NodeData& data, const std::vector<int64_t>& rows);
+
 /// Evaluation mode (no dropout, no tape) on the given rows: one forward over data.graph; for data
 /// of many graphs (data.num_graphs > 0), one forward per graph holding rows (evaluate_by_graph);
 /// for data prepared for sampling (data.neighbors), layer-wise inference in chunks of `eval_chunk`.

@@ -102,6 +102,10 @@ double F1Counts::f1() const {
   return denom == 0 ? 0.0 : 2.0 * static_cast<double>(tp) / static_cast<double>(denom);
 }
 
+F1Counts f1_counts(const Tensor& logits, const Tensor& targets, const std::vector<int64_t>& rows) {
+  return counts_of(logits, targets, rows, 0.0);
+}
+
 F1Counts f1_counts(const Tensor& logits, const Tensor& targets) {
   if (logits.dim() != 2) throw Error("micro_f1: logits must be [N, C], got " + logits.describe());
   return counts_of(logits, targets, all_rows(logits.size(0)), 0.0);

@@ -29,7 +29,8 @@ struct F1Counts {
   }
   double f1() const;
 };
-/// The counts over all N rows of logits [N, C] against targets [N, C] of 0/1, threshold 0.
+/// The counts over `rows` (default: all N) of logits [N, C] against targets [N, C] of 0/1, threshold 0.
+F1Counts f1_counts(const Tensor& logits, const Tensor& targets, const std::vector<int64_t>& rows);
 F1Counts f1_counts(const Tensor& logits, const Tensor& targets);
 
 /// Multi-label micro-averaged F1 over the |rows| * C decisions, a label predicted when its
