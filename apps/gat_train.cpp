@@ -31,8 +31,7 @@
 #include "graph/load_dataset.hpp"
 #include "graph/synthetic.hpp"
 #include "graph/synthetic_graphs.hpp"
-#include "models/layerwise.hpp"
-#include "models/trainer.hpp"
+#include "train/trainer.hpp"
 #include "nn/checkpoint.hpp"
 #ifdef GATGRAD_HAVE_MPI
 #include "dist/distributed_steps.hpp"
@@ -49,8 +48,8 @@ struct Options {
   std::string model;
   int64_t epochs = -1, patience = -1, layers = -1, hidden = -1, heads = -1, out_heads = -1;
   bool residual = false;  // add every layer's learned skip connection (the preset's otherwise)
-  int64_t batch_size = -1, micro_batches = -1;  // mini-batch training (models/minibatch.hpp)
-  int64_t graphs_per_batch = -1;                // batches of whole graphs (models/graph_batches.hpp)
+  int64_t batch_size = -1, micro_batches = -1;  // mini-batch training (train/minibatch.hpp)
+  int64_t graphs_per_batch = -1;                // batches of whole graphs (train/graph_batches.hpp)
   std::vector<int64_t> fanout;
   std::string edge_fill;  // the self-loops' edge features: "mean" or a number (empty: the preset's)
   double lr = NAN, weight_decay = NAN, dropout = NAN, attn_dropout = NAN;
@@ -189,7 +188,7 @@ std::string choose_graph_set(const CLI::App& cli, Options& o) {
 // The run's data for the model `m`: filled into m's in_features and num_classes for a new
 // model, checked against them for a saved one (`saved_config` names its config.json); the
 // graph prepared for one full-batch forward, or for sampling mini-batches (`use`). Edge features
-// (edge_attr.npy) set the model's edge_dim, and need full-batch training.
+// (edge_attr.npy) set the model's edge_dim, in every mode.
 // `summary` gets the line that describes the data; the Dataset itself is freed on return.
 NodeData load_data(const Options& o, GATConfig& m, const std::string& saved_config, GraphUse use,
                    std::string& summary) {
@@ -234,7 +233,15 @@ struct Distributed {
   dist::TrafficCounter traffic;
   dist::PartitionMeta meta;
   dist::RankData rank;
-  std::unique_ptr<dist::DistributedSteps> steps;
+  dist::DistributedSteps* steps = nullptr;  // made by make_steps (through the maker below), owned by run()
+  // make_steps' maker of this run's steps over the ranks.
+  RankStepsMaker maker(GAT& model, const TrainConfig& config) {
+    return [this, &model, &config] {
+      auto s = std::make_unique<dist::DistributedSteps>(comm, model, rank, config, traffic);
+      steps = s.get();
+      return std::unique_ptr<Steps>(std::move(s));
+    };
+  }
   bool leader() const { return comm.rank() == 0; }
 };
 
@@ -454,29 +461,20 @@ void write_outputs(const Options& o, const Preset& p, GAT& model, const NodeData
   }
   if (!o.metrics_json.empty()) app::write_metrics_json(o.metrics_json, result, info);
   if (!o.save.empty()) nn::save_checkpoint(o.save, model, nullptr, p.model.to_json());
-  if (!o.predict_out.empty() || !o.attention_out.empty()) {
-    model.eval();
-    NoGradGuard no_grad;
+  if (!o.predict_out.empty()) app::write_predictions(o.predict_out, node_logits(model, data, p.train.eval_chunk));
+  if (!o.attention_out.empty()) {
+    nn::EvalMode eval(model);
     std::vector<AttentionOut> attention;
     if (!data.neighbors) {
-      Tensor logits = model.forward(data.x, data.graph, data.edge_attr, o.attention_out.empty() ? nullptr : &attention);
-      if (!o.predict_out.empty()) app::write_predictions(o.predict_out, logits);
-    } else {  // mini-batch data: the logits layer-wise, the attention over the whole graph with its loops
-      if (!o.predict_out.empty()) {
-        std::vector<int32_t> all(static_cast<size_t>(data.neighbors->num_nodes()));
-        std::iota(all.begin(), all.end(), 0);
-        app::write_predictions(o.predict_out,
-                               layerwise_logits(model, data.x, *data.neighbors, all, p.train.eval_chunk, data.edge_attr));
-      }
-      if (!o.attention_out.empty()) {
-        const Graph g = p.model.add_self_loops ? data.graph.add_self_loops() : data.graph;
-        const Tensor attr = data.edge_attr.defined() && p.model.add_self_loops
-                                ? edge_features_with_self_loops(data.graph, g, data.edge_attr, parse_edge_fill(p.model.edge_fill))
-                                : data.edge_attr;
-        model.forward(data.x, g, attr, &attention);
-      }
+      model.forward(data.x, data.graph, data.edge_attr, &attention);
+    } else {  // mini-batch data: the attention over the whole graph with its loops
+      const Graph g = p.model.add_self_loops ? data.graph.add_self_loops() : data.graph;
+      const Tensor attr = data.edge_attr.defined() && p.model.add_self_loops
+                              ? edge_features_with_self_loops(data.graph, g, data.edge_attr, parse_edge_fill(p.model.edge_fill))
+                              : data.edge_attr;
+      model.forward(data.x, g, attr, &attention);
     }
-    if (!o.attention_out.empty()) app::write_attention_csv(o.attention_out, attention);
+    app::write_attention_csv(o.attention_out, attention);
   }
   if (!o.plot.empty())
     app::write_training_plot(o.plot, result.history, p.model.model + " on " + (o.data.empty() ? "synthetic" : o.data),
@@ -500,7 +498,7 @@ int run(Options o) {
   if (!o.partitions.empty()) ranks = load_partition_data(o, p.model, c, summary);
 #endif
   if (!ranks)
-    local = load_data(o, p.model, c.saved_config, p.train.mini_batch() ? GraphUse::sampling : GraphUse::full_batch, summary);
+    local = load_data(o, p.model, c.saved_config, graph_use(p.train), summary);
 #ifdef GATGRAD_HAVE_MPI
   const NodeData& data = ranks ? ranks->rank.data : local;
 #else
@@ -511,7 +509,6 @@ int run(Options o) {
 #ifdef GATGRAD_HAVE_MPI
   const std::string data_source = ranks ? ranks->meta.source.data : o.data;
   const CsbmOptions graph_options = ranks ? ranks->meta.source.synthetic : synthetic_graph(o);
-  if (ranks) ranks->steps = std::make_unique<dist::DistributedSteps>(ranks->comm, ranks->rank, p.train, p.model, ranks->traffic);
 #else
   const std::string data_source = o.data;
   const CsbmOptions graph_options = synthetic_graph(o);
@@ -533,17 +530,19 @@ int run(Options o) {
                 kernels::isa_name(kernels::active_isa()));
 
   TrainResult result;
+  std::unique_ptr<Steps> steps;  // (the ranks' report below reads their counters)
   if (o.eval_only) {
     result.val = evaluate(model, data, data.val_rows);
     result.test = evaluate(model, data, data.test_rows);
   } else {
     if (!o.resume.empty() && !o.quiet)
       std::printf("resuming from %s at epoch %lld\n", o.resume.c_str(), static_cast<long long>(state.epoch));
-    if (p.train.mini_batch() && !o.quiet)
-      std::printf("mini-batches of %lld seeds, fanout %s, %lld micro-batches per step, %lld steps per epoch\n",
-                  static_cast<long long>(p.train.batch_size), fanout_text(p.train.fanout).c_str(),
-                  static_cast<long long>(p.train.micro_batches),
-                  static_cast<long long>((data.train_rows.size() + p.train.batch_size - 1) / p.train.batch_size));
+    RankStepsMaker on_ranks;
+#ifdef GATGRAD_HAVE_MPI
+    if (ranks) on_ranks = ranks->maker(model, p.train);
+#endif
+    steps = make_steps(model, data, p.train, on_ranks);
+    if (!steps->describe().empty() && !o.quiet) std::printf("%s\n", steps->describe().c_str());
     Progress progress(o.quiet, o.log_every, p.train.max_epochs, /*live=*/!ranks, data.multilabel);  // mpirun's pty is not the user's
     TrainHooks hooks;
     hooks.on_epoch = [&](const EpochStats& s) {
@@ -554,12 +553,8 @@ int run(Options o) {
     hooks.on_step = [&](int64_t epoch, int64_t step, int64_t steps) { progress.step(epoch, step, steps); };
     // A rank's signal would stop it alone, the others waiting for it: MPI jobs end by signal.
     if (!ranks) hooks.stop = stop_on_signals();
-    MiniBatchSteps* steps = nullptr;
-#ifdef GATGRAD_HAVE_MPI
-    if (ranks) steps = ranks->steps.get();
-#endif
     try {
-      result = train_node_classifier(model, data, p.train, optimizer, state, hooks, steps);
+      result = train(*steps, optimizer, state, p.train, hooks);
     } catch (const TrainingDiverged& e) {
       progress.finish();
       return report_divergence(e, o, p, model);

@@ -1,4 +1,4 @@
-// DistributedSteps: models/minibatch.hpp's step and the layer-wise evaluation over MPI ranks
+// DistributedSteps: train/minibatch.hpp's step and the layer-wise evaluation over MPI ranks
 // (see distributed_steps.hpp).
 #include "dist/distributed_steps.hpp"
 
@@ -10,6 +10,10 @@
 #include "graph/features.hpp"
 #include "graph/neighbor_sampler.hpp"
 #include "nn/metrics.hpp"
+#include "train/evaluate.hpp"
+#include "train/minibatch.hpp"
+#include "train/node_loss.hpp"
+#include "train/step_gradient.hpp"
 
 namespace gatgrad::dist {
 
@@ -131,13 +135,13 @@ RankData make_rank_data(const Comm& comm, LocalPart part, bool normalize, Traffi
   return r;
 }
 
-DistributedSteps::DistributedSteps(const Comm& comm, RankData& rank, const TrainConfig& config, const GATConfig& model,
+DistributedSteps::DistributedSteps(const Comm& comm, GAT& model, RankData& rank, const TrainConfig& config,
                                    TrafficCounter& traffic)
-    : comm_(comm), rank_(rank), config_(config), model_config_(model), traffic_(traffic), sampler_(config.fanout) {
+    : comm_(comm), model_(model), rank_(rank), config_(config), model_config_(model.config()), traffic_(traffic),
+      sampler_(config.fanout) {
   config.validate();
-  if (!config.mini_batch()) throw UsageError("distributed training is mini-batch training: it needs --batch-size");
-  if (model.layers != 2)  // its exact evaluation exchanges one hidden layer (evaluate below)
-    throw UsageError("distributed training runs 2-layer models, not --layers " + std::to_string(model.layers));
+  if (model_config_.layers != 2)  // its exact evaluation exchanges one hidden layer (evaluate below)
+    throw UsageError("distributed training runs 2-layer models, not --layers " + std::to_string(model_config_.layers));
   if (rank.data.train_rows.empty()) throw DataError("the partitions hold no training nodes");
 }
 
@@ -151,7 +155,8 @@ void DistributedSteps::start_epoch(int64_t epoch) {
   order_ = shuffle_rows(rank_.data.train_rows, model_config_.seed, epoch);
 }
 
-StepStats DistributedSteps::next_step(GAT& model, uint64_t steps_before) {
+StepStats DistributedSteps::next_step(uint64_t steps_before) {
+  GAT& model = model_;
   const int64_t t = next_step_++;
   const int64_t M = config_.micro_batches, P = comm_.size();
   const TrafficCounter traffic_before = traffic_;
@@ -184,25 +189,15 @@ StepStats DistributedSteps::next_step(GAT& model, uint64_t steps_before) {
   std::vector<PartResult> parts(static_cast<size_t>(M));
   const Streams results = comm_.all_gather(mine.bytes, traffic_.gradients);
   for (size_t rank = 0; rank < results.count(); ++rank) get_results(results[rank], params, parts);
-  StepStats s;
-  s.num_seeds = n;
-  std::vector<Tensor> sum;
-  for (int64_t m = 0; m < M; ++m) {
+  // The one step gradient's sum, each part's g_m the one its rank computed.
+  StepStats s = step_gradient(params, M, [&](int64_t m) {
     const PartResult& p = parts[static_cast<size_t>(m)];
-    if (!p.present) continue;
-    s.loss += p.stats.loss;
-    s.accuracy += p.stats.accuracy;
-    if (M == 1) {  // the gradients as computed, as batch_gradients leaves them
-      for (size_t k = 0; k < params.size(); ++k) {
-        if (p.grads[k].defined()) params[k].set_grad(p.grads[k]);
-        else params[k].zero_grad();
-      }
-      continue;
-    }
-    add_in_order(sum, params, p.grads);
-  }
-  if (!sum.empty())
-    for (size_t k = 0; k < params.size(); ++k) params[k].set_grad(sum[k]);
+    if (!p.present) return StepStats{};
+    for (size_t k = 0; k < params.size(); ++k)
+      if (p.grads[k].defined()) params[k].set_grad(p.grads[k]);
+    return p.stats;
+  });
+  s.num_seeds = n;
   model.set_dropout_position(step_end_dropout_position(M, steps_before));
   step_traffic_.adjacency += traffic_.adjacency - traffic_before.adjacency;
   step_traffic_.features += traffic_.features - traffic_before.features;
@@ -242,9 +237,7 @@ Tensor layer_over(AttentionLayer& layer, RankGraph& graph, NeighborSampler& whol
 }  // namespace
 
 Tensor DistributedSteps::logits(GAT& model, const std::vector<int32_t>& rows) {
-  const bool was_training = model.is_training();
-  model.eval();
-  NoGradGuard no_grad;
+  nn::EvalMode eval(model);
   RankGraph& graph = *rank_.graph;
   NeighborSampler whole({-1});
   const bool loops = model.config().add_self_loops;
@@ -279,7 +272,6 @@ Tensor DistributedSteps::logits(GAT& model, const std::vector<int32_t>& rows) {
       model.layer(1), graph, whole,
       [&](std::span<const int32_t> ids) { return InputFeatures(graph.fetch_rows(h1.data<float>(), h1.size(1), ids, layer1)); },
       mine, chunk, rounds2, loops);
-  model.train(was_training);
 
   // The rows' logits, in their order, on every rank.
   const int64_t C = out.size(1);
@@ -304,11 +296,18 @@ Tensor DistributedSteps::logits(GAT& model, const std::vector<int32_t>& rows) {
   return all;
 }
 
-Evaluation DistributedSteps::evaluate(GAT& model, const std::vector<int64_t>& rows) {
-  const std::vector<int32_t> ids = as_ids(rows);
-  const Tensor l = logits(model, ids);
+Evaluation DistributedSteps::evaluate(Split split) {
+  const std::vector<int64_t>& rows = rows_of(rank_.data, split);
+  const Tensor l = logits(model_, as_ids(rows));
   NoGradGuard no_grad;
-  return Evaluation{loss_of_rows(l, rank_.data, ids).item(), score_of_rows(l, rank_.data, ids)};
+  return Evaluation{loss_at_rows(l, rank_.data, rows, LogitRows::of_rows).item(),
+                    score_at_rows(l, rank_.data, rows, LogitRows::of_rows)};
+}
+
+const char* DistributedSteps::score_name() const { return node_score_name(rank_.data); }
+
+std::string DistributedSteps::describe() const {
+  return describe_mini_batches(config_, steps_per_epoch()).append(", on ").append(std::to_string(comm_.size())).append(" ranks");
 }
 
 }  // namespace gatgrad::dist

@@ -1,13 +1,13 @@
 /// @file
 /// Mini-batch training over MPI ranks, each holding one part of the graph (dist/partition.hpp),
-/// giving the bits of one process (models/minibatch.hpp's step) for any number of ranks:
+/// giving the bits of one process (train/minibatch.hpp's step) for any number of ranks:
 ///
 ///   every rank   computes the epoch's order and batch t's seeds, as one process does
 ///   round r      rank k takes micro-batch m = r·P + k (r = 0 .. ceil(M / P) - 1): samples its
 ///                blocks (the lists it lacks asked of their owners, one exchange per hop),
 ///                fetches its input rows, and computes g_m whole, with m's dropout masks
 ///   then         every rank gathers all the g_m and adds them in micro-batch order
-///                (((g_0 + g_1) + g_2) + ..., models/minibatch.hpp's add_in_order): MPI's own
+///                (((g_0 + g_1) + g_2) + ..., train/step_gradient.hpp's add_in_order): MPI's own
 ///                reductions promise no order, so none is used
 /// so every rank holds the same ∇, and after the optimiser's step the same parameters.
 /// A node's sample depends on (seed, epoch, step, node) and its list, the same on every rank.
@@ -19,13 +19,17 @@
 /// is computed in, so the scores are those of one process.
 #pragma once
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "dist/comm.hpp"
 #include "dist/partition.hpp"
 #include "dist/rank_graph.hpp"
 #include "graph/neighbor_sampler.hpp"
-#include "models/trainer.hpp"
+#include "models/gat.hpp"
+#include "models/node_data.hpp"
+#include "models/presets.hpp"
+#include "train/steps.hpp"
 
 namespace gatgrad::dist {
 
@@ -41,15 +45,18 @@ struct RankData {
 /// normalize: rows divided by max(row sum, 1), as gat-train --data does.
 RankData make_rank_data(const Comm& comm, LocalPart part, bool normalize, TrafficCounter& traffic);
 
-class DistributedSteps final : public MiniBatchSteps {
+/// The steps (train/steps.hpp) of a run over ranks; make_steps makes them through its RankStepsMaker.
+class DistributedSteps final : public Steps {
  public:
-  /// rank (its data), config (B, fanout, M, eval_chunk), model (seed, self-loops): outlive this.
-  DistributedSteps(const Comm& comm, RankData& rank, const TrainConfig& config, const GATConfig& model,
-                   TrafficCounter& traffic);
+  /// model, rank (its data), config (B, fanout, M, eval_chunk): outlive this.
+  DistributedSteps(const Comm& comm, GAT& model, RankData& rank, const TrainConfig& config, TrafficCounter& traffic);
+  nn::Module& model() override { return model_; }
   int64_t steps_per_epoch() const override;
   void start_epoch(int64_t epoch) override;
-  StepStats next_step(GAT& model, uint64_t steps_before) override;
-  Evaluation evaluate(GAT& model, const std::vector<int64_t>& rows) override;
+  StepStats next_step(uint64_t steps_before) override;
+  Evaluation evaluate(Split split) override;
+  const char* score_name() const override;
+  std::string describe() const override;
 
   /// Logits [rows.size(), C] of `rows`, layer-wise, on every rank (what evaluate scores).
   Tensor logits(GAT& model, const std::vector<int32_t>& rows);
@@ -62,6 +69,7 @@ class DistributedSteps final : public MiniBatchSteps {
 
  private:
   const Comm& comm_;
+  GAT& model_;
   RankData& rank_;
   const TrainConfig& config_;
   const GATConfig& model_config_;

@@ -38,10 +38,10 @@ Tensor edge_features_in_graph_order(const Graph& g, bool looped, const std::vect
 /// The features of looped = g.add_self_loops()'s edges from those of g's (attr [E_g, D] in g's
 /// edge order): g's own loops dropped with their rows, the added loops filled by `fill` (the
 /// mean over each destination's incoming edges in g). Works on a block (bipartite) as on a
-/// square graph: how a sampled block's edges get their loops (models/minibatch.cpp).
+/// square graph: how a sampled block's edges get their loops (train/minibatch.cpp).
 Tensor edge_features_with_self_loops(const Graph& g, const Graph& looped, const Tensor& attr, const EdgeFill& fill);
 
-/// A sampled block made ready for a layer (models/minibatch.cpp, models/layerwise.cpp): its
+/// A sampled block made ready for a layer (train/minibatch.cpp, models/layerwise.cpp): its
 /// self-loops added when `add_self_loops`, and the features of its edges returned [E_b, D],
 /// gathered from attr [E, D] (the whole graph's, in its edge order) by the block's edge_global
 /// and the loops filled from them. attr undefined: no features (an undefined tensor back).

@@ -6,7 +6,6 @@
 #include <numeric>
 #include <vector>
 
-#include "autograd/tape.hpp"
 #include "graph/edge_features.hpp"
 #include "graph/neighbor_sampler.hpp"
 
@@ -40,9 +39,7 @@ Tensor layer_over(AttentionLayer& layer, const InputFeatures& x, AdjacencySource
 Tensor layerwise_logits(GAT& model, const InputFeatures& x, AdjacencySource& adjacency, std::span<const int32_t> rows,
                         int64_t chunk, const Tensor& edge_attr) {
   if (chunk < 1) throw Error("layerwise_logits: chunk must be positive, got " + std::to_string(chunk));
-  const bool was_training = model.is_training();
-  model.eval();
-  NoGradGuard no_grad;
+  nn::EvalMode eval(model);
   NeighborSampler whole({-1});  // every incoming neighbour: the key draws nothing
   whole.record_edge_ids(edge_attr.defined());
   const EdgeFill fill = parse_edge_fill(model.config().edge_fill);
@@ -55,7 +52,6 @@ Tensor layerwise_logits(GAT& model, const InputFeatures& x, AdjacencySource& adj
     h = layer_over(model.layer(k), h, adjacency, whole, all, chunk, loops, dtype, edge_attr, fill);  // h_{k+1} [N, K·F']
   const Tensor logits = layer_over(model.layer(model.num_layers() - 1), h, adjacency, whole, rows, chunk, loops, dtype,
                                    edge_attr, fill);  // [R, C]
-  model.train(was_training);
   return logits;
 }
 

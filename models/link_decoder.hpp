@@ -5,7 +5,7 @@
 ///   mlp: s_k = w_2ᵀ ReLU(W_1 (h_u ⊙ h_v) + b_1) + b_2       PyG's LinkPredictor (examples/ogbl),
 ///        DGL's MLPPredictor on h_u * h_v; W_1 [D, hidden], w_2 [hidden, 1]
 /// The pair ops (pair_dot, pair_mul) are graph/pair_scores.hpp's. A link model is the GAT
-/// encoder and this decoder side by side (models/link_model.hpp).
+/// encoder and this decoder side by side (train/link_model.hpp).
 #pragma once
 #include <cstdint>
 #include <memory>

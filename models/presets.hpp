@@ -47,7 +47,7 @@ struct GATConfig {
   static GATConfig from_json(const std::string& json, const std::string& source);
 };
 
-/// The training loop (models/trainer.hpp) and its Adam optimiser (make_optimizer).
+/// The training loop (train/loop.hpp; the mode chosen in train/make_steps.hpp) and its Adam optimiser (make_optimizer).
 struct TrainConfig {
   int64_t max_epochs = 1000;
   int64_t patience = 100;      ///< stop after this many epochs without improvement
@@ -55,13 +55,13 @@ struct TrainConfig {
   double weight_decay = 5e-4;  ///< L2, added to the gradient (PyTorch's Adam(weight_decay=...))
   double beta1 = nn::kAdamBeta1, beta2 = nn::kAdamBeta2, eps = nn::kAdamEps;  ///< Adam's, PyTorch's defaults
 
-  // Mini-batch training (models/minibatch.hpp); batch_size 0 is full batch, the paper's setting.
+  // Mini-batch training (train/minibatch.hpp); batch_size 0 is full batch, the paper's setting.
   int64_t batch_size = 0;                  ///< seed (training) nodes per step; 0: one full-batch step per epoch
   std::vector<int64_t> fanout = {10, 10};  ///< neighbours sampled per target and hop, seeds' hop first (-1: all); one per layer
   int64_t micro_batches = 1;               ///< parts of a batch, each sampled and differentiated whole; gradients summed in order
   int64_t eval_chunk = 4096;               ///< destinations per block of the layer-wise inference (memory, not results)
 
-  // Inductive training on many graphs (models/graph_batches.hpp): 0 is one full-batch step per epoch.
+  // Inductive training on many graphs (train/graph_batches.hpp): 0 is one full-batch step per epoch.
   int64_t graphs_per_batch = 0;            ///< whole training graphs per step, in a shuffled order
 
   bool mini_batch() const { return batch_size > 0; }

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/tape.hpp"
 #include "autograd/tensor.hpp"
 
 namespace gatgrad::nn {
@@ -81,6 +82,23 @@ class Module {
 
   std::vector<Entry> entries_;
   bool training_ = true;
+};
+
+/// Evaluation mode for a scope (PyTorch's `model.eval()` under `torch.no_grad()`): while alive,
+/// `model` runs without dropout and ops record nothing; on leaving, the model is back in the
+/// mode it had (training or not), also when an exception leaves the scope.
+///   { nn::EvalMode eval(model); logits = model.forward(x, g); }
+class EvalMode {
+ public:
+  explicit EvalMode(Module& model) : model_(model), was_training_(model.is_training()) { model.eval(); }
+  ~EvalMode() { model_.train(was_training_); }
+  EvalMode(const EvalMode&) = delete;
+  EvalMode& operator=(const EvalMode&) = delete;
+
+ private:
+  Module& model_;
+  bool was_training_;
+  NoGradGuard no_grad_;
 };
 
 }  // namespace gatgrad::nn

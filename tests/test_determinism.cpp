@@ -15,7 +15,7 @@
 #include "graph/synthetic.hpp"
 #include "models/gat.hpp"
 #include "models/presets.hpp"
-#include "models/trainer.hpp"
+#include "train/trainer.hpp"
 #include "nn/optim.hpp"
 #include "testing.hpp"
 

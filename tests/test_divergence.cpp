@@ -17,7 +17,7 @@
 #include "autograd/tape.hpp"
 #include "graph/synthetic.hpp"
 #include "models/presets.hpp"
-#include "models/trainer.hpp"
+#include "train/trainer.hpp"
 #include "nn/optim.hpp"
 #include "testing.hpp"
 

@@ -28,7 +28,7 @@
 #include "models/gatv2_conv.hpp"
 #include "models/layerwise.hpp"
 #include "models/node_data.hpp"
-#include "models/trainer.hpp"
+#include "train/trainer.hpp"
 #include "nn/checkpoint.hpp"
 #include "testing.hpp"
 

@@ -24,7 +24,7 @@
 #include "models/gat_conv.hpp"
 #include "models/gatv2_conv.hpp"
 #include "models/presets.hpp"
-#include "models/trainer.hpp"
+#include "train/trainer.hpp"
 #include "nn/checkpoint.hpp"
 #include "testing.hpp"
 

@@ -23,9 +23,9 @@
 #include "graph/synthetic_graphs.hpp"
 #include "io/npy.hpp"
 #include "models/gat.hpp"
-#include "models/graph_batches.hpp"
+#include "train/graph_batches.hpp"
 #include "models/node_data.hpp"
-#include "models/trainer.hpp"
+#include "train/trainer.hpp"
 #include "nn/metrics.hpp"
 #include "testing.hpp"
 

@@ -22,7 +22,7 @@
 #include "models/gat.hpp"
 #include "models/node_data.hpp"
 #include "models/presets.hpp"
-#include "models/trainer.hpp"
+#include "train/trainer.hpp"
 #include "nn/optim.hpp"
 #include "testing.hpp"
 

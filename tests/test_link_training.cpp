@@ -12,8 +12,8 @@
 
 #include "autograd/error.hpp"
 #include "graph/synthetic.hpp"
-#include "models/link_model.hpp"
-#include "models/trainer.hpp"
+#include "train/link_model.hpp"
+#include "train/trainer.hpp"
 #include "testing.hpp"
 
 using namespace gatgrad;

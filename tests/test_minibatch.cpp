@@ -21,8 +21,8 @@
 #include "models/gat.hpp"
 #include "models/gat_conv.hpp"
 #include "models/layerwise.hpp"
-#include "models/minibatch.hpp"
-#include "models/trainer.hpp"
+#include "train/minibatch.hpp"
+#include "train/trainer.hpp"
 #include "testing.hpp"
 
 using namespace gatgrad;

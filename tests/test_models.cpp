@@ -13,7 +13,7 @@
 #include "models/gat.hpp"
 #include "models/gat_conv.hpp"
 #include "models/gatv2_conv.hpp"
-#include "models/trainer.hpp"
+#include "train/trainer.hpp"
 
 using namespace gatgrad;
 

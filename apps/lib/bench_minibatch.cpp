@@ -12,11 +12,9 @@
 
 #include "apps/lib/app_common.hpp"
 #include "apps/lib/bench_memory.hpp"
-#include "autograd/ops.hpp"
 #include "graph/load_dataset.hpp"
 #include "graph/synthetic.hpp"
-#include "models/minibatch.hpp"
-#include "models/trainer.hpp"
+#include "train/trainer.hpp"
 
 namespace gatgrad::bench {
 
@@ -107,27 +105,23 @@ int run_minibatch_bench(const TrainBenchOptions& o) {
   {
     GAT model(p.model);
     nn::Adam adam = make_optimizer(model.parameters(), p.train);
-    BatchPipeline batches(data, *data.neighbors, p.train, p.model.seed, p.model.add_self_loops);
-    const int64_t per_epoch = batches.steps_per_epoch();
+    const std::unique_ptr<Steps> steps = make_steps(model, data, p.train);  // the steps gat-train runs
+    const int64_t per_epoch = steps->steps_per_epoch();
     std::vector<double> step_ms, wait_ms;
     int64_t seeds = 0, edges = 0;
     double busy_s = 0;
     for (int64_t t = 0; t < kWarmupSteps + o.steps; ++t) {
       const auto t0 = clock::now();
-      if (t % per_epoch == 0) batches.start_epoch(t / per_epoch + 1);
-      const Batch batch = batches.next();
-      const auto t1 = clock::now();
-      tbb::this_task_arena::isolate([&] {
-        batch_gradients(model, data, batch, p.train.micro_batches, static_cast<uint64_t>(t));
-        adam.step();
-      });
+      if (t % per_epoch == 0) steps->start_epoch(t / per_epoch + 1);
+      const StepStats step = steps->next_step(static_cast<uint64_t>(t));
+      tbb::this_task_arena::isolate([&] { adam.step(); });  // as the training loop steps
       const auto t2 = clock::now();
       if (t < kWarmupSteps) continue;
       step_ms.push_back(1e3 * seconds(t0, t2));
-      wait_ms.push_back(1e3 * seconds(t0, t1));
+      wait_ms.push_back(step.wait_ms);
       busy_s += seconds(t0, t2);
-      seeds += batch.num_seeds;
-      edges += batch.num_sampled_edges();
+      seeds += step.num_seeds;
+      edges += step.num_edges;
     }
     minibatch_peak = app::peak_rss_mb();
     sampled_per_s = static_cast<double>(edges) / busy_s;
@@ -148,17 +142,22 @@ int run_minibatch_bench(const TrainBenchOptions& o) {
     std::printf("full batch skipped: it needs more than half of this machine's memory\n");
     return 0;
   }
-  const Graph g = full_graph(data, p.model.add_self_loops);
+  NodeData full;  // the same nodes, for one full-batch forward
+  full.x = data.x;
+  full.graph = full_graph(data, p.model.add_self_loops);
+  full.labels = data.labels;
+  full.num_classes = data.num_classes;
+  full.train_rows = data.train_rows;
+  TrainConfig full_batch = p.train;
+  full_batch.batch_size = 0;
   GAT model(p.model);
-  nn::Adam adam = make_optimizer(model.parameters(), p.train);
-  std::vector<int64_t> rows(data.train_rows.begin(), data.train_rows.end());
+  nn::Adam adam = make_optimizer(model.parameters(), full_batch);
+  const std::unique_ptr<Steps> steps = make_steps(model, full, full_batch);
   std::vector<double> epoch_ms;
   for (int64_t e = 0; e < 2 + o.epochs; ++e) {  // 2 untimed warm-up epochs
     const auto t0 = clock::now();
-    model.train();
-    adam.zero_grad();
-    Tensor loss = cross_entropy(model.forward(data.x, g), data.labels, rows);
-    backward(loss);
+    steps->start_epoch(e + 1);
+    steps->next_step(static_cast<uint64_t>(e));
     adam.step();
     if (e >= 2) epoch_ms.push_back(1e3 * seconds(t0, clock::now()));
   }

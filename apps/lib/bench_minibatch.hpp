@@ -1,4 +1,4 @@
-// `gat-bench train --batch-size B`: mini-batch training (models/minibatch.hpp) timed step by step
+// `gat-bench train --batch-size B`: mini-batch training (train/minibatch.hpp) timed step by step
 // on a dataset or on a synthetic graph streamed straight into a CSR (graph/synthetic.hpp's
 // make_csbm_by_destination, so that 20M nodes / 200M edges fit), beside what full batch would
 // need and, when that fits in half of this machine's memory, a full-batch epoch on the same graph.

@@ -9,10 +9,9 @@
 #include <tbb/info.h>
 
 #include "apps/lib/app_common.hpp"
-#include "autograd/ops.hpp"
 #include "graph/load_dataset.hpp"
 #include "graph/synthetic.hpp"
-#include "models/trainer.hpp"
+#include "train/trainer.hpp"
 #include "nn/optim.hpp"
 
 namespace gatgrad::bench {
@@ -67,6 +66,7 @@ int run_train_bench(const TrainBenchOptions& o) {
   p.model.num_classes = d.num_classes;
   GAT model(p.model);
   nn::Adam adam = make_optimizer(model.parameters(), p.train);
+  const std::unique_ptr<Steps> steps = make_steps(model, data, p.train);  // the steps gat-train runs
   std::printf("train-bench %s: %lld nodes, %lld edges, %lld features (%s), %lld classes, %lldx%lld heads, "
               "%d threads (data ready in %.2f s)\n",
               p.model.model.c_str(), static_cast<long long>(d.num_nodes), static_cast<long long>(num_edges),
@@ -74,16 +74,14 @@ int run_train_bench(const TrainBenchOptions& o) {
               static_cast<long long>(d.num_classes), static_cast<long long>(p.model.heads),
               static_cast<long long>(p.model.hidden), threads, data_s);
 
-  auto train_step = [&] {
-    model.train();
-    adam.zero_grad();
-    Tensor loss = cross_entropy(model.forward(data.x, data.graph), data.labels, data.train_rows);
-    backward(loss);
+  uint64_t steps_before = 0;
+  auto train_step = [&] {  // an epoch of the training loop: one full-batch step and the optimiser's
+    steps->start_epoch(static_cast<int64_t>(steps_before) + 1);
+    steps->next_step(steps_before++);
     adam.step();
   };
   auto infer = [&] {
-    model.eval();
-    NoGradGuard ng;
+    nn::EvalMode eval(model);
     return model.forward(data.x, data.graph);
   };
   for (int i = 0; i < 2; ++i) train_step();  // warm-up: caches, the buffer pool, page faults

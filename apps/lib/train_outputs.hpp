@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "models/trainer.hpp"
+#include "train/trainer.hpp"
 
 namespace gatgrad::app {
 

@@ -9,7 +9,7 @@
 
 #include "graph/synthetic.hpp"
 #include "graph/synthetic_graphs.hpp"
-#include "models/trainer.hpp"
+#include "train/trainer.hpp"
 #include "nn/optim.hpp"
 
 namespace gatgrad::app {

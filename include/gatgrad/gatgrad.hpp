@@ -2,7 +2,8 @@
 /// The whole public API of gatgrad in one header: `#include <gatgrad/gatgrad.hpp>` and link
 /// `gatgrad::gatgrad` (find_package(gatgrad 0.1 REQUIRED) on an installed copy). It brings
 /// the engine (tensors, the ops, the tape, gradcheck), file formats, graphs and datasets, the nn modules,
-/// optimisers and checkpoints, the GAT and GATv2 models and their training loop, and
+/// optimisers and checkpoints, the GAT and GATv2 models, their training (the loop, its steps, the
+/// mode chosen in make_steps), and
 /// gatgrad::version(). Every name is in namespace gatgrad (the nn pieces in gatgrad::nn).
 ///
 /// The headers it includes name each other from the repository root ("autograd/tensor.hpp"),
@@ -68,21 +69,33 @@
 #include "nn/module.hpp"
 #include "nn/optim.hpp"
 
-// models: the GAT and GATv2 layers, the two-layer model, the hyper-parameters and the paper's
-// presets, the data prepared for training, the trainer.
+// models: the GAT and GATv2 layers, the model of L layers, the hyper-parameters and the paper's
+// presets, the data prepared for training, the layer-wise inference.
 #include "models/attention_layer.hpp"
 #include "models/gat.hpp"
 #include "models/gat_conv.hpp"
 #include "models/gatv2_conv.hpp"
-#include "models/graph_batches.hpp"
 #include "models/graph_classifier.hpp"
 #include "models/graph_folds.hpp"
 #include "models/input_features.hpp"
 #include "models/layerwise.hpp"
 #include "models/link_data.hpp"
 #include "models/link_decoder.hpp"
-#include "models/link_model.hpp"
-#include "models/minibatch.hpp"
 #include "models/node_data.hpp"
 #include "models/presets.hpp"
-#include "models/trainer.hpp"
+
+// train: the steps of every mode behind one interface, make_steps choosing the mode, the loss and
+// score, a step's gradient, the evaluation, the loop with its early stopping.
+#include "train/evaluate.hpp"
+#include "train/full_batch_steps.hpp"
+#include "train/graph_batches.hpp"
+#include "train/link_model.hpp"
+#include "train/loop.hpp"
+#include "train/make_steps.hpp"
+#include "train/minibatch.hpp"
+#include "train/node_loss.hpp"
+#include "train/sampled_steps.hpp"
+#include "train/step_gradient.hpp"
+#include "train/steps.hpp"
+#include "train/train_state.hpp"
+#include "train/trainer.hpp"

@@ -1,6 +1,6 @@
 // Mini-batch training: the epoch's order, the batches and their micro-batches, the pipeline that
 // prepares them one step ahead, and the gradient of a batch (definitions in minibatch.hpp).
-#include "models/minibatch.hpp"
+#include "train/minibatch.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -13,7 +13,8 @@
 #include "autograd/random.hpp"
 #include "autograd/tape.hpp"
 #include "graph/neighbor_sampler.hpp"
-#include "nn/metrics.hpp"
+#include "train/node_loss.hpp"
+#include "train/step_gradient.hpp"
 
 namespace gatgrad {
 
@@ -21,16 +22,23 @@ namespace {
 
 constexpr uint64_t kShuffleStream = 0x5eed0f5u;  // the epoch orders' own stream of the seed
 
-std::vector<int64_t> as_rows(std::span<const int32_t> ids) { return {ids.begin(), ids.end()}; }
-
-// Local rows 0 .. n-1 (a micro-batch's logits are its seeds' in order).
-std::vector<int64_t> first_n(size_t n) {
-  std::vector<int64_t> r(n);
-  for (size_t k = 0; k < n; ++k) r[k] = static_cast<int64_t>(k);
-  return r;
+// Sampled edges of blocks (the self-loops added to them not counted).
+int64_t sampled_edges(const std::vector<Block>& blocks) {
+  int64_t e = 0;
+  for (const Block& b : blocks) e += b.num_edges() - (b.graph.has_one_self_loop_per_node() ? b.num_dst_nodes() : 0);
+  return e;
 }
 
 }  // namespace
+
+std::string describe_mini_batches(const TrainConfig& config, int64_t steps) {
+  std::string fanout;
+  for (int64_t f : config.fanout) fanout.append(fanout.empty() ? "" : ",").append(std::to_string(f));
+  std::string line = "mini-batches of ";
+  line.append(std::to_string(config.batch_size)).append(" seeds, fanout ").append(fanout).append(", ");
+  line.append(std::to_string(config.micro_batches)).append(" micro-batches per step, ");
+  return line.append(std::to_string(steps)).append(" steps per epoch");
+}
 
 std::vector<int32_t> shuffle_rows(std::span<const int64_t> rows, uint64_t seed, int64_t epoch) {
   const uint64_t key = derive_key(derive_key(seed, kShuffleStream), static_cast<uint64_t>(epoch));
@@ -62,23 +70,8 @@ std::vector<int32_t> micro_batch_seeds(std::span<const int32_t> order, int64_t b
 
 int64_t Batch::num_sampled_edges() const {
   int64_t e = 0;
-  for (const MicroBatch& mb : parts)
-    for (const Block& b : mb.blocks) e += b.num_edges() - (b.graph.has_one_self_loop_per_node() ? b.num_dst_nodes() : 0);
+  for (const MicroBatch& mb : parts) e += sampled_edges(mb.blocks);
   return e;
-}
-
-Tensor loss_of_rows(const Tensor& logits, const NodeData& data, std::span<const int32_t> rows) {
-  if (data.multilabel) return binary_cross_entropy_with_logits(logits, index_select(data.targets, as_rows(rows)));
-  std::vector<int64_t> labels(rows.size());
-  for (size_t r = 0; r < rows.size(); ++r) labels[r] = data.labels[static_cast<size_t>(rows[r])];
-  return cross_entropy(logits, labels);
-}
-
-double score_of_rows(const Tensor& logits, const NodeData& data, std::span<const int32_t> rows) {
-  if (data.multilabel) return nn::micro_f1(logits, index_select(data.targets, as_rows(rows)));
-  std::vector<int64_t> labels(rows.size());
-  for (size_t r = 0; r < rows.size(); ++r) labels[r] = data.labels[static_cast<size_t>(rows[r])];
-  return nn::accuracy(logits, labels, first_n(rows.size()));
 }
 
 // ---- the pipeline ----
@@ -199,53 +192,27 @@ StepStats micro_batch_gradient(GAT& model, const NodeData& data, const MicroBatc
   model.set_dropout_position(dropout_position);
   for (const Tensor& p : model.parameters()) p.zero_grad();  // g_m computed whole, from zero
   const Tensor logits = model.forward(mb.x, mb.blocks, mb.edge_attr);
-  const Tensor loss = loss_of_rows(logits, data, mb.seeds);
+  const std::vector<int64_t> seeds(mb.seeds.begin(), mb.seeds.end());  // logits row r is node seeds[r]
+  const Tensor loss = loss_at_rows(logits, data, seeds, LogitRows::of_rows);
   const double w = static_cast<double>(mb.seeds.size()) / static_cast<double>(num_seeds);
   StepStats s;
   s.loss = w * loss.item();
-  s.accuracy = w * score_of_rows(logits, data, mb.seeds);
+  s.accuracy = w * score_at_rows(logits, data, seeds, LogitRows::of_rows);
   s.num_seeds = static_cast<int64_t>(mb.seeds.size());
+  s.num_edges = sampled_edges(mb.blocks);
   backward(w == 1.0 ? loss : loss * w);  // d/dθ of (n_m / n) · loss_m
   return s;
-}
-
-void add_in_order(std::vector<Tensor>& sum, const std::vector<Tensor>& params, const std::vector<Tensor>& grads) {
-  if (sum.empty()) {
-    for (size_t k = 0; k < params.size(); ++k)
-      sum.push_back(grads[k].defined() ? grads[k].clone() : Tensor::zeros(params[k].shape(), params[k].dtype()));
-    return;
-  }
-  for (size_t k = 0; k < params.size(); ++k) {
-    if (!grads[k].defined()) continue;
-    dispatch(grads[k].dtype(), [&]<class T>() {
-      T* acc = sum[k].data<T>();
-      const T* add = grads[k].data<T>();
-      for (int64_t i = 0; i < grads[k].numel(); ++i) acc[i] += add[i];
-    });
-  }
 }
 
 StepStats batch_gradients(GAT& model, const NodeData& data, const Batch& batch, int64_t micro_batches,
                           uint64_t steps_before) {
   model.train();
-  const std::vector<Tensor> params = model.parameters();
-  std::vector<Tensor> sum;  // Σ_m g_m in micro-batch order (only with several parts)
-  StepStats s;
-  s.num_seeds = batch.num_seeds;
-  for (int64_t m = 0; m < static_cast<int64_t>(batch.parts.size()); ++m) {
+  const StepStats s = step_gradient(model.parameters(), static_cast<int64_t>(batch.parts.size()), [&](int64_t m) {
     const MicroBatch& mb = batch.parts[static_cast<size_t>(m)];
-    if (mb.seeds.empty()) continue;
-    const StepStats part = micro_batch_gradient(
-        model, data, mb, batch.num_seeds, steps_before * static_cast<uint64_t>(micro_batches) + static_cast<uint64_t>(m));
-    s.loss += part.loss;
-    s.accuracy += part.accuracy;
-    if (micro_batches == 1) continue;
-    std::vector<Tensor> grads;
-    for (const Tensor& p : params) grads.push_back(p.has_grad() ? p.grad() : Tensor());
-    add_in_order(sum, params, grads);
-  }
-  if (!sum.empty())
-    for (size_t k = 0; k < params.size(); ++k) params[k].set_grad(sum[k]);
+    if (mb.seeds.empty()) return StepStats{};
+    const uint64_t position = steps_before * static_cast<uint64_t>(micro_batches) + static_cast<uint64_t>(m);
+    return micro_batch_gradient(model, data, mb, batch.num_seeds, position);
+  });
   model.set_dropout_position(step_end_dropout_position(micro_batches, steps_before));
   return s;
 }

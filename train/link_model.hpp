@@ -29,7 +29,7 @@
 #include "models/gat.hpp"
 #include "models/link_data.hpp"
 #include "models/link_decoder.hpp"
-#include "models/minibatch.hpp"
+#include "train/minibatch.hpp"
 #include "models/presets.hpp"
 
 namespace gatgrad {

@@ -1,5 +1,5 @@
-// LinkModel, its evaluation and its training steps (models/link_model.hpp).
-#include "models/link_model.hpp"
+// LinkModel, its evaluation and its training steps (train/link_model.hpp).
+#include "train/link_model.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -103,9 +103,7 @@ LinkModel::LinkModel(const GATConfig& config, DType dtype) : config_(encoder_of(
 std::vector<double> score_pairs(LinkModel& model, const LinkData& data, LinkStage stage, const NodePairs& pairs,
                                 int64_t eval_chunk) {
   const MessageGraph& g = message_graph(data, stage);
-  const bool was_training = model.is_training();
-  model.eval();
-  NoGradGuard no_grad;
+  nn::EvalMode eval(model);
   Tensor scores;
   if (g.neighbors) {  // layer-wise, the embeddings of the endpoints only
     const LocalPairs local = localise(pairs, data.num_nodes());
@@ -114,7 +112,6 @@ std::vector<double> score_pairs(LinkModel& model, const LinkData& data, LinkStag
   } else {
     scores = model.decoder().forward(model.encoder().forward(data.x, g.graph, g.edge_attr), pairs);
   }
-  model.train(was_training);
   return to_doubles(scores);
 }
 

@@ -19,11 +19,14 @@
 /// the thread count, nor of the order in which the micro-batches were computed.
 ///
 /// Sampling overlaps computing: while step t runs, a oneTBB task samples and gathers step t+1
-/// (BatchPipeline). Evaluation is layer-wise and exact (models/layerwise.hpp).
+/// (BatchPipeline). The loss is train/node_loss.hpp's, the sum train/step_gradient.hpp's; the
+/// steps of a run are SampledSteps (train/sampled_steps.hpp), evaluated layer-wise and exactly
+/// (models/layerwise.hpp).
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "graph/adjacency_source.hpp"
@@ -32,8 +35,13 @@
 #include "models/gat.hpp"
 #include "models/node_data.hpp"
 #include "models/presets.hpp"
+#include "train/steps.hpp"
 
 namespace gatgrad {
+
+/// "mini-batches of B seeds, fanout 10,10, M micro-batches per step, S steps per epoch": how
+/// `config` cuts an epoch of `steps` steps, for a run's log (Steps::describe).
+std::string describe_mini_batches(const TrainConfig& config, int64_t steps);
 
 /// The training rows in the order of an epoch: a permutation that depends on (seed, epoch) only.
 std::vector<int32_t> shuffle_rows(std::span<const int64_t> rows, uint64_t seed, int64_t epoch);
@@ -93,40 +101,24 @@ class BatchPipeline {
   std::unique_ptr<Impl> impl_;
 };
 
-/// The loss and score of one trained step, for the epoch's statistics.
-struct StepStats {
-  double loss = 0;      ///< Σ_m (n_m / n) loss_m: the batch's mean loss
-  double accuracy = 0;  ///< Σ_m (n_m / n) score_m (micro-F1 for multi-label data)
-  int64_t num_seeds = 0;  ///< n
-};
-
-/// The gradient ∇ of `batch` as the file comment defines it, left in the parameters' gradients
-/// for the optimiser's step (which the caller takes after checking the loss). steps_before is
-/// the number of steps before this one in the run: micro-batch m draws the dropout masks of
-/// position steps_before · M + m (M = micro_batches, the plan's count even when the batch has
-/// fewer seeds than that). Returns the batch's loss and score.
+/// The gradient ∇ of `batch` as the file comment defines it (step_gradient over its
+/// micro-batches), left in the parameters' gradients for the optimiser's step (which the caller
+/// takes after checking the loss). steps_before is the number of steps before this one in the
+/// run: micro-batch m draws the dropout masks of position steps_before · M + m (M =
+/// micro_batches, the plan's count even when the batch has fewer seeds than that). Returns the
+/// batch's loss, score, size and sampled edges.
 StepStats batch_gradients(GAT& model, const NodeData& data, const Batch& batch, int64_t micro_batches,
                           uint64_t steps_before);
 
 /// batch_gradients' part for one micro-batch: g_m = ∇ (n_m / n) · loss_m computed whole from
 /// zero (n = num_seeds, the batch's), with the dropout masks of `dropout_position`, left in the
 /// parameters' gradients (a parameter the loss does not reach has none). Returns
-/// (n_m / n) · loss_m, (n_m / n) · score_m and n_m.
+/// (n_m / n) · loss_m, (n_m / n) · score_m, n_m and the blocks' sampled edges.
 StepStats micro_batch_gradient(GAT& model, const NodeData& data, const MicroBatch& mb, int64_t num_seeds,
                                uint64_t dropout_position);
 
 /// Where a step leaves the model's dropout counters, whichever micro-batches ran where (the
 /// next step sets its own): they are in the checkpoints, which must not depend on the ranks.
 uint64_t step_end_dropout_position(int64_t micro_batches, uint64_t steps_before);
-
-/// Σ_m g_m in micro-batch order, as batch_gradients adds them: into an empty `sum` the first
-/// part's gradients are copied (zeros for a parameter without one); each later part's are
-/// added where it has one. grads[k] undefined: parameter k has no gradient in this part.
-void add_in_order(std::vector<Tensor>& sum, const std::vector<Tensor>& params, const std::vector<Tensor>& grads);
-
-/// The loss of rows of data (scalar) from their logits [rows.size(), C], logits row r being node rows[r].
-Tensor loss_of_rows(const Tensor& logits, const NodeData& data, std::span<const int32_t> rows);
-/// The accuracy (micro-F1 for multi-label data) of the same.
-double score_of_rows(const Tensor& logits, const NodeData& data, std::span<const int32_t> rows);
 
 }  // namespace gatgrad

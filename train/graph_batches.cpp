@@ -1,12 +1,17 @@
 // Batches of whole graphs, and the evaluation graph by graph (graph_batches.hpp).
-#include "models/graph_batches.hpp"
+#include "train/graph_batches.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "autograd/ops.hpp"
 #include "autograd/tape.hpp"
 #include "graph/graph_index.hpp"
 #include "nn/metrics.hpp"
+#include "train/evaluate.hpp"
+#include "train/minibatch.hpp"
+#include "train/node_loss.hpp"
+#include "train/step_gradient.hpp"
 
 namespace gatgrad {
 
@@ -103,9 +108,7 @@ Evaluation evaluate_by_graph(GAT& model, const NodeData& data, std::span<const i
   for (int64_t r : rows)
     wanted.at(static_cast<size_t>(data.graph_index.at(static_cast<size_t>(r))))
         .push_back(position_in_graph(data, static_cast<int32_t>(r)));
-  const bool was_training = model.is_training();
-  model.eval();
-  NoGradGuard no_grad;
+  nn::EvalMode eval(model);
   double weighted_loss = 0, correct = 0;
   int64_t count = 0;
   nn::F1Counts f1;
@@ -121,14 +124,13 @@ Evaluation evaluate_by_graph(GAT& model, const NodeData& data, std::span<const i
     else correct += n * score_at_rows(logits, one, sub_rows);
     count += static_cast<int64_t>(sub_rows.size());
   }
-  model.train(was_training);
   if (count == 0) throw Error("evaluate_by_graph: no rows to evaluate");
   const double n = static_cast<double>(count);
   return Evaluation{weighted_loss / n, data.multilabel ? f1.f1() : std::round(correct) / n};
 }
 
-GraphBatchSteps::GraphBatchSteps(const NodeData& data, const TrainConfig& config, uint64_t seed)
-    : data_(data), graphs_per_batch_(config.graphs_per_batch), seed_(seed) {
+GraphBatchSteps::GraphBatchSteps(GAT& model, const NodeData& data, const TrainConfig& config)
+    : model_(model), data_(data), graphs_per_batch_(config.graphs_per_batch), seed_(model.config().seed) {
   check_graphs("GraphBatchSteps", data);
   if (graphs_per_batch_ < 1) throw Error("GraphBatchSteps: the training configuration has no graphs_per_batch");
   for (int32_t g : graphs_of_rows(data, data.train_rows)) train_graphs_.push_back(g);
@@ -145,28 +147,36 @@ void GraphBatchSteps::start_epoch(int64_t epoch) {
   next_ = 0;
 }
 
-StepStats GraphBatchSteps::next_step(GAT& model, uint64_t steps_before) {
+StepStats GraphBatchSteps::next_step(uint64_t steps_before) {
   const int64_t t = static_cast<int64_t>(order_.size());
   const int64_t begin = next_ * graphs_per_batch_, end = std::min(t, begin + graphs_per_batch_);
   if (begin >= t) throw Error("GraphBatchSteps: the epoch has only " + std::to_string(steps_per_epoch()) + " steps");
   ++next_;
   const NodeData batch =
       select_graphs(data_, std::span<const int32_t>(order_).subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin)));
-  model.train();
-  model.set_dropout_position(steps_before);
-  for (const Tensor& p : model.parameters()) p.zero_grad();  // ∇_t computed whole, from zero
-  const Tensor logits = model.forward(batch.x, batch.graph, batch.edge_attr);
-  const Tensor loss = loss_at_rows(logits, batch, batch.train_rows);
-  StepStats s;
-  s.loss = loss.item();
-  s.accuracy = score_at_rows(logits, batch, batch.train_rows);
-  s.num_seeds = static_cast<int64_t>(batch.train_rows.size());
-  if (std::isfinite(s.loss)) backward(loss);  // (on a NaN the trainer stops, and frees the tape)
-  return s;
+  return step_gradient(model_.parameters(), 1, [&](int64_t) {
+    model_.train();
+    model_.set_dropout_position(steps_before);
+    const Tensor logits = model_.forward(batch.x, batch.graph, batch.edge_attr);
+    const Tensor loss = loss_at_rows(logits, batch, batch.train_rows);
+    StepStats s;
+    s.loss = loss.item();
+    s.accuracy = score_at_rows(logits, batch, batch.train_rows);
+    s.num_seeds = static_cast<int64_t>(batch.train_rows.size());
+    s.num_edges = batch.graph.num_edges();
+    if (std::isfinite(s.loss)) backward(loss);  // (on a NaN the loop stops, and frees the tape)
+    return s;
+  });
 }
 
-Evaluation GraphBatchSteps::evaluate(GAT& model, const std::vector<int64_t>& rows) {
-  return evaluate_by_graph(model, data_, rows);
+Evaluation GraphBatchSteps::evaluate(Split split) { return evaluate_by_graph(model_, data_, rows_of(data_, split)); }
+
+const char* GraphBatchSteps::score_name() const { return node_score_name(data_); }
+
+std::string GraphBatchSteps::describe() const {
+  std::string line = "batches of ";
+  line.append(std::to_string(graphs_per_batch_)).append(" whole graphs, ");
+  return line.append(std::to_string(steps_per_epoch())).append(" steps per epoch");
 }
 
 }  // namespace gatgrad

@@ -5,19 +5,21 @@
 ///   order   = the training graphs sorted by hash64(key(seed, epoch), graph)    (shuffle_rows)
 ///   batch t = order[t·G .. (t+1)·G)   (the last one shorter), t = 0 .. ceil(T_g / G) - 1
 ///   ∇_t     = ∇ loss(model(x[nodes of batch t], their induced graph), their targets), computed
-///             whole with the dropout masks of position (steps before this one)
+///             whole with the dropout masks of position (steps before this one) (step_gradient
+///             of one part; the loss is train/node_loss.hpp's)
 /// Evaluation runs graph by graph: loss = Σ_g n_g · loss_g / Σ_g n_g over the graphs holding the
 /// rows, accuracy from the summed correct counts, micro-F1 from the summed TP, FP and FN, so it
 /// equals one forward over all the graphs at once (edges never cross graphs).
 #pragma once
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "models/gat.hpp"
 #include "models/node_data.hpp"
 #include "models/presets.hpp"
-#include "models/trainer.hpp"
+#include "train/steps.hpp"
 
 namespace gatgrad {
 
@@ -33,17 +35,21 @@ std::vector<int32_t> graphs_of_rows(const NodeData& data, std::span<const int64_
 /// evaluate() over `rows` graph by graph, as the file comment defines it.
 Evaluation evaluate_by_graph(GAT& model, const NodeData& data, std::span<const int64_t> rows);
 
-/// The steps of the file comment, for train_node_classifier (TrainConfig::graphs_per_batch).
-class GraphBatchSteps final : public MiniBatchSteps {
+/// The steps of the file comment (TrainConfig::graphs_per_batch; make_steps makes them).
+class GraphBatchSteps final : public Steps {
  public:
-  /// data and config must outlive the steps; `seed` orders the epochs (the model's).
-  GraphBatchSteps(const NodeData& data, const TrainConfig& config, uint64_t seed);
+  /// model, data and config must outlive the steps; the model's seed orders the epochs.
+  GraphBatchSteps(GAT& model, const NodeData& data, const TrainConfig& config);
+  nn::Module& model() override { return model_; }
   int64_t steps_per_epoch() const override;
   void start_epoch(int64_t epoch) override;
-  StepStats next_step(GAT& model, uint64_t steps_before) override;
-  Evaluation evaluate(GAT& model, const std::vector<int64_t>& rows) override;
+  StepStats next_step(uint64_t steps_before) override;
+  Evaluation evaluate(Split split) override;
+  const char* score_name() const override;
+  std::string describe() const override;
 
  private:
+  GAT& model_;
   const NodeData& data_;
   int64_t graphs_per_batch_;
   uint64_t seed_;

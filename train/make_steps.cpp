@@ -1,0 +1,35 @@
+// The one place where a training configuration decides the mode (see make_steps.hpp).
+#include "train/make_steps.hpp"
+
+#include "autograd/error.hpp"
+#include "train/full_batch_steps.hpp"
+#include "train/graph_batches.hpp"
+#include "train/sampled_steps.hpp"
+
+namespace gatgrad {
+
+GraphUse graph_use(const TrainConfig& config) {
+  return config.batch_size > 0 ? GraphUse::sampling : GraphUse::full_batch;
+}
+
+std::unique_ptr<Steps> make_steps(GAT& model, const NodeData& data, const TrainConfig& config,
+                                  const RankStepsMaker& on_ranks) {
+  config.validate_for(model.config());
+  if (on_ranks) {
+    if (config.batch_size == 0) throw UsageError("distributed training is mini-batch training: it needs --batch-size");
+    return on_ranks();
+  }
+  if (config.graphs_per_batch > 0) {
+    if (data.num_graphs == 0)
+      throw UsageError("graphs_per_batch: the data holds one graph (a dataset of many has graph_index.npy)");
+    return std::make_unique<GraphBatchSteps>(model, data, config);
+  }
+  if (config.batch_size > 0) {
+    if (!data.neighbors)
+      throw Error("make_steps: mini-batch training needs data prepared for sampling (GraphUse::sampling)");
+    return std::make_unique<SampledSteps>(model, data, config);
+  }
+  return std::make_unique<FullBatchSteps>(model, data, config);
+}
+
+}  // namespace gatgrad
