@@ -9,6 +9,7 @@
 
 #include "autograd/creation.hpp"
 #include "autograd/ops.hpp"
+#include "testing.hpp"
 
 using namespace gatgrad;
 
@@ -24,9 +25,7 @@ void check_values(const Tensor& t, const std::vector<double>& want, double tol =
     BOOST_TEST(std::abs(got[i] - want[i]) <= tol, "element " << i << ": got " << got[i] << " want " << want[i]);
 }
 
-bool message_has(const Error& e, const std::string& what) {
-  return std::string(e.what()).find(what) != std::string::npos;
-}
+using testing::message_has;  // (tests/testing.hpp)
 
 }  // namespace
 

@@ -15,6 +15,7 @@
 #include "nn/checkpoint.hpp"
 #include "nn/dropout.hpp"
 #include "nn/linear.hpp"
+#include "testing.hpp"
 
 using namespace gatgrad;
 namespace fs = std::filesystem;
@@ -116,9 +117,7 @@ void make_checkpoint(const std::string& dir) {
   nn::save_checkpoint(dir, net, &opt, kConfig);
 }
 
-bool message_has(const Error& e, const std::string& what) {
-  return std::string(e.what()).find(what) != std::string::npos;
-}
+using testing::message_has;  // (tests/testing.hpp)
 
 // Loading `dir` into a trained model must throw DataError containing every string in `want`,
 // and change nothing.

@@ -14,14 +14,13 @@
 
 #include "autograd/error.hpp"
 #include "graph/graph.hpp"
+#include "testing.hpp"
 
 using namespace gatgrad;
 
 namespace {
 
-bool message_has(const Error& e, const std::string& what) {
-  return std::string(e.what()).find(what) != std::string::npos;
-}
+using testing::message_has;  // (tests/testing.hpp)
 
 template <class T>
 std::vector<T> vec(std::span<const T> s) {

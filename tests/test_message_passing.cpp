@@ -15,6 +15,7 @@
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops.hpp"
 #include "graph/message_passing.hpp"
+#include "testing.hpp"
 
 using namespace gatgrad;
 
@@ -22,9 +23,7 @@ namespace {
 
 using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 
-bool message_has(const Error& e, const std::string& what) {
-  return std::string(e.what()).find(what) != std::string::npos;
-}
+using testing::message_has;  // (tests/testing.hpp)
 
 // Random edges among nodes [0, N-3) plus every awkward case: self-loops on 0 and 1, node N-3
 // with exactly one incoming edge, node N-2 that only sends, node N-1 isolated, and (when

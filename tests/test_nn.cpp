@@ -13,6 +13,7 @@
 #include "nn/init.hpp"
 #include "nn/linear.hpp"
 #include "nn/metrics.hpp"
+#include "testing.hpp"
 
 using namespace gatgrad;
 
@@ -28,9 +29,7 @@ void check_values(const Tensor& t, const std::vector<double>& want, double tol =
     BOOST_TEST(std::abs(got[i] - want[i]) <= tol, "element " << i << ": got " << got[i] << " want " << want[i]);
 }
 
-bool message_has(const Error& e, const std::string& what) {
-  return std::string(e.what()).find(what) != std::string::npos;
-}
+using testing::message_has;  // (tests/testing.hpp)
 
 // A block and a net of two blocks plus a parameter of its own, registered in between.
 struct Block : nn::Module {

@@ -11,14 +11,13 @@
 #include "autograd/creation.hpp"
 #include "autograd/ops.hpp"
 #include "nn/optim.hpp"
+#include "testing.hpp"
 
 using namespace gatgrad;
 
 namespace {
 
-bool message_has(const Error& e, const std::string& what) {
-  return std::string(e.what()).find(what) != std::string::npos;
-}
+using testing::message_has;  // (tests/testing.hpp)
 
 // ---- references: torch.optim's documented algorithms, one scalar at a time ----
 
