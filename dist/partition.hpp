@@ -1,7 +1,7 @@
 /// @file
 /// Partitions of a graph for distributed training: gat-partition cuts the nodes into P parts
 /// (METIS) and writes one folder per part; each MPI rank of `gat-train --partitions` reads
-/// only its own (dist/rank_data.hpp).
+/// only its own (make_rank_data, dist/distributed_steps.hpp).
 ///
 ///   PARTS/meta.json        P, N, E, F, C, multi-label or not, the source (dataset folder, or ""
 ///                          for the built-in synthetic graph, with its options), METIS' seed, the

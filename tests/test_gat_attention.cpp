@@ -181,9 +181,9 @@ BOOST_AUTO_TEST_CASE(gradcheck_with_and_without_dropout) {
 
 BOOST_AUTO_TEST_CASE(fused_equals_composed) {
   const Graph g = awkward_graph(40, 200, 3);
-  // Shapes: each way of vectorising heads (H = 3: padded rows; 1, 2, 4: one flat run per segment;
-  // 8: whole batches) and features (F = 8, 16: whole batches; 5, 7, 4 in float: a short chunk per
-  // head), including Cora's output layer (one head, 7 classes).
+  // Shapes: each kernel path of graph/kernels/attention.hpp (one_head: H = 1, F <= 16, here Cora's
+  // output layer of 7 classes; heads8: H = 8, F = 8, Cora's hidden layer; general: the rest, with
+  // feature counts that fill SIMD registers (16) and that leave a short chunk (5, 4)).
   for (auto [H, F] : {std::pair<int64_t, int64_t>{3, 5}, {1, 7}, {8, 8}, {2, 16}, {4, 4}})
     for (DType dt : {DType::f64, DType::f32})
       for (double p : {0.0, 0.6}) {

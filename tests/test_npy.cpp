@@ -1,5 +1,5 @@
 // The .npy, zip and .npz readers and writers (io/): round trips of every dtype, and every kind of broken file.
-// To add a test: write a file into a TempDir (save_npy / save_npz, or raw bytes with write_bytes),
+// To add a test: write a file into a TempDir (save_npy / save_npz, or raw bytes with write_file),
 // then BOOST_CHECK_EXCEPTION(load..., DataError, message_has({path, "key words"})).
 #define BOOST_TEST_MODULE npy
 #include <boost/test/unit_test.hpp>

@@ -1,7 +1,8 @@
 // Interrupting gat-train with SIGINT / SIGTERM and resuming it gives exactly the run that was
 // never interrupted: the same losses, accuracies and parameter files, bit for bit.
-// To add a test: start build/bin/gat-train with run_until_line(), signal it, and compare the
-// files it leaves behind with those of an uninterrupted run.
+// To add a test: start build/bin/gat-train with run_and_signal() (it signals the run once a line
+// of its output starts with a prefix), resume it, and compare the files it leaves behind with
+// those of an uninterrupted run (check_identical_runs).
 #define BOOST_TEST_MODULE resume
 #include <boost/test/unit_test.hpp>
 
