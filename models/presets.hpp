@@ -36,7 +36,7 @@ struct GATConfig {
   // layers is hidden (heads × hidden, concatenated, ELU), then the readout, then an MLP.
   std::string readout = "mean";  ///< "mean", "sum", "max" or "attention" (graph/readout.hpp)
   int64_t mlp_hidden = 128;      ///< width of the MLP's hidden layer (graph classification's head, link prediction's MLP decoder)
-  // Link prediction (models/link_model.hpp): the GAT's output layer gives each node an
+  // Link prediction (train/link_model.hpp): the GAT's output layer gives each node an
   // embedding of embedding_dim features (its num_classes), and the decoder scores pairs of them.
   int64_t embedding_dim = 64;    ///< D, the width of the node embeddings
   std::string decoder = "dot";   ///< "dot" (<h_u, h_v>) or "mlp" (on h_u ⊙ h_v, mlp_hidden wide; models/link_decoder.hpp)
