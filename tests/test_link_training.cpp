@@ -13,6 +13,7 @@
 #include "autograd/error.hpp"
 #include "graph/synthetic.hpp"
 #include "train/link_model.hpp"
+#include "train/make_steps.hpp"
 #include "train/trainer.hpp"
 #include "testing.hpp"
 
@@ -47,19 +48,16 @@ GATConfig encoder_config(const Dataset& d) {
   return m;
 }
 
-// A few epochs of steps and Adam steps, as the training loop takes them; returns the
-// parameters after training.
-std::vector<Tensor> train_epochs(LinkModel& model, const LinkData& data, const TrainConfig& config, int64_t epochs) {
-  LinkTrainingSteps steps(data, config, 3, true, {});
+// `epochs` epochs of the training loop (train/loop.hpp) with the steps make_steps gives,
+// without early stopping; returns the parameters after training.
+std::vector<Tensor> train_epochs(LinkModel& model, const LinkData& data, TrainConfig config, int64_t epochs) {
+  config.max_epochs = epochs;
+  config.patience = epochs;
+  const std::unique_ptr<LinkSteps> steps = make_steps(model, data, config);
   nn::Adam adam = make_optimizer(model.parameters(), config);
-  uint64_t before = 0;
-  for (int64_t e = 1; e <= epochs; ++e) {
-    steps.start_epoch(e);
-    for (int64_t t = 0; t < steps.steps_per_epoch(); ++t, ++before) {
-      steps.step(model, t, before);
-      adam.step();
-    }
-  }
+  TrainState state;
+  const TrainResult r = train(*steps, adam, state, config, {}, best_score_early_stopping);
+  BOOST_TEST(r.epochs_run == epochs);
   std::vector<Tensor> out;
   for (const Tensor& p : model.parameters()) out.push_back(p.clone());
   return out;

@@ -135,18 +135,29 @@ LinkEvaluation evaluate_links(LinkModel& model, const LinkData& data, LinkStage 
 
 // ---- training steps ----
 
-struct LinkTrainingSteps::Impl {
+namespace {
+
+LinkStage stage_of(Split split) {
+  if (split == Split::train)
+    throw Error("link prediction: the training split has no fixed negatives to evaluate on (they are drawn each epoch)");
+  return split == Split::val ? LinkStage::val : LinkStage::test;
+}
+
+}  // namespace
+
+struct LinkSteps::Impl {
+  LinkModel& model;
   const LinkData& data;
   const TrainConfig& config;
+  int64_t hits_k;
   uint64_t seed;
-  bool add_self_loops;
   EdgeFill edge_fill;
   NeighborSampler sampler;
   std::vector<int32_t> order;  // the training positives' indices in this epoch's order
-  int64_t epoch = 0;
+  int64_t epoch = 0, next = 0;
 
-  Impl(const LinkData& d, const TrainConfig& c, uint64_t s, bool loops, const EdgeFill& fill)
-      : data(d), config(c), seed(s), add_self_loops(loops), edge_fill(fill),
+  Impl(LinkModel& m, const LinkData& d, const TrainConfig& c, int64_t k)
+      : model(m), data(d), config(c), hits_k(k), seed(m.config().seed), edge_fill(parse_edge_fill(m.config().edge_fill)),
         sampler(c.fanout) {
     sampler.record_edge_ids(d.train_graph.edge_attr.defined());
   }
@@ -170,68 +181,107 @@ struct LinkTrainingSteps::Impl {
     NodePairs neg = sample_negatives(data.split.train_edge_set, pos.size(), key);
     return {std::move(pos), std::move(neg)};
   }
+
+  StepStats step(int64_t t, uint64_t steps_before) {
+    model.train();
+    for (const Tensor& param : model.parameters()) param.zero_grad();
+    const auto [pos, neg] = pairs_of(t);
+    const NodePairs pairs = join(pos, neg);
+    const MessageGraph& g = message_graph(data, LinkStage::train);
+    Tensor scores;
+    StepStats s;
+    if (!config.mini_batch()) {
+      scores = model.decoder().forward(model.encoder().forward(data.x, g.graph, g.edge_attr), pairs);
+      s.num_edges = g.graph.num_edges();
+    } else {
+      // The seeds: every endpoint of the step's pairs; their neighbourhoods over the training graph.
+      const LocalPairs local = localise(pairs, data.num_nodes());
+      std::vector<Block> blocks = sampler.sample(*g.neighbors, local.nodes,
+                                                 SampleKey{seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(t)});
+      std::vector<Tensor> attr;
+      for (Block& b : blocks) {
+        s.num_edges += b.num_edges();
+        const Tensor a = ready_block(b, model.config().add_self_loops, g.edge_attr, edge_fill);
+        if (a.defined()) attr.push_back(a);
+      }
+      model.encoder().set_dropout_position(steps_before);
+      const Tensor h = model.encoder().forward(gather_rows(data.x, blocks.front().src_global), blocks, attr);
+      scores = model.decoder().forward(h, local.pairs);
+    }
+    const Tensor loss = link_loss(scores, pos.size());
+    s.loss = loss.item();
+    s.num_seeds = pos.size();
+    s.accuracy = decision_accuracy(scores, pos.size());
+    backward(loss);
+    if (config.mini_batch()) model.encoder().set_dropout_position(step_end_dropout_position(1, steps_before));
+    return s;
+  }
 };
 
-LinkTrainingSteps::LinkTrainingSteps(const LinkData& data, const TrainConfig& config, uint64_t seed,
-                                     bool add_self_loops, const EdgeFill& edge_fill)
-    : impl_(std::make_unique<Impl>(data, config, seed, add_self_loops, edge_fill)) {
-  config.validate();
+LinkSteps::LinkSteps(LinkModel& model, const LinkData& data, const TrainConfig& config, int64_t hits_k)
+    : impl_(std::make_unique<Impl>(model, data, config, hits_k)) {
+  config.validate_for(model.config());
   if (config.micro_batches != 1)
     throw UsageError("micro_batches: link prediction takes each step whole (1), got " +
                      std::to_string(config.micro_batches));
+  if (config.graph_batches()) throw UsageError("graphs_per_batch: link prediction trains on the pairs of one graph");
+  if (hits_k < 1) throw UsageError("hits_k: must be at least 1, got " + std::to_string(hits_k));
   if (config.mini_batch() && !data.train_graph.neighbors)
-    throw Error("LinkTrainingSteps: mini-batch training needs data prepared for sampling (GraphUse::sampling)");
+    throw Error("LinkSteps: mini-batch training needs data prepared for sampling (GraphUse::sampling)");
 }
 
-LinkTrainingSteps::~LinkTrainingSteps() = default;
+LinkSteps::~LinkSteps() = default;
 
-int64_t LinkTrainingSteps::steps_per_epoch() const {
+nn::Module& LinkSteps::model() { return impl_->model; }
+
+int64_t LinkSteps::steps_per_epoch() const {
   if (!impl_->config.mini_batch()) return 1;
   return (impl_->num_train() + impl_->config.batch_size - 1) / impl_->config.batch_size;
 }
 
-void LinkTrainingSteps::start_epoch(int64_t epoch) {
+void LinkSteps::start_epoch(int64_t epoch) {
   Impl& p = *impl_;
   p.epoch = epoch;
+  p.next = 0;
   if (!p.config.mini_batch()) return;
   std::vector<int64_t> indices(static_cast<size_t>(p.num_train()));
   std::iota(indices.begin(), indices.end(), 0);
   p.order = shuffle_rows(indices, p.seed, epoch);
 }
 
-StepStats LinkTrainingSteps::step(LinkModel& model, int64_t t, uint64_t steps_before) {
-  Impl& p = *impl_;
-  model.train();
-  for (const Tensor& param : model.parameters()) param.zero_grad();
-  const auto [pos, neg] = p.pairs_of(t);
-  const NodePairs pairs = join(pos, neg);
-  Tensor scores;
-  if (!p.config.mini_batch()) {
-    const MessageGraph& g = message_graph(p.data, LinkStage::train);
-    scores = model.decoder().forward(model.encoder().forward(p.data.x, g.graph, g.edge_attr), pairs);
+StepStats LinkSteps::next_step(uint64_t steps_before) { return impl_->step(impl_->next++, steps_before); }
+
+Evaluation LinkSteps::evaluate(Split split) {
+  const LinkEvaluation e = evaluate_all(split);
+  return Evaluation{e.loss, e.auc};
+}
+
+LinkEvaluation LinkSteps::evaluate_all(Split split) {
+  return evaluate_links(impl_->model, impl_->data, stage_of(split), impl_->hits_k, impl_->config.eval_chunk);
+}
+
+std::string LinkSteps::describe() const {
+  const LinkSplit& s = impl_->data.split;
+  std::string d = "link prediction: " + std::to_string(s.train.size()) + " training pairs and as many fresh negatives "
+                  "each epoch, " + std::to_string(s.val.size()) + " validation and " + std::to_string(s.test.size()) +
+                  " test pairs, each with one fixed negative";
+  if (impl_->config.mini_batch())
+    d += "; mini-batches of " + std::to_string(impl_->config.batch_size) + " pairs, " +
+         std::to_string(steps_per_epoch()) + " steps per epoch";
+  return d;
+}
+
+StopVerdict best_score_early_stopping(TrainState& state, const Evaluation& val, const TrainConfig& config) {
+  StopVerdict v;
+  if (val.accuracy > state.best_accuracy) {
+    v.keep = true;
+    state.best_accuracy = val.accuracy;
+    state.best_loss = std::min(state.best_loss, val.loss);
+    state.waited = 0;
   } else {
-    // The seeds: every endpoint of the step's pairs; their neighbourhoods over the training graph.
-    const LocalPairs local = localise(pairs, p.data.num_nodes());
-    const MessageGraph& g = message_graph(p.data, LinkStage::train);
-    std::vector<Block> blocks = p.sampler.sample(*g.neighbors, local.nodes,
-                                                 SampleKey{p.seed, static_cast<uint64_t>(p.epoch), static_cast<uint64_t>(t)});
-    std::vector<Tensor> attr;
-    for (Block& b : blocks) {
-      const Tensor a = ready_block(b, p.add_self_loops, g.edge_attr, p.edge_fill);
-      if (a.defined()) attr.push_back(a);
-    }
-    model.encoder().set_dropout_position(steps_before);
-    const Tensor h = model.encoder().forward(gather_rows(p.data.x, blocks.front().src_global), blocks, attr);
-    scores = model.decoder().forward(h, local.pairs);
+    v.stop = ++state.waited >= config.patience;
   }
-  const Tensor loss = link_loss(scores, pos.size());
-  StepStats s;
-  s.loss = loss.item();
-  s.num_seeds = pos.size();
-  s.accuracy = decision_accuracy(scores, pos.size());
-  backward(loss);
-  if (p.config.mini_batch()) model.encoder().set_dropout_position(step_end_dropout_position(1, steps_before));
-  return s;
+  return v;
 }
 
 }  // namespace gatgrad

@@ -29,8 +29,10 @@
 #include "models/gat.hpp"
 #include "models/link_data.hpp"
 #include "models/link_decoder.hpp"
-#include "train/minibatch.hpp"
 #include "models/presets.hpp"
+#include "train/loop.hpp"
+#include "train/minibatch.hpp"
+#include "train/steps.hpp"
 
 namespace gatgrad {
 
@@ -74,25 +76,39 @@ std::vector<double> score_pairs(LinkModel& model, const LinkData& data, LinkStag
 LinkEvaluation evaluate_links(LinkModel& model, const LinkData& data, LinkStage stage, int64_t hits_k,
                               int64_t eval_chunk = TrainConfig{}.eval_chunk);
 
-/// The steps of a training epoch (see the file comment): full batch (config.batch_size 0) is one
-/// step, otherwise ceil(P_train / B). Each leaves its gradient in the model's parameters'
-/// gradients for the optimiser, and returns its loss, its accuracy (the fraction of its pairs whose
-/// logit has the right sign: > 0 for a positive) and its number of positives.
-class LinkTrainingSteps {
+/// Link prediction's steps (train/steps.hpp; made by make_steps, train/make_steps.hpp): an epoch
+/// is one full-batch step (config.batch_size 0) or ceil(P_train / B) mini-batch steps, as the
+/// file comment defines them. A step leaves its gradient in the model's parameters' gradients and
+/// returns its loss, its accuracy (the fraction of its pairs whose logit has the right sign: > 0
+/// for a positive, the score PyG's examples do not compute) and its number of positives. The
+/// evaluation's score is the ROC-AUC; evaluate_all gives every metric.
+class LinkSteps final : public Steps {
  public:
-  /// data and config must outlive the steps. `seed` keys the negatives, the order and the samples.
-  LinkTrainingSteps(const LinkData& data, const TrainConfig& config, uint64_t seed, bool add_self_loops,
-                    const EdgeFill& edge_fill);
-  ~LinkTrainingSteps();
-  int64_t steps_per_epoch() const;
-  void start_epoch(int64_t epoch);  ///< 1-based
-  /// Step `step` (0-based, in order) of the started epoch; steps_before: steps before it in the run
-  /// (the dropout masks' position).
-  StepStats step(LinkModel& model, int64_t step, uint64_t steps_before);
+  /// model, data and config must outlive the steps. The model's seed keys the negatives, the
+  /// order and the samples; hits_k is the K of Hits at K.
+  LinkSteps(LinkModel& model, const LinkData& data, const TrainConfig& config, int64_t hits_k);
+  ~LinkSteps() override;
+  nn::Module& model() override;
+  int64_t steps_per_epoch() const override;
+  void start_epoch(int64_t epoch) override;
+  StepStats next_step(uint64_t steps_before) override;
+  /// Split::val or Split::test: the BCE loss and the AUC (Error for Split::train: its negatives
+  /// are drawn each epoch, there is no fixed set to score).
+  Evaluation evaluate(Split split) override;
+  const char* score_name() const override { return "auc"; }
+  std::string describe() const override;
+  /// Every metric of Split::val or Split::test.
+  LinkEvaluation evaluate_all(Split split);
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// Early stopping on the validation score alone, as PyG's link_pred.py keeps its test AUC: keep
+/// the parameters of an epoch whose score beats every earlier one (strictly), stop after
+/// `patience` epochs without such an epoch. (The authors' rule of train/loop.hpp also asks the
+/// loss to improve, which the BCE of a link model need not do while its ranking improves.)
+StopVerdict best_score_early_stopping(TrainState& state, const Evaluation& val, const TrainConfig& config);
 
 }  // namespace gatgrad

@@ -32,4 +32,9 @@ std::unique_ptr<Steps> make_steps(GAT& model, const NodeData& data, const TrainC
   return std::make_unique<FullBatchSteps>(model, data, config);
 }
 
+std::unique_ptr<LinkSteps> make_steps(LinkModel& model, const LinkData& data, const TrainConfig& config,
+                                      int64_t hits_k) {
+  return std::make_unique<LinkSteps>(model, data, config, hits_k);  // which checks what fits
+}
+
 }  // namespace gatgrad

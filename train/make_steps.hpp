@@ -4,6 +4,8 @@
 ///   batch_size > 0         sampled mini-batches             SampledSteps      (train/sampled_steps.hpp)
 ///                          ... over MPI ranks               dist::DistributedSteps, made by `on_ranks`
 ///   neither                one full batch per epoch         FullBatchSteps    (train/full_batch_steps.hpp)
+/// and for link prediction (a LinkModel on LinkData): LinkSteps (train/link_model.hpp), one full
+/// batch or, with batch_size > 0, mini-batches of pairs (PyG's LinkNeighborLoader)
 /// and how the data must be prepared for it (graph_use). A new mode or task adds its line here.
 #pragma once
 #include <functional>
@@ -12,6 +14,7 @@
 #include "models/gat.hpp"
 #include "models/node_data.hpp"
 #include "models/presets.hpp"
+#include "train/link_model.hpp"
 #include "train/steps.hpp"
 
 namespace gatgrad {
@@ -29,5 +32,10 @@ using RankStepsMaker = std::function<std::unique_ptr<Steps>()>;
 /// outlive the steps.
 std::unique_ptr<Steps> make_steps(GAT& model, const NodeData& data, const TrainConfig& config,
                                   const RankStepsMaker& on_ranks = {});
+
+/// Link prediction's steps, after the same checks (and: one micro-batch, no graph batches, data
+/// prepared for sampling when batch_size > 0). hits_k: the K of the evaluation's Hits at K.
+std::unique_ptr<LinkSteps> make_steps(LinkModel& model, const LinkData& data, const TrainConfig& config,
+                                      int64_t hits_k = LinkConfig{}.hits_k);
 
 }  // namespace gatgrad
