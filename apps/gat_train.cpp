@@ -28,10 +28,14 @@
 #include "autograd/isa.hpp"
 #include "autograd/version.hpp"
 #include "graph/edge_features.hpp"
+#include "graph/link_split.hpp"
 #include "graph/load_dataset.hpp"
 #include "graph/synthetic.hpp"
 #include "graph/synthetic_graphs.hpp"
+#include "train/link_model.hpp"
+#include "train/make_steps.hpp"
 #include "train/trainer.hpp"
+#include "io/npy.hpp"
 #include "nn/checkpoint.hpp"
 #ifdef GATGRAD_HAVE_MPI
 #include "dist/distributed_steps.hpp"
@@ -60,6 +64,11 @@ struct Options {
   bool quiet = false;
   std::string metrics_json, save, load, predict_out, attention_out, plot, resume;
   bool eval_only = false;
+  // Link prediction (--task link; train/link_model.hpp).
+  std::string task;      // "node" or "link"; empty: node, or the --load'ed model's task
+  std::string decoder;   // "dot" or "mlp" (empty: the preset's)
+  int64_t hits_k = -1;   // K of the reported Hits@K (-1: LinkConfig's)
+  std::string pairs;     // with --predict-out: the .npy [P, 2] of node pairs to score
   CsbmOptions synthetic;         // the built-in graph's sizes (its seed is `seed`)
   int64_t graphs = -1;           // --graphs: the synthetic set of graphs instead (-1: not asked for)
   GraphSetOptions graph_set{.num_graphs = 0};  // its sizes (its seed is `seed`), when num_graphs > 0
@@ -92,8 +101,11 @@ constexpr int64_t kSyntheticEpochs = 200;  // default --epochs on the built-in s
 
 // The preset, then every option given on the command line.
 Preset resolve_hyperparameters(const Options& o) {
-  Preset p = make_preset(o.preset.empty() ? kDefaultPreset : o.preset);
+  // Link prediction starts from its own preset (PyG's link_pred.py), node classification from the paper's.
+  Preset p = make_preset(!o.preset.empty() ? o.preset : o.task == "link" ? "link" : kDefaultPreset);
+  if (!o.task.empty()) p.model.task = o.task;
   if (!o.model.empty()) p.model.model = o.model;
+  if (!o.decoder.empty()) p.model.decoder = o.decoder;
   // The built-in graph is easy: kSyntheticEpochs keep the first command of the README to seconds.
   if (o.data.empty() && o.partitioned_data.empty() && o.preset.empty()) p.train.max_epochs = kSyntheticEpochs;
   if (o.epochs >= 0) p.train.max_epochs = o.epochs;
@@ -140,6 +152,8 @@ Configuration configure(Options& o) {
   if (!o.load.empty()) {
     c.saved_config = o.load + "/config.json";
     c.preset.model = GATConfig::from_json(nn::read_checkpoint_config(o.load), c.saved_config);
+    if (!o.task.empty() && o.task != c.preset.model.task)
+      throw UsageError("--task " + o.task + ": the model in " + o.load + " was trained for --task " + c.preset.model.task);
   }
   // One fanout entry per layer: unless given, the preset's last entry repeated for a deeper model.
   std::vector<int64_t>& fanout = c.preset.train.fanout;
@@ -190,19 +204,20 @@ std::string choose_graph_set(const CLI::App& cli, Options& o) {
 // graph prepared for one full-batch forward, or for sampling mini-batches (`use`). Edge features
 // (edge_attr.npy) set the model's edge_dim, in every mode.
 // `summary` gets the line that describes the data; the Dataset itself is freed on return.
+// The dataset of the options as it is read (--data, with the model's preprocessing) or made (the
+// synthetic graph or set of graphs).
+Dataset read_data(const Options& o, const GATConfig& m) {
+  if (o.data.empty() && o.graph_set.num_graphs > 0) return make_graph_set(synthetic_graph_set(o));  // Gaussian features: never normalised
+  if (o.data.empty()) return make_csbm(synthetic_graph(o));  // Gaussian features: never normalised
+  LoadOptions lo;
+  lo.normalize_features = m.normalize_features;
+  lo.map_features = true;  // a float32 x.npy used as it is stays in the page cache, read where it lies
+  return load_dataset(o.data, lo);
+}
+
 NodeData load_data(const Options& o, GATConfig& m, const std::string& saved_config, GraphUse use,
                    std::string& summary) {
-  Dataset d;
-  if (o.data.empty() && o.graph_set.num_graphs > 0) {
-    d = make_graph_set(synthetic_graph_set(o));  // Gaussian features: never normalised
-  } else if (o.data.empty()) {
-    d = make_csbm(synthetic_graph(o));  // Gaussian features: never normalised
-  } else {
-    LoadOptions lo;
-    lo.normalize_features = m.normalize_features;
-    lo.map_features = true;  // a float32 x.npy used as it is stays in the page cache, read where it lies
-    d = load_dataset(o.data, lo);
-  }
+  const Dataset d = read_data(o, m);
   if (saved_config.empty()) {
     m.in_features = d.num_features;
     m.num_classes = d.num_classes;
@@ -349,7 +364,7 @@ int save_interrupted(const Options& o, const Preset& p, const GAT& model, const 
 // A loss became NaN or infinite. The model is back at the best parameters before it: with
 // --save, they are the checkpoint (replacing the directory, as a finished run does); without a
 // good epoch (diverged at once), whatever DIR held is left as it was. Returns the exit status.
-int report_divergence(const TrainingDiverged& e, const Options& o, const Preset& p, const GAT& model) {
+int report_divergence(const TrainingDiverged& e, const Options& o, const Preset& p, const nn::Module& model) {
   std::string kept = "nothing saved (no --save)";
   if (!o.save.empty() && e.best_epoch == 0) {
     kept = "no epoch before it was good: " + o.save + " is left as it was";
@@ -370,9 +385,10 @@ int report_divergence(const TrainingDiverged& e, const Options& o, const Preset&
 // every `every` epochs otherwise.
 class Progress {
  public:
-  Progress(bool quiet, int64_t every, int64_t max_epochs, bool live, bool multilabel)
+  /// The scores' short names: of the training steps and of the validation ("acc", "f1", "auc").
+  Progress(bool quiet, int64_t every, int64_t max_epochs, bool live, const char* train_score, const char* val_score)
       : quiet_(quiet), tty_(live && ::isatty(STDOUT_FILENO)), every_(every), max_(max_epochs),
-        score_(multilabel ? "f1" : "acc") {}
+        train_score_(train_score), val_score_(val_score) {}
   void step(int64_t epoch, int64_t step, int64_t steps) {
     if (quiet_ || !tty_) return;
     const int width = 24, done = static_cast<int>(width * step / std::max<int64_t>(steps, 1));
@@ -393,7 +409,7 @@ class Progress {
       dirty_ = true;
     } else if (every_ > 0 && s.epoch % every_ == 0) {
       std::printf("epoch %lld train_loss=%.4f train_%s=%.4f val_loss=%.4f val_%s=%.4f epoch_ms=%.3f\n",
-                  static_cast<long long>(s.epoch), s.train_loss, score_, s.train_accuracy, s.val_loss, score_,
+                  static_cast<long long>(s.epoch), s.train_loss, train_score_, s.train_accuracy, s.val_loss, val_score_,
                   s.val_accuracy, s.step_ms);
       std::fflush(stdout);  // a line at a time, also into pipes and log files
     }
@@ -406,7 +422,8 @@ class Progress {
  private:
   bool quiet_, tty_;
   int64_t every_, max_;
-  const char* score_;  // "acc" or "f1"
+  const char* train_score_;  // "acc" or "f1"
+  const char* val_score_;    // "acc", "f1" or "auc"
   bool dirty_ = false;
 };
 
@@ -450,7 +467,7 @@ void write_outputs(const Options& o, const Preset& p, GAT& model, const NodeData
                    int threads) {
   std::vector<double> step_ms;
   for (const EpochStats& s : result.history) step_ms.push_back(s.step_ms);
-  app::RunInfo info{threads, o.seed, app::peak_rss_mb(), app::median(step_ms), data.multilabel};
+  app::RunInfo info{threads, o.seed, app::peak_rss_mb(), app::median(step_ms), data.multilabel, nullptr, {}};
   if (!o.quiet) {
     if (!o.eval_only)
       std::printf("best_epoch=%lld epochs_run=%lld epoch_ms_median=%.3f train_seconds=%.2f peak_rss_mb=%.1f\n",
@@ -481,6 +498,116 @@ void write_outputs(const Options& o, const Preset& p, GAT& model, const NodeData
                              data.multilabel);
 }
 
+// ---- link prediction (--task link) ----
+
+// The .npy [P, 2] of node pairs --pairs names, checked against the N nodes.
+NodePairs read_pairs(const std::string& path, int64_t num_nodes) {
+  const NpyArray a = load_npy(path);
+  if (a.shape.size() != 2 || a.shape[1] != 2)
+    throw DataError(path + ": expected node pairs of shape (P, 2), got " + a.shape_str());
+  const std::vector<int64_t> ids = a.to_int64();
+  NodePairs pairs;
+  for (size_t k = 0; k < ids.size() / 2; ++k) {
+    for (const int64_t v : {ids[2 * k], ids[2 * k + 1]})
+      if (v < 0 || v >= num_nodes)
+        throw DataError(path + ": pair " + std::to_string(k) + " has node " + std::to_string(v) + ", out of range for " +
+                        std::to_string(num_nodes) + " nodes");
+    pairs.src.push_back(static_cast<int32_t>(ids[2 * k]));
+    pairs.dst.push_back(static_cast<int32_t>(ids[2 * k + 1]));
+  }
+  return pairs;
+}
+
+// gat-train --task link: the split of the data's edges, a LinkModel trained by the one loop with
+// make_steps' LinkSteps and early stopping on the validation AUC, then every metric of the
+// validation and the test at the kept parameters, and the outputs asked for.
+int run_link(Options& o, Configuration& c, int threads) {
+  Preset& p = c.preset;
+  if (!o.partitions.empty() || !o.resume.empty() || o.checkpoint_every > 0 || !o.attention_out.empty() ||
+      o.graph_set.num_graphs > 0 || !o.plot.empty())
+    throw UsageError("--task link: not with --partitions, --resume, --checkpoint-every, --attention-out, --plot or --graphs");
+  if (!o.predict_out.empty() && o.pairs.empty())
+    throw UsageError("--task link --predict-out needs --pairs FILE (a .npy of node pairs to score)");
+  LinkConfig link;
+  if (o.hits_k > 0) link.hits_k = o.hits_k;
+  Dataset d = read_data(o, p.model);
+  if (c.saved_config.empty()) {
+    p.model.in_features = d.num_features;
+    p.model.edge_dim = d.edge_dim;
+  } else if (p.model.in_features != d.num_features || p.model.edge_dim != d.edge_dim) {
+    throw DataError(c.saved_config + ": the model expects " + std::to_string(p.model.in_features) + " features and " +
+                    std::to_string(p.model.edge_dim) + " edge features, the data has " + std::to_string(d.num_features) +
+                    " and " + std::to_string(d.edge_dim));
+  }
+  p.model.num_classes = p.model.embedding_dim;
+  p.train.validate_for(p.model);
+  const std::string summary = (o.data.empty() ? std::string("the synthetic graph") : o.data) + " (" +
+                              std::to_string(d.num_nodes) + " nodes, " + std::to_string(d.num_edges()) + " edges, " +
+                              std::to_string(d.num_features) + " features" +
+                              (d.edge_dim > 0 ? ", " + std::to_string(d.edge_dim) + " edge features" : std::string()) + ")";
+  const LinkData data =
+      prepare_link_data(d, split_links(d.src, d.dst, d.num_nodes, link.val_fraction, link.test_fraction, o.seed),
+                        p.model.add_self_loops, DType::f32, graph_use(p.train), parse_edge_fill(p.model.edge_fill));
+  d = Dataset{};  // the split and the graphs hold what training needs
+
+  LinkModel model(p.model);
+  nn::Adam optimizer = make_optimizer(model.parameters(), p.train);
+  if (!o.load.empty()) nn::load_checkpoint(o.load, model, nullptr);
+  const std::unique_ptr<LinkSteps> steps = make_steps(model, data, p.train, link.hits_k);
+  if (!o.quiet) {
+    std::printf("gatgrad %s: %s link prediction (%s decoder) on %s, %d threads, %s kernels\n", version(),
+                p.model.model.c_str(), p.model.decoder.c_str(), summary.c_str(), threads,
+                kernels::isa_name(kernels::active_isa()));
+    std::printf("%s\n", steps->describe().c_str());
+  }
+  TrainResult result;
+  if (!o.eval_only) {
+    Progress progress(o.quiet, o.log_every, p.train.max_epochs, /*live=*/true, "acc", "auc");
+    TrainHooks hooks;
+    hooks.on_epoch = [&](const EpochStats& s) { progress.epoch(s); };
+    hooks.on_step = [&](int64_t epoch, int64_t step, int64_t n) { progress.step(epoch, step, n); };
+    hooks.stop = stop_on_signals();
+    TrainState state;
+    try {
+      result = train(*steps, optimizer, state, p.train, hooks, best_score_early_stopping);
+    } catch (const TrainingDiverged& e) {
+      progress.finish();
+      return report_divergence(e, o, p, model);
+    }
+    progress.finish();
+    if (result.interrupted) {
+      std::fprintf(stderr, "gat-train: interrupted by signal %d after epoch %lld; a link prediction run is not saved "
+                   "for --resume\n", g_signal.load(), static_cast<long long>(state.epoch));
+      return 128 + g_signal.load();
+    }
+  }
+  const LinkEvaluation val = steps->evaluate_all(Split::val), test = steps->evaluate_all(Split::test);
+  result.val = Evaluation{val.loss, val.auc};
+  result.test = Evaluation{test.loss, test.auc};
+  std::vector<double> step_ms;
+  for (const EpochStats& s : result.history) step_ms.push_back(s.step_ms);
+  const std::string hits = "test_hits@" + std::to_string(link.hits_k);
+  app::RunInfo info{threads, o.seed, app::peak_rss_mb(), app::median(step_ms), false, "auc",
+                    {{"test_ap", test.ap}, {hits, test.hits}, {"test_mrr", test.mrr}, {"val_ap", val.ap}}};
+  if (!o.quiet) {
+    if (!o.eval_only)
+      std::printf("best_epoch=%lld epochs_run=%lld epoch_ms_median=%.3f train_seconds=%.2f peak_rss_mb=%.1f\n",
+                  static_cast<long long>(result.best_epoch), static_cast<long long>(result.epochs_run),
+                  info.epoch_ms_median, result.train_seconds, info.peak_rss_mb);
+    std::printf("val_auc=%.4f test_auc=%.4f test_ap=%.4f %s=%.4f test_mrr=%.4f\n", val.auc, test.auc, test.ap,
+                hits.c_str(), test.hits, test.mrr);
+  }
+  if (!o.metrics_json.empty()) app::write_metrics_json(o.metrics_json, result, info);
+  if (!o.save.empty()) nn::save_checkpoint(o.save, model, nullptr, p.model.to_json());
+  if (!o.predict_out.empty()) {  // logits of the pairs over the test-time graph (training + validation edges)
+    const std::vector<double> scores =
+        score_pairs(model, data, LinkStage::test, read_pairs(o.pairs, data.num_nodes()), p.train.eval_chunk);
+    const std::vector<float> out(scores.begin(), scores.end());
+    save_npy(o.predict_out, out.data(), {static_cast<int64_t>(out.size())});
+  }
+  return 0;
+}
+
 int run(Options o) {
   check_arguments(o);
 #ifdef GATGRAD_HAVE_MPI
@@ -490,6 +617,9 @@ int run(Options o) {
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
 
   Configuration c = configure(o);
+  if (c.preset.model.task == "link") return run_link(o, c, threads);
+  if (c.preset.model.task != "node")
+    throw UsageError("--task " + c.preset.model.task + ": gat-train trains node classifiers and link predictors");
   Preset& p = c.preset;
   std::string summary;
   std::unique_ptr<Distributed> ranks;  // with --partitions
@@ -543,7 +673,8 @@ int run(Options o) {
 #endif
     steps = make_steps(model, data, p.train, on_ranks);
     if (!steps->describe().empty() && !o.quiet) std::printf("%s\n", steps->describe().c_str());
-    Progress progress(o.quiet, o.log_every, p.train.max_epochs, /*live=*/!ranks, data.multilabel);  // mpirun's pty is not the user's
+    Progress progress(o.quiet, o.log_every, p.train.max_epochs, /*live=*/!ranks,
+                      data.multilabel ? "f1" : "acc", data.multilabel ? "f1" : "acc");  // mpirun's pty is not the user's
     TrainHooks hooks;
     hooks.on_epoch = [&](const EpochStats& s) {
       progress.epoch(s);
@@ -655,7 +786,18 @@ int main(int argc, char** argv) {
   cli.add_flag("--eval-only", o.eval_only, "evaluate the --load'ed model without training");
   cli.add_option("--resume", o.resume, "continue the run interrupted while saving to this directory")
       ->check(CLI::ExistingDirectory);
-  cli.add_option("--predict-out", o.predict_out, "write the logits (N×C float32) to this .npy file");
+  cli.add_option("--predict-out", o.predict_out, "write the logits (N×C float32) to this .npy file (--task link: "
+                                                 "the logit of each --pairs pair, P float32, over the test-time graph)");
+  cli.add_option("--task", o.task, "node: classify nodes; link: predict links (the link preset, PyG's "
+                                   "examples/link_pred.py with GAT; train/link_model.hpp)")
+      ->check(CLI::IsMember({"node", "link"}));
+  cli.add_option("--decoder", o.decoder, "--task link: score pairs by dot product or an MLP on h_u * h_v (default dot)")
+      ->check(CLI::IsMember({"dot", "mlp"}));
+  cli.add_option("--hits-k", o.hits_k, "--task link: the K of the reported test Hits@K (default " +
+                                           std::to_string(LinkConfig{}.hits_k) + ")")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  cli.add_option("--pairs", o.pairs, "--task link with --predict-out: a .npy of shape (P, 2), the node pairs to score")
+      ->check(CLI::ExistingFile);
   cli.add_option("--attention-out", o.attention_out, "write every layer's attention to this CSV file");
   cli.add_option("--plot", o.plot, "draw loss and accuracy curves into this SVG file");
   app::add_synthetic_options(cli, o.synthetic);

@@ -35,6 +35,7 @@ void read_field(const Json& j, const char* field, T& out, const std::string& sou
 template <class C, class F>
 void gat_fields(C& c, F&& f) {
   f("model", c.model);
+  f("task", c.task);
   f("in_features", c.in_features);
   f("num_classes", c.num_classes);
   f("layers", c.layers);
@@ -80,6 +81,7 @@ void GATConfig::validate() const {
     throw UsageError("model configuration: " + field + " " + problem);
   };
   if (model != "gat" && model != "gatv2") fail("model", "must be gat or gatv2, not '" + model + "'");
+  if (task != "node" && task != "link" && task != "graph") fail("task", "must be node, link or graph, not '" + task + "'");
   if (in_features <= 0) fail("in_features", "must be positive");
   if (num_classes <= 0) fail("num_classes", "must be positive");
   if (layers <= 0) fail("layers", "must be positive");
@@ -116,7 +118,7 @@ GATConfig GATConfig::from_json(const std::string& text, const std::string& sourc
     // no edge features and 2 layers)
     // (nor the graph classifier's and link prediction's fields: absent, their defaults)
     const std::string_view n(name);
-    const bool later = n.starts_with("edge_") || n == "layers" || n == "readout" || n == "mlp_hidden" ||
+    const bool later = n.starts_with("edge_") || n == "layers" || n == "readout" || n == "mlp_hidden" || n == "task" ||
                        n == "embedding_dim" || n == "decoder";
     if (later && !j.contains(name)) return;
     read_field(j, name, value, source);
@@ -192,6 +194,7 @@ Preset make_preset(const std::string& name) {
     return p;
   }
   if (name == "link") {  // link prediction: PyG's examples/link_pred.py with GATConv for GCNConv (issue 28)
+    p.model.task = "link";
     p.model.layers = 2;               // GATConv(F, 8, heads=8) -> ELU -> GATConv(64, 64, heads=1)
     p.model.hidden = 8;
     p.model.heads = 8;

@@ -16,6 +16,9 @@ namespace gatgrad {
 /// the preprocessing of the input (feature normalisation).
 struct GATConfig {
   std::string model = "gat";  ///< "gat" or "gatv2"
+  /// What the model is trained for: "node" (classification of nodes, GAT), "link" (prediction
+  /// of links) or "graph" (classification of graphs, models/graph_classifier.hpp).
+  std::string task = "node";
   int64_t in_features = 0;    ///< F (filled from the data)
   int64_t num_classes = 0;    ///< C (filled from the data)
   int64_t layers = 2;         ///< L attention layers: L - 1 hidden layers, then the output layer

@@ -5,6 +5,7 @@
 #define BOOST_TEST_MODULE link_training
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <set>
@@ -12,6 +13,7 @@
 
 #include "autograd/error.hpp"
 #include "graph/synthetic.hpp"
+#include "io/npy.hpp"
 #include "train/link_model.hpp"
 #include "train/make_steps.hpp"
 #include "train/trainer.hpp"
@@ -207,4 +209,64 @@ BOOST_AUTO_TEST_CASE(edge_features_follow_the_message_edges) {
     const LinkEvaluation test = evaluate_links(model, data, LinkStage::test, 5);
     BOOST_TEST(std::isfinite(test.loss));
   }
+}
+
+// The last line of a program's output that starts with `prefix`.
+static std::string line_starting(const std::string& out, const std::string& prefix) {
+  size_t at = out.rfind("\n" + prefix);
+  if (at == std::string::npos) return out.rfind(prefix, 0) == 0 ? out.substr(0, out.find('\n')) : "";
+  const size_t begin = at + 1;
+  return out.substr(begin, out.find('\n', begin) - begin);
+}
+
+// gat-train --task link from the outside, on the synthetic graph: the metrics line, the same bits
+// on 1 and 2 threads (mini-batches), a saved model that --eval-only scores again to the same
+// line, --predict-out for a file of pairs, and the options that do not fit named.
+BOOST_AUTO_TEST_CASE(gat_train_task_link) {
+  testing::TempDir dir;
+  const std::vector<std::string> graph = {"--nodes", "2000", "--edges", "16000", "--features", "16",
+                                          "--epochs", "4", "--log-every", "2"};
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> a = graph;
+    if (std::find(more.begin(), more.end(), "--task") == more.end()) a.insert(a.begin(), {"--task", "link"});
+    a.insert(a.end(), more.begin(), more.end());
+    return a;
+  };
+  const testing::Run one = testing::run_program("gat-train", with({"--batch-size", "512", "--threads", "1"}), 120);
+  const testing::Run two = testing::run_program("gat-train", with({"--batch-size", "512", "--threads", "2"}), 120);
+  BOOST_TEST(one.code == 0, one.err);
+  const std::string metrics = line_starting(one.out, "val_auc=");
+  BOOST_TEST(metrics.find("test_auc=") != std::string::npos);
+  BOOST_TEST(metrics.find("test_ap=") != std::string::npos);
+  BOOST_TEST(metrics.find("test_hits@50=") != std::string::npos);
+  BOOST_TEST(metrics.find("test_mrr=") != std::string::npos);
+  BOOST_TEST(metrics == line_starting(two.out, "val_auc="));
+  BOOST_TEST(one.out.find("epoch 2 train_loss=") != std::string::npos);
+
+  const testing::Run saved =
+      testing::run_program("gat-train", with({"--save", dir / "ckpt", "--metrics-json", dir / "m.json"}), 120);
+  BOOST_TEST(saved.code == 0, saved.err);
+  save_npy(dir / "pairs.npy", std::vector<int64_t>{0, 1, 5, 1999}.data(), {2, 2});
+  const testing::Run again = testing::run_program(
+      "gat-train", {"--task", "link", "--nodes", "2000", "--edges", "16000", "--features", "16", "--eval-only", "--load",
+                    dir / "ckpt", "--pairs", dir / "pairs.npy", "--predict-out", dir / "pred.npy"}, 120);
+  BOOST_TEST(again.code == 0, again.err);
+  BOOST_TEST(line_starting(again.out, "val_auc=") == line_starting(saved.out, "val_auc="));
+  const NpyArray pred = load_npy(dir / "pred.npy");
+  BOOST_TEST((pred.shape == std::vector<int64_t>{2}));
+  BOOST_TEST(testing::read_file(dir / "m.json").find("\"test_mrr\"") != std::string::npos);
+
+  const testing::Run node_model =
+      testing::run_program("gat-train", with({"--task", "node", "--load", dir / "ckpt", "--eval-only"}), 60);
+  BOOST_TEST(node_model.code == 2);
+  BOOST_TEST(node_model.err.find("was trained for --task link") != std::string::npos, node_model.err);
+  const testing::Run no_pairs = testing::run_program("gat-train", with({"--predict-out", dir / "p.npy"}), 60);
+  BOOST_TEST(no_pairs.code == 2);
+  BOOST_TEST(no_pairs.err.find("--predict-out needs --pairs") != std::string::npos, no_pairs.err);
+  save_npy(dir / "bad.npy", std::vector<int64_t>{0, 2000}.data(), {1, 2});
+  const testing::Run bad = testing::run_program(
+      "gat-train", {"--task", "link", "--nodes", "2000", "--edges", "16000", "--features", "16", "--eval-only", "--load",
+                    dir / "ckpt", "--pairs", dir / "bad.npy", "--predict-out", dir / "p.npy"}, 60);
+  BOOST_TEST(bad.code == 1);
+  BOOST_TEST(bad.err.find("bad.npy: pair 0 has node 2000, out of range for 2000 nodes") != std::string::npos, bad.err);
 }

@@ -34,9 +34,10 @@ void write_text(const std::string& path, const std::string& text) {
 
 void write_metrics_json(const std::string& path, const TrainResult& r, const RunInfo& info) {
   nlohmann::ordered_json j;
-  const std::string score = score_name(info.multilabel);
+  const std::string score = info.score ? info.score : score_name(info.multilabel);
   j["test_" + score] = r.test.accuracy;
   j["val_" + score] = r.val.accuracy;
+  for (const auto& [name, value] : info.extra) j[name] = value;
   j["best_epoch"] = r.best_epoch;
   j["epochs_run"] = r.epochs_run;
   j["epoch_ms_median"] = info.epoch_ms_median;

@@ -2,6 +2,7 @@
 // (and, through write_text, the explanation of apps/lib/explain.hpp).
 #pragma once
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "train/trainer.hpp"
@@ -14,6 +15,8 @@ struct RunInfo {
   double peak_rss_mb = 0;
   double epoch_ms_median = 0;
   bool multilabel = false;  // the score is micro-F1: "micro_f1" in the names where "accuracy" is
+  const char* score = nullptr;  // another task's score name ("auc" for link prediction), else score_name(multilabel)
+  std::vector<std::pair<std::string, double>> extra;  // more figures after the scores ("test_ap", ...)
 };
 
 // The score's name: "micro_f1" for multi-label data, "accuracy" otherwise.
@@ -25,7 +28,8 @@ void write_text(const std::string& path, const std::string& text);
 
 // {test_accuracy, val_accuracy, best_epoch, epochs_run, epoch_ms_median, train_seconds,
 //  peak_rss_mb, threads, seed, train_loss: [...], val_loss: [...], val_accuracy_curve: [...]},
-// with test_micro_f1, val_micro_f1 and val_micro_f1_curve for multi-label data.
+// with test_micro_f1, val_micro_f1 and val_micro_f1_curve for multi-label data (test_auc, ...
+// with RunInfo::score "auc"), and RunInfo::extra's figures after the two scores.
 void write_metrics_json(const std::string& path, const TrainResult& r, const RunInfo& info);
 // logits [N, C] as float32 .npy.
 void write_predictions(const std::string& path, const Tensor& logits);
