@@ -41,4 +41,5 @@ skip_slow_cases() {
 # the other cases of the same suites.
 emulated_skip_cases=${GATGRAD_EMULATED_SKIP_CASES-"test_edge_features:edge_features_raise_accuracy_on_a_heterophilous_graph \
 test_edge_features:mini_batches_carry_edge_features_and_they_raise_accuracy \
-test_models:training_on_the_synthetic_graph_reaches_high_accuracy"}
+test_models:training_on_the_synthetic_graph_reaches_high_accuracy \
+test_link_training:training_learns_the_links_of_the_synthetic_graph"}
