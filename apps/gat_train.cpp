@@ -346,7 +346,7 @@ const std::atomic<bool>* stop_on_signals() {
 
 // The run was stopped by a signal: with --save, the best model and the run's state are saved
 // for --resume. Returns the exit status, 128 + the signal.
-int save_interrupted(const Options& o, const Preset& p, const GAT& model, const nn::Optimizer& optimizer,
+int save_interrupted(const Options& o, const Preset& p, const nn::Module& model, const nn::Optimizer& optimizer,
                      const TrainState& state) {
   const int sig = g_signal.load();
   if (o.save.empty()) {
@@ -523,9 +523,8 @@ NodePairs read_pairs(const std::string& path, int64_t num_nodes) {
 // validation and the test at the kept parameters, and the outputs asked for.
 int run_link(Options& o, Configuration& c, int threads) {
   Preset& p = c.preset;
-  if (!o.partitions.empty() || !o.resume.empty() || o.checkpoint_every > 0 || !o.attention_out.empty() ||
-      o.graph_set.num_graphs > 0 || !o.plot.empty())
-    throw UsageError("--task link: not with --partitions, --resume, --checkpoint-every, --attention-out, --plot or --graphs");
+  if (!o.partitions.empty() || !o.attention_out.empty() || o.graph_set.num_graphs > 0 || !o.plot.empty())
+    throw UsageError("--task link: not with --partitions, --attention-out, --plot or --graphs");
   if (!o.predict_out.empty() && o.pairs.empty())
     throw UsageError("--task link --predict-out needs --pairs FILE (a .npy of node pairs to score)");
   LinkConfig link;
@@ -552,7 +551,9 @@ int run_link(Options& o, Configuration& c, int threads) {
 
   LinkModel model(p.model);
   nn::Adam optimizer = make_optimizer(model.parameters(), p.train);
+  TrainState state;
   if (!o.load.empty()) nn::load_checkpoint(o.load, model, nullptr);
+  if (!o.resume.empty()) state = app::restore_run(o.resume, c.resume, model, optimizer);
   const std::unique_ptr<LinkSteps> steps = make_steps(model, data, p.train, link.hits_k);
   if (!o.quiet) {
     std::printf("gatgrad %s: %s link prediction (%s decoder) on %s, %d threads, %s kernels\n", version(),
@@ -564,10 +565,15 @@ int run_link(Options& o, Configuration& c, int threads) {
   if (!o.eval_only) {
     Progress progress(o.quiet, o.log_every, p.train.max_epochs, /*live=*/true, "acc", "auc");
     TrainHooks hooks;
-    hooks.on_epoch = [&](const EpochStats& s) { progress.epoch(s); };
+    hooks.on_epoch = [&](const EpochStats& s) {
+      progress.epoch(s);
+      if (o.checkpoint_every > 0 && !o.save.empty() && s.epoch % o.checkpoint_every == 0 && s.epoch < p.train.max_epochs)
+        app::checkpoint_run(o.save, resume_point(o, p, state, o.data, synthetic_graph(o)), model, optimizer);
+    };
     hooks.on_step = [&](int64_t epoch, int64_t step, int64_t n) { progress.step(epoch, step, n); };
     hooks.stop = stop_on_signals();
-    TrainState state;
+    if (!o.resume.empty() && !o.quiet)
+      std::printf("resuming from %s at epoch %lld\n", o.resume.c_str(), static_cast<long long>(state.epoch));
     try {
       result = train(*steps, optimizer, state, p.train, hooks, best_score_early_stopping);
     } catch (const TrainingDiverged& e) {
@@ -575,11 +581,7 @@ int run_link(Options& o, Configuration& c, int threads) {
       return report_divergence(e, o, p, model);
     }
     progress.finish();
-    if (result.interrupted) {
-      std::fprintf(stderr, "gat-train: interrupted by signal %d after epoch %lld; a link prediction run is not saved "
-                   "for --resume\n", g_signal.load(), static_cast<long long>(state.epoch));
-      return 128 + g_signal.load();
-    }
+    if (result.interrupted) return save_interrupted(o, p, model, optimizer, state);
   }
   const LinkEvaluation val = steps->evaluate_all(Split::val), test = steps->evaluate_all(Split::test);
   result.val = Evaluation{val.loss, val.auc};

@@ -92,7 +92,8 @@ std::vector<std::string> base_args(const fs::path& save, const fs::path& metrics
 
 void check_identical_runs(const fs::path& a, const fs::path& b, const fs::path& ma, const fs::path& mb) {
   const auto ja = nlohmann::json::parse(read_file(ma)), jb = nlohmann::json::parse(read_file(mb));
-  const std::string score = ja.contains("test_micro_f1") ? "micro_f1" : "accuracy";  // multi-label data: micro-F1
+  // multi-label data: micro-F1; link prediction: AUC
+  const std::string score = ja.contains("test_micro_f1") ? "micro_f1" : ja.contains("test_auc") ? "auc" : "accuracy";
   for (const std::string& field : {std::string("train_loss"), std::string("val_loss"), "val_" + score + "_curve",
                                    "test_" + score, "val_" + score, std::string("best_epoch"), std::string("epochs_run")})
     BOOST_TEST((ja.at(field) == jb.at(field)), "metrics field " << field << " differs");
@@ -137,6 +138,11 @@ void interrupt_and_resume(int sig, const std::vector<std::string>& extra = {}) {
 BOOST_AUTO_TEST_CASE(sigint_then_resume_equals_an_uninterrupted_run) { interrupt_and_resume(SIGINT); }
 
 BOOST_AUTO_TEST_CASE(sigterm_then_resume_equals_an_uninterrupted_run) { interrupt_and_resume(SIGTERM); }
+
+// Link prediction (--task link) resumes the same way: its task, split and negatives come back.
+BOOST_AUTO_TEST_CASE(link_prediction_interrupted_then_resumed_equals_an_uninterrupted_run) {
+  interrupt_and_resume(SIGINT, {"--task", "link", "--nodes", "2000", "--edges", "16000", "--features", "16"});
+}
 
 // Mini-batches: the epoch's order, the samples and the micro-batches' dropout masks all follow
 // from (seed, epoch, step), so the resumed run draws what the uninterrupted one drew.

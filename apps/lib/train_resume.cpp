@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <memory>
 
 #include "io/json.hpp"
 #include "nn/checkpoint.hpp"
+#include "train/link_model.hpp"
 
 namespace gatgrad::app {
 
@@ -25,6 +27,12 @@ std::string to_json(const ResumePoint& r) {
   if (r.data.empty()) j["synthetic"] = Json::parse(csbm_options_to_json(r.synthetic));
   if (r.data.empty() && r.graph_set.num_graphs > 0) j["graph_set"] = Json::parse(graph_set_options_to_json(r.graph_set));
   return j.dump(2);
+}
+
+// A model of the run's task, built from its configuration (its parameters to be loaded).
+std::unique_ptr<nn::Module> fresh_model(const GATConfig& config) {
+  if (config.task == "link") return std::make_unique<LinkModel>(config);
+  return std::make_unique<GAT>(config);
 }
 
 }  // namespace
@@ -51,24 +59,25 @@ ResumePoint read_resume_point(const std::string& dir) {
   return r;
 }
 
-TrainState restore_run(const std::string& dir, const ResumePoint& point, GAT& model, nn::Optimizer& optimizer) {
+TrainState restore_run(const std::string& dir, const ResumePoint& point, nn::Module& model, nn::Optimizer& optimizer) {
   nn::load_checkpoint(resume_dir(dir), model, &optimizer);
   TrainState state = point.state;
-  GAT best(point.preset.model);  // the kept parameters are the checkpoint at the top of DIR
-  nn::load_checkpoint(dir, best, nullptr);
-  for (const Tensor& t : best.parameters()) state.kept.push_back(t.clone());
+  const std::unique_ptr<nn::Module> best = fresh_model(point.preset.model);  // the kept parameters: DIR's checkpoint
+  nn::load_checkpoint(dir, *best, nullptr);
+  for (const Tensor& t : best->parameters()) state.kept.push_back(t.clone());
   return state;
 }
 
-void save_interrupted_run(const std::string& dir, const ResumePoint& point, const GAT& model,
+void save_interrupted_run(const std::string& dir, const ResumePoint& point, const nn::Module& model,
                           const nn::Optimizer& optimizer) {
-  GAT best(point.preset.model);
-  restore_parameters(best, point.state.kept);
-  nn::save_checkpoint(dir, best, nullptr, point.preset.model.to_json());
+  const std::unique_ptr<nn::Module> best = fresh_model(point.preset.model);
+  restore_parameters(*best, point.state.kept);
+  nn::save_checkpoint(dir, *best, nullptr, point.preset.model.to_json());
   nn::save_checkpoint(resume_dir(dir), model, &optimizer, to_json(point));
 }
 
-void checkpoint_run(const std::string& dir, const ResumePoint& point, const GAT& model, const nn::Optimizer& optimizer) {
+void checkpoint_run(const std::string& dir, const ResumePoint& point, const nn::Module& model,
+                    const nn::Optimizer& optimizer) {
   const std::string staged = dir + ".next-" + std::to_string(::getpid());
   std::error_code ec;
   std::filesystem::remove_all(staged, ec);

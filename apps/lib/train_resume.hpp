@@ -29,15 +29,16 @@ ResumePoint read_resume_point(const std::string& dir);
 
 // The interrupted run in model and optimiser (DIR/resume), and its state with the kept
 // parameters (DIR's checkpoint).
-TrainState restore_run(const std::string& dir, const ResumePoint& point, GAT& model, nn::Optimizer& optimizer);
+TrainState restore_run(const std::string& dir, const ResumePoint& point, nn::Module& model, nn::Optimizer& optimizer);
 
 // Saves the best model (state.kept) as DIR and the run (model, optimiser, point) as DIR/resume.
-void save_interrupted_run(const std::string& dir, const ResumePoint& point, const GAT& model,
+void save_interrupted_run(const std::string& dir, const ResumePoint& point, const nn::Module& model,
                           const nn::Optimizer& optimizer);
 
 // save_interrupted_run for a run that goes on (gat-train --checkpoint-every): DIR and
 // DIR/resume are written beside DIR, then swapped in at once, so a process killed at any
 // moment leaves DIR holding the last complete checkpoint.
-void checkpoint_run(const std::string& dir, const ResumePoint& point, const GAT& model, const nn::Optimizer& optimizer);
+void checkpoint_run(const std::string& dir, const ResumePoint& point, const nn::Module& model,
+                    const nn::Optimizer& optimizer);
 
 }  // namespace gatgrad::app
