@@ -21,6 +21,7 @@
 #include <tbb/info.h>
 
 #include "apps/lib/app_common.hpp"
+#include "apps/lib/graph_task.hpp"
 #include "apps/lib/synthetic_options.hpp"
 #include "apps/lib/train_outputs.hpp"
 #include "apps/lib/train_resume.hpp"
@@ -75,6 +76,9 @@ struct Options {
   std::string partitions;        // distributed training: the partition folder (gat-partition)
   std::string partitioned_data;  // the dataset folder the partitions were cut from ("" for the synthetic graph)
   int64_t checkpoint_every = 0;  // with --save: the run's state every N epochs, for --resume
+  // --task graph: graph classification by cross-validation (apps/lib/graph_task.hpp)
+  std::string readout;           // empty: the preset's
+  int64_t folds = -1, mlp_hidden = -1;  // -1: 10 folds; the preset's width
 };
 
 // CLI::Range lets NaN through (every comparison with NaN is false) and NaN means "keep the
@@ -101,8 +105,12 @@ constexpr int64_t kSyntheticEpochs = 200;  // default --epochs on the built-in s
 
 // The preset, then every option given on the command line.
 Preset resolve_hyperparameters(const Options& o) {
-  // Link prediction starts from its own preset (PyG's link_pred.py), node classification from the paper's.
-  Preset p = make_preset(!o.preset.empty() ? o.preset : o.task == "link" ? "link" : kDefaultPreset);
+  // Link prediction starts from its own preset (PyG's link_pred.py), graph classification from
+  // the issue's PyG reference (tu), node classification from the paper's.
+  Preset p = make_preset(!o.preset.empty() ? o.preset
+                         : o.task == "link"  ? "link"
+                         : o.task == "graph" ? "tu"
+                                             : kDefaultPreset);
   if (!o.task.empty()) p.model.task = o.task;
   if (!o.model.empty()) p.model.model = o.model;
   if (!o.decoder.empty()) p.model.decoder = o.decoder;
@@ -124,7 +132,9 @@ Preset resolve_hyperparameters(const Options& o) {
   if (o.micro_batches >= 0) p.train.micro_batches = o.micro_batches;
   if (o.graphs_per_batch >= 0) p.train.graphs_per_batch = o.graphs_per_batch;
   if (!o.edge_fill.empty()) p.model.edge_fill = o.edge_fill;
-  p.model.normalize_features = !o.no_normalize;
+  if (!o.readout.empty()) p.model.readout = o.readout;
+  if (o.mlp_hidden >= 0) p.model.mlp_hidden = o.mlp_hidden;
+  if (o.task != "graph") p.model.normalize_features = !o.no_normalize;  // (graph classification: the preset's)
   p.model.seed = o.seed;
   return p;
 }
@@ -610,8 +620,38 @@ int run_link(Options& o, Configuration& c, int threads) {
   return 0;
 }
 
+// --task graph: the options that apply to it, then apps/lib/graph_task.cpp's run.
+int run_graph(const Options& o, int threads) {
+  if (o.batch_size >= 0 || !o.fanout.empty() || o.micro_batches >= 0 || !o.partitions.empty() || !o.resume.empty() ||
+      o.checkpoint_every > 0 || !o.predict_out.empty() || !o.attention_out.empty() || !o.plot.empty() ||
+      o.out_heads >= 0 || o.no_normalize)
+    throw UsageError("--task graph trains on batches of whole graphs by cross-validation: not with --batch-size, "
+                     "--fanout, --micro-batches, --partitions, --resume, --checkpoint-every, --predict-out, "
+                     "--attention-out, --plot, --out-heads or --no-normalize");
+  app::GraphTaskOptions g;
+  g.data = o.data;
+  if (o.graphs >= 0) g.motifs.num_graphs = o.graphs;
+  g.motifs.seed = o.seed;
+  g.preset = resolve_hyperparameters(o);
+  g.folds = o.folds > 0 ? o.folds : 10;
+  g.threads = threads;
+  g.quiet = o.quiet;
+  g.metrics_json = o.metrics_json;
+  g.save = o.save;
+  g.load = o.load;
+  g.eval_only = o.eval_only;
+  return app::run_graph_task(g);
+}
+
 int run(Options o) {
   check_arguments(o);
+  if (o.task == "graph") {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                              static_cast<size_t>(o.threads > 0 ? o.threads : tbb::info::default_concurrency()));
+    return run_graph(o, o.threads > 0 ? o.threads : tbb::info::default_concurrency());
+  }
+  if (!o.readout.empty() || o.mlp_hidden >= 0 || o.folds >= 0)
+    throw UsageError("--readout, --mlp-hidden and --folds are graph classification's (--task graph)");
 #ifdef GATGRAD_HAVE_MPI
   if (!o.partitions.empty()) o.partitioned_data = dist::read_partition_meta(o.partitions).source.data;
 #endif
@@ -621,7 +661,8 @@ int run(Options o) {
   Configuration c = configure(o);
   if (c.preset.model.task == "link") return run_link(o, c, threads);
   if (c.preset.model.task != "node")
-    throw UsageError("--task " + c.preset.model.task + ": gat-train trains node classifiers and link predictors");
+    throw UsageError("the model is a " + c.preset.model.task + " classifier: give --task " + c.preset.model.task +
+                     " (its checkpoints are one per fold)");
   Preset& p = c.preset;
   std::string summary;
   std::unique_ptr<Distributed> ranks;  // with --partitions
@@ -719,6 +760,15 @@ int main(int argc, char** argv) {
   cli.add_option("--data", o.data, "directory of .npy files (x, y, edge_index, masks); default: synthetic graph")
       ->check(CLI::ExistingDirectory);
   cli.add_option("--model", o.model, "gat or gatv2" + default_of(defaults.model.model))->check(CLI::IsMember({"gat", "gatv2"}));
+  cli.add_option("--readout", o.readout, "--task graph: how a graph's nodes pool into its row: mean, sum, max or "
+                                         "attention" + default_of(make_preset("tu").model.readout))
+      ->check(CLI::IsMember({"mean", "sum", "max", "attention"}));
+  cli.add_option("--folds", o.folds, "--task graph: stratified K-fold cross-validation, 10% of each training part "
+                                     "held out for early stopping (default 10)")
+      ->check(CLI::Range(int64_t{2}, int64_t{1000}));
+  cli.add_option("--mlp-hidden", o.mlp_hidden, "--task graph: width of the MLP after the readout" +
+                                                   default_of(make_preset("tu").model.mlp_hidden))
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   cli.add_option("--preset", o.preset, std::string("the paper's hyper-parameters for a dataset (default ") + kDefaultPreset + ")")
       ->check(CLI::IsMember(preset_names()));
   cli.add_option("--epochs", o.epochs, "maximum number of epochs (default " + std::to_string(defaults.train.max_epochs) + "; " +
@@ -791,8 +841,10 @@ int main(int argc, char** argv) {
   cli.add_option("--predict-out", o.predict_out, "write the logits (N×C float32) to this .npy file (--task link: "
                                                  "the logit of each --pairs pair, P float32, over the test-time graph)");
   cli.add_option("--task", o.task, "node: classify nodes; link: predict links (the link preset, PyG's "
-                                   "examples/link_pred.py with GAT; train/link_model.hpp)")
-      ->check(CLI::IsMember({"node", "link"}));
+                                   "examples/link_pred.py with GAT; train/link_model.hpp); graph: classify whole "
+                                   "graphs (a TU Dortmund folder, graph_y.npy or the synthetic motif set; the tu "
+                                   "preset, cross-validated; apps/lib/graph_task.hpp)")
+      ->check(CLI::IsMember({"node", "link", "graph"}));
   cli.add_option("--decoder", o.decoder, "--task link: score pairs by dot product or an MLP on h_u * h_v (default dot)")
       ->check(CLI::IsMember({"dot", "mlp"}));
   cli.add_option("--hits-k", o.hits_k, "--task link: the K of the reported test Hits@K (default " +
@@ -815,6 +867,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int code = cli.exit(e);
     return code == 0 ? app::kExitOk : app::kExitUsage;
+  }
+  if (o.task == "graph") {
+    if (app::synthetic_options_given(cli)) {
+      std::fprintf(stderr, "gat-train: --task graph sizes its synthetic set with --graphs alone\n");
+      return app::kExitUsage;
+    }
+    return app::run_main("gat-train", [&] { return run(o); });
   }
   if (const std::string problem = choose_graph_set(cli, o); !problem.empty()) {
     std::fprintf(stderr, "gat-train: %s\n", problem.c_str());

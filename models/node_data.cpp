@@ -43,6 +43,7 @@ NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype, G
   out.graph_index = d.graph_index;
   out.num_graphs = d.num_graphs;
   out.graph_nodes = nodes_by_graph(d.graph_index, d.num_graphs);
+  out.graph_labels = d.graph_labels;
   return out;
 }
 

@@ -44,6 +44,9 @@ struct NodeData {
   std::vector<int32_t> graph_index;
   int64_t num_graphs = 0;
   std::vector<std::vector<int32_t>> graph_nodes;
+  /// Graph classification (Dataset::graph_labels): graph g's class, [num_graphs]; labels,
+  /// targets and the row lists are then empty. Empty for node classification.
+  std::vector<int64_t> graph_labels;
 };
 
 /// The dataset's node features x [N, F] as the layers read them: sparse stays sparse, a mapped

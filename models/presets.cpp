@@ -181,7 +181,7 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& s
   return c;
 }
 
-std::vector<std::string> preset_names() { return {"cora", "citeseer", "pubmed", "ppi", "link"}; }
+std::vector<std::string> preset_names() { return {"cora", "citeseer", "pubmed", "ppi", "link", "tu"}; }
 
 Preset make_preset(const std::string& name) {
   Preset p;  // the defaults of GATConfig and TrainConfig are the cora / citeseer setting
@@ -220,6 +220,23 @@ Preset make_preset(const std::string& name) {
     p.model.normalize_features = false;  // PPI's features are not bag-of-words rows
     p.train.weight_decay = 0.0;
     p.train.graphs_per_batch = 2;     // batches of 2 graphs
+    return p;
+  }
+  if (name == "tu") {  // graph classification: the PyG reference set-up of issue 28 for the TU Dortmund sets
+    p.model.task = "graph";
+    p.model.layers = 3;               // 3 GATConv layers of 4 heads × 32 features, concatenated, ELU
+    p.model.heads = 4;
+    p.model.hidden = 32;
+    p.model.readout = "mean";         // global_mean_pool
+    p.model.mlp_hidden = 128;         // a 2-layer MLP on the pooled 128 features
+    p.model.dropout = 0.0;            // (the reference names no dropout and no weight decay)
+    p.model.attn_dropout = 0.0;
+    p.model.normalize_features = false;  // one-hot labels and attributes as PyG's TUDataset gives them
+    p.train.lr = 0.001;               // Adam lr 0.001
+    p.train.weight_decay = 0.0;
+    p.train.graphs_per_batch = 32;    // batches of 32 graphs
+    p.train.max_epochs = 200;         // at most 200 epochs,
+    p.train.patience = 50;            // early stopping on validation accuracy with patience 50
     return p;
   }
   std::string names;

@@ -84,7 +84,8 @@ struct Preset {
   TrainConfig train;
 };
 
-/// "cora", "citeseer", "pubmed", "ppi" or "link"; throws UsageError listing the names otherwise.
+/// "cora", "citeseer", "pubmed", "ppi", "link" or "tu" (graph classification, task "graph");
+/// throws UsageError listing the names otherwise.
 Preset make_preset(const std::string& name);
 std::vector<std::string> preset_names();
 

@@ -81,7 +81,7 @@ NodeData select_graphs(const NodeData& data, std::span<const int32_t> graphs) {
   out.multilabel = data.multilabel;
   if (data.multilabel) {
     out.targets = index_select(data.targets, std::vector<int64_t>(nodes.begin(), nodes.end()));
-  } else {
+  } else if (!data.labels.empty()) {  // (graph classification: the classes are the graphs', no node label)
     for (int32_t i : nodes) out.labels.push_back(data.labels[static_cast<size_t>(i)]);
   }
   out.train_rows = rows_among(nodes, data.train_rows);

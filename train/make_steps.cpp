@@ -4,6 +4,7 @@
 #include "autograd/error.hpp"
 #include "train/full_batch_steps.hpp"
 #include "train/graph_batches.hpp"
+#include "train/graph_class_steps.hpp"
 #include "train/sampled_steps.hpp"
 
 namespace gatgrad {
@@ -35,6 +36,18 @@ std::unique_ptr<Steps> make_steps(GAT& model, const NodeData& data, const TrainC
 std::unique_ptr<LinkSteps> make_steps(LinkModel& model, const LinkData& data, const TrainConfig& config,
                                       int64_t hits_k) {
   return std::make_unique<LinkSteps>(model, data, config, hits_k);  // which checks what fits
+}
+
+std::unique_ptr<Steps> make_steps(GraphClassifier& model, const NodeData& data, const TrainConfig& config,
+                                  const GraphFold& fold) {
+  config.validate();
+  if (model.config().task != "graph")
+    throw UsageError("make_steps: a graph classifier's configuration has task 'graph', not '" + model.config().task + "'");
+  if (config.batch_size > 0)
+    throw UsageError("graph classification trains on batches of whole graphs (graphs_per_batch), not on sampled seeds (batch_size)");
+  if (config.graphs_per_batch < 1) throw UsageError("graph classification needs graphs_per_batch (whole graphs per step)");
+  if (data.neighbors) throw Error("make_steps: graph classification needs data prepared for full batch");
+  return std::make_unique<GraphClassSteps>(model, data, config, fold);
 }
 
 }  // namespace gatgrad

@@ -88,7 +88,9 @@
 // score, a step's gradient, the evaluation, the loop with its early stopping.
 #include "train/evaluate.hpp"
 #include "train/full_batch_steps.hpp"
+#include "train/cross_validation.hpp"
 #include "train/graph_batches.hpp"
+#include "train/graph_class_steps.hpp"
 #include "train/link_model.hpp"
 #include "train/loop.hpp"
 #include "train/make_steps.hpp"
