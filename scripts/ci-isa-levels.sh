@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-suites='^(test_autograd|test_gemm|test_spmm|test_message_passing|test_gat_attention|test_isa_bits|test_determinism|test_models|test_optim|test_gradcheck|test_edge_features|test_graph_batches|test_link_training)$'
+suites='^(test_autograd|test_gemm|test_spmm|test_message_passing|test_gat_attention|test_isa_bits|test_determinism|test_models|test_optim|test_gradcheck|test_edge_features|test_graph_batches|test_link_training|test_graph_classification)$'
 levels=$("$build/bin/gat-bench" isa | sed -n 's/^isa_supported=//p')
 [ -n "$levels" ] || { echo "ci-isa-levels: gat-bench cannot list the levels" >&2; exit 1; }
 for level in $levels; do
