@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <limits>
 #include <numeric>
@@ -22,6 +23,7 @@
 
 #include "apps/lib/app_common.hpp"
 #include "apps/lib/graph_task.hpp"
+#include "apps/lib/explain.hpp"
 #include "apps/lib/synthetic_options.hpp"
 #include "apps/lib/train_outputs.hpp"
 #include "apps/lib/train_resume.hpp"
@@ -79,6 +81,8 @@ struct Options {
   // --task graph: graph classification by cross-validation (apps/lib/graph_task.hpp)
   std::string readout;           // empty: the preset's
   int64_t folds = -1, mlp_hidden = -1;  // -1: 10 folds; the preset's width
+  int64_t explain = -1;          // --explain NODE: draw its attention (apps/lib/explain.hpp); -1: not asked for
+  std::string explain_out, explain_data, explain_reduce = "max";
 };
 
 // CLI::Range lets NaN through (every comparison with NaN is false) and NaN means "keep the
@@ -440,7 +444,10 @@ class Progress {
 // "10,10"
 std::string fanout_text(const std::vector<int64_t>& fanout) {
   std::string t;
-  for (int64_t f : fanout) t += (t.empty() ? "" : ",") + std::to_string(f);
+  for (int64_t f : fanout) {
+    if (!t.empty()) t += ',';  // (not `"," + to_string(f)`: g++ 12 warns falsely there, -Wrestrict)
+    t += std::to_string(f);
+  }
   return t;
 }
 
@@ -452,6 +459,17 @@ void check_arguments(Options& o) {
   if (!o.attention_out.empty()) app::check_writable_file("--attention-out", o.attention_out);
   if (!o.plot.empty()) app::check_writable_file("--plot", o.plot);
   if (!o.save.empty()) app::check_writable_dir("--save", o.save);
+  if (o.explain < 0 && (!o.explain_out.empty() || !o.explain_data.empty()))
+    throw UsageError("--explain-out and --explain-data need --explain NODE");
+  if (o.explain >= 0) {
+    if (o.explain_out.empty()) throw UsageError("--explain " + std::to_string(o.explain) + " needs --explain-out FILE.svg");
+    if (o.explain_data.empty()) o.explain_data = std::filesystem::path(o.explain_out).replace_extension(".json").string();
+    if (o.explain_data == o.explain_out)
+      throw UsageError("--explain-out " + o.explain_out + ": the data would overwrite the picture; give --explain-data FILE.json");
+    app::check_writable_file("--explain-out", o.explain_out);
+    app::check_writable_file("--explain-data", o.explain_data);
+    if (!o.load.empty()) o.eval_only = true;  // a saved model is explained as it is, without training
+  }
   if (o.eval_only && o.load.empty()) throw UsageError("--eval-only needs --load DIR");
   if (!o.resume.empty() && (o.eval_only || !o.load.empty())) throw UsageError("--resume cannot be combined with --load or --eval-only");
   if (!o.resume.empty() && (o.batch_size >= 0 || !o.fanout.empty() || o.micro_batches >= 0))
@@ -465,11 +483,29 @@ void check_arguments(Options& o) {
                      "libmetis-dev, then build again)");
 #endif
     if (!o.data.empty()) throw UsageError("--partitions reads the graph from the partitions: not with --data");
-    if (!o.load.empty() || o.eval_only || !o.predict_out.empty() || !o.attention_out.empty())
-      throw UsageError("--partitions trains: not with --load, --eval-only, --predict-out or --attention-out");
+    if (!o.load.empty() || o.eval_only || !o.predict_out.empty() || !o.attention_out.empty() || o.explain >= 0)
+      throw UsageError("--partitions trains: not with --load, --eval-only, --predict-out, --attention-out or --explain");
     if (o.resume.empty() && o.batch_size <= 0)
       throw UsageError("--partitions is mini-batch training: it needs --batch-size");
   }
+}
+
+// --explain NODE: the picture and the data of its attention (apps/lib/explain.hpp).
+void write_explanation(const Options& o, const Preset& p, const NodeData& data, const Tensor& logits,
+                       const std::vector<AttentionOut>& attention) {
+  app::ExplainOptions eo;
+  eo.node = o.explain;
+  eo.reduce = app::parse_attention_reduce(o.explain_reduce);
+  eo.title = p.model.model + " on " + (o.data.empty() ? std::string("the synthetic graph") : o.data);
+  const app::Explanation e = app::explain_node(attention, eo);
+  const app::NodeClasses classes = app::node_classes(data, logits);
+  app::write_text(o.explain_out, app::explanation_svg(e, classes, eo));
+  app::write_text(o.explain_data, app::explanation_json(e, classes));
+  if (!o.quiet)
+    std::printf("explain: node %lld, %lld-hop neighbourhood of %zu nodes and %zu edges: %s (α per layer and head), "
+                "%s (importance: %s of α over heads, then layers)\n",
+                static_cast<long long>(e.node), static_cast<long long>(e.hops), e.nodes.size(), e.edges.size(),
+                o.explain_out.c_str(), o.explain_data.c_str(), app::attention_reduce_name(e.reduce));
 }
 
 // The summary lines, then the files asked for, all from the restored best model.
@@ -488,8 +524,11 @@ void write_outputs(const Options& o, const Preset& p, GAT& model, const NodeData
   }
   if (!o.metrics_json.empty()) app::write_metrics_json(o.metrics_json, result, info);
   if (!o.save.empty()) nn::save_checkpoint(o.save, model, nullptr, p.model.to_json());
-  if (!o.predict_out.empty()) app::write_predictions(o.predict_out, node_logits(model, data, p.train.eval_chunk));
-  if (!o.attention_out.empty()) {
+  const bool explain = o.explain >= 0;
+  Tensor logits;  // [N, C], for --predict-out and --explain
+  if (!o.predict_out.empty() || explain) logits = node_logits(model, data, p.train.eval_chunk);
+  if (!o.predict_out.empty()) app::write_predictions(o.predict_out, logits);
+  if (!o.attention_out.empty() || explain) {
     nn::EvalMode eval(model);
     std::vector<AttentionOut> attention;
     if (!data.neighbors) {
@@ -501,7 +540,8 @@ void write_outputs(const Options& o, const Preset& p, GAT& model, const NodeData
                               : data.edge_attr;
       model.forward(data.x, g, attr, &attention);
     }
-    app::write_attention_csv(o.attention_out, attention);
+    if (!o.attention_out.empty()) app::write_attention_csv(o.attention_out, attention);
+    if (explain) write_explanation(o, p, data, logits, attention);
   }
   if (!o.plot.empty())
     app::write_training_plot(o.plot, result.history, p.model.model + " on " + (o.data.empty() ? "synthetic" : o.data),
@@ -533,8 +573,8 @@ NodePairs read_pairs(const std::string& path, int64_t num_nodes) {
 // validation and the test at the kept parameters, and the outputs asked for.
 int run_link(Options& o, Configuration& c, int threads) {
   Preset& p = c.preset;
-  if (!o.partitions.empty() || !o.attention_out.empty() || o.graph_set.num_graphs > 0 || !o.plot.empty())
-    throw UsageError("--task link: not with --partitions, --attention-out, --plot or --graphs");
+  if (!o.partitions.empty() || !o.attention_out.empty() || o.graph_set.num_graphs > 0 || !o.plot.empty() || o.explain >= 0)
+    throw UsageError("--task link: not with --partitions, --attention-out, --explain, --plot or --graphs");
   if (!o.predict_out.empty() && o.pairs.empty())
     throw UsageError("--task link --predict-out needs --pairs FILE (a .npy of node pairs to score)");
   LinkConfig link;
@@ -624,10 +664,10 @@ int run_link(Options& o, Configuration& c, int threads) {
 int run_graph(const Options& o, int threads) {
   if (o.batch_size >= 0 || !o.fanout.empty() || o.micro_batches >= 0 || !o.partitions.empty() || !o.resume.empty() ||
       o.checkpoint_every > 0 || !o.predict_out.empty() || !o.attention_out.empty() || !o.plot.empty() ||
-      o.out_heads >= 0 || o.no_normalize)
+      o.out_heads >= 0 || o.no_normalize || o.explain >= 0)
     throw UsageError("--task graph trains on batches of whole graphs by cross-validation: not with --batch-size, "
                      "--fanout, --micro-batches, --partitions, --resume, --checkpoint-every, --predict-out, "
-                     "--attention-out, --plot, --out-heads or --no-normalize");
+                     "--attention-out, --explain, --plot, --out-heads or --no-normalize");
   app::GraphTaskOptions g;
   g.data = o.data;
   if (o.graphs >= 0) g.motifs.num_graphs = o.graphs;
@@ -678,6 +718,10 @@ int run(Options o) {
   const NodeData& data = local;
 #endif
   p.train.validate_for(p.model);
+  if (o.explain >= 0 && o.explain >= data.graph.num_dst_nodes())
+    throw UsageError("--explain " + std::to_string(o.explain) + ": the graph has " +
+                     std::to_string(data.graph.num_dst_nodes()) + " nodes (0.." +
+                     std::to_string(data.graph.num_dst_nodes() - 1) + ")");
   // The run's data as a resumed run finds it again: the folder (or "" for the synthetic graph).
 #ifdef GATGRAD_HAVE_MPI
   const std::string data_source = ranks ? ranks->meta.source.data : o.data;
@@ -854,6 +898,15 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   cli.add_option("--attention-out", o.attention_out, "write every layer's attention to this CSV file");
   cli.add_option("--plot", o.plot, "draw loss and accuracy curves into this SVG file");
+  cli.add_option("--explain", o.explain, "draw the attention around this node (its 2-hop neighbourhood, every layer "
+                                         "and head) into --explain-out; with --load, the saved model without training")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 31));
+  cli.add_option("--explain-out", o.explain_out, "with --explain: the picture, an SVG file");
+  cli.add_option("--explain-data", o.explain_data, "with --explain: each edge's α and importance as JSON (default: "
+                                                   "--explain-out with .json)");
+  cli.add_option("--explain-reduce", o.explain_reduce, "with --explain: an edge's importance, the max or mean of its "
+                                                       "α over heads, then layers (PyG AttentionExplainer; default max)")
+      ->check(CLI::IsMember({"max", "mean"}));
   app::add_synthetic_options(cli, o.synthetic);
   cli.add_option("--partitions", o.partitions, "train on the parts of this gat-partition folder, one per MPI rank "
                                                "(mpirun -np P gat-train --partitions DIR --batch-size B)")

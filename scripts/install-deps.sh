@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs gatgrad's build dependencies from Debian 12's packages. Idempotent: installs only
 # what is missing, so it is cheap to run before every build. Packages named as arguments are
-# installed too (the CI stages ask for their own: scripts/ci-fuzz.sh wants clang).
+# installed too (the CI stages ask for their own: scripts/ci-fuzz.sh wants clang,
+# scripts/render-explain.sh chromium).
 # perl: the docs checks and the install test read files with it (a minimal Debian, like the
 # debian:bookworm image, has only perl-base). openmpi-bin, libopenmpi-dev, libmetis-dev:
 # distributed training (gat-partition, mpirun gat-train --partitions); gatgrad builds without

@@ -254,6 +254,85 @@ BOOST_AUTO_TEST_CASE(edge_features_train_save_and_evaluate) {
                {ckpt + "/config.json", "expects 2 edge features", "the data has 0"});
 }
 
+// --explain NODE: its data holds --attention-out's α of the same model for every edge of the
+// node's 2-hop neighbourhood (equal as float32, bit for bit), the neighbourhood is the one the
+// CSV's edges give, and the importance is PyG's reduction of those α; --load explains the saved
+// model without training, and gives the same files.
+BOOST_AUTO_TEST_CASE(explanation_data_matches_attention_out) {
+  TempDir dir("apps-explain");
+  const int node = 7;
+  const Run r = train({"--epochs", "5", "--heads", "2", "--quiet", "--save", dir / "ckpt", "--attention-out",
+                       dir / "a.csv", "--explain", std::to_string(node), "--explain-out", dir / "e.svg"});
+  BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+  // The CSV: rows of layer l, head h in edge order; alpha[{l, h}][edge], and the edges themselves.
+  std::map<std::pair<int, int>, std::vector<float>> alpha;
+  std::vector<std::pair<int64_t, int64_t>> edges;  // (source, target) in edge order
+  std::istringstream in(read_file(dir / "a.csv"));
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    const std::vector<std::string> f = split(line, ',');
+    BOOST_REQUIRE(f.size() == 5u);
+    const std::pair<int, int> key{std::stoi(f[0]), std::stoi(f[1])};
+    alpha[key].push_back(std::stof(f[4]));  // "%.9g" of a float32: std::stof gives it back exactly
+    if (key == std::pair<int, int>{1, 0}) edges.push_back({std::stoll(f[2]), std::stoll(f[3])});
+  }
+  BOOST_REQUIRE(alpha.size() == 3u);  // layer 1: heads 0, 1; layer 2: head 0
+  // The 2-hop neighbourhood along the CSV's edges, and the edges between its nodes.
+  std::set<int64_t> hood{node};
+  for (int hop = 0; hop < 2; ++hop) {
+    std::set<int64_t> next = hood;
+    for (const auto& [s, t] : edges)
+      if (hood.count(t)) next.insert(s);
+    hood = next;
+  }
+  size_t inside = 0;
+  for (const auto& [s, t] : edges) inside += hood.count(s) && hood.count(t);
+
+  const nlohmann::json j = read_json(dir / "e.json");  // beside the picture: --explain-out with .json
+  BOOST_TEST(j.at("reduce").get<std::string>() == "max");
+  std::set<int64_t> nodes;
+  for (const nlohmann::json& v : j.at("nodes")) nodes.insert(v.at("id").get<int64_t>());
+  BOOST_TEST(nodes == hood);
+  BOOST_REQUIRE(j.at("edges").size() == inside);
+  for (const nlohmann::json& x : j.at("edges")) {
+    const size_t e = x.at("edge").get<size_t>();
+    BOOST_REQUIRE(e < edges.size());
+    BOOST_TEST(x.at("source").get<int64_t>() == edges[e].first);
+    BOOST_TEST(x.at("target").get<int64_t>() == edges[e].second);
+    const nlohmann::json& a = x.at("alpha");
+    BOOST_REQUIRE(a.size() == 2u);
+    BOOST_REQUIRE(a[0].size() == 2u);
+    BOOST_REQUIRE(a[1].size() == 1u);
+    float most = 0;
+    for (auto [l, h] : {std::pair{1, 0}, std::pair{1, 1}, std::pair{2, 0}}) {
+      const float from_json = static_cast<float>(a[l - 1][h].get<double>()), from_csv = alpha[std::pair{l, h}][e];
+      BOOST_TEST(from_json == from_csv, "edge " << e << " layer " << l << " head " << h);
+      most = std::max(most, from_csv);
+    }
+    BOOST_TEST(x.at("importance").get<double>() == static_cast<double>(most));
+  }
+  BOOST_TEST(XmlChecker(read_file(dir / "e.svg")).check() == "");
+
+  // The saved model, explained without training: the same data; --explain-reduce mean.
+  const Run loaded = train({"--load", dir / "ckpt", "--explain", std::to_string(node), "--explain-out", dir / "l.svg"});
+  BOOST_REQUIRE_MESSAGE(loaded.code == 0, loaded.err);
+  BOOST_TEST(loaded.out.find("best_epoch") == std::string::npos, "it trained:\n" << loaded.out);
+  BOOST_TEST(loaded.out.find("explain: node 7, 2-hop neighbourhood of " + std::to_string(hood.size()) + " nodes") !=
+                 std::string::npos, loaded.out);
+  BOOST_TEST(read_file(dir / "l.json") == read_file(dir / "e.json"));
+  BOOST_TEST(read_file(dir / "l.svg") == read_file(dir / "e.svg"));
+  const Run mean = train({"--load", dir / "ckpt", "--quiet", "--explain", std::to_string(node), "--explain-out",
+                          dir / "m.svg", "--explain-data", dir / "mean.json", "--explain-reduce", "mean"});
+  BOOST_REQUIRE_MESSAGE(mean.code == 0, mean.err);
+  for (const nlohmann::json& x : read_json(dir / "mean.json").at("edges")) {
+    const size_t e = x.at("edge").get<size_t>();
+    const double l1h0 = alpha[std::pair{1, 0}][e], l1h1 = alpha[std::pair{1, 1}][e], l2h0 = alpha[std::pair{2, 0}][e];
+    const double pyg = ((l1h0 + l1h1) / 2 + l2h0) / 2;
+    BOOST_TEST(x.at("importance").get<double>() == pyg, boost::test_tools::tolerance(1e-12));
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // On a terminal gat-train draws a live progress bar (carriage returns, epoch, loss, accuracies,
@@ -547,6 +626,24 @@ BOOST_AUTO_TEST_CASE(unknown_options_and_arguments) {
   expect_failure(train({"--epochs", "5", "--eval-olny"}), 2, {"--eval-olny"});
   expect_failure(train({"stray-argument"}), 2, {"stray-argument"});
   expect_failure(train({"--epochs"}), 2, {"--epochs"});
+}
+
+// --explain: its options go together, the node must be in the graph, and both are known before
+// any epoch runs.
+BOOST_AUTO_TEST_CASE(explain_options_that_do_not_fit) {
+  TempDir dir("apps");
+  expect_error(train({"--explain", "3", "--quiet"}), 2, {"--explain 3 needs --explain-out"});
+  expect_error(train({"--explain-out", dir / "e.svg", "--quiet"}), 2, {"--explain-out and --explain-data need --explain"});
+  expect_error(train({"--explain", "2000", "--explain-out", dir / "e.svg", "--quiet"}), 2,
+               {"--explain 2000: the graph has 2000 nodes (0..1999)"});
+  expect_error(train({"--explain", "1", "--explain-out", dir / "e.json", "--quiet"}), 2,
+               {"--explain-out", "would overwrite the picture", "--explain-data"});
+  expect_failure(train({"--explain", "1", "--explain-out", dir / "e.svg", "--explain-reduce", "sum", "--quiet"}), 2,
+                 {"--explain-reduce", "sum"});
+  expect_failure(train({"--explain", "1", "--explain-out", "/nonexistent/dir/e.svg", "--quiet"}), 2,
+                 {"--explain-out", "/nonexistent/dir"});
+  BOOST_TEST(!fs::exists(dir / "e.svg"));
+  BOOST_TEST(!fs::exists(dir / "e.json"));
 }
 
 BOOST_AUTO_TEST_CASE(data_directory_that_does_not_exist) {
