@@ -174,7 +174,7 @@ constexpr double kMargin = 20;
 constexpr double kHeader = 162;       // title and legends
 constexpr double kMinWidth = 1000;    // room for the header
 constexpr int kColumns = 4;
-constexpr double kRing1 = 0.25, kRing2 = 0.43;  // radii of hop 1 and hop 2 (and further), per panel width
+constexpr double kRing1 = 0.2, kRing2 = 0.34;  // radii of hop 1 and hop 2 (and further), per panel width
 constexpr double kNodeRadius = 8, kCentreRadius = 12;
 
 // Tableau 10: distinct for the first ten classes, then repeated.
@@ -359,7 +359,11 @@ void panel(std::ostringstream& o, double x0, double y0, const std::string& title
       << (pred < 0 ? "#888888" : class_color(pred)) << "' stroke-width='3'/>\n";
     o << "<circle cx='" << num(p.x) << "' cy='" << num(p.y) << "' r='" << num(r) << "' fill='" << class_color(truth)
       << "' stroke='white' stroke-width='1'/>\n";
+  }
+  for (int32_t v : L.nodes) {  // the labels last: no node covers one
     // The label outside the node, away from the centre (below the centre node itself).
+    const Point p = centre + L.at.at(v);
+    const double r = radius(v);
     const Point d = v == e.node ? Point{0, 1} : L.outward.at(v);
     const Point t = p + (r + 12) * d;
     const char* anchor = d.x > 0.35 ? "start" : d.x < -0.35 ? "end" : "middle";
