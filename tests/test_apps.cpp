@@ -331,6 +331,11 @@ BOOST_AUTO_TEST_CASE(explanation_data_matches_attention_out) {
     const double pyg = ((l1h0 + l1h1) / 2 + l2h0) / 2;
     BOOST_TEST(x.at("importance").get<double>() == pyg, boost::test_tools::tolerance(1e-12));
   }
+  // Mini-batch training explains over the whole graph with its self-loops, as --attention-out does.
+  const Run mini = train({"--epochs", "2", "--heads", "2", "--batch-size", "500", "--quiet", "--explain",
+                          std::to_string(node), "--explain-out", dir / "b.svg"});
+  BOOST_REQUIRE_MESSAGE(mini.code == 0, mini.err);
+  BOOST_TEST(read_json(dir / "b.json").at("nodes").size() == hood.size());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
