@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <span>
 
 #include "autograd/error.hpp"
@@ -44,33 +45,50 @@ MappedNpy map_if_usable(const std::string& npy, const LoadOptions& opts) {
   return m;
 }
 
-// Features from x.npy (dense) or else x.npz (scipy csr, csc or coo, read as CSR); returns the path read.
-std::string read_features(Dataset& d, const std::string& dir, const LoadOptions& opts) {
-  const std::string npy = (fs::path(dir) / "x.npy").string(), npz = (fs::path(dir) / "x.npz").string();
-  if (fs::exists(npy)) {
+// Dense or sparse features from the arrays: x_mapped used where it lies, else x_sparse, else x.
+// Returns the name the messages give the features.
+std::string take_features(Dataset& d, DatasetArrays& a) {
+  if (a.x_mapped.defined()) {
+    if (a.x_mapped.dtype != "<f4" || a.x_mapped.shape.size() != 2)
+      fail(a.x_mapped.name, "features used where they lie must be a float32 [nodes, features] array");
     d.x_is_sparse = false;
-    d.x_mapped = map_if_usable(npy, opts);
-    if (d.x_mapped.defined()) {
-      d.num_nodes = d.x_mapped.shape[0];
-      d.num_features = d.x_mapped.shape[1];
-      check_dense(npy, d.dense_values(), d.num_features);
-      return npy;
-    }
-    NpyArray a = load_npy(npy);
-    if (a.kind() != 'f') fail(npy, "features must be float32 or float64, found dtype " + a.dtype);
-    if (a.shape.size() != 2) fail(npy, "expected a 2-d array [nodes, features], found shape " + a.shape_str());
-    d.num_nodes = a.shape[0];
-    d.num_features = a.shape[1];
-    d.x_dense = a.to_float();
-    check_dense(npy, d.x_dense, d.num_features);
-    return npy;
+    d.x_mapped = std::move(a.x_mapped);
+    d.num_nodes = d.x_mapped.shape[0];
+    d.num_features = d.x_mapped.shape[1];
+    check_dense(d.x_mapped.name, d.dense_values(), d.num_features);
+    return d.x_mapped.name;
   }
-  if (fs::exists(npz)) {
-    d.x_sparse = load_scipy_csr_npz(npz);  // checks finiteness too, naming row and column
+  if (a.x_sparse) {
+    d.x_sparse = std::move(*a.x_sparse);  // checked by its reader (scipy_csr_from_members), finiteness included
     d.x_is_sparse = true;
     d.num_nodes = d.x_sparse.rows;
     d.num_features = d.x_sparse.cols;
-    return npz;
+    return a.x_sparse_name;
+  }
+  const NpyArray& x = a.x;
+  if (x.kind() != 'f') fail(x.name, "features must be float32 or float64, found dtype " + x.dtype);
+  if (x.shape.size() != 2) fail(x.name, "expected a 2-d array [nodes, features], found shape " + x.shape_str());
+  d.x_is_sparse = false;
+  d.num_nodes = x.shape[0];
+  d.num_features = x.shape[1];
+  d.x_dense = x.to_float();
+  check_dense(x.name, d.x_dense, d.num_features);
+  return x.name;
+}
+
+// The features of a dataset directory: x.npy (mapped when it can be used as it is) or else x.npz
+// (scipy csr, csc or coo, read as CSR).
+void read_features(DatasetArrays& a, const std::string& dir, const LoadOptions& opts) {
+  const std::string npy = (fs::path(dir) / "x.npy").string(), npz = (fs::path(dir) / "x.npz").string();
+  if (fs::exists(npy)) {
+    a.x_mapped = map_if_usable(npy, opts);
+    if (!a.x_mapped.defined()) a.x = load_npy(npy);
+    return;
+  }
+  if (fs::exists(npz)) {
+    a.x_sparse = load_scipy_csr_npz(npz);  // checks finiteness too, naming row and column
+    a.x_sparse_name = npz;
+    return;
   }
   fail(npy, "missing file (looked for " + npz + " too)");
 }
@@ -83,8 +101,8 @@ void require_nodes(const NpyArray& a, int64_t n, const std::string& x_file) {
                      " (the number of nodes must agree)");
 }
 
-void read_labels(Dataset& d, const std::string& file, const std::string& x_file) {
-  const NpyArray a = load_npy(file);
+void take_labels(Dataset& d, const NpyArray& a, const std::string& x_file) {
+  const std::string& file = a.name;
   require_nodes(a, d.num_nodes, x_file);
   if (a.shape.size() > 2) fail(file, "expected shape (N,) or (N, C), found " + a.shape_str());
   d.y = a.to_int64();
@@ -111,17 +129,25 @@ void read_labels(Dataset& d, const std::string& file, const std::string& x_file)
   d.num_classes = max_label + 1;
 }
 
-std::vector<uint8_t> read_mask(const std::string& file, int64_t n, const std::string& x_file) {
-  const NpyArray a = load_npy(file);
-  if (a.shape.size() != 1) fail(file, "expected a 1-d mask of length " + str(n) + ", found shape " + a.shape_str());
-  if (a.shape[0] != n)
-    fail(file, "mask of length " + str(a.shape[0]) + " but " + x_file + " has " + str(n) +
+// A mask of N entries that selects at least one node (training needs a training node; early
+// stopping and the final score need the other two); empty when the arrays have none.
+std::vector<uint8_t> take_mask(const std::optional<NpyArray>& a, int64_t n, const std::string& x_file,
+                               const char* role) {
+  if (!a) return {};
+  const std::string& file = a->name;
+  if (a->shape.size() != 1) fail(file, "expected a 1-d mask of length " + str(n) + ", found shape " + a->shape_str());
+  if (a->shape[0] != n)
+    fail(file, "mask of length " + str(a->shape[0]) + " but " + x_file + " has " + str(n) +
                    " nodes (the number of nodes must agree)");
-  return a.to_bool();
+  std::vector<uint8_t> mask = a->to_bool();
+  bool any = false;
+  for (uint8_t m : mask) any |= m != 0;
+  if (!any) fail(file, std::string("no ") + role + " node (all " + str(n) + " entries are false)");
+  return mask;
 }
 
-void read_edges(Dataset& d, const std::string& file) {
-  const NpyArray a = load_npy(file);
+void take_edges(Dataset& d, const NpyArray& a) {
+  const std::string& file = a.name;
   if (a.shape.size() != 2 || a.shape[0] != 2)
     fail(file, "expected shape (2, E) [source row, target row], found " + a.shape_str());
   const std::vector<int64_t> v = a.to_int64();
@@ -141,10 +167,9 @@ void read_edges(Dataset& d, const std::string& file) {
   }
 }
 
-// edge_attr.npy, when present: one row of D >= 1 finite features per edge of edge_index.npy.
-void read_edge_features(Dataset& d, const std::string& file, const std::string& edge_file) {
-  if (!fs::exists(file)) return;
-  const NpyArray a = load_npy(file);
+// Edge features, when present: one row of D >= 1 finite features per edge of the edge index.
+void take_edge_features(Dataset& d, const NpyArray& a, const std::string& edge_file) {
+  const std::string& file = a.name;
   if (a.kind() != 'f') fail(file, "edge features must be float32 or float64, found dtype " + a.dtype);
   if (a.shape.empty() || a.shape.size() > 2)
     fail(file, "expected shape (E, D) or (E,), one row per edge, found " + a.shape_str());
@@ -160,15 +185,13 @@ void read_edge_features(Dataset& d, const std::string& file, const std::string& 
                      ", column " + str(k % d.edge_dim));
 }
 
-// graph_index.npy, when present: int [N], checked with the edges and masks (graph_index.hpp).
-void read_graph_index(Dataset& d, const std::string& dir) {
-  auto file = [&](const char* f) { return (fs::path(dir) / f).string(); };
-  const std::string path = file("graph_index.npy");
-  if (!fs::exists(path)) return;
-  const NpyArray a = load_npy(path);
-  if (a.kind() != 'i') fail(path, "graph ids must be integers (int64 or int32), found dtype " + a.dtype);
-  if (a.shape.size() != 1) fail(path, "expected a 1-d array [nodes] of graph ids, found shape " + a.shape_str());
-  const std::vector<int64_t> ids = a.to_int64();
+// Graph ids, when present: int [N], checked with the edges and masks (graph_index.hpp).
+void take_graph_index(Dataset& d, const DatasetArrays& a) {
+  const NpyArray& g = *a.graph_index;
+  const std::string& path = g.name;
+  if (g.kind() != 'i') fail(path, "graph ids must be integers (int64 or int32), found dtype " + g.dtype);
+  if (g.shape.size() != 1) fail(path, "expected a 1-d array [nodes] of graph ids, found shape " + g.shape_str());
+  const std::vector<int64_t> ids = g.to_int64();
   d.graph_index.resize(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] < 0 || ids[i] >= d.num_nodes)
@@ -176,14 +199,39 @@ void read_graph_index(Dataset& d, const std::string& dir) {
                      str(d.num_nodes) + ")");
     d.graph_index[i] = static_cast<int32_t>(ids[i]);
   }
-  check_graph_index(d, GraphIndexSources{path, file("edge_index.npy"), file("train_mask.npy"), file("val_mask.npy"),
-                                         file("test_mask.npy")});
+  auto name_of = [](const std::optional<NpyArray>& m, const std::string& absent) { return m ? m->name : absent; };
+  check_graph_index(d, GraphIndexSources{path, a.edge_index.name, name_of(a.train_mask, a.names.train_mask),
+                                         name_of(a.val_mask, a.names.val_mask), name_of(a.test_mask, a.names.test_mask)});
 }
 
-// graph_y.npy: int [G], graph g's class, G the graphs of graph_index.npy (which must exist).
-void read_graph_labels(Dataset& d, const std::string& file, const std::string& index_file) {
+// The arrays of a dataset directory (the layout of load_dataset.hpp), each named by its path.
+DatasetArrays read_arrays(const std::string& dir, const LoadOptions& opts) {
+  auto file = [&](const char* f) { return (fs::path(dir) / f).string(); };
+  DatasetArrays a;
+  fs::path p(dir);
+  if (p.filename().empty()) p = p.parent_path();
+  a.name = p.filename().string();
+  read_features(a, dir, opts);
+  // Graph classification (graph_y.npy): no node labels, no masks (the splits are folds of graphs).
+  if (fs::exists(file("graph_y.npy"))) {
+    a.graph_y = load_npy(file("graph_y.npy"));
+  } else {
+    a.y = load_npy(file("y.npy"));
+    a.train_mask = load_npy(file("train_mask.npy"));
+    a.val_mask = load_npy(file("val_mask.npy"));
+    a.test_mask = load_npy(file("test_mask.npy"));
+  }
+  a.edge_index = load_npy(file("edge_index.npy"));
+  if (fs::exists(file("edge_attr.npy"))) a.edge_attr = load_npy(file("edge_attr.npy"));
+  if (fs::exists(file("graph_index.npy"))) a.graph_index = load_npy(file("graph_index.npy"));
+  a.names.graph_index = file("graph_index.npy");
+  return a;
+}
+
+// Graph classes (graph_y.npy): int [G], G the graphs of the graph index (which must be given).
+void take_graph_labels(Dataset& d, const NpyArray& a, const std::string& index_file) {
+  const std::string& file = a.name;
   if (d.num_graphs == 0) fail(file, "graph labels need " + index_file + " (each node's graph), which is missing");
-  const NpyArray a = load_npy(file);
   if (a.kind() != 'i') fail(file, "graph classes must be integers (int64 or int32), found dtype " + a.dtype);
   if (a.shape.size() != 1 || a.shape[0] != d.num_graphs)
     fail(file, "expected shape (" + str(d.num_graphs) + ",), one class per graph of " + index_file + ", found " +
@@ -202,43 +250,35 @@ void read_graph_labels(Dataset& d, const std::string& file, const std::string& i
 
 }  // namespace
 
-Dataset load_dataset(const std::string& dir, const LoadOptions& opts) {
-  auto file = [&](const char* f) { return (fs::path(dir) / f).string(); };
+Dataset dataset_from_arrays(DatasetArrays a, const LoadOptions& opts) {
   Dataset d;
-  fs::path p(dir);
-  if (p.filename().empty()) p = p.parent_path();
-  d.name = p.filename().string();
-
-  const std::string x_file = read_features(d, dir, opts);
+  d.name = a.name;
+  const std::string x_file = take_features(d, a);
   if (d.num_nodes == 0) fail(x_file, "zero nodes (the features have 0 rows)");
   if (d.num_nodes > std::numeric_limits<int32_t>::max())
     fail(x_file, str(d.num_nodes) + " nodes do not fit in the int32 edge indices (at most 2^31 - 1)");
   if (d.num_features == 0) fail(x_file, "zero features (the features have 0 columns)");
 
-  // Graph classification (graph_y.npy): no node labels, no masks (the splits are folds of graphs).
-  const bool graph_labels = fs::exists(file("graph_y.npy"));
-  if (!graph_labels) {
-    read_labels(d, file("y.npy"), x_file);
-    d.train_mask = read_mask(file("train_mask.npy"), d.num_nodes, x_file);
-    d.val_mask = read_mask(file("val_mask.npy"), d.num_nodes, x_file);
-    d.test_mask = read_mask(file("test_mask.npy"), d.num_nodes, x_file);
-    // Training needs a training node; early stopping and the final score need the other two.
-    for (const auto& [mask, name, role] : {std::tuple{&d.train_mask, "train_mask.npy", "training"},
-                                           std::tuple{&d.val_mask, "val_mask.npy", "validation"},
-                                           std::tuple{&d.test_mask, "test_mask.npy", "test"}}) {
-      bool any = false;
-      for (uint8_t m : *mask) any |= m != 0;
-      if (!any) fail(file(name), std::string("no ") + role + " node (all " + str(d.num_nodes) + " entries are false)");
-    }
-  }
-  read_edges(d, file("edge_index.npy"));
-  read_edge_features(d, file("edge_attr.npy"), file("edge_index.npy"));
-  read_graph_index(d, dir);
-  if (graph_labels) read_graph_labels(d, file("graph_y.npy"), file("graph_index.npy"));
+  if (a.y) take_labels(d, *a.y, x_file);
+  d.train_mask = take_mask(a.train_mask, d.num_nodes, x_file, "training");
+  d.val_mask = take_mask(a.val_mask, d.num_nodes, x_file, "validation");
+  d.test_mask = take_mask(a.test_mask, d.num_nodes, x_file, "test");
+  for (std::optional<NpyArray>* taken : {&a.y, &a.train_mask, &a.val_mask, &a.test_mask}) taken->reset();
+  take_edges(d, a.edge_index);
+  std::vector<char>().swap(a.edge_index.bytes);  // its name still names it in the messages below
+  if (a.edge_attr) take_edge_features(d, *a.edge_attr, a.edge_index.name);
+  a.edge_attr.reset();
+  if (a.graph_index) take_graph_index(d, a);
+  if (a.graph_y) take_graph_labels(d, *a.graph_y, a.graph_index ? a.graph_index->name : a.names.graph_index);
 
   set_feature_format(d, opts.sparse_threshold);
   if (opts.normalize_features) normalize_rows(d);
   return d;
+}
+
+Dataset load_dataset(const std::string& dir, const LoadOptions& opts) {
+  // The loader demands every file: a missing one is reported by load_npy, naming it.
+  return dataset_from_arrays(read_arrays(dir, opts), opts);
 }
 
 }  // namespace gatgrad
