@@ -6,7 +6,10 @@
 # perl: the docs checks and the install test read files with it (a minimal Debian, like the
 # debian:bookworm image, has only perl-base). openmpi-bin, libopenmpi-dev, libmetis-dev:
 # distributed training (gat-partition, mpirun gat-train --partitions); gatgrad builds without
-# them, and then without those two.
+# them, and then without those two. pybind11-dev, python3-dev, python3-numpy: the Python module
+# (python/, for Debian's /usr/bin/python3); python3-pytest runs its tests, python3-scipy and
+# python3-tqdm the parts of them about scipy.sparse features and the progress bar. gatgrad builds
+# without them, and then without the module.
 #   bash scripts/install-deps.sh [PACKAGE ...]
 #   bash scripts/install-deps.sh --cross-aarch64    also the aarch64 cross toolchain, Debian's arm64
 #                                                  multiarch libraries and qemu (scripts/ci-aarch64.sh)
@@ -26,7 +29,8 @@ for arg in "$@"; do
   fi
 done
 packages=(g++ cmake make perl xtensor-dev libxsimd-dev libtbb-dev libboost-test-dev zlib1g-dev
-          nlohmann-json3-dev libcli11-dev doxygen openmpi-bin libopenmpi-dev libmetis-dev "${extra[@]}")
+          nlohmann-json3-dev libcli11-dev doxygen openmpi-bin libopenmpi-dev libmetis-dev
+          pybind11-dev python3-dev python3-numpy python3-pytest python3-scipy python3-tqdm "${extra[@]}")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
