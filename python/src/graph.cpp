@@ -63,7 +63,7 @@ void bind_graph(py::module_& m) {
         "messages [E, ...] -> [N, ...]: out[i] = the sum over the edges arriving at i.");
   m.def("scatter_mean", py::overload_cast<const Tensor&, const Graph&>(&scatter_mean), py::arg("messages"), py::arg("graph"));
   m.def("scatter_max", py::overload_cast<const Tensor&, const Graph&>(&scatter_max), py::arg("messages"), py::arg("graph"));
-  m.def("segment_softmax", &segment_softmax, py::arg("scores"), py::arg("graph"),
+  m.def("segment_softmax", py::overload_cast<const Tensor&, const Graph&>(&segment_softmax), py::arg("scores"), py::arg("graph"),
         "scores [E, H] -> softmax over each destination's incoming edges (torch_geometric.utils.softmax).");
   m.def("head_dot", &head_dot, py::arg("wh"), py::arg("a"));
   m.def("edge_add", &edge_add, py::arg("s_dst"), py::arg("s_src"), py::arg("graph"));
