@@ -23,12 +23,11 @@
 
 namespace gatgrad::python {
 
-const NodeData& DatasetHandle::prepare(bool add_self_loops, bool sampling, const std::string& edge_fill) {
-  const auto key = std::make_tuple(add_self_loops, sampling, edge_fill);
+const NodeData& DatasetHandle::prepare(bool add_self_loops, GraphUse use, const std::string& edge_fill) {
+  const auto key = std::make_tuple(add_self_loops, use, edge_fill);
   auto it = prepared.find(key);
   if (it == prepared.end()) {
-    NodeData d = prepare_node_data(*data, add_self_loops, DType::f32, sampling ? GraphUse::sampling : GraphUse::full_batch,
-                                   parse_edge_fill(edge_fill));
+    NodeData d = prepare_node_data(*data, add_self_loops, DType::f32, use, parse_edge_fill(edge_fill));
     it = prepared.emplace(key, std::move(d)).first;
   }
   return it->second;
@@ -159,14 +158,14 @@ void bind_dataset(py::module_& m) {
         if (h.data->graph_index.empty()) return py::none();
         return py::array(py::cast(h.data->graph_index));
       })
-      .def("features", [](DatasetHandle& h) { return h.prepare(true, false, "mean").x; },
+      .def("features", [](DatasetHandle& h) { return h.prepare(true, GraphUse::full_batch, "mean").x; },
            "The features as a layer takes them (dense tensor, or CSR): what dropout_matmul multiplies.")
       .def("graph", [](DatasetHandle& h, bool self_loops) {
-             return self_loops ? h.prepare(true, false, "mean").graph : Graph::from_edges(h.data->src, h.data->dst, h.data->num_nodes);
+             return self_loops ? h.prepare(true, GraphUse::full_batch, "mean").graph : Graph::from_edges(h.data->src, h.data->dst, h.data->num_nodes);
            }, py::arg("self_loops") = true, "The graph of the edges; with self_loops, one loop per node as GAT's layers see it.")
       .def("_features_address", [](DatasetHandle& h) {
         // Where the prepared feature tensor's data lies (tests check that no copy was made).
-        const InputFeatures& x = h.prepare(true, false, "mean").x;
+        const InputFeatures& x = h.prepare(true, GraphUse::full_batch, "mean").x;
         return x.is_sparse() ? uintptr_t{0} : reinterpret_cast<uintptr_t>(x.dense.data<float>());
       });
 

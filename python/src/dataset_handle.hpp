@@ -13,11 +13,11 @@ namespace gatgrad::python {
 
 struct DatasetHandle {
   std::shared_ptr<Dataset> data;
-  /// Prepared for (add_self_loops, sampling, edge_fill): the graph with its loops, the features'
+  /// Prepared for (add_self_loops, use, edge_fill): the graph with its loops, the features'
   /// tensor (the dataset's own float32 memory, not a copy), the edge features in its order.
-  std::map<std::tuple<bool, bool, std::string>, NodeData> prepared;
+  std::map<std::tuple<bool, GraphUse, std::string>, NodeData> prepared;
 
-  const NodeData& prepare(bool add_self_loops, bool sampling, const std::string& edge_fill);
+  const NodeData& prepare(bool add_self_loops, GraphUse use, const std::string& edge_fill);
 };
 
 }  // namespace gatgrad::python

@@ -1,4 +1,4 @@
-// GAT and GATv2 (models/gat.hpp) from Python: training (models/trainer.hpp's
+// GAT and GATv2 (models/gat.hpp) from Python: training (train/trainer.hpp's
 // train_node_classifier, with its hooks bringing each epoch back to Python and its stop flag
 // raised by Ctrl-C), prediction, attention and checkpoints (nn/checkpoint.hpp, gat-train's
 // format). The hyper-parameters cross as the JSON of GATConfig / TrainConfig
@@ -13,7 +13,7 @@
 #include "bindings.hpp"
 #include "dataset_handle.hpp"
 #include "models/gat.hpp"
-#include "models/trainer.hpp"
+#include "train/trainer.hpp"
 #include "nn/checkpoint.hpp"
 
 namespace gatgrad::python {
@@ -81,7 +81,7 @@ py::dict fit(Model& m, DatasetHandle& h, const std::string& train_json, const py
     if (!any(*mask)) throw DataError(std::string("data: fit needs ") + name + " (training, early stopping and the final score)");
   GAT& gat = m.for_data(d);
   tc.validate_for(m.config);
-  const NodeData& data = h.prepare(m.config.add_self_loops, tc.mini_batch(), m.config.edge_fill);
+  const NodeData& data = h.prepare(m.config.add_self_loops, graph_use(tc), m.config.edge_fill);
   nn::Adam optimizer = make_optimizer(gat.parameters(), tc);
   TrainState state;
   std::atomic<bool> stop{false};
@@ -132,7 +132,7 @@ py::dict fit(Model& m, DatasetHandle& h, const std::string& train_json, const py
 // The logits [N, C] of every node, without dropout or tape; the features read where they lie.
 py::array predict(Model& m, DatasetHandle& h) {
   GAT& gat = m.fitted(*h.data);
-  const NodeData& data = h.prepare(m.config.add_self_loops, false, m.config.edge_fill);
+  const NodeData& data = h.prepare(m.config.add_self_loops, GraphUse::full_batch, m.config.edge_fill);
   Tensor logits;
   {
     py::gil_scoped_release unlocked;
@@ -147,7 +147,7 @@ py::array predict(Model& m, DatasetHandle& h) {
 // alpha [E, heads]), edge e of both the same (PyG's return_attention_weights).
 py::list attention(Model& m, DatasetHandle& h) {
   GAT& gat = m.fitted(*h.data);
-  const NodeData& data = h.prepare(m.config.add_self_loops, false, m.config.edge_fill);
+  const NodeData& data = h.prepare(m.config.add_self_loops, GraphUse::full_batch, m.config.edge_fill);
   std::vector<AttentionOut> layers;
   {
     py::gil_scoped_release unlocked;
@@ -169,7 +169,7 @@ py::list attention(Model& m, DatasetHandle& h) {
 py::dict evaluate_rows(Model& m, DatasetHandle& h, const py::array& rows) {
   GAT& gat = m.fitted(*h.data);
   if (h.data->y.empty()) throw DataError("data: evaluate needs labels (y)");
-  const NodeData& data = h.prepare(m.config.add_self_loops, false, m.config.edge_fill);
+  const NodeData& data = h.prepare(m.config.add_self_loops, GraphUse::full_batch, m.config.edge_fill);
   const std::vector<int64_t> r = to_int64_vector(rows, "rows");
   for (int64_t row : r)
     if (row < 0 || row >= h.data->num_nodes)

@@ -9,7 +9,7 @@
 #include "autograd/isa.hpp"
 #include "autograd/version.hpp"
 #include "bindings.hpp"
-#include "models/trainer.hpp"
+#include "train/trainer.hpp"
 
 namespace gatgrad::python {
 namespace {
