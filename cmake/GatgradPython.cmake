@@ -3,11 +3,12 @@
 # Built when Debian's python3-dev, python3-numpy and pybind11-dev are present (the interpreter
 # defaults to /usr/bin/python3, the one they belong to: a pyenv or venv python3 first on PATH may
 # lack NumPy); skipped, with a message, otherwise and in the sanitizer and cross builds, whose
-# module could not load into the machine's interpreter. -DGATGRAD_BUILD_PYTHON=OFF skips it too.
-option(GATGRAD_BUILD_PYTHON "Build the Python module (python/) when pybind11, Python 3 and NumPy are found" ON)
+# module could not load into the machine's interpreter. Off by default for now: turning it on
+# compiles every library as PIC, a rebuild of the whole tree (-DGATGRAD_BUILD_PYTHON=ON).
+option(GATGRAD_BUILD_PYTHON "Build the Python module (python/) when pybind11, Python 3 and NumPy are found" OFF)
 set(GATGRAD_PYTHON OFF)
 if(NOT GATGRAD_BUILD_PYTHON)
-  message(STATUS "gatgrad: the Python module is off (GATGRAD_BUILD_PYTHON=OFF)")
+  message(STATUS "gatgrad: the Python module is off (-DGATGRAD_BUILD_PYTHON=ON builds it)")
 elseif(GATGRAD_SANITIZE)
   message(STATUS "gatgrad: no Python module in a sanitizer build (the interpreter is not instrumented)")
 elseif(CMAKE_CROSSCOMPILING)

@@ -127,7 +127,8 @@ class _AttentionModel:
         finally:
             bar.close()
         result["wall_seconds"] = time.perf_counter() - started
-        history = {key: [e[key] for e in result.pop("history")]
+        epochs = result.pop("history")
+        history = {key: [e[key] for e in epochs]
                    for key in ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "step_ms")}
         self.history_, self.result_ = history, result
         if progress:

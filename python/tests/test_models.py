@@ -131,7 +131,7 @@ def test_mini_batches_and_errors():
         m.fit(d, patience=0, progress=False)
     with pytest.raises(RuntimeError, match="fit it"):
         gg.GAT().predict(d)
-    other = gg.synthetic(num_nodes=100, num_features=7, seed=1)
+    other = gg.synthetic(num_nodes=300, num_features=7, seed=1, val_size=50, test_size=50)
     with pytest.raises(ValueError, match="16 features"):
         m.predict(other)
     unlabelled = gg.Dataset(d.x, d.edge_index)
