@@ -4,18 +4,19 @@
 #
 # The install tree (`cmake --install build --prefix P`):
 #   P/include/gatgrad/gatgrad.hpp                   the umbrella header (include/gatgrad/ in the source tree)
-#   P/include/gatgrad/<folder>/*.hpp                the public headers of autograd/, io/, graph/, nn/, models/, train/
+#   P/include/gatgrad/<folder>/*.hpp                the public headers of autograd/, io/, graph/, nn/, models/, train/, interop/
 #   P/lib/libgatgrad_<folder>.a                     one library per folder
 #   P/lib/cmake/gatgrad/gatgradConfig.cmake         find_package's entry point (cmake/gatgradConfig.cmake.in)
 #   P/lib/cmake/gatgrad/gatgradConfigVersion.cmake  0.1.x satisfies find_package(gatgrad 0.1)
-#   P/lib/cmake/gatgrad/gatgradTargets*.cmake       gatgrad::autograd, ::io, ::graph, ::nn, ::models, ::train, ::gatgrad
+#   P/lib/cmake/gatgrad/gatgradTargets*.cmake       gatgrad::autograd, ::io, ::graph, ::nn, ::models, ::train, ::interop, ::gatgrad
 #
 # The headers include each other as "autograd/tensor.hpp", relative to the repository root; so
 # every exported target puts both P/include (for <gatgrad/...>) and P/include/gatgrad (for those
 # includes) on its consumers' include path. Headers internal to the kernels (autograd/kernels/,
 # autograd/ops/, graph/kernels/: xsimd) and io/json.hpp (nlohmann/json)
-# are not installed, so a consumer needs oneTBB (public: autograd/parallel.hpp) and zlib (linked
-# by the static io library), not xsimd or nlohmann/json.
+# are not installed, so a consumer needs oneTBB (public: autograd/parallel.hpp), zlib (linked
+# by the static io library) and xtensor (header-only, public: interop/ views tensors as xtensor
+# arrays), not xsimd or nlohmann/json; gatgradConfig.cmake finds all three.
 # Compile and link flags of gatgrad's own build (gatgrad_flags: -O3, -march=native, warnings,
 # sanitizers) are linked as $<BUILD_INTERFACE:gatgrad_flags> and never reach the exported targets.
 include(GNUInstallDirs)

@@ -13,6 +13,7 @@ set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
 set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
 set(CMAKE_LIBRARY_ARCHITECTURE aarch64-linux-gnu)
 set(CMAKE_CROSSCOMPILING_EMULATOR /usr/bin/qemu-aarch64-static -L /)
-# xsimd and xtl are header-only: Debian installs their CMake packages in the host's multiarch folder.
+# xsimd, xtl and xtensor are header-only: Debian installs their CMake packages in the host's multiarch folder.
 set(xsimd_DIR /usr/lib/x86_64-linux-gnu/cmake/xsimd CACHE PATH "xsimd's CMake package (header-only)")
 set(xtl_DIR /usr/lib/x86_64-linux-gnu/cmake/xtl CACHE PATH "xtl's CMake package (header-only)")
+set(xtensor_DIR /usr/lib/x86_64-linux-gnu/cmake/xtensor CACHE PATH "xtensor's CMake package (header-only)")

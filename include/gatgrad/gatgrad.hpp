@@ -3,8 +3,8 @@
 /// `gatgrad::gatgrad` (find_package(gatgrad 0.1 REQUIRED) on an installed copy). It brings
 /// the engine (tensors, the ops, the tape, gradcheck), file formats, graphs and datasets, the nn modules,
 /// optimisers and checkpoints, the GAT and GATv2 models, their training (the loop, its steps, the
-/// mode chosen in make_steps), and
-/// gatgrad::version(). Every name is in namespace gatgrad (the nn pieces in gatgrad::nn).
+/// mode chosen in make_steps), xtensor interop (tensors viewed as xtensor arrays, tensors and
+/// datasets made from them), and gatgrad::version(). Every name is in namespace gatgrad (the nn pieces in gatgrad::nn).
 ///
 /// The headers it includes name each other from the repository root ("autograd/tensor.hpp"),
 /// which the installed package puts on the include path (`<prefix>/include/gatgrad`) together
@@ -101,3 +101,8 @@
 #include "train/steps.hpp"
 #include "train/train_state.hpp"
 #include "train/trainer.hpp"
+
+// interop: xtensor at the edges: adapt<T>(tensor) views a tensor as an xtensor array (no copy),
+// from_xtensor(expr) makes a tensor of an expression, dataset_from_xtensor a Dataset of arrays.
+#include "interop/xtensor.hpp"
+#include "interop/xtensor_dataset.hpp"
