@@ -5,6 +5,8 @@
 // --features, --classes and --train-per-class make a larger one for benchmarks).
 // Features are stored as the dataset has them: each rank normalises its own rows, as
 // gat-train --data does, so a partitioned run sees exactly the rows of a single-process one.
+// Edge features (edge_attr.npy, checked by the loader) go with their edges to the part of
+// their destination. What the loader accepts is partitioned, and every part loads again.
 #include <cstdio>
 #include <string>
 
@@ -48,9 +50,11 @@ int run(const Options& o) {
   dist::write_partitions(d, plan, o.out, dist::PartitionSource{o.data, synthetic, o.metis_seed});
   if (o.quiet) return app::kExitOk;
   const dist::PartitionMeta meta = dist::read_partition_meta(o.out);
-  std::printf("gat-partition: %s (%lld nodes, %lld edges) into %d parts in %s; edge cut %lld\n",
+  const std::string edge_features = meta.edge_dim > 0 ? ", " + std::to_string(meta.edge_dim) + " edge features" : "";
+  std::printf("gat-partition: %s (%lld nodes, %lld edges%s) into %d parts in %s; edge cut %lld\n",
               o.data.empty() ? "the synthetic graph" : o.data.c_str(), static_cast<long long>(meta.num_nodes),
-              static_cast<long long>(meta.num_edges), meta.parts, o.out.c_str(), static_cast<long long>(meta.edge_cut));
+              static_cast<long long>(meta.num_edges), edge_features.c_str(), meta.parts, o.out.c_str(),
+              static_cast<long long>(meta.edge_cut));
   for (int32_t k = 0; k < meta.parts; ++k)
     std::printf("part %d: nodes=%lld train=%lld incoming_edges=%lld halo=%lld\n", k,
                 static_cast<long long>(meta.part_nodes[k]), static_cast<long long>(meta.part_train_nodes[k]),
@@ -79,8 +83,8 @@ int main(int argc, char** argv) {
     return code == 0 ? app::kExitOk : app::kExitUsage;
   }
   if (!o.data.empty() && (app::synthetic_options_given(cli) || cli.count("--seed"))) {
-    std::fprintf(stderr, "gat-partition: --nodes, --edges, --features, --classes, --train-per-class and --seed "
-                         "describe the synthetic graph: not with --data\n");
+    std::fprintf(stderr, "gat-partition: --nodes, --edges, --features, --classes, --train-per-class, --edge-features "
+                         "and --seed describe the synthetic graph: not with --data\n");
     return app::kExitUsage;
   }
   return app::run_main("gat-partition", [&] { return run(o); });

@@ -202,9 +202,9 @@ std::string choose_graph_set(const CLI::App& cli, Options& o) {
   if (o.graphs < 0 && !ppi_default) return "";
   if (!o.data.empty() || !o.partitions.empty() || !o.resume.empty())
     return "--graphs describes the synthetic set of graphs: not with --data, --partitions or --resume";
-  if (cli.count("--edges") || cli.count("--train-per-class"))
-    return "--edges and --train-per-class size the single synthetic graph: with --graphs, give --nodes (per graph), "
-           "--features and --classes (labels)";
+  if (cli.count("--edges") || cli.count("--train-per-class") || cli.count("--edge-features"))
+    return "--edges, --train-per-class and --edge-features describe the single synthetic graph: with --graphs, give "
+           "--nodes (per graph), --features and --classes (labels)";
   o.graph_set = GraphSetOptions{};
   if (o.graphs >= 0) o.graph_set.num_graphs = o.graphs;
   if (cli.count("--nodes")) o.graph_set.nodes_per_graph = o.synthetic.num_nodes;
@@ -296,16 +296,23 @@ std::unique_ptr<Distributed> load_partition_data(const Options& o, GATConfig& m,
   if (c.saved_config.empty()) {
     m.in_features = meta.num_features;
     m.num_classes = meta.num_classes;
+    m.edge_dim = meta.edge_dim;
   } else if (m.in_features != meta.num_features || m.num_classes != meta.num_classes) {
     throw DataError(c.saved_config + ": the model expects " + std::to_string(m.in_features) + " features and " +
                     std::to_string(m.num_classes) + " classes, the partitions have " + std::to_string(meta.num_features) +
                     " and " + std::to_string(meta.num_classes));
+  } else if (m.edge_dim != meta.edge_dim) {
+    throw DataError(c.saved_config + ": the model expects " + std::to_string(m.edge_dim) +
+                    " edge features, the partitions have " + std::to_string(meta.edge_dim));
   }
+  if (meta.edge_dim == 0 && !o.edge_fill.empty())
+    throw UsageError("--edge-fill needs edge features (the partitions have none)");
   const bool normalize = !meta.source.data.empty() && m.normalize_features;  // the synthetic graph is never normalised
   d->rank = dist::make_rank_data(d->comm, dist::load_partition(o.partitions, d->comm.rank()), normalize, d->traffic);
   summary = (meta.source.data.empty() ? std::string("the synthetic graph") : meta.source.data) + " (" +
             std::to_string(meta.num_nodes) + " nodes, " + std::to_string(meta.num_edges) + " edges, " +
-            std::to_string(meta.num_features) + " features, " + std::to_string(meta.num_classes) + " classes) in " +
+            std::to_string(meta.num_features) + " features, " + std::to_string(meta.num_classes) + " classes" +
+            (meta.edge_dim > 0 ? ", " + std::to_string(meta.edge_dim) + " edge features" : std::string()) + ") in " +
             std::to_string(meta.parts) + " parts on " + std::to_string(meta.parts) + " MPI ranks";
   return d;
 }
@@ -933,15 +940,16 @@ int main(int argc, char** argv) {
     return app::kExitUsage;
   }
   if (app::synthetic_options_given(cli) && (!o.data.empty() || !o.partitions.empty() || !o.resume.empty())) {
-    std::fprintf(stderr, "gat-train: --nodes, --edges, --features, --classes and --train-per-class describe the "
-                         "synthetic graph: not with --data, --partitions or --resume\n");
+    std::fprintf(stderr, "gat-train: --nodes, --edges, --features, --classes, --train-per-class and --edge-features "
+                         "describe the synthetic graph: not with --data, --partitions or --resume\n");
     return app::kExitUsage;
   }
 #ifdef GATGRAD_HAVE_MPI
   if (!o.partitions.empty()) {
     // Every rank's error is printed with its rank, then the whole job ends (no rank waits
     // forever for one that failed). mpirun names a rank that dies.
-    MPI_Init(&argc, &argv);
+    int threads = MPI_THREAD_SINGLE;  // serialized: a rank's next step is prepared on a thread of its own
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &threads);
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     const std::string program = "gat-train: rank " + std::to_string(rank);

@@ -85,6 +85,12 @@ int64_t Comm::max(int64_t value) const {
   return out;
 }
 
+bool Comm::any_thread() const {
+  int provided = MPI_THREAD_SINGLE;
+  check(MPI_Query_thread(&provided), "MPI_Query_thread");
+  return provided >= MPI_THREAD_SERIALIZED;
+}
+
 void Comm::barrier() const { check(MPI_Barrier(comm_), "MPI_Barrier"); }
 
 void Reader::take(void* out, size_t n) {

@@ -53,6 +53,9 @@ class Comm {
   Streams all_to_all(const Streams& send, int64_t& counted) const;
   /// Every rank's `mine`, in rank order. Adds (size - 1) · mine.size() to `counted`.
   Streams all_gather(std::span<const char> mine, int64_t& counted) const;
+  /// Whether MPI may be called from any one thread at a time (initialised with
+  /// MPI_THREAD_SERIALIZED or more), not only the main one.
+  bool any_thread() const;
   /// The largest of every rank's value.
   int64_t max(int64_t value) const;
   void barrier() const;
@@ -102,6 +105,7 @@ class Reader {
     take(out, n * sizeof(T));
   }
   bool done() const { return at_ == bytes_.size(); }
+  size_t remaining() const { return bytes_.size() - at_; }
 
  private:
   void take(void* out, size_t n);

@@ -3,12 +3,15 @@
 #include "dist/distributed_steps.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "autograd/tape.hpp"
 #include "graph/features.hpp"
 #include "graph/neighbor_sampler.hpp"
+#include "models/layerwise.hpp"
 #include "nn/metrics.hpp"
 #include "train/evaluate.hpp"
 #include "train/minibatch.hpp"
@@ -25,6 +28,7 @@ void put_result(Writer& w, int64_t m, const StepStats& s, const std::vector<Tens
   w.put(s.loss);
   w.put(s.accuracy);
   w.put(s.num_seeds);
+  w.put(s.num_edges);
   for (const Tensor& p : params) {
     const uint8_t has = p.has_grad() ? 1 : 0;
     w.put(has);
@@ -51,6 +55,7 @@ void get_results(std::span<const char> bytes, const std::vector<Tensor>& params,
     p.stats.loss = r.get<double>();
     p.stats.accuracy = r.get<double>();
     p.stats.num_seeds = r.get<int64_t>();
+    p.stats.num_edges = r.get<int64_t>();
     for (const Tensor& param : params) {
       if (!r.get<uint8_t>()) {
         p.grads.emplace_back();
@@ -136,13 +141,25 @@ RankData make_rank_data(const Comm& comm, LocalPart part, bool normalize, Traffi
 }
 
 DistributedSteps::DistributedSteps(const Comm& comm, GAT& model, RankData& rank, const TrainConfig& config,
-                                   TrafficCounter& traffic)
+                                   TrafficCounter& traffic, bool overlap)
     : comm_(comm), model_(model), rank_(rank), config_(config), model_config_(model.config()), traffic_(traffic),
-      sampler_(config.fanout) {
+      overlap_(overlap && comm.any_thread()), edge_fill_(parse_edge_fill(model_config_.edge_fill)), sampler_(config.fanout) {
   config.validate();
-  if (model_config_.layers != 2)  // its exact evaluation exchanges one hidden layer (evaluate below)
-    throw UsageError("distributed training runs 2-layer models, not --layers " + std::to_string(model_config_.layers));
+  if (static_cast<int64_t>(config.fanout.size()) != model_config_.layers)
+    throw UsageError("distributed training: the fanout has " + std::to_string(config.fanout.size()) +
+                     " entries for a " + std::to_string(model_config_.layers) + "-layer model");
+  if (model_config_.edge_dim != rank.graph->edge_dim())
+    throw DataError("the model expects " + std::to_string(model_config_.edge_dim) + " edge features, the partitions have " +
+                    std::to_string(rank.graph->edge_dim()));
   if (rank.data.train_rows.empty()) throw DataError("the partitions hold no training nodes");
+  sampler_.record_edge_ids(rank.graph->edge_dim() > 0);
+}
+
+DistributedSteps::~DistributedSteps() {
+  try {
+    finish_prefetch();
+  } catch (...) {  // an error of a step nobody asked for any more
+  }
 }
 
 int64_t DistributedSteps::steps_per_epoch() const {
@@ -150,9 +167,61 @@ int64_t DistributedSteps::steps_per_epoch() const {
 }
 
 void DistributedSteps::start_epoch(int64_t epoch) {
+  finish_prefetch();
   epoch_ = epoch;
   next_step_ = 0;
   order_ = shuffle_rows(rank_.data.train_rows, model_config_.seed, epoch);
+  if (ahead_ && (ahead_->epoch != epoch || ahead_->step != 0)) ahead_.reset();  // prepared for another run
+}
+
+// Round r's micro-batch of this rank: blocks sampled (one exchange per hop), their edge
+// features and the input rows fetched. A rank without one makes the same calls with nothing.
+DistributedSteps::Prepared DistributedSteps::prepare(int64_t epoch, int64_t step, const std::vector<int32_t>& order) {
+  const int64_t M = config_.micro_batches, P = comm_.size();
+  RankGraph& graph = *rank_.graph;
+  const bool edges = graph.edge_dim() > 0;
+  Prepared out;
+  out.epoch = epoch;
+  out.step = step;
+  out.parts.resize(static_cast<size_t>(ceil_div(M, P)));
+  for (int64_t round = 0; round < ceil_div(M, P); ++round) {
+    const int64_t m = round * P + comm_.rank();
+    MicroBatch& mb = out.parts[static_cast<size_t>(round)];
+    if (m < M) mb.seeds = micro_batch_seeds(order, config_.batch_size, M, step, m);
+    if (mb.seeds.empty()) {
+      for (size_t h = 0; h < sampler_.fanout().size(); ++h) graph.incoming({});
+      if (edges)
+        for (size_t h = 0; h < sampler_.fanout().size(); ++h) graph.edge_rows(Block{});
+      fetch_features(graph, rank_.x_local, {});
+      continue;
+    }
+    mb.blocks = sampler_.sample(graph, mb.seeds,
+                                SampleKey{model_config_.seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(step)});
+    for (Block& b : mb.blocks) {
+      if (edges) mb.edge_attr.push_back(ready_block_gathered(b, model_config_.add_self_loops, graph.edge_rows(b), edge_fill_));
+      else ready_block(b, model_config_.add_self_loops, Tensor(), edge_fill_);
+    }
+    mb.x = fetch_features(graph, rank_.x_local, mb.blocks.front().src_global);
+  }
+  return out;
+}
+
+void DistributedSteps::start_prefetch(int64_t epoch, int64_t step) {
+  const std::vector<int32_t>* order = epoch == epoch_ ? &order_ : &next_order_;
+  auto work = [this, epoch, step, order] {
+    try {
+      ahead_ = prepare(epoch, step, *order);
+    } catch (...) {
+      prefetch_error_ = std::current_exception();
+    }
+  };
+  if (overlap_) prefetch_ = std::thread(work);
+  else work();
+}
+
+void DistributedSteps::finish_prefetch() {
+  if (prefetch_.joinable()) prefetch_.join();
+  if (prefetch_error_) std::rethrow_exception(std::exchange(prefetch_error_, nullptr));
 }
 
 StepStats DistributedSteps::next_step(uint64_t steps_before) {
@@ -162,28 +231,31 @@ StepStats DistributedSteps::next_step(uint64_t steps_before) {
   const TrafficCounter traffic_before = traffic_;
   const int64_t missing_before = rank_.graph->missing_bytes();
   const int64_t n = batch_seed_count(static_cast<int64_t>(order_.size()), config_.batch_size, t);
-  RankGraph& graph = *rank_.graph;
   const std::vector<Tensor> params = model.parameters();
 
-  // Rounds: rank k computes micro-batches k, k + P, ...; a rank without one still answers.
+  const auto t0 = std::chrono::steady_clock::now();
+  finish_prefetch();
+  Prepared batch = ahead_ && ahead_->epoch == epoch_ && ahead_->step == t ? std::move(*ahead_) : prepare(epoch_, t, order_);
+  ahead_.reset();
+  const double wait_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  // The next step (the next epoch's first after the last) prepared while this one computes.
+  if (t + 1 < steps_per_epoch()) {
+    start_prefetch(epoch_, t + 1);
+  } else {
+    next_order_ = shuffle_rows(rank_.data.train_rows, model_config_.seed, epoch_ + 1);
+    start_prefetch(epoch_ + 1, 0);
+  }
+
+  // Rounds: rank k computes micro-batches k, k + P, ...
   Writer mine;
   for (int64_t round = 0; round < ceil_div(M, P); ++round) {
+    const MicroBatch& mb = batch.parts[static_cast<size_t>(round)];
+    if (mb.seeds.empty()) continue;
     const int64_t m = round * P + comm_.rank();
-    MicroBatch mb;
-    if (m < M) mb.seeds = micro_batch_seeds(order_, config_.batch_size, M, t, m);
-    if (mb.seeds.empty()) {
-      for (size_t h = 0; h < sampler_.fanout().size(); ++h) graph.incoming({});
-      fetch_features(graph, rank_.x_local, {});
-      continue;
-    }
-    mb.blocks = sampler_.sample(graph, mb.seeds,
-                                SampleKey{model_config_.seed, static_cast<uint64_t>(epoch_), static_cast<uint64_t>(t)});
-    if (model_config_.add_self_loops)
-      for (Block& b : mb.blocks) b = b.add_self_loops();
-    mb.x = fetch_features(graph, rank_.x_local, mb.blocks.front().src_global);
     const StepStats s = micro_batch_gradient(model, rank_.data, mb, n, steps_before * static_cast<uint64_t>(M) + static_cast<uint64_t>(m));
     put_result(mine, m, s, params);
   }
+  finish_prefetch();  // MPI is this thread's again
 
   // Every g_m on every rank, added in micro-batch order as one process adds them.
   std::vector<PartResult> parts(static_cast<size_t>(M));
@@ -198,7 +270,9 @@ StepStats DistributedSteps::next_step(uint64_t steps_before) {
     return p.stats;
   });
   s.num_seeds = n;
+  s.wait_ms = wait_ms;
   model.set_dropout_position(step_end_dropout_position(M, steps_before));
+  RankGraph& graph = *rank_.graph;
   step_traffic_.adjacency += traffic_.adjacency - traffic_before.adjacency;
   step_traffic_.features += traffic_.features - traffic_before.features;
   step_traffic_.gradients += traffic_.gradients - traffic_before.gradients;
@@ -209,69 +283,53 @@ StepStats DistributedSteps::next_step(uint64_t steps_before) {
 
 namespace {
 
-// out[k] = layer(whole neighbourhood of ids[k]) for this rank's ids, chunk by chunk; the
-// input rows from fetch(ids) (collective). Every rank runs as many chunks as the rank with the
-// most (`rounds`), answering the others' requests.
-template <class Fetch>
-Tensor layer_over(AttentionLayer& layer, RankGraph& graph, NeighborSampler& whole, Fetch fetch,
-                  const std::vector<int32_t>& ids, int64_t chunk, int64_t rounds, bool loops) {
-  const int64_t n = static_cast<int64_t>(ids.size());
-  Tensor out = Tensor::empty({n, layer.output_width()}, DType::f32);
-  for (int64_t r = 0; r < rounds; ++r) {
-    const int64_t c0 = r * chunk, c1 = std::min(n, c0 + chunk);
-    if (c0 >= n) {
-      graph.incoming({});
-      fetch(std::span<const int32_t>{});
-      continue;
+// The rank's side of the layer-wise evaluation: layer k for the nodes it owns that layer k + 1
+// reads anywhere; rows of the layer below, and edge features, fetched from their owners.
+class RankSource final : public LayerwiseSource {
+ public:
+  RankSource(const Comm& comm, RankData& rank) : comm_(comm), rank_(rank), graph_(*rank.graph) {}
+  AdjacencySource& adjacency() override { return graph_; }
+  // The own nodes among every rank's `above` and their in-neighbours (above's lists are own: nothing crosses).
+  std::vector<int32_t> below(std::span<const int32_t> above) override {
+    std::vector<int32_t> read(above.begin(), above.end());
+    const IncomingLists lists = graph_.incoming(above);
+    for (size_t t = 0; t < above.size(); ++t) {
+      const int64_t r = lists.rows.empty() ? above[t] : lists.rows[t];
+      read.insert(read.end(), lists.neighbors.begin() + lists.ptr[r], lists.neighbors.begin() + lists.ptr[r + 1]);
     }
-    std::vector<Block> blocks = whole.sample(graph, std::span<const int32_t>(ids).subspan(static_cast<size_t>(c0), static_cast<size_t>(c1 - c0)), {});
-    Block& b = blocks.front();
-    if (loops) b = b.add_self_loops();
-    const Tensor h = layer(fetch(std::span<const int32_t>(b.src_global)), b.graph);  // [c1 - c0, W]
-    const size_t row_bytes = static_cast<size_t>(h.size(1)) * sizeof(float);
-    std::memcpy(out.data<float>() + c0 * h.size(1), h.data<float>(), static_cast<size_t>(c1 - c0) * row_bytes);
+    return graph_.own_asked(read);
   }
-  return out;
-}
+  InputFeatures input_rows(std::span<const int32_t> ids) override { return fetch_features(graph_, rank_.x_local, ids); }
+  Tensor hidden_rows(const Tensor& h, std::span<const int32_t> nodes, std::span<const int32_t> ids) override {
+    return graph_.fetch_rows(h.data<float>(), h.size(1), ids, nodes);
+  }
+  bool has_edge_features() const override { return graph_.edge_dim() > 0; }
+  Tensor edge_rows(const Block& block) override { return graph_.edge_rows(block); }
+  int64_t chunks(int64_t own) override { return comm_.max(own); }
+
+ private:
+  const Comm& comm_;
+  RankData& rank_;
+  RankGraph& graph_;
+};
 
 }  // namespace
 
 Tensor DistributedSteps::logits(GAT& model, const std::vector<int32_t>& rows) {
-  nn::EvalMode eval(model);
-  RankGraph& graph = *rank_.graph;
-  NeighborSampler whole({-1});
-  const bool loops = model.config().add_self_loops;
-  const int64_t chunk = config_.eval_chunk;
-
-  // Layer 2 for the asked rows this rank owns; it reads the layer-1 rows of them and of their
-  // incoming neighbours, computed by their owners (only those: a rank's layer 1 is not run
-  // over all its nodes).
+  finish_prefetch();
+  if (model.parameters().front().dtype() != DType::f32)
+    throw Error("DistributedSteps::logits: the ranks exchange float32 rows; the model is " +
+                std::string(dtype_name(model.parameters().front().dtype())));
+  // The asked rows this rank owns: their logits computed here, layer-wise (in evaluation mode).
   std::vector<int32_t> mine;
   std::vector<int64_t> position;
   for (size_t i = 0; i < rows.size(); ++i)
-    if (graph.owner(rows[i]) == comm_.rank()) {
+    if (rank_.graph->owner(rows[i]) == comm_.rank()) {
       mine.push_back(rows[i]);
       position.push_back(static_cast<int64_t>(i));
     }
-  std::vector<int32_t> read(mine);
-  {
-    const IncomingLists lists = graph.incoming(mine);  // own lists: nothing crosses
-    for (size_t t = 0; t < mine.size(); ++t) {
-      const int64_t r = lists.rows.empty() ? mine[t] : lists.rows[t];
-      read.insert(read.end(), lists.neighbors.begin() + lists.ptr[r], lists.neighbors.begin() + lists.ptr[r + 1]);
-    }
-  }
-  const std::vector<int32_t> layer1 = graph.own_asked(read);  // ascending
-  const int64_t rounds1 = comm_.max(ceil_div(static_cast<int64_t>(layer1.size()), chunk));
-  const InputFeatures& x = rank_.x_local;
-  const Tensor h1 = layer_over(
-      model.layer(0), graph, whole, [&](std::span<const int32_t> ids) { return fetch_features(graph, x, ids); }, layer1,
-      chunk, rounds1, loops);  // [layer1.size(), K·F']
-  const int64_t rounds2 = comm_.max(ceil_div(static_cast<int64_t>(mine.size()), chunk));
-  const Tensor out = layer_over(
-      model.layer(1), graph, whole,
-      [&](std::span<const int32_t> ids) { return InputFeatures(graph.fetch_rows(h1.data<float>(), h1.size(1), ids, layer1)); },
-      mine, chunk, rounds2, loops);
+  RankSource source(comm_, rank_);
+  const Tensor out = layerwise_logits(model, source, mine, config_.eval_chunk);
 
   // The rows' logits, in their order, on every rank.
   const int64_t C = out.size(1);

@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "autograd/error.hpp"
+#include "graph/edge_features.hpp"
 #include "graph/graph.hpp"
 #include "io/json.hpp"
 #include "io/npy.hpp"
@@ -101,8 +102,10 @@ NpyArray load_shaped(const std::string& path, int64_t rows, int64_t cols) {
   return a;
 }
 
-// A part's CSR features (x_indptr, x_indices, x_data), checked: rows from 0 to nnz without
-// decreasing, columns in [0, F) and ascending within a row, finite values.
+// A part's CSR features (x_indptr, x_indices, x_data), checked as the single-process loader
+// checks a CSR x.npz (io/npz.cpp, read_csr): rows from 0 to nnz without decreasing, columns in
+// [0, F), finite values. Columns within a row in any order and repeated are the dataset's (a
+// product sums the repeats): gat-partition writes the rows as stored, so they are read so.
 void load_sparse_features(const std::string& pd, int64_t n, int64_t F, Dataset& d) {
   CsrMatrix& m = d.x_sparse;
   m.rows = n;
@@ -121,15 +124,28 @@ void load_sparse_features(const std::string& pd, int64_t n, int64_t F, Dataset& 
   for (int64_t r = 0; r < n; ++r) {
     if (m.indptr[r + 1] < m.indptr[r]) throw DataError(pd + "/x_indptr.npy: decreases at entry " + std::to_string(r + 1));
     for (int64_t k = m.indptr[r]; k < m.indptr[r + 1]; ++k) {
-      if (cols[k] < 0 || cols[k] >= F || (k > m.indptr[r] && cols[k] <= cols[k - 1]))
+      if (cols[k] < 0 || cols[k] >= F)
         throw DataError(pd + "/x_indices.npy: entry " + std::to_string(k) + " (" + std::to_string(cols[k]) +
-                        ") is not a column in [0, " + std::to_string(F) + ") ascending within row " + std::to_string(r));
+                        ") of row " + std::to_string(r) + " is not a column in [0, " + std::to_string(F) + ")");
       if (!std::isfinite(m.values[k]))
         throw DataError(pd + "/x_data.npy: entry " + std::to_string(k) + " is NaN or infinite");
       m.indices[k] = static_cast<int32_t>(cols[k]);
     }
   }
   d.x_is_sparse = true;
+}
+
+// A part's edge_attr.npy, checked as the loader checks a dataset's (graph/load_dataset.cpp):
+// float32 [E, D] as meta.json says, every value finite.
+std::vector<float> load_edge_features(const std::string& path, int64_t E, int64_t D) {
+  const NpyArray a = load_shaped(path, E, D);
+  if (a.dtype != "<f4") throw DataError(path + ": dtype " + a.dtype + ", expected float32 (<f4)");
+  std::vector<float> v = a.to_float();
+  for (size_t k = 0; k < v.size(); ++k)
+    if (!std::isfinite(v[k]))
+      throw DataError(path + ": a NaN or infinite value in the features of edge " + std::to_string(k / D) + ", column " +
+                      std::to_string(k % D));
+  return v;
 }
 
 // The integers of a 1-D .npy of `rows` entries (int16, int32 or int64) as T, each checked to
@@ -175,13 +191,13 @@ void write_partitions(const Dataset& d, const PartitionPlan& plan, const std::st
   check_partition_output(out);
   const int64_t N = d.num_nodes, F = d.num_features, P = plan.parts;
   if (static_cast<int64_t>(plan.owner.size()) != N) throw Error("write_partitions: the plan has a different node count");
-  if (d.edge_dim > 0)  // refused, not dropped: the parts would train a different model
-    throw DataError((source.data.empty() ? std::string("the synthetic graph") : source.data + "/edge_attr.npy") +
-                    ": edge features are not partitioned yet (distributed training, like mini-batches, does "
-                    "not carry them)");
   const Graph g = incoming_graph(d);
   const std::span<const int64_t> ptr = g.dst_ptr();
   const std::span<const int32_t> src = g.src();
+  // Edge features in g's edge order, as one process's NodeData::edge_attr holds them for sampling.
+  const int64_t D = d.edge_dim;
+  const Tensor attr = D > 0 ? edge_features_in_graph_order(g, false, d.src, d.dst, d.edge_attr, D, {}, DType::f32)
+                            : Tensor();
 
   std::vector<std::vector<int64_t>> members(static_cast<size_t>(P));
   for (int64_t v = 0; v < N; ++v) members[static_cast<size_t>(plan.owner[v])].push_back(v);  // ascending
@@ -200,6 +216,7 @@ void write_partitions(const Dataset& d, const PartitionPlan& plan, const std::st
     meta["num_classes"] = d.num_classes;
     meta["multilabel"] = d.multilabel;
     meta["sparse_features"] = d.x_is_sparse;
+    meta["edge_dim"] = D;
     meta["source"] = source.data;
     if (source.data.empty()) meta["synthetic"] = Json::parse(csbm_options_to_json(source.synthetic));
     meta["metis_seed"] = source.metis_seed;
@@ -224,6 +241,7 @@ void write_partitions(const Dataset& d, const PartitionPlan& plan, const std::st
       std::vector<uint8_t> tr(static_cast<size_t>(n)), va(static_cast<size_t>(n)), te(static_cast<size_t>(n));
       std::vector<int64_t> in_ptr(static_cast<size_t>(n + 1), 0);
       std::vector<int32_t> in_src;
+      std::vector<float> edge_rows;  // [E_K, D]
       int64_t train_count = 0, halo_count = 0;
       for (int64_t i = 0; i < n; ++i) {
         const int64_t v = m[static_cast<size_t>(i)];
@@ -242,6 +260,7 @@ void write_partitions(const Dataset& d, const PartitionPlan& plan, const std::st
           }
         }
         in_ptr[i + 1] = static_cast<int64_t>(in_src.size());
+        if (D > 0) edge_rows.insert(edge_rows.end(), attr.data<float>() + ptr[v] * D, attr.data<float>() + ptr[v + 1] * D);
       }
       for (int64_t i = 0; i < n; ++i)  // clear the halo marks for the next part
         for (int64_t e = ptr[m[i]]; e < ptr[m[i] + 1]; ++e) seen[src[e]] = 0;
@@ -254,6 +273,7 @@ void write_partitions(const Dataset& d, const PartitionPlan& plan, const std::st
       save_npy(pd + "/test_mask.npy", reinterpret_cast<const bool*>(te.data()), {n});
       save_npy(pd + "/in_ptr.npy", in_ptr.data(), {n + 1});
       save_npy(pd + "/in_src.npy", in_src.data(), {static_cast<int64_t>(in_src.size())});
+      if (D > 0) save_npy(pd + "/edge_attr.npy", edge_rows.data(), {static_cast<int64_t>(in_src.size()), D});
       nodes.push_back(n);
       train.push_back(train_count);
       edges.push_back(static_cast<int64_t>(in_src.size()));
@@ -300,6 +320,11 @@ PartitionMeta read_partition_meta(const std::string& dir) {
   if (!j.contains("sparse_features") || !j.at("sparse_features").is_boolean())
     throw DataError(source + ": field 'sparse_features' is missing or not true/false");
   m.sparse_features = j.at("sparse_features").get<bool>();
+  if (j.contains("edge_dim")) {  // absent in the folders of before edge features: none
+    m.edge_dim = get_int(j, "edge_dim", source);
+    if (m.edge_dim < 0 || m.edge_dim > (int64_t{1} << 20))
+      throw DataError(source + ": field 'edge_dim' is " + std::to_string(m.edge_dim) + ", not in [0, 2^20]");
+  }
   if (!j.contains("source") || !j.at("source").is_string())
     throw DataError(source + ": field 'source' is missing or not a string");
   m.source.data = j.at("source").get<std::string>();
@@ -398,6 +423,7 @@ LocalPart load_partition(const std::string& dir, int32_t part) {
     const std::string path = pd + "/in_src.npy";
     p.in_src = load_ints<int32_t>(path, E, 0, N - 1);  // global ids of the N-node graph
   }
+  if (m.edge_dim > 0) p.edge_attr = load_edge_features(pd + "/edge_attr.npy", E, m.edge_dim);
   return p;
 }
 

@@ -1,7 +1,7 @@
 /// @file
 /// Partitions of a graph for distributed training: gat-partition cuts the nodes into P parts
 /// (METIS) and writes one folder per part; each MPI rank of `gat-train --partitions` reads
-/// only its own (make_rank_data, dist/distributed_steps.hpp).
+/// only its own (load_partition, then dist/distributed_steps.hpp's make_rank_data).
 ///
 ///   PARTS/meta.json        P, N, E, F, C, multi-label or not, the source (dataset folder, or ""
 ///                          for the built-in synthetic graph, with its options), METIS' seed, the
@@ -13,13 +13,18 @@
 ///                          normalises rows as gat-train --data does); sparse features (Cora's,
 ///                          as load_dataset keeps them) as CSR instead: x_indptr.npy int64
 ///                          [n_K + 1], x_indices.npy int32 [nnz], x_data.npy float32 [nnz], the
-///                          stored values in the dataset's order (sparse dropout numbers them)
+///                          stored values in the dataset's order (sparse dropout numbers them),
+///                          columns as the dataset's CSR stores them (any order, repeats kept:
+///                          what the single-process loader accepts, read_csr)
 ///   PARTS/part-K/y.npy     int64 [n_K] (or [n_K, C] 0/1 when multi-label)
 ///   PARTS/part-K/{train,val,test}_mask.npy  bool [n_K]
 ///   PARTS/part-K/in_ptr.npy int64 [n_K + 1], in_src.npy int32 [E_K]: node k's incoming
 ///                          neighbours (global ids) are in_src[in_ptr[k] .. in_ptr[k+1]), exactly
 ///                          as the whole graph lists them (AdjacencySource's contract: the
 ///                          sampler keys its draws by position in that list)
+///   PARTS/part-K/edge_attr.npy float32 [E_K, D], with edge features (meta.json's edge_dim D > 0):
+///                          row e holds the features of the edge in_src[e] -> its node, the row
+///                          the whole graph's NodeData::edge_attr has for it
 /// Halo of a part: the nodes of other parts with an edge into it.
 #pragma once
 #include <cstdint>
@@ -68,6 +73,7 @@ struct PartitionMeta {
   int64_t num_nodes = 0, num_edges = 0, num_features = 0, num_classes = 0;
   bool multilabel = false;
   bool sparse_features = false;  ///< x as CSR (x_indptr, x_indices, x_data), as the dataset holds it
+  int64_t edge_dim = 0;           ///< D of each part's edge_attr.npy; 0: no edge features (absent in older folders)
   PartitionSource source;
   int64_t edge_cut = 0;
   std::vector<int64_t> part_nodes, part_train_nodes, part_edges, part_halo;  ///< [P] each
@@ -85,6 +91,7 @@ struct LocalPart {
   Dataset data;                  ///< the part's nodes: x (as stored), y, masks; no edges
   std::vector<int64_t> in_ptr;   ///< [n + 1]
   std::vector<int32_t> in_src;   ///< [E_K] global ids
+  std::vector<float> edge_attr;  ///< [E_K, meta.edge_dim] the features of those edges; empty without
 };
 
 /// Reads part `part` of PARTS, checking every array against meta.json and owner.npy

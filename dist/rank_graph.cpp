@@ -49,8 +49,13 @@ std::vector<int32_t> ids_of(std::span<const char> bytes) {
 
 RankGraph::RankGraph(const Comm& comm, LocalPart& part, TrafficCounter& traffic)
     : comm_(comm), traffic_(traffic), owner_(std::move(part.owner)), nodes_(std::move(part.nodes)),
-      ptr_(std::move(part.in_ptr)), neighbors_(std::move(part.in_src)) {
+      ptr_(std::move(part.in_ptr)), neighbors_(std::move(part.in_src)), edge_dim_(part.meta.edge_dim),
+      edge_attr_(std::move(part.edge_attr)) {
   own_edges_ = static_cast<int64_t>(neighbors_.size());
+  if (static_cast<int64_t>(edge_attr_.size()) != own_edges_ * edge_dim_)
+    throw Error("RankGraph: " + std::to_string(edge_attr_.size()) + " edge feature values for " +
+                std::to_string(own_edges_) + " edges of " + std::to_string(edge_dim_));
+  if (edge_dim_ > 0) first_.assign(ptr_.begin(), ptr_.end() - 1);  // an own list starts at its row
   if (part.meta.parts != comm.size())
     throw UsageError("the partition folder has " + std::to_string(part.meta.parts) + " parts but the job has " +
                      std::to_string(comm.size()) + " ranks (mpirun -np " + std::to_string(part.meta.parts) + ")");
@@ -100,18 +105,22 @@ IncomingLists RankGraph::incoming(std::span<const int32_t> targets) {
   ptr_.resize(static_cast<size_t>(n + 1));
   neighbors_.resize(static_cast<size_t>(own_edges_));
   rows_.resize(targets.size());
+  if (edge_dim_ > 0) first_.resize(static_cast<size_t>(n));
   for (size_t t = 0; t < targets.size(); ++t) rows_[t] = static_cast<int32_t>(local_id(targets[t]));
-  // A list: its degree, then its sources.
+  // A list: its degree, (with edge features its first edge's row in the owner's part,) then its sources.
   exchange(
       targets, traffic_.adjacency,
       [&](Writer& w, int32_t, int64_t l) {
         const int32_t deg = static_cast<int32_t>(ptr_[l + 1] - ptr_[l]);
         w.put(deg);
+        if (edge_dim_ > 0) w.put(ptr_[l]);
         w.put_span<int32_t>(std::span<const int32_t>(neighbors_.data() + ptr_[l], static_cast<size_t>(deg)));
       },
       [&](Reader& r, size_t t) {
         const int32_t deg = r.get<int32_t>();
-        if (deg < 0) throw Error("dist: another rank sent a negative degree");
+        if (deg < 0 || static_cast<size_t>(deg) * sizeof(int32_t) > r.remaining())
+          throw Error("dist: another rank sent a degree of " + std::to_string(deg) + " for a shorter list");
+        if (edge_dim_ > 0) first_.push_back(r.get<int64_t>());
         const size_t at = neighbors_.size();
         neighbors_.resize(at + static_cast<size_t>(deg));
         r.get_into(neighbors_.data() + at, static_cast<size_t>(deg));
@@ -119,7 +128,62 @@ IncomingLists RankGraph::incoming(std::span<const int32_t> targets) {
         ptr_.push_back(static_cast<int64_t>(neighbors_.size()));
         missing_bytes_ += static_cast<int64_t>(deg) * static_cast<int64_t>(sizeof(int32_t));
       });
-  return {ptr_, neighbors_, rows_};
+  return {ptr_, neighbors_, rows_, first_};
+}
+
+Tensor RankGraph::edge_rows(const Block& block) {
+  const int64_t E = block.num_edges(), D = edge_dim_;
+  if (D == 0) throw Error("RankGraph::edge_rows: the partitions hold no edge features");
+  if (static_cast<int64_t>(block.edge_global.size()) != E)
+    throw Error("RankGraph::edge_rows: the block's " + std::to_string(E) + " edges have " +
+                std::to_string(block.edge_global.size()) + " edge ids (sample with NeighborSampler::record_edge_ids)");
+  const int P = comm_.size(), me = comm_.rank();
+  Tensor out = Tensor::empty({E, D}, DType::f32);
+  float* o = out.data<float>();
+  const size_t row_bytes = static_cast<size_t>(D) * sizeof(float);
+  // Edge e's destination's owner holds its row edge_global[e]: own rows copied, the others asked.
+  const std::span<const int64_t> ptr = block.graph.dst_ptr();
+  std::vector<std::vector<int64_t>> ask(static_cast<size_t>(P)), where(static_cast<size_t>(P));
+  for (int64_t i = 0; i < block.num_dst_nodes(); ++i) {
+    const int32_t k = owner(block.src_global[static_cast<size_t>(i)]);
+    for (int64_t e = ptr[i]; e < ptr[i + 1]; ++e) {
+      const int64_t row = block.edge_global[static_cast<size_t>(e)];
+      if (k == me) {
+        if (row < 0 || row >= own_edges_) throw Error("RankGraph::edge_rows: edge " + std::to_string(row) + " is not of this part");
+        std::memcpy(o + e * D, edge_attr_.data() + row * D, row_bytes);
+        continue;
+      }
+      ask[static_cast<size_t>(k)].push_back(row);
+      where[static_cast<size_t>(k)].push_back(e);
+    }
+  }
+  Streams asks;
+  Writer w(asks.bytes);
+  for (const std::vector<int64_t>& rows : ask) {
+    w.put_span<int64_t>(rows);
+    asks.end();
+  }
+  const Streams asked = comm_.all_to_all(asks, traffic_.features);
+  Streams answers;
+  Writer a(answers.bytes);
+  for (int k = 0; k < P; ++k) {
+    Reader r(asked[static_cast<size_t>(k)]);
+    while (!r.done()) {
+      const int64_t row = r.get<int64_t>();
+      if (row < 0 || row >= own_edges_)
+        throw Error("dist: rank " + std::to_string(k) + " asked this rank for edge " + std::to_string(row) + ", not one of its own");
+      a.append(edge_attr_.data() + row * D, row_bytes);
+    }
+    answers.end();
+  }
+  const Streams got = comm_.all_to_all(answers, traffic_.features);
+  for (int k = 0; k < P; ++k) {
+    Reader r(got[static_cast<size_t>(k)]);
+    for (const int64_t e : where[static_cast<size_t>(k)]) r.get_into(o + e * D, static_cast<size_t>(D));
+    if (!r.done()) throw Error("dist: rank " + std::to_string(k) + " sent more edge features than were asked for");
+    missing_bytes_ += static_cast<int64_t>(where[static_cast<size_t>(k)].size() * row_bytes);
+  }
+  return out;
 }
 
 // The rows of `ids` from a dense table whose row of own node v is row_of(v) (-1: not there).
@@ -182,8 +246,9 @@ CsrMatrix RankGraph::fetch_rows(const CsrMatrix& local, std::span<const int32_t>
         w.put_span<float>(std::span<const float>(local.values.data() + b, static_cast<size_t>(e - b)));
       },
       [&](Reader& r, size_t i) {
-        const int32_t k = r.get<int32_t>();
-        if (k < 0 || k > local.cols) throw Error("dist: another rank sent a sparse row of " + std::to_string(k) + " values");
+        const int32_t k = r.get<int32_t>();  // a row may repeat a column (the dataset's CSR as stored)
+        if (k < 0 || static_cast<size_t>(k) * (sizeof(int32_t) + sizeof(float)) > r.remaining())
+          throw Error("dist: another rank sent a sparse row of " + std::to_string(k) + " values in a shorter message");
         cols[i].resize(static_cast<size_t>(k));
         vals[i].resize(static_cast<size_t>(k));
         r.get_into(cols[i].data(), cols[i].size());

@@ -9,6 +9,11 @@
 ///                      its k-th node, or to the k-th of a list of its nodes: features, or a
 ///                      layer's output): own rows copied, the others asked of their owners,
 ///                      one all-to-all of ids and one of rows
+///   edge_rows(block)   with edge features, those of a sampled block's edges: an edge is its
+///                      destination's incoming edge, so its destination's owner holds its row
+///                      (edge_attr.npy); the sampler recorded that row (IncomingLists::first_edge
+///                      is each list's start in its owner's part), one all-to-all of rows asked
+///                      and one of features
 ///
 /// Both are collective: every rank makes the same calls in the same order, one with nothing
 /// to ask included (a rank without a micro-batch this round still answers the others).
@@ -23,13 +28,20 @@
 #include "dist/comm.hpp"
 #include "dist/partition.hpp"
 #include "graph/adjacency_source.hpp"
+#include "graph/block.hpp"
 
 namespace gatgrad::dist {
 
 class RankGraph final : public AdjacencySource {
  public:
-  /// Takes the part's map and lists (part.owner, nodes, in_ptr, in_src).
+  /// Takes the part's map, lists and edge features (part.owner, nodes, in_ptr, in_src, edge_attr).
   RankGraph(const Comm& comm, LocalPart& part, TrafficCounter& traffic);
+
+  /// D of the edge features; 0: none.
+  int64_t edge_dim() const { return edge_dim_; }
+  /// The features [E_b, D] float32 of the block's edges in its edge order, from its edge_global
+  /// (sampled from this source with NeighborSampler::record_edge_ids). Collective.
+  Tensor edge_rows(const Block& block);
 
   int64_t num_nodes() const override { return static_cast<int64_t>(owner_.size()); }
   IncomingLists incoming(std::span<const int32_t> targets) override;
@@ -72,6 +84,9 @@ class RankGraph final : public AdjacencySource {
   std::vector<int64_t> ptr_;
   std::vector<int32_t> neighbors_;
   std::vector<int32_t> rows_;
+  std::vector<int64_t> first_;  // with edge features: each list's first edge in its owner's part
+  int64_t edge_dim_ = 0;
+  std::vector<float> edge_attr_;  // [own edges, D]
   int64_t missing_bytes_ = 0;
 };
 

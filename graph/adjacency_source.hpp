@@ -6,6 +6,9 @@
 ///   neighbors [ptr[R]]  int32 global source ids
 ///   rows      [T] or empty  target t's row; empty means row = the target's own global id
 ///                           (the whole graph's CSR, R = N)
+///   first_edge [R] or empty the id of row r's first edge, its k-th edge's being first_edge[r] + k
+///                           (what a sampled edge records, Block::edge_global); empty means
+///                           ptr[r], the position in the whole graph's CSR (NodeData::edge_attr's row)
 ///
 /// A row must be the node's complete incoming list exactly as the global graph orders it
 /// (Graph::src() over its dst_ptr segment): the sampler keys each draw by the position in
@@ -13,7 +16,8 @@
 ///
 /// One process reads the Graph's own CSR (GraphAdjacency, no copy). A distributed rank (#18)
 /// implements incoming() by fetching the lists of the targets it does not own from their
-/// owners (one exchange per hop) and returning them with rows; the sampling code is the same.
+/// owners (one exchange per hop) and returning them with rows, and with edge features the
+/// first_edge of each list in its owner's numbering; the sampling code is the same.
 #pragma once
 #include <cstdint>
 #include <span>
@@ -30,6 +34,7 @@ struct IncomingLists {
   std::span<const int64_t> ptr;        // [R+1]
   std::span<const int32_t> neighbors;  // [ptr[R]] global source ids
   std::span<const int32_t> rows;       // [T], or empty: row = global id
+  std::span<const int64_t> first_edge; // [R], or empty: ptr
 };
 
 class AdjacencySource {
@@ -53,7 +58,7 @@ class GraphAdjacency final : public AdjacencySource {
                   " destination nodes)");
   }
   int64_t num_nodes() const override { return g_.num_nodes(); }
-  IncomingLists incoming(std::span<const int32_t>) override { return {g_.dst_ptr(), g_.src(), {}}; }
+  IncomingLists incoming(std::span<const int32_t>) override { return {g_.dst_ptr(), g_.src(), {}, {}}; }
 
  private:
   Graph g_;
@@ -71,7 +76,7 @@ class CsrAdjacency final : public AdjacencySource {
   int64_t num_edges() const { return static_cast<int64_t>(src_.size()); }
   std::span<const int64_t> dst_ptr() const { return dst_ptr_; }
   std::span<const int32_t> src() const { return src_; }
-  IncomingLists incoming(std::span<const int32_t>) override { return {dst_ptr_, src_, {}}; }
+  IncomingLists incoming(std::span<const int32_t>) override { return {dst_ptr_, src_, {}, {}}; }
 
  private:
   std::vector<int64_t> dst_ptr_;

@@ -23,8 +23,9 @@ struct Block {
   Graph graph;
   std::vector<int32_t> src_global;  // [S]
   /// [E] each edge's position in the whole graph's incoming lists (its CSR by destination, the
-  /// order of NodeData::edge_attr), when the sampler recorded them (NeighborSampler::
-  /// record_edge_ids); empty otherwise.
+  /// order of NodeData::edge_attr), or the adjacency source's own id of it (a distributed rank's:
+  /// the row in its destination owner's part), when the sampler recorded them
+  /// (NeighborSampler::record_edge_ids); empty otherwise.
   std::vector<int64_t> edge_global;
 
   int64_t num_src_nodes() const { return graph.num_src_nodes(); }

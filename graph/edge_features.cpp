@@ -89,7 +89,13 @@ Tensor ready_block(Block& block, bool add_self_loops, const Tensor& attr, const 
   if (static_cast<int64_t>(block.edge_global.size()) != block.num_edges())
     throw Error("ready_block: the block's " + std::to_string(block.num_edges()) + " edges have " +
                 std::to_string(block.edge_global.size()) + " edge ids (sample with NeighborSampler::record_edge_ids)");
-  const Tensor sampled = index_select(attr, block.edge_global);  // [E_b, D] in the block's edge order
+  return ready_block_gathered(block, add_self_loops, index_select(attr, block.edge_global), fill);  // [E_b, D]
+}
+
+Tensor ready_block_gathered(Block& block, bool add_self_loops, const Tensor& sampled, const EdgeFill& fill) {
+  if (sampled.dim() != 2 || sampled.size(0) != block.num_edges())
+    throw Error("ready_block: features " + sampled.describe() + " for a block of " + std::to_string(block.num_edges()) +
+                " edges");
   if (!add_self_loops) return sampled;
   const Block looped = block.add_self_loops();
   Tensor out = edge_features_with_self_loops(block.graph, looped.graph, sampled, fill);

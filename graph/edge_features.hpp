@@ -48,4 +48,9 @@ Tensor edge_features_with_self_loops(const Graph& g, const Graph& looped, const 
 /// Throws Error for a block without edge_global while attr is defined.
 Tensor ready_block(Block& block, bool add_self_loops, const Tensor& attr, const EdgeFill& fill);
 
+/// ready_block for a block whose edges' features are already gathered: sampled [E_b, D] in the
+/// block's edge order (a distributed rank fetches them from their owners, dist/rank_graph.hpp).
+/// Returns them, or with its loops added when `add_self_loops`, the looped block's [E_b', D].
+Tensor ready_block_gathered(Block& block, bool add_self_loops, const Tensor& sampled, const EdgeFill& fill);
+
 }  // namespace gatgrad

@@ -82,6 +82,7 @@ struct NeighborSampler::Scratch {
   std::vector<int32_t> touched;  // every node numbered in this call, in local-id order
   std::vector<int32_t> picked;   // the current hop's sampled global ids, grouped by target
   std::vector<int64_t> begin, degree;  // [T] each target's list in the source's neighbors
+  std::vector<int64_t> first;          // [T] each target's first edge id (a source with first_edge)
   DrawBuffers draws;             // one list's r_vk, per thread
 
   // Ends a call, also when sampling throws: the next call sees none of its ids.
@@ -161,10 +162,11 @@ std::vector<int64_t> count_sampled(const IncomingLists& lists, std::span<const i
 // Step 2: picked [E] = each target's sample of global ids, target t's at dst_ptr[t] ..
 // dst_ptr[t+1], in its incoming-edge order. begin, degree [T]: its list (step 1).
 //   c_t == deg: the whole list; else the positions k with the c_t smallest r_vk.
-// edge_ids, when not null: [E] the position begin[t] + k of each pick in the source's lists.
+// edge_ids, when not null: [E] the id first[t] + k of each pick (first: the source's
+// first_edge of t's row, or its position begin[t]).
 void draw_samples(const IncomingLists& lists, std::span<const int32_t> targets, const int64_t* begin,
                   const int64_t* degree, const std::vector<int64_t>& dst_ptr, uint64_t step_key, DrawBuffers& draws,
-                  int32_t* picked, int64_t* edge_ids) {
+                  int32_t* picked, int64_t* edge_ids, const int64_t* first) {
   const int64_t T = static_cast<int64_t>(targets.size());
   const int32_t* neighbors = lists.neighbors.data();
   parallel_blocks(T, kTargetBlock, [&](int64_t t0, int64_t t1) {
@@ -181,7 +183,7 @@ void draw_samples(const IncomingLists& lists, std::span<const int32_t> targets, 
       int64_t* ids = edge_ids ? edge_ids + dst_ptr[t] : nullptr;
       if (c == deg) {
         std::copy(nb, nb + deg, out);
-        if (ids) std::iota(ids, ids + deg, begin[t]);
+        if (ids) std::iota(ids, ids + deg, first[t]);
         continue;
       }
       if (c == 0) continue;
@@ -193,7 +195,7 @@ void draw_samples(const IncomingLists& lists, std::span<const int32_t> targets, 
       for (int64_t k = 0; k < deg; ++k)
         if (draw(key_v, k) <= last) {
           *out++ = nb[k];
-          if (ids) *ids++ = begin[t] + k;
+          if (ids) *ids++ = first[t] + k;
         }
     }
   });
@@ -270,12 +272,21 @@ std::vector<Block> NeighborSampler::sample(AdjacencySource& adjacency, std::span
     const int64_t E = dst_ptr[static_cast<size_t>(T)];
 
     s.picked.resize(static_cast<size_t>(E));
-    if (record_edges_ && !lists.rows.empty())
-      throw Error("NeighborSampler: edge ids need the whole graph's incoming lists, and this adjacency source "
-                  "gives rows of its own (a distributed rank's)");
+    if (record_edges_ && !lists.rows.empty() && lists.first_edge.empty())
+      throw Error("NeighborSampler: edge ids need the whole graph's incoming lists or each list's first edge, and "
+                  "this adjacency source gives rows of its own without them");
     std::vector<int64_t> edge_ids(record_edges_ ? static_cast<size_t>(E) : 0);
+    if (record_edges_ && !lists.first_edge.empty()) {  // t's first edge id instead of its list's position
+      if (static_cast<int64_t>(lists.first_edge.size()) != static_cast<int64_t>(lists.ptr.size()) - 1)
+        throw Error("NeighborSampler: the adjacency source gave " + std::to_string(lists.first_edge.size()) +
+                    " first edges for " + std::to_string(lists.ptr.size() - 1) + " lists");
+      s.first.resize(static_cast<size_t>(T));
+      for (int64_t t = 0; t < T; ++t)
+        s.first[t] = lists.first_edge[static_cast<size_t>(lists.rows.empty() ? targets[t] : lists.rows[t])];
+    }
+    const int64_t* first = lists.first_edge.empty() ? s.begin.data() : s.first.data();
     draw_samples(lists, targets, s.begin.data(), s.degree.data(), dst_ptr, step_key, s.draws, s.picked.data(),
-                 record_edges_ ? edge_ids.data() : nullptr);
+                 record_edges_ ? edge_ids.data() : nullptr, first);
     s.touched.reserve(static_cast<size_t>(T + E));  // push_back never allocates; targets is not read after it
     std::vector<int32_t> src_local = number_sources(s.picked, dst_ptr, N, s.local, s.touched);
     const int64_t S = static_cast<int64_t>(s.touched.size());

@@ -62,9 +62,10 @@ class NeighborSampler {
   NeighborSampler& operator=(NeighborSampler&&) noexcept;
 
   const std::vector<int64_t>& fanout() const { return fanout_; }
-  /// Whether sample() fills each block's edge_global (off by default: 8 bytes per sampled edge).
-  /// It needs a source whose lists are the whole graph's CSR (no rows: GraphAdjacency,
-  /// CsrAdjacency); sample() throws Error for another.
+  /// Whether sample() fills each block's edge_global (off by default: 8 bytes per sampled edge):
+  /// the position in the whole graph's CSR with a source whose lists are it (no rows:
+  /// GraphAdjacency, CsrAdjacency), or the source's own edge ids (IncomingLists::first_edge,
+  /// a distributed rank's); sample() throws Error for a source with rows and no first_edge.
   void record_edge_ids(bool on) { record_edges_ = on; }
   int64_t num_layers() const { return static_cast<int64_t>(fanout_.size()); }
 

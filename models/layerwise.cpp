@@ -6,6 +6,7 @@
 #include <numeric>
 #include <vector>
 
+#include "autograd/ops.hpp"
 #include "graph/edge_features.hpp"
 #include "graph/neighbor_sampler.hpp"
 
@@ -13,20 +14,56 @@ namespace gatgrad {
 
 namespace {
 
-// out[k] = layer(x rows of ids[k]'s whole neighbourhood) for the destinations `ids`, in chunks:
-// out [ids.size(), W].
-// With edge features (attr [E, D] in the adjacency's edge order), each block's, its loops filled.
-Tensor layer_over(AttentionLayer& layer, const InputFeatures& x, AdjacencySource& adjacency, NeighborSampler& sampler,
-                  std::span<const int32_t> ids, int64_t chunk, bool add_self_loops, DType dtype, const Tensor& attr,
-                  const EdgeFill& fill) {
+// One process's source: every hidden layer for every node, rows read where they are.
+class LocalSource final : public LayerwiseSource {
+ public:
+  LocalSource(const InputFeatures& x, AdjacencySource& adjacency, const Tensor& edge_attr)
+      : x_(x), adjacency_(adjacency), edge_attr_(edge_attr) {}
+  AdjacencySource& adjacency() override { return adjacency_; }
+  std::vector<int32_t> below(std::span<const int32_t>) override {
+    std::vector<int32_t> all(static_cast<size_t>(adjacency_.num_nodes()));
+    std::iota(all.begin(), all.end(), 0);
+    return all;
+  }
+  InputFeatures input_rows(std::span<const int32_t> ids) override { return gather_rows(x_, ids); }
+  Tensor hidden_rows(const Tensor& h, std::span<const int32_t> nodes, std::span<const int32_t> ids) override {
+    if (static_cast<int64_t>(nodes.size()) != adjacency_.num_nodes())  // below() gives every node: row = id
+      throw Error("layerwise_logits: a hidden layer of " + std::to_string(nodes.size()) + " rows for " +
+                  std::to_string(adjacency_.num_nodes()) + " nodes");
+    return gather_rows(h, ids).dense;
+  }
+  bool has_edge_features() const override { return edge_attr_.defined(); }
+  Tensor edge_rows(const Block& block) override { return index_select(edge_attr_, block.edge_global); }
+
+ private:
+  const InputFeatures& x_;
+  AdjacencySource& adjacency_;
+  const Tensor& edge_attr_;
+};
+
+// out[k] = layer(rows of ids[k]'s whole neighbourhood) for the destinations `ids`, in chunks:
+// out [ids.size(), W]; `read` gives the rows of a block's sources. A process with fewer chunks
+// than source.chunks() makes the calls of the rest with nothing to ask.
+template <class Read>
+Tensor layer_over(AttentionLayer& layer, LayerwiseSource& source, NeighborSampler& whole, Read read,
+                  std::span<const int32_t> ids, int64_t chunk, bool add_self_loops, DType dtype, const EdgeFill& fill) {
   const int64_t n = static_cast<int64_t>(ids.size());
   Tensor out = Tensor::empty({n, layer.output_width()}, dtype);
-  for (int64_t c0 = 0; c0 < n; c0 += chunk) {
-    const int64_t c1 = std::min(n, c0 + chunk);
-    std::vector<Block> blocks = sampler.sample(adjacency, ids.subspan(static_cast<size_t>(c0), static_cast<size_t>(c1 - c0)), {});
+  const int64_t chunks = source.chunks((n + chunk - 1) / chunk);
+  for (int64_t r = 0; r < chunks; ++r) {
+    const int64_t c0 = r * chunk, c1 = std::min(n, c0 + chunk);
+    if (c0 >= n) {
+      source.adjacency().incoming({});
+      read(std::span<const int32_t>{});
+      if (source.has_edge_features()) source.edge_rows(Block{});
+      continue;
+    }
+    std::vector<Block> blocks = whole.sample(source.adjacency(), ids.subspan(static_cast<size_t>(c0), static_cast<size_t>(c1 - c0)), {});
     Block& b = blocks.front();
-    const Tensor block_attr = ready_block(b, add_self_loops, attr, fill);
-    const Tensor h = layer(gather_rows(x, b.src_global), b.graph, block_attr);  // [c1 - c0, W]
+    const Tensor attr = source.has_edge_features()
+                            ? ready_block_gathered(b, add_self_loops, source.edge_rows(b), fill)
+                            : ready_block(b, add_self_loops, Tensor(), fill);
+    const Tensor h = layer(read(std::span<const int32_t>(b.src_global)), b.graph, attr);  // [c1 - c0, W]
     const size_t row_bytes = static_cast<size_t>(h.size(1) * dtype_size(h.dtype()));
     std::memcpy(static_cast<char*>(out.impl().storage->data()) + static_cast<size_t>(c0) * row_bytes,
                 h.impl().storage->data(), static_cast<size_t>(c1 - c0) * row_bytes);
@@ -36,23 +73,37 @@ Tensor layer_over(AttentionLayer& layer, const InputFeatures& x, AdjacencySource
 
 }  // namespace
 
-Tensor layerwise_logits(GAT& model, const InputFeatures& x, AdjacencySource& adjacency, std::span<const int32_t> rows,
-                        int64_t chunk, const Tensor& edge_attr) {
+Tensor layerwise_logits(GAT& model, LayerwiseSource& source, std::span<const int32_t> rows, int64_t chunk) {
   if (chunk < 1) throw Error("layerwise_logits: chunk must be positive, got " + std::to_string(chunk));
   nn::EvalMode eval(model);
   NeighborSampler whole({-1});  // every incoming neighbour: the key draws nothing
-  whole.record_edge_ids(edge_attr.defined());
+  whole.record_edge_ids(source.has_edge_features());
   const EdgeFill fill = parse_edge_fill(model.config().edge_fill);
   const bool loops = model.config().add_self_loops;
-  std::vector<int32_t> all(static_cast<size_t>(adjacency.num_nodes()));
-  std::iota(all.begin(), all.end(), 0);
   const DType dtype = model.parameters().front().dtype();
-  InputFeatures h = x;
-  for (int64_t k = 0; k + 1 < model.num_layers(); ++k)
-    h = layer_over(model.layer(k), h, adjacency, whole, all, chunk, loops, dtype, edge_attr, fill);  // h_{k+1} [N, K·F']
-  const Tensor logits = layer_over(model.layer(model.num_layers() - 1), h, adjacency, whole, rows, chunk, loops, dtype,
-                                   edge_attr, fill);  // [R, C]
-  return logits;
+  const int64_t L = model.num_layers();
+  // S_L = rows, S_k = below(S_{k+1}): the nodes each layer is computed for, found top down.
+  std::vector<std::vector<int32_t>> nodes(static_cast<size_t>(L + 1));
+  nodes[static_cast<size_t>(L)].assign(rows.begin(), rows.end());
+  for (int64_t k = L - 1; k >= 1; --k) nodes[static_cast<size_t>(k)] = source.below(nodes[static_cast<size_t>(k + 1)]);
+  Tensor h = layer_over(
+      model.layer(0), source, whole, [&](std::span<const int32_t> ids) { return source.input_rows(ids); }, nodes[1],
+      chunk, loops, dtype, fill);  // h_1 [|S_1|, W]
+  for (int64_t k = 1; k < L; ++k) {
+    const std::vector<int32_t>& in_nodes = nodes[static_cast<size_t>(k)];
+    const Tensor below_h = h;
+    h = layer_over(
+        model.layer(k), source, whole,
+        [&](std::span<const int32_t> ids) { return InputFeatures(source.hidden_rows(below_h, in_nodes, ids)); },
+        nodes[static_cast<size_t>(k + 1)], chunk, loops, dtype, fill);  // h_{k+1} [|S_{k+1}|, W]
+  }
+  return h;
+}
+
+Tensor layerwise_logits(GAT& model, const InputFeatures& x, AdjacencySource& adjacency, std::span<const int32_t> rows,
+                        int64_t chunk, const Tensor& edge_attr) {
+  LocalSource source(x, adjacency, edge_attr);
+  return layerwise_logits(model, source, rows, chunk);
 }
 
 }  // namespace gatgrad

@@ -2,7 +2,9 @@
 # The distributed rows of the README: the 1M-node / 10M-edge synthetic graph partitioned into 1,
 # 2 and 4 parts (gat-partition), trained by one process and by `mpirun -np 1/2/4 gat-train
 # --partitions`, each run's metrics and checkpoint hashed (they must all be equal). Prints each
-# run's summary lines (peak RSS per rank, bytes sent and missing per step, the edge cut).
+# run's steps/s (steps per epoch over the median epoch's training time) and summary lines (peak
+# RSS per rank, bytes sent and missing per step, the edge cut). Ranks are not bound to a core
+# (--bind-to none): a rank of 2 threads, and the thread preparing its next step, use both.
 #   bash scripts/bench-distributed.sh [BUILD_DIR] [WORK_DIR]    (about 2 minutes, 3 GB of disk)
 set -euo pipefail
 bin=$(cd "${1:-build}" && pwd)/bin
@@ -11,14 +13,19 @@ mkdir -p "$work"
 graph="--nodes 1000000 --edges 10000000 --features 128 --classes 8 --train-per-class 2560"
 train="--batch-size 1024 --fanout 10,10 --micro-batches 4 --epochs 3"
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
-mpi() { mpirun --allow-run-as-root --oversubscribe "$@"; }
+mpi() { mpirun --allow-run-as-root --oversubscribe --bind-to none "$@"; }
+steps_per_second() {  # OUTPUT_FILE: steps per epoch / median epoch seconds
+  awk '/steps per epoch/ { for (i = 1; i < NF; ++i) if ($(i + 1) == "steps") s = $i }
+       /epoch_ms_median=/ { for (i = 1; i <= NF; ++i) if ($i ~ /^epoch_ms_median=/) { split($i, kv, "="); ms = kv[2] } }
+       END { if (s > 0 && ms > 0) printf "%.1f", s / (ms / 1000) }' "$1"
+}
 fingerprint() {  # METRICS_JSON CHECKPOINT_DIR
   grep -v -e '"epoch_ms_median"' -e '"train_seconds"' -e '"peak_rss_mb"' -e '"threads"' "$1" | sha256sum | cut -c1-16
   (cd "$2" && find . -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16
 }
 # shellcheck disable=SC2086
-"$bin/gat-train" $graph $train --quiet --metrics-json "$work/single.json" --save "$work/single"
-echo "one process: $(grep -h peak_rss_mb "$work/single.json" | tr -d ' ,') hash $(fingerprint "$work/single.json" "$work/single" | tr '\n' ' ')"
+"$bin/gat-train" $graph $train --metrics-json "$work/single.json" --save "$work/single" >"$work/single.out"
+echo "one process: steps/s $(steps_per_second "$work/single.out") $(grep -h peak_rss_mb "$work/single.json" | tr -d ' ,') hash $(fingerprint "$work/single.json" "$work/single" | tr '\n' ' ')"
 for P in 1 2 4; do
   threads=1
   [ "$P" = 1 ] && threads=2
@@ -27,6 +34,7 @@ for P in 1 2 4; do
   rm -rf "$work/np$P"
   # shellcheck disable=SC2086
   mpi -np "$P" "$bin/gat-train" --partitions "$work/parts-$P" $train --threads "$threads" \
-    --metrics-json "$work/np$P.json" --save "$work/np$P" | grep -e epoch_ms_median -e '^partitions' -e '^rank'
-  echo "mpirun -np $P: hash $(fingerprint "$work/np$P.json" "$work/np$P" | tr '\n' ' ')"
+    --metrics-json "$work/np$P.json" --save "$work/np$P" >"$work/np$P.out"
+  grep -e epoch_ms_median -e '^partitions' -e '^rank' "$work/np$P.out"
+  echo "mpirun -np $P: steps/s $(steps_per_second "$work/np$P.out") hash $(fingerprint "$work/np$P.json" "$work/np$P" | tr '\n' ' ')"
 done

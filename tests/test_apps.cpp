@@ -382,7 +382,7 @@ BOOST_AUTO_TEST_CASE(graph_options_that_do_not_fit_are_usage_errors) {
     BOOST_TEST(r.err.find(words) != std::string::npos, r.err);
   };
   expect({train, "--graphs-per-batch", "2", "--epochs", "1"}, "one graph");  // the single synthetic graph
-  expect({train, "--graphs", "6", "--edges", "100"}, "--edges and --train-per-class");
+  expect({train, "--graphs", "6", "--edges", "100"}, "--edges, --train-per-class and --edge-features");
   TempDir data;
   expect({train, "--graphs", "6", "--data", data.str()}, "not with --data");
   expect({train, "--graphs", "6", "--graphs-per-batch", "2", "--batch-size", "8"}, "exclude each other");

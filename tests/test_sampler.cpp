@@ -324,13 +324,15 @@ class CopiedLists final : public AdjacencySource {
       rows_[T - 1 - i] = static_cast<int32_t>(i);
     }
     if (short_rows_) rows_.pop_back();
-    return {ptr_, neighbors_, rows_};
+    first_.clear();  // each list's first edge in the whole graph's CSR (what a rank's owner sends)
+    for (size_t i = 0; i < T && first_edges_; ++i) first_.push_back(g_.dst_ptr()[targets[T - 1 - i]]);
+    return {ptr_, neighbors_, rows_, first_};
   }
-  bool corrupt_ = false, short_rows_ = false;
+  bool corrupt_ = false, short_rows_ = false, first_edges_ = false;
 
  private:
   Graph g_;
-  std::vector<int64_t> ptr_;
+  std::vector<int64_t> ptr_, first_;
   std::vector<int32_t> neighbors_, rows_;
 };
 
@@ -351,6 +353,26 @@ BOOST_AUTO_TEST_CASE(a_source_of_copied_lists_gives_the_same_blocks) {
                         message_has({"gave 3 rows for 4 targets"}));
   copied.short_rows_ = false;
   BOOST_TEST(same_blocks(sampler.sample(copied, seeds, {}), sampler.sample(own, seeds, {})));
+}
+
+// Edge ids from a source of its own rows: refused without first_edge; with it, each sampled
+// edge's id is first_edge of its list + its position there, here the whole graph's CSR position.
+BOOST_AUTO_TEST_CASE(a_source_with_first_edges_gives_edge_ids) {
+  const Graph g = csbm_graph(2000, 24000);
+  const std::vector<int32_t> seeds = {4, 40, 400, 1999};
+  NeighborSampler sampler({6, 3});
+  sampler.record_edge_ids(true);
+  CopiedLists copied(g);
+  GraphAdjacency own(g);
+  BOOST_CHECK_EXCEPTION(sampler.sample(copied, seeds, {2, 1, 0}), Error, message_has({"without them"}));
+  copied.first_edges_ = true;
+  const std::vector<Block> got = sampler.sample(copied, seeds, {2, 1, 0});
+  const std::vector<Block> want = sampler.sample(own, seeds, {2, 1, 0});
+  BOOST_TEST(same_blocks(got, want));
+  for (size_t k = 0; k < got.size(); ++k) {
+    BOOST_TEST(got[k].edge_global.size() == static_cast<size_t>(got[k].num_edges()));
+    BOOST_TEST(got[k].edge_global == want[k].edge_global);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(block_self_loops_one_per_destination) {

@@ -17,10 +17,13 @@ void add_synthetic_options(CLI::App& cli, CsbmOptions& o) {
   cli.add_option("--train-per-class", o.train_per_class,
                  "training nodes per class (default " + std::to_string(o.train_per_class) + ")")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))->group(group);
+  cli.add_option("--edge-features", o.edge_dim,
+                 "features per edge (column 0 says, noisily, whether the edge stays in a class; default 0: none)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 10))->group(group);
 }
 
 bool synthetic_options_given(const CLI::App& cli) {
-  for (const char* name : {"--nodes", "--edges", "--features", "--classes", "--train-per-class"})
+  for (const char* name : {"--nodes", "--edges", "--features", "--classes", "--train-per-class", "--edge-features"})
     if (cli.count(name)) return true;
   return false;
 }

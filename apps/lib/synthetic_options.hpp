@@ -8,7 +8,7 @@
 
 namespace gatgrad::app {
 
-// --nodes, --edges, --features, --classes, --train-per-class into `o`.
+// --nodes, --edges, --features, --classes, --train-per-class, --edge-features into `o`.
 void add_synthetic_options(CLI::App& cli, CsbmOptions& o);
 
 // Whether any of them was given (they describe the synthetic graph: not with --data).

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # distributed (CTest, built with MPI and METIS): gat-partition and `mpirun gat-train --partitions`
 # checked from the outside.
-#   1. the same bits for any rank count: on the synthetic graph and on Cora, the plain
-#      single-process mini-batch run and `mpirun -np 1/2/4` give byte-identical losses and
-#      accuracies (the metrics JSON without its timings) and checkpoints (every file);
+#   1. the same bits for any rank count: on the synthetic graph (also a 3-layer residual GATv2
+#      with edge features) and on Cora, the plain single-process mini-batch run and
+#      `mpirun -np 1/2/4` give byte-identical losses and accuracies (the metrics JSON without its
+#      timings) and checkpoints (every file);
 #   2. a rank killed mid-run ends the job with a non-zero exit naming the rank, within a
 #      timeout (no hang); the run's last checkpoint (--checkpoint-every 1) resumed with another
 #      rank count ends at the bits of the uninterrupted run;
@@ -63,6 +64,8 @@ seed_of() { sed -n 's/.*\(--seed [0-9]*\).*/\1/p' <<<"$1"; }
 
 # ---- 1. the same bits ----
 same_bits synthetic "--seed 3" "--batch-size 32 --fanout 5,5 --micro-batches 4 --epochs 12" 1 2 4
+same_bits residual-gatv2-edges "--seed 9 --nodes 1700 --edges 10000 --features 12 --classes 3 --train-per-class 30 --edge-features 3" \
+  "--layers 3 --residual --model gatv2 --hidden 4 --heads 2 --batch-size 24 --micro-batches 3 --epochs 3" 1 2 4
 same_bits synthetic-3000 "--seed 5 --nodes 3000 --edges 30000 --features 24 --classes 4 --train-per-class 60" \
   "--batch-size 64 --fanout 10,5 --micro-batches 3 --epochs 6 --model gatv2" 2 4
 if [ -f "$shared/datasets/cora/x.npy" ]; then
