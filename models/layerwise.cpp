@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <numeric>
 #include <vector>
 
 #include "autograd/ops.hpp"
@@ -14,23 +13,38 @@ namespace gatgrad {
 
 namespace {
 
-// One process's source: every hidden layer for every node, rows read where they are.
+// One process's source: each layer for the nodes the layer above reads (the whole graph when
+// it asks for every row), rows read where they are.
 class LocalSource final : public LayerwiseSource {
  public:
   LocalSource(const InputFeatures& x, AdjacencySource& adjacency, const Tensor& edge_attr)
       : x_(x), adjacency_(adjacency), edge_attr_(edge_attr) {}
   AdjacencySource& adjacency() override { return adjacency_; }
-  std::vector<int32_t> below(std::span<const int32_t>) override {
-    std::vector<int32_t> all(static_cast<size_t>(adjacency_.num_nodes()));
-    std::iota(all.begin(), all.end(), 0);
-    return all;
+  // `above` and their in-neighbours, ascending.
+  std::vector<int32_t> below(std::span<const int32_t> above) override {
+    std::vector<uint8_t> read(static_cast<size_t>(adjacency_.num_nodes()), 0);
+    const IncomingLists lists = adjacency_.incoming(above);
+    for (size_t t = 0; t < above.size(); ++t) {
+      const int64_t r = lists.rows.empty() ? above[t] : lists.rows[t];
+      read[static_cast<size_t>(above[t])] = 1;
+      for (int64_t e = lists.ptr[r]; e < lists.ptr[r + 1]; ++e) read[static_cast<size_t>(lists.neighbors[e])] = 1;
+    }
+    std::vector<int32_t> nodes;
+    for (size_t v = 0; v < read.size(); ++v)
+      if (read[v]) nodes.push_back(static_cast<int32_t>(v));
+    return nodes;
   }
   InputFeatures input_rows(std::span<const int32_t> ids) override { return gather_rows(x_, ids); }
   Tensor hidden_rows(const Tensor& h, std::span<const int32_t> nodes, std::span<const int32_t> ids) override {
-    if (static_cast<int64_t>(nodes.size()) != adjacency_.num_nodes())  // below() gives every node: row = id
-      throw Error("layerwise_logits: a hidden layer of " + std::to_string(nodes.size()) + " rows for " +
-                  std::to_string(adjacency_.num_nodes()) + " nodes");
-    return gather_rows(h, ids).dense;
+    if (static_cast<int64_t>(nodes.size()) == adjacency_.num_nodes()) return gather_rows(h, ids).dense;  // row = id
+    std::vector<int32_t> at(ids.size());  // each id's row of h: its position among the ascending nodes
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const auto it = std::lower_bound(nodes.begin(), nodes.end(), ids[i]);
+      if (it == nodes.end() || *it != ids[i])
+        throw Error("layerwise_logits: node " + std::to_string(ids[i]) + " was read from a layer not computed for it");
+      at[i] = static_cast<int32_t>(it - nodes.begin());
+    }
+    return gather_rows(h, at).dense;
   }
   bool has_edge_features() const override { return edge_attr_.defined(); }
   Tensor edge_rows(const Block& block) override { return index_select(edge_attr_, block.edge_global); }

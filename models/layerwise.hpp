@@ -6,11 +6,12 @@
 /// are exact (not sampled); memory is two layers' outputs plus one chunk's block.
 ///   h_k[v]    = conv_k(h_{k-1}[sources of v's block], block(v))   v in S_k   [|S_k|, K·F']  (h_0 = x)
 ///   logits[r] = h_L[r]                                            r in S_L = rows   [R, C]
-/// One process computes every hidden layer for every node (S_k = all, k < L). A distributed rank
-/// (dist/) computes S_L = the asked rows it owns and S_k = the nodes it owns among S_{k+1} and
-/// their in-neighbours on every rank, reading the rows of the layer below from their owners: a
-/// row's value depends only on its neighbourhood, not on the chunk it is computed in, so every
-/// way of cutting the work gives the same bits.
+/// S_L = the rows asked for and S_k = S_{k+1} and their in-neighbours (k < L): only what the
+/// layer above reads (a few validation rows need their L-hop neighbourhood, not the graph). A
+/// distributed rank (dist/) computes S_L = the asked rows it owns and S_k = the nodes it owns
+/// among every rank's S_{k+1} and their in-neighbours, reading the rows of the layer below from
+/// their owners: a row's value depends only on its neighbourhood, not on the chunk it is
+/// computed in, so every way of cutting the work gives the same bits.
 #pragma once
 #include <cstdint>
 #include <span>
@@ -31,7 +32,8 @@ class LayerwiseSource {
   virtual ~LayerwiseSource() = default;
   /// The incoming lists (one whole-neighbourhood hop per chunk).
   virtual AdjacencySource& adjacency() = 0;
-  /// S_k given S_{k+1} = `above`: the nodes whose output of the layer below this process computes.
+  /// S_k given S_{k+1} = `above`: the nodes whose output of the layer below this process
+  /// computes, ascending.
   virtual std::vector<int32_t> below(std::span<const int32_t> above) = 0;
   /// Rows `ids` of the input features (h_0).
   virtual InputFeatures input_rows(std::span<const int32_t> ids) = 0;
