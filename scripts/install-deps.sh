@@ -10,6 +10,7 @@
 # (python/, for Debian's /usr/bin/python3); python3-pytest runs its tests, python3-scipy and
 # python3-tqdm the parts of them about scipy.sparse features and the progress bar. gatgrad builds
 # without them, and then without the module.
+# bsdutils: /usr/bin/script, which gives test_apps' progress bar case a terminal.
 #   bash scripts/install-deps.sh [PACKAGE ...]
 #   bash scripts/install-deps.sh --cross-aarch64    also the aarch64 cross toolchain, Debian's arm64
 #                                                  multiarch libraries and qemu (scripts/ci-aarch64.sh)
@@ -30,7 +31,7 @@ for arg in "$@"; do
 done
 packages=(g++ cmake make perl xtensor-dev libxsimd-dev libtbb-dev libboost-test-dev zlib1g-dev
           nlohmann-json3-dev libcli11-dev doxygen openmpi-bin libopenmpi-dev libmetis-dev
-          pybind11-dev python3-dev python3-numpy python3-pytest python3-scipy python3-tqdm "${extra[@]}")
+          pybind11-dev python3-dev python3-numpy python3-pytest python3-scipy python3-tqdm bsdutils "${extra[@]}")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -176,7 +176,7 @@ BOOST_AUTO_TEST_CASE(options_that_cannot_be_met) {
   rejects([](CsbmOptions& o) { o.num_edges = 2000 * 1999; });   // more pairs than exist
 }
 
-BOOST_AUTO_TEST_CASE(large_graph_is_quick) {
+BOOST_AUTO_TEST_CASE(large_graph_has_its_edges_and_homophily) {
   CsbmOptions o;
   o.num_nodes = 200000;
   o.num_edges = 2000000;
