@@ -850,9 +850,9 @@ int main(int argc, char** argv) {
   cli.add_option("--batch-size", o.batch_size, "train in mini-batches of this many seed nodes, sampling their "
                                                "neighbourhoods (default: full batch)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
-  cli.add_option("--fanout", o.fanout, "mini-batch: neighbours sampled per node and layer, the seeds' layer first, "
+  cli.add_option("--fanout", o.fanout, "mini-batch: neighbours sampled per node, one value per layer, the seeds' layer first, "
                                        "-1 for all (default " + fanout_text(dt.fanout) + ")")
-      ->delimiter(',')->expected(2)->check(CLI::Range(int64_t{-1}, int64_t{1} << 30));
+      ->delimiter(',')->expected(1, 64)->check(CLI::Range(int64_t{-1}, int64_t{1} << 30));
   cli.add_option("--graphs-per-batch", o.graphs_per_batch, "data of many graphs (graph_index.npy, --graphs): train on "
                  "shuffled batches of this many whole training graphs (default: one full batch)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
