@@ -199,9 +199,8 @@ void take_graph_index(Dataset& d, const DatasetArrays& a) {
                      str(d.num_nodes) + ")");
     d.graph_index[i] = static_cast<int32_t>(ids[i]);
   }
-  auto name_of = [](const std::optional<NpyArray>& m, const std::string& absent) { return m ? m->name : absent; };
-  check_graph_index(d, GraphIndexSources{path, a.edge_index.name, name_of(a.train_mask, a.names.train_mask),
-                                         name_of(a.val_mask, a.names.val_mask), name_of(a.test_mask, a.names.test_mask)});
+  check_graph_index(d, GraphIndexSources{path, a.edge_index.name, a.names.train_mask, a.names.val_mask,
+                                         a.names.test_mask});
 }
 
 // The arrays of a dataset directory (the layout of load_dataset.hpp), each named by its path.
@@ -263,6 +262,10 @@ Dataset dataset_from_arrays(DatasetArrays a, const LoadOptions& opts) {
   d.train_mask = take_mask(a.train_mask, d.num_nodes, x_file, "training");
   d.val_mask = take_mask(a.val_mask, d.num_nodes, x_file, "validation");
   d.test_mask = take_mask(a.test_mask, d.num_nodes, x_file, "test");
+  // The masks are freed here; graph_index's rules below still name them (a.names).
+  if (a.train_mask) a.names.train_mask = a.train_mask->name;
+  if (a.val_mask) a.names.val_mask = a.val_mask->name;
+  if (a.test_mask) a.names.test_mask = a.test_mask->name;
   for (std::optional<NpyArray>* taken : {&a.y, &a.train_mask, &a.val_mask, &a.test_mask}) taken->reset();
   take_edges(d, a.edge_index);
   std::vector<char>().swap(a.edge_index.bytes);  // its name still names it in the messages below
