@@ -55,14 +55,14 @@ std::string read_checkpoint_config(const std::string& dir);
 
 std::string load_checkpoint(const std::string& dir, Module& model, Optimizer* opt);
 
-/// Where a save of this process stages `dir`: the sibling `<dir>.<kind>-<pid>`. Kinds: "tmp" (the
+/// Where a save of this process stages `dir`: the sibling DIR.KIND-PID. Kinds: "tmp" (the
 /// new checkpoint being written), "old" (the one being replaced, where the file system cannot
 /// exchange the two), "next" (a caller's staging of a whole directory tree, gat-train's
 /// --checkpoint-every).
 std::string staging_path(const std::string& dir, const std::string& kind);
 
 /// Removes what saves into `dir` by processes no longer alive left beside it (a run killed during
-/// a checkpoint): every `<dir>.tmp-<pid>`, `<dir>.old-<pid>` and `<dir>.next-<pid>`, with what is
+/// a checkpoint): every DIR.tmp-PID, DIR.old-PID and DIR.next-PID, with what is
 /// nested in them, whose pid is no live process. Those of live processes (a save in progress
 /// elsewhere) and of this one are kept. An `.old` sibling holding a checkpoint while `dir` is
 /// missing (a save killed between its two renames) is renamed back to `dir` instead. Returns the

@@ -74,16 +74,6 @@ pid_t dead_pid() {
   return pid;
 }
 
-// A small GAT and its configuration (4 features, 3 classes).
-GATConfig small_config() {
-  GATConfig c;
-  c.in_features = 4;
-  c.num_classes = 3;
-  c.hidden = 2;
-  c.heads = 2;
-  return c;
-}
-
 std::vector<std::vector<double>> values_of(const GAT& model) {
   std::vector<std::vector<double>> v;
   for (const Tensor& p : model.parameters()) v.push_back(p.to_vector());
@@ -214,10 +204,10 @@ BOOST_AUTO_TEST_CASE(cli_x_npz_of_2_pow_40_rows_is_a_data_error_naming_the_file)
 
 BOOST_AUTO_TEST_CASE(non_finite_parameters_are_refused_naming_the_file) {
   TempDir dir;
-  const GATConfig c = small_config();
+  const GATConfig c = small_gat_config();
   GAT saved(c);
   nn::save_checkpoint(dir / "ckpt", saved, nullptr, c.to_json());
-  const std::string weight = dir / "ckpt/conv1.weight.npy";  // [4, 4]
+  const std::string weight = dir / "ckpt/conv1.weight.npy";  // [4, 8]
   const std::string good = read_file(weight);
   GATConfig other = c;
   other.seed = 5;
@@ -226,9 +216,9 @@ BOOST_AUTO_TEST_CASE(non_finite_parameters_are_refused_naming_the_file) {
   for (const auto& [value, name] : {std::pair{std::numeric_limits<float>::quiet_NaN(), "NaN"},
                                     std::pair{std::numeric_limits<float>::infinity(), "Inf"},
                                     std::pair{-std::numeric_limits<float>::infinity(), "-Inf"}}) {
-    set_element(weight, 6, value);
+    set_element(weight, 10, value);
     BOOST_CHECK_EXCEPTION(nn::load_checkpoint(dir / "ckpt", model, nullptr), DataError,
-                          message_has({weight + ": element 6 (row 1, column 2) is " + name, "must be finite"}));
+                          message_has({weight + ": element 10 (row 1, column 2) is " + name, "must be finite"}));
     BOOST_TEST((values_of(model) == before));  // nothing loaded
     write_file(weight, good);
   }
@@ -270,7 +260,7 @@ BOOST_AUTO_TEST_CASE(json_values_are_checked_against_their_type) {
 BOOST_AUTO_TEST_CASE(config_fields_beyond_their_type_name_the_file_and_field) {
   const std::string src = "ckpt/config.json";
   auto with = [](const std::string& key, const Json& value) {
-    Json j = Json::parse(small_config().to_json());
+    Json j = Json::parse(small_gat_config().to_json());
     j[key] = value;
     return j.dump();
   };
@@ -403,7 +393,7 @@ BOOST_AUTO_TEST_CASE(a_full_disk_leaves_every_old_file_and_no_temporary, *utf::p
   save_npy(disk / "old.npy", small.data(), {3});
   write_file(disk / "old.json", "{\"old\": true}\n");
   save_npz(disk / "old.npz", {{"a", make_npy("<f4", small.data(), {3})}});
-  const GATConfig c = small_config();
+  const GATConfig c = small_gat_config();
   GAT model(c);
   nn::save_checkpoint(disk / "ckpt", model, nullptr, c.to_json());
   const std::string npy = read_file(disk / "old.npy"), npz = read_file(disk / "old.npz");
@@ -451,7 +441,7 @@ BOOST_AUTO_TEST_CASE(cli_outputs_on_a_full_disk_keep_the_old_files, *utf::precon
 BOOST_AUTO_TEST_CASE(staging_left_by_dead_processes_is_removed_by_the_next_save) {
   TempDir dir;
   const std::string ckpt = dir / "ckpt";
-  const GATConfig c = small_config();
+  const GATConfig c = small_gat_config();
   GAT model(c);
   nn::save_checkpoint(ckpt, model, nullptr, c.to_json());
   const std::string dead = std::to_string(dead_pid()), alive = std::to_string(::getppid());
@@ -471,7 +461,7 @@ BOOST_AUTO_TEST_CASE(staging_left_by_dead_processes_is_removed_by_the_next_save)
 
 BOOST_AUTO_TEST_CASE(a_save_killed_between_its_renames_gets_its_checkpoint_back) {
   TempDir dir;
-  const GATConfig c = small_config();
+  const GATConfig c = small_gat_config();
   GAT model(c);
   const std::string old = dir / ("ckpt.old-" + std::to_string(dead_pid()));
   nn::save_checkpoint(old, model, nullptr, c.to_json());  // the only complete checkpoint, under .old
