@@ -8,12 +8,12 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 
 #include "autograd/error.hpp"
 #include "graph/edge_features.hpp"
 #include "graph/graph.hpp"
+#include "io/file.hpp"
 #include "io/json.hpp"
 #include "io/npy.hpp"
 #include "nn/checkpoint.hpp"
@@ -29,12 +29,8 @@ constexpr const char* kFormat = "gatgrad-partitions-1";
 
 std::string part_dir(const std::string& dir, int32_t k) { return dir + "/part-" + std::to_string(k); }
 
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-  f.close();
-  if (!f) throw DataError(path + ": cannot write");
-}
+// Whole or not at all, as every file gatgrad writes (io/file.hpp).
+void write_text(const std::string& path, const std::string& text) { write_file_atomically(path, text); }
 
 // The graph's incoming lists as training reads them: prepare_node_data's Graph::from_edges.
 Graph incoming_graph(const Dataset& d) { return Graph::from_edges(d.src, d.dst, d.num_nodes); }

@@ -4,6 +4,7 @@
 // an empty file; a part past the last name: an unexpected file). It is loaded into a small
 // model -- the parameters of a Linear(3, 2) and the counter of a Dropout -- with an Adam
 // optimiser when the input has an optimizer/state.json part, without one otherwise.
+// config.json is also read as gat-train reads it, by GATConfig::from_json and TrainConfig::from_json.
 // Accepted outcomes: the load succeeds and returns config.json's text, or it throws a
 // gatgrad::Error naming the checkpoint directory and leaves the model and the optimiser exactly
 // as they were. Anything else (a crash, a sanitizer report, a leak, another exception, a
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "autograd/error.hpp"
+#include "models/presets.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/optim.hpp"
 
@@ -153,6 +155,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (snapshot(net, opt.get()) != before) finding("a failed load changed the model or the optimiser: " + msg);
   } catch (const std::exception& e) {
     finding(std::string("load_checkpoint threw a non-gatgrad exception: ") + e.what());
+  }
+  // config.json as gat-train reads it: the model's and the training's configurations (a resume
+  // state's "model" and "train" objects are the same readers), each field checked against its type.
+  const std::string config_path = g_dir + "/config.json";
+  for (const bool model : {true, false}) {
+    try {
+      if (model) (void)GATConfig::from_json(std::string(parts[0]), config_path);
+      else (void)TrainConfig::from_json(std::string(parts[0]), config_path);
+    } catch (const Error& e) {
+      if (std::string(e.what()).rfind(config_path, 0) != 0)
+        finding(std::string(model ? "GATConfig" : "TrainConfig") + "::from_json: the message does not start with " +
+                config_path + ": " + e.what());
+    } catch (const std::exception& e) {
+      finding(std::string(model ? "GATConfig" : "TrainConfig") + "::from_json threw a non-gatgrad exception: " + e.what());
+    }
   }
   try {
     (void)nn::read_checkpoint_config(g_dir);

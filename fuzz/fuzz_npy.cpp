@@ -1,4 +1,5 @@
-// libFuzzer target for the .npy and .npz readers (io/npy.cpp, io/npz.cpp and io/zip.cpp under it).
+// libFuzzer target for the .npy and .npz readers (io/npy.cpp, io/npz.cpp and io/zip.cpp under it),
+// scipy's csr, csc and coo matrices included.
 // Every input must give an array (or archive) or a gatgrad::Error whose message starts with
 // the name passed in; anything else (a crash, a sanitizer report, a leak, another exception,
 // an error that does not name its file, a round trip that changes the array) is a finding.
@@ -68,8 +69,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   expect_ok_or_error("fuzz.npz", "parse_npz", [&] {
     const std::map<std::string, gatgrad::NpyArray> members = gatgrad::parse_npz(bytes, size, "fuzz.npz");
     for (const auto& [key, array] : members) exercise(array);
-    expect_ok_or_error("fuzz.npz", "scipy_csr_from_members",
-                       [&] { (void)gatgrad::scipy_csr_from_members(members, "fuzz.npz"); });
+    // csr, csc and coo alike; rows bounded as load_dataset bounds them by y.npy (the default,
+    // int32's 2^31 - 1, would let an empty matrix ask for 16 GiB of row pointers).
+    expect_ok_or_error("fuzz.npz", "scipy_csr_from_members", [&] {
+      (void)gatgrad::scipy_csr_from_members(members, "fuzz.npz", gatgrad::RowLimit{1 << 20, "the fuzzer's 2^20"});
+    });
   });
   return 0;
 }

@@ -59,6 +59,22 @@ csr = [("indices", npy("<i4", [4], struct.pack("<4i", 0, 2, 1, 2))),
        ("format", npy("|S3", [], b"csr")),
        ("shape", npy("<i8", [2], i8(3, 3))),
        ("data", npy("<f4", [4], f4(1, 0.5, 2, -1)))]
+coo = [("row", npy("<i8", [4], i8(0, 2, 0, 2))),
+       ("col", npy("<i8", [4], i8(0, 1, 0, 3))),  # (0, 0) twice: summed
+       ("format", npy("|S3", [], b"coo")),
+       ("shape", npy("<i8", [2], i8(3, 4))),
+       ("data", npy("<f4", [4], f4(1, 2, 0.5, -1)))]
+csc = [("indices", npy("<i4", [4], struct.pack("<4i", 2, 0, 1, 0))),  # rows unsorted in column 0
+       ("indptr", npy("<i4", [5], struct.pack("<5i", 0, 2, 3, 3, 4))),
+       ("format", npy("<U3", [], "csc".encode("utf-32-le"))),
+       ("shape", npy("<i8", [2], i8(3, 4))),
+       ("data", npy("<f4", [4], f4(1, 0.5, 2, -1)))]
+
+
+def with_shape(members, rows, cols):
+    return [(k, npy("<i8", [2], i8(rows, cols)) if k == "shape" else v) for k, v in members]
+
+
 seeds = {
     "f4_2x3.npy": npy("<f4", [2, 3], f4(1, 2, 3, 4, 5, 6)),
     "f8_0d.npy": npy("<f8", [], struct.pack("<d", 3.5)),
@@ -82,6 +98,13 @@ seeds = {
     "csr_stored.npz": npz(csr, compress=False),
     "csr_deflated.npz": npz(csr, compress=True),
     "csr_zip64.npz": npz(csr, compress=False, zip64=True),
+    "coo.npz": npz(coo, compress=True),
+    "csc.npz": npz(csc, compress=False),
+    # regressions: an empty coo or csc matrix claiming 2^40 rows asked for 8 TiB of row pointers
+    "coo_2pow40_rows.npz": npz(with_shape([(k, npy("<i8", [0], b"") if k in ("row", "col") else
+                                                (npy("<f4", [0], b"") if k == "data" else v)) for k, v in coo],
+                                          2**40, 4), compress=False),
+    "csc_2pow40_rows.npz": npz(with_shape(csc, 2**40, 4), compress=False),
 }
 for name, data in seeds.items():
     write("npy", name, data)
@@ -103,6 +126,15 @@ state = optimizer_state(1, 1)
 never = optimizer_state(0, 0)
 moments = [npy("<f4", [3, 2], f4(*[0.01] * 6)), npy("<f4", [2], f4(0.02, 0.02)),
            npy("<f4", [3, 2], f4(*[1e-4] * 6)), npy("<f4", [2], f4(4e-4, 4e-4))]
+# config.json as gat-train writes it: the model's fields and the training's in one object (each
+# reader takes its own), so that GATConfig::from_json and TrainConfig::from_json both accept it.
+gat_config = json.dumps({"model": "gat", "in_features": 3, "num_classes": 2, "layers": 2, "hidden": 8, "heads": 8,
+                         "out_heads": 1, "dropout": 0.6, "attn_dropout": 0.6, "negative_slope": 0.2,
+                         "add_self_loops": True, "residual": False, "share_weights": False,
+                         "normalize_features": True, "seed": 0, "edge_dim": 2, "edge_fill": "mean",
+                         "max_epochs": 1000, "patience": 100, "lr": 0.005, "weight_decay": 0.0005, "beta1": 0.9,
+                         "beta2": 0.999, "eps": 1e-08, "batch_size": 0, "fanout": [10, 10], "micro_batches": 1,
+                         "eval_chunk": 4096, "graphs_per_batch": 0}, indent=2).encode()
 checkpoints = {
     "model_only": [config, weight, bias, counters],
     "with_adam": [config, weight, bias, counters, state] + moments,
@@ -115,6 +147,12 @@ checkpoints = {
     "extra_file": [config, weight, bias, counters, state] + moments + [bias],
     # regressions: a version of 1e300 was cast to int (undefined behaviour)
     "version_1e300": [config, weight, bias, counters, state.replace(b'"version": 1,', b'"version": 1e300,')] + moments,
+    "gat_config": [gat_config, weight, bias, counters],
+    # regressions: sizes and values beyond their type in config.json
+    "gat_config_hidden_1e9": [gat_config.replace(b'"hidden": 8', b'"hidden": 1000000000'), weight, bias, counters],
+    "gat_config_hidden_1e300": [gat_config.replace(b'"hidden": 8', b'"hidden": 1e300'), weight, bias, counters],
+    "gat_config_edge_fill_1e39": [gat_config.replace(b'"mean"', b'"1e39"'), weight, bias, counters],
+    "nan_weight": [config, npy("<f4", [3, 2], f4(0.1, float("nan"), 0.3, -0.4, 0.5, -0.6)), bias, counters],
 }
 for name, parts in checkpoints.items():
     write("checkpoint", name, SEP.join(parts))

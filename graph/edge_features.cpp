@@ -1,24 +1,14 @@
-// Edge features in a graph's edge order, and the self-loops' fill (see edge_features.hpp).
+// Edge features in a graph's edge order, the self-loops' rows filled (see edge_features.hpp).
 // Legend: k a position in the input edge list, e an edge of the graph, D features per edge.
 #include "graph/edge_features.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 
 #include "autograd/error.hpp"
 #include "autograd/ops.hpp"
 
 namespace gatgrad {
-
-EdgeFill parse_edge_fill(const std::string& text) {
-  if (text == "mean") return EdgeFill{};
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !std::isfinite(v))
-    throw UsageError("edge fill '" + text + "' is neither 'mean' nor a finite number");
-  return EdgeFill{false, v};
-}
 
 Tensor edge_features_in_graph_order(const Graph& g, bool looped, const std::vector<int32_t>& src,
                                     const std::vector<int32_t>& dst, std::span<const float> attr, int64_t D,

@@ -3,7 +3,7 @@
 /// list to the edges of the Graph a model attends over, the self-loops included.
 ///   attr [E_in, D]  row k belongs to edge k of the list src[k] -> dst[k] (a Dataset's order)
 ///   ->   [E, D]     row e belongs to edge e of the Graph (grouped by destination)
-/// The loops that Graph::add_self_loops adds have no row of their own: `EdgeFill` gives them one,
+/// The loops that Graph::add_self_loops adds have no row of their own: `EdgeFill` (edge_fill.hpp) gives them one,
 /// as PyG's add_self_loops(edge_index, edge_attr, fill_value=...) does; the dataset's own loops
 /// are dropped with their rows, as the graph drops them.
 #pragma once
@@ -13,19 +13,12 @@
 #include <vector>
 
 #include "autograd/tensor.hpp"
+#include "graph/edge_fill.hpp"
 #include "graph/block.hpp"
 #include "graph/graph.hpp"
 
 namespace gatgrad {
 
-/// The features of an added self-loop i -> i (PyG's fill_value).
-struct EdgeFill {
-  bool mean = true;  ///< 'mean' (PyG GATConv's default): the mean of i's incoming edges' features, 0 without any
-  double value = 0;  ///< otherwise every feature of the loop is this constant
-};
-
-/// "mean" or a finite number ("0", "1.5"); throws UsageError naming `text` otherwise.
-EdgeFill parse_edge_fill(const std::string& text);
 
 /// The rows of `attr` [E_in, D] (edge list src -> dst of N nodes) in the edge order of g, which is
 /// Graph::from_edges(src, dst, N) (looped = false) or its add_self_loops() (looped = true; its

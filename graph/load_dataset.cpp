@@ -11,6 +11,7 @@
 #include "autograd/error.hpp"
 #include "graph/features.hpp"
 #include "graph/graph_index.hpp"
+#include "io/file.hpp"
 #include "io/npy.hpp"
 #include "io/npz.hpp"
 
@@ -76,17 +77,36 @@ std::string take_features(Dataset& d, DatasetArrays& a) {
   return x.name;
 }
 
+// The rows a sparse x.npz may claim: the node count of the file that holds one entry per node --
+// y.npy, or graph_index.npy for graph classification (graph_y.npy, no y.npy read) -- from its
+// header alone, which its size vouches for; so a shape of 2^40 rows is refused before the CSR's
+// 8 bytes per row are allocated. A file that is missing or not one row per node is left for its
+// own reader to name.
+RowLimit rows_of_nodes(const std::string& dir) {
+  const bool by_graph = optional_file_present((fs::path(dir) / "graph_y.npy").string());
+  const char* const order[2][2] = {{"y.npy", "graph_index.npy"}, {"graph_index.npy", "y.npy"}};
+  for (const char* name : order[by_graph]) {
+    const std::string path = (fs::path(dir) / name).string();
+    if (!optional_file_present(path)) continue;
+    const NpyArray a = read_npy_header(path);
+    if (a.shape.empty() || a.shape[0] > RowLimit{}.rows) return {};
+    return {a.shape[0], "the " + str(a.shape[0]) + " nodes of " + path + " (the number of nodes must agree)"};
+  }
+  return {};
+}
+
 // The features of a dataset directory: x.npy (mapped when it can be used as it is) or else x.npz
-// (scipy csr, csc or coo, read as CSR).
+// (scipy csr, csc or coo, read as CSR). Either may be absent, not both; one present in name only
+// (a dangling link) is an error.
 void read_features(DatasetArrays& a, const std::string& dir, const LoadOptions& opts) {
   const std::string npy = (fs::path(dir) / "x.npy").string(), npz = (fs::path(dir) / "x.npz").string();
-  if (fs::exists(npy)) {
+  if (optional_file_present(npy)) {
     a.x_mapped = map_if_usable(npy, opts);
     if (!a.x_mapped.defined()) a.x = load_npy(npy);
     return;
   }
-  if (fs::exists(npz)) {
-    a.x_sparse = load_scipy_csr_npz(npz);  // checks finiteness too, naming row and column
+  if (optional_file_present(npz)) {
+    a.x_sparse = load_scipy_csr_npz(npz, rows_of_nodes(dir));  // checks finiteness too, naming row and column
     a.x_sparse_name = npz;
     return;
   }
@@ -212,7 +232,7 @@ DatasetArrays read_arrays(const std::string& dir, const LoadOptions& opts) {
   a.name = p.filename().string();
   read_features(a, dir, opts);
   // Graph classification (graph_y.npy): no node labels, no masks (the splits are folds of graphs).
-  if (fs::exists(file("graph_y.npy"))) {
+  if (optional_file_present(file("graph_y.npy"))) {
     a.graph_y = load_npy(file("graph_y.npy"));
   } else {
     a.y = load_npy(file("y.npy"));
@@ -221,8 +241,8 @@ DatasetArrays read_arrays(const std::string& dir, const LoadOptions& opts) {
     a.test_mask = load_npy(file("test_mask.npy"));
   }
   a.edge_index = load_npy(file("edge_index.npy"));
-  if (fs::exists(file("edge_attr.npy"))) a.edge_attr = load_npy(file("edge_attr.npy"));
-  if (fs::exists(file("graph_index.npy"))) a.graph_index = load_npy(file("graph_index.npy"));
+  if (optional_file_present(file("edge_attr.npy"))) a.edge_attr = load_npy(file("edge_attr.npy"));
+  if (optional_file_present(file("graph_index.npy"))) a.graph_index = load_npy(file("graph_index.npy"));
   a.names.graph_index = file("graph_index.npy");
   return a;
 }

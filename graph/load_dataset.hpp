@@ -12,6 +12,8 @@
 ///                   export of a list of graphs: torch.cat([data.y for data in dataset])); needs
 ///                   graph_index.npy, and then y.npy and the masks are not read (the splits are
 ///                   folds of graphs, Dataset::graph_labels)
+/// An optional file (x.npz beside x.npy, edge_attr.npy, graph_index.npy, graph_y.npy) is absent
+/// only when nothing has its name: present in name only (a dangling symbolic link) it is an error.
 /// Everything is checked; each failure is a DataError naming the file and the problem
 /// ("cora/edge_index.npy: edge 17: target index 2708 is out of range [0, 2708)").
 #pragma once

@@ -235,23 +235,21 @@ std::string csbm_options_to_json(const CsbmOptions& o) {
 CsbmOptions csbm_options_from_json(const std::string& json, const std::string& source) {
   const Json j = parse_json(json, source);
   CsbmOptions o;
-  try {
-    o.num_nodes = j.at("num_nodes").get<int64_t>();
-    o.num_classes = j.at("num_classes").get<int64_t>();
-    o.avg_degree = j.at("avg_degree").get<double>();
-    o.num_edges = j.at("num_edges").get<int64_t>();
-    o.homophily = j.at("homophily").get<double>();
-    o.num_features = j.at("num_features").get<int64_t>();
-    o.signal = j.at("signal").get<double>();
-    o.seed = j.at("seed").get<uint64_t>();
-    o.train_per_class = j.at("train_per_class").get<int64_t>();
-    o.val_size = j.at("val_size").get<int64_t>();
-    o.test_size = j.at("test_size").get<int64_t>();
-    o.edge_dim = j.at("edge_dim").get<int64_t>();
-    o.edge_flip = j.at("edge_flip").get<double>();
-  } catch (const std::exception& e) {
-    throw DataError(source + ": the synthetic graph's options: " + e.what());
-  }
+  // Each field checked against its type (io/json.hpp): no 1e300 cast into an int64.
+  const std::string where = source + ": the synthetic graph's options";
+  o.num_nodes = json_field<int64_t>(j, "num_nodes", where);
+  o.num_classes = json_field<int64_t>(j, "num_classes", where);
+  o.avg_degree = json_field<double>(j, "avg_degree", where);
+  o.num_edges = json_field<int64_t>(j, "num_edges", where);
+  o.homophily = json_field<double>(j, "homophily", where);
+  o.num_features = json_field<int64_t>(j, "num_features", where);
+  o.signal = json_field<double>(j, "signal", where);
+  o.seed = json_field<uint64_t>(j, "seed", where);
+  o.train_per_class = json_field<int64_t>(j, "train_per_class", where);
+  o.val_size = json_field<int64_t>(j, "val_size", where);
+  o.test_size = json_field<int64_t>(j, "test_size", where);
+  o.edge_dim = json_field<int64_t>(j, "edge_dim", where);
+  o.edge_flip = json_field<double>(j, "edge_flip", where);
   return o;
 }
 

@@ -92,18 +92,16 @@ std::string graph_set_options_to_json(const GraphSetOptions& o) {
 GraphSetOptions graph_set_options_from_json(const std::string& json, const std::string& source) {
   const Json j = parse_json(json, source);
   GraphSetOptions o;
-  try {
-    o.num_graphs = j.at("num_graphs").get<int64_t>();
-    o.val_graphs = j.at("val_graphs").get<int64_t>();
-    o.test_graphs = j.at("test_graphs").get<int64_t>();
-    o.nodes_per_graph = j.at("nodes_per_graph").get<int64_t>();
-    o.avg_degree = j.at("avg_degree").get<double>();
-    o.num_features = j.at("num_features").get<int64_t>();
-    o.num_labels = j.at("num_labels").get<int64_t>();
-    o.seed = j.at("seed").get<uint64_t>();
-  } catch (const std::exception& e) {
-    throw DataError(source + ": the synthetic graph set's options are incomplete or mistyped: " + e.what());
-  }
+  // Each field checked against its type (io/json.hpp): no 1e300 cast into an int64.
+  const std::string where = source + ": the synthetic graph set's options";
+  o.num_graphs = json_field<int64_t>(j, "num_graphs", where);
+  o.val_graphs = json_field<int64_t>(j, "val_graphs", where);
+  o.test_graphs = json_field<int64_t>(j, "test_graphs", where);
+  o.nodes_per_graph = json_field<int64_t>(j, "nodes_per_graph", where);
+  o.avg_degree = json_field<double>(j, "avg_degree", where);
+  o.num_features = json_field<int64_t>(j, "num_features", where);
+  o.num_labels = json_field<int64_t>(j, "num_labels", where);
+  o.seed = json_field<uint64_t>(j, "seed", where);
   return o;
 }
 

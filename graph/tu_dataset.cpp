@@ -186,7 +186,8 @@ bool is_tu_directory(const std::string& dir) {
 Dataset load_tu_dataset(const std::string& dir) {
   const std::string ds = find_prefix(dir);
   auto file = [&](const char* part) { return (fs::path(dir) / (ds + "_" + part + ".txt")).string(); };
-  auto exists = [&](const char* part) { return fs::exists(file(part)); };
+  // An optional part present in name only (a dangling link) is an error, never absent (io/file.hpp).
+  auto exists = [&](const char* part) { return optional_file_present(file(part)); };
   Dataset d;
   d.name = ds;
 

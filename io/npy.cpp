@@ -3,6 +3,7 @@
 #include "io/npy.hpp"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <bit>
 #include <cerrno>
@@ -13,6 +14,7 @@
 
 #include "autograd/error.hpp"
 #include "io/file.hpp"
+#include "io/map_guard.hpp"
 
 namespace gatgrad {
 
@@ -330,14 +332,12 @@ uint64_t checked_size(const std::string& name, const std::string& descr, const s
   return bytes;
 }
 
+// The header and the data, written whole or not at all (io/file.hpp's AtomicFile).
 void write_file(const std::string& path, const std::string& header, const void* data, uint64_t bytes) {
-  std::FILE* raw = std::fopen(path.c_str(), "wb");
-  if (!raw) fail(path, std::string("cannot open for writing: ") + std::strerror(errno));
-  File f(raw);
-  bool ok = std::fwrite(header.data(), 1, header.size(), f.get()) == header.size();
-  if (ok && bytes > 0) ok = std::fwrite(data, 1, bytes, f.get()) == bytes;
-  if (!ok) fail(path, std::string("write failed: ") + std::strerror(errno));
-  if (std::fclose(f.release()) != 0) fail(path, std::string("write failed: ") + std::strerror(errno));
+  AtomicFile f(path);
+  f.write(header);
+  if (bytes > 0) f.write(data, static_cast<size_t>(bytes));
+  f.commit();
 }
 
 void save_raw(const std::string& path, const std::string& descr, const void* data, const std::vector<int64_t>& shape) {
@@ -496,6 +496,13 @@ NpyArray load_npy(const std::string& path) {
   return a;
 }
 
+NpyArray read_npy_header(const std::string& path) {
+  uint64_t total = 0;
+  File f = open_regular_file(path, total);
+  size_t hs = 0;
+  return read_header(f, total, path, hs);
+}
+
 MappedNpy map_npy(const std::string& path) {
   uint64_t total = 0;
   File f = open_regular_file(path, total);
@@ -504,6 +511,16 @@ MappedNpy map_npy(const std::string& path) {
   void* base = ::mmap(nullptr, static_cast<size_t>(total), PROT_READ, MAP_PRIVATE, ::fileno(f.get()), 0);
   if (base == MAP_FAILED) fail(path, std::string("cannot be mapped into memory: ") + std::strerror(errno));
   const size_t length = static_cast<size_t>(total);
+  // The size again, now that the mapping holds the file: one cut short between the header's
+  // check and the mapping is refused here; one cut short later ends the process with a message
+  // naming it (io/map_guard.hpp) instead of an anonymous SIGBUS.
+  struct stat now {};
+  if (::fstat(::fileno(f.get()), &now) != 0 || static_cast<uint64_t>(now.st_size) < total) {
+    ::munmap(base, length);
+    fail(path, "truncated while being mapped: " + std::to_string(total) + " bytes when its header was read, " +
+                   std::to_string(now.st_size) + " now");
+  }
+  const int guard = guard_mapping(base, length, path);
   MappedNpy m;
   m.name = path;
   m.dtype = std::move(a.dtype);
@@ -511,7 +528,10 @@ MappedNpy map_npy(const std::string& path) {
   m.data = static_cast<const char*>(base) + hs;
   m.bytes = length - hs;
   m.offset = hs;
-  m.mapping = std::shared_ptr<const void>(base, [length](const void* p) { ::munmap(const_cast<void*>(p), length); });
+  m.mapping = std::shared_ptr<const void>(base, [length, guard](const void* p) {
+    unguard_mapping(guard);
+    ::munmap(const_cast<void*>(p), length);
+  });
   return m;
 }
 

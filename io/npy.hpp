@@ -48,6 +48,11 @@ std::string shape_repr(const std::vector<int64_t>& shape);
 /// Reads the .npy file at `path` (the header first, then the data straight into the array).
 NpyArray load_npy(const std::string& path);
 
+/// The dtype and shape of the .npy file at `path`, checked as load_npy checks them (the shape
+/// against the file's size), without reading its data (`bytes` stays empty): what a reader needs
+/// to bound another file's sizes by this one's.
+NpyArray read_npy_header(const std::string& path);
+
 /// A .npy file mapped read-only (np.load(path, mmap_mode='r')): the header read and checked as
 /// load_npy checks it, the data left where it lies in the page cache and read from there.
 struct MappedNpy {
@@ -63,7 +68,9 @@ struct MappedNpy {
 };
 
 /// Maps the .npy file at `path` read-only. Throws DataError (naming the path) as load_npy does
-/// for a malformed file, and when the file cannot be mapped.
+/// for a malformed file, when the file cannot be mapped, and when it is shorter right after the
+/// mapping than its header said. A file cut short later, while the mapping is read, ends the
+/// process with a message naming it and exit status 1 (io/map_guard.hpp), not a bare SIGBUS.
 MappedNpy map_npy(const std::string& path);
 
 /// The bytes of a version 1.0 .npy file (version 2.0 only if the header cannot fit in 64 KiB),
@@ -71,7 +78,8 @@ MappedNpy map_npy(const std::string& path);
 /// Throws DataError when dtype is not one of the types above or bytes do not match the shape.
 std::vector<char> serialize_npy(const NpyArray& array);
 
-/// Writes `array` to `path`; throws DataError naming the path when it cannot.
+/// Writes `array` to `path`, whole or not at all (io/file.hpp's AtomicFile: a failed write leaves
+/// an existing file as it was); throws DataError naming the path when it cannot.
 void save_npy(const std::string& path, const NpyArray& array);
 
 /// Writes numel(shape) values read from `data`, with the dtype of the pointer:

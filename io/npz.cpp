@@ -61,12 +61,15 @@ namespace {
 
 std::string str(int64_t v) { return std::to_string(v); }
 
-// shape.npy: (rows, cols), both non-negative, cols within the int32 column indices.
-std::pair<int64_t, int64_t> read_shape(const std::map<std::string, NpyArray>& m, const std::string& name) {
+// shape.npy: (rows, cols), both non-negative, rows within the caller's limit (checked before the
+// CSR's 8 bytes per row are allocated), cols within the int32 column indices.
+std::pair<int64_t, int64_t> read_shape(const std::map<std::string, NpyArray>& m, const std::string& name,
+                                       const RowLimit& limit) {
   const NpyArray& a = member(m, "shape", name);
   require_1d(a, 2, "rows and cols");
   const std::vector<int64_t> shape = a.to_int64();
   if (shape[0] < 0 || shape[1] < 0) fail(a.name, "negative shape (" + str(shape[0]) + ", " + str(shape[1]) + ")");
+  if (shape[0] > limit.rows) fail(a.name, "rows = " + str(shape[0]) + " is more than " + limit.what);
   if (shape[1] > std::numeric_limits<int32_t>::max())
     fail(a.name, "cols = " + str(shape[1]) + " does not fit in int32 indices");
   return {shape[0], shape[1]};
@@ -205,19 +208,20 @@ CsrMatrix read_coo(const std::map<std::string, NpyArray>& m, const std::string& 
 
 }  // namespace
 
-CsrMatrix scipy_csr_from_members(const std::map<std::string, NpyArray>& m, const std::string& name) {
+CsrMatrix scipy_csr_from_members(const std::map<std::string, NpyArray>& m, const std::string& name,
+                                 const RowLimit& limit) {
   const NpyArray& format = member(m, "format", name);
   const std::vector<std::string> fmt = format.to_strings();
   if (fmt.size() != 1) fail(format.name, "expected one string, found shape " + format.shape_str());
   using Reader = CsrMatrix (*)(const std::map<std::string, NpyArray>&, const std::string&, int64_t, int64_t);
   const Reader read = fmt[0] == "csr" ? read_csr : fmt[0] == "csc" ? read_csc : fmt[0] == "coo" ? read_coo : nullptr;
   if (!read) fail(format.name, "format is '" + fmt[0] + "': only csr, csc and coo matrices are read (save x.tocsr())");
-  const auto [rows, cols] = read_shape(m, name);
+  const auto [rows, cols] = read_shape(m, name, limit);
   return read(m, name, rows, cols);
 }
 
-CsrMatrix load_scipy_csr_npz(const std::string& path) {
-  return scipy_csr_from_members(load_npz(path), path);
+CsrMatrix load_scipy_csr_npz(const std::string& path, const RowLimit& limit) {
+  return scipy_csr_from_members(load_npz(path), path, limit);
 }
 
 }  // namespace gatgrad

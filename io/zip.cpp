@@ -196,13 +196,10 @@ std::vector<char> extract_zip_member(const char* d, size_t size, const ZipEntry&
 // ---- writing ----
 
 void save_zip(const std::string& path, const std::vector<std::pair<std::string, std::vector<char>>>& files, bool compress) {
-  std::FILE* raw_file = std::fopen(path.c_str(), "wb");
-  if (!raw_file) fail(path, std::string("cannot open for writing: ") + std::strerror(errno));
-  File f(raw_file);
+  AtomicFile f(path);  // written whole or not at all
   uint64_t offset = 0;
-  bool ok = true;
   auto write = [&](const void* p, size_t n) {
-    ok = ok && (n == 0 || std::fwrite(p, 1, n, f.get()) == n);
+    f.write(p, n);
     offset += n;
   };
   std::string central;
@@ -248,7 +245,7 @@ void save_zip(const std::string& path, const std::vector<std::pair<std::string, 
   put(end, 0, 2);                       // comment length
   write(central.data(), central.size());
   write(end.data(), end.size());
-  if (std::fclose(f.release()) != 0 || !ok) fail(path, std::string("write failed: ") + std::strerror(errno));
+  f.commit();
 }
 
 }  // namespace gatgrad

@@ -37,7 +37,8 @@ std::vector<char> extract_zip_member(const char* data, size_t size, const ZipEnt
 std::string zip_display_name(const std::string& member_name);
 
 /// Writes each (file name, bytes) as one member, deflated when `compress`, else stored (no
-/// zip64, so members and offsets stay below 4 GiB). Throws DataError naming the path when it cannot.
+/// zip64, so members and offsets stay below 4 GiB), whole or not at all (io/file.hpp's AtomicFile).
+/// Throws DataError naming the path when it cannot.
 void save_zip(const std::string& path, const std::vector<std::pair<std::string, std::vector<char>>>& files,
               bool compress);
 

@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "autograd/error.hpp"
-#include "graph/edge_features.hpp"
+#include "graph/edge_fill.hpp"
 #include "io/json.hpp"
 
 namespace gatgrad {
@@ -19,15 +19,11 @@ Json parse_object(const std::string& text, const std::string& source) {
   return j;
 }
 
-// out = j[field]; DataError naming `source` and the field when it is missing or mistyped.
+// out = j[field], checked against what out's type can hold (io/json.hpp's json_field: no 1e300
+// cast into an int64, no 1.5 into a bool); DataError naming `source` and the field otherwise.
 template <class T>
 void read_field(const Json& j, const char* field, T& out, const std::string& source) {
-  if (!j.contains(field)) throw DataError(source + ": missing field '" + field + "'");
-  try {
-    j.at(field).get_to(out);
-  } catch (const std::exception&) {
-    throw DataError(source + ": field '" + field + "' has the wrong type");
-  }
+  out = json_field<T>(j, field, source);
 }
 
 // f(name, field) for every field of a configuration, in the order its JSON lists them: the one

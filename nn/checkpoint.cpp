@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -11,6 +12,7 @@
 #include <unordered_map>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -59,42 +61,14 @@ std::vector<int64_t> extents(const Tensor& t) { return {t.shape().begin(), t.sha
 
 const char* npy_descr(DType d) { return d == DType::f32 ? "<f4" : "<f8"; }
 
-// ---- durable writes ----
+// ---- writes: every file through io/file.hpp's AtomicFile, and synced to disk ----
 
-void fsync_path(const std::string& path, bool directory) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
-  if (fd < 0) fail(path, std::string("cannot open to sync: ") + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) fail(path, std::string("fsync failed: ") + std::strerror(err));
-}
+void write_text(const std::string& path, const std::string& text) { write_file_atomically(path, text, /*sync=*/true); }
 
-void write_text(const std::string& path, const std::string& text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) fail(path, std::string("cannot create: ") + std::strerror(errno));
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = errno;
-      ::close(fd);
-      fail(path, std::string("write failed: ") + std::strerror(err));
-    }
-    done += static_cast<size_t>(n);
-  }
-  const int synced = ::fsync(fd);
-  const int sync_err = errno;
-  const int closed = ::close(fd);
-  if (synced != 0) fail(path, std::string("fsync failed: ") + std::strerror(sync_err));
-  if (closed != 0) fail(path, std::string("write failed: ") + std::strerror(errno));
-}
-
-// The tensor as a .npy file (io/npy.hpp's writer), then synced to disk.
+// The tensor as a .npy file (io/npy.hpp's writer, itself an AtomicFile), then synced to disk.
 void write_tensor(const std::string& path, const Tensor& t) {
   dispatch(t.dtype(), [&]<class T>() { save_npy(path, t.data<T>(), extents(t)); });
-  fsync_path(path, false);
+  sync_path(path, false);
 }
 
 void make_directory(const std::string& path) {
@@ -105,10 +79,25 @@ void make_directory(const std::string& path) {
 
 // ---- reading ----
 
+// A NaN or an infinity in a parameter (or an optimiser's moment) would give NaN logits from then
+// on, accuracies computed from them, and an exit 0: refused, naming the file and the element.
+void check_finite(const std::string& path, const Tensor& t) {
+  dispatch(t.dtype(), [&]<class T>() {
+    const T* v = t.data<T>();
+    const int64_t cols = t.dim() == 2 ? t.size(1) : 1;
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      if (std::isfinite(v[i])) continue;
+      const std::string what = std::isnan(v[i]) ? "NaN" : v[i] > 0 ? "Inf" : "-Inf";
+      const std::string where = t.dim() == 2 ? " (row " + std::to_string(i / cols) + ", column " + std::to_string(i % cols) + ")" : "";
+      fail(path, "element " + std::to_string(i) + where + " is " + what +
+                     ": a checkpoint's values must be finite (the run that saved it had diverged, or the file was altered)");
+    }
+  });
+}
+
 // The parameter file at `path` as a tensor of `like`'s shape and dtype, or a DataError.
 Tensor read_tensor(const std::string& path, const Tensor& like, const std::string& what) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) fail(path, "missing file: " + what + " has no file in the checkpoint");
+  if (!optional_file_present(path)) fail(path, "missing file: " + what + " has no file in the checkpoint");
   const NpyArray a = load_npy(path);  // DataError for missing, truncated or malformed files
   const bool same_dtype = a.kind() == 'f' && a.itemsize() == dtype_size(like.dtype());
   if (!same_dtype)
@@ -118,6 +107,7 @@ Tensor read_tensor(const std::string& path, const Tensor& like, const std::strin
     fail(path, "shape " + shape_str(a.shape) + " does not match the model's " + like.shape().str());
   Tensor t = Tensor::empty(like.shape(), like.dtype());
   if (!a.bytes.empty()) std::memcpy(t.impl().storage->data(), a.bytes.data(), a.bytes.size());
+  check_finite(path, t);
   return t;
 }
 
@@ -168,7 +158,7 @@ void write_optimizer(const std::string& dir, const Optimizer& opt, const std::ve
   for (size_t b = 0; b < s.buffer_names.size(); ++b)
     for (size_t i = 0; i < names.size(); ++i)
       if (s.buffers[b][i].defined()) write_tensor(join(dir, s.buffer_names[b] + "." + names[i] + ".npy"), s.buffers[b][i]);
-  fsync_path(dir, true);
+  sync_path(dir, true);
 }
 
 // Reads and checks <dir>/state.json and the buffer files against `opt` into a state that
@@ -188,20 +178,24 @@ OptimizerState read_optimizer(const std::string& dir, const Optimizer& opt, cons
       fail(path, std::string("not a ") + kOptimizerFormat + " version 1 file");
     s.type = j.at("type").get<std::string>();
     if (s.type != opt.type()) fail(path, "the checkpoint's optimiser is " + s.type + ", not " + opt.type());
-    if (!j.at("step_count").is_number_integer()) fail(path, "step_count is not an integer");
-    s.step_count = j.at("step_count").get<int64_t>();
+    s.step_count = json_field<int64_t>(j, "step_count", path);
     if (!j.at("hyperparameters").is_object()) fail(path, "hyperparameters is not an object");
+    // The hyper-parameters reach the update kernel in the parameters' type: for a float32 one, each
+    // must be a float32 (checked so), its value kept in double as saved.
+    bool float32 = false;
+    for (const Tensor& p : opt.params()) float32 = float32 || p.dtype() == DType::f32;
     for (const auto& [key, value] : j.at("hyperparameters").items()) {
-      if (!value.is_number()) fail(path, "hyper-parameter " + key + " is not a number");
-      s.hyperparameters.emplace_back(key, value.get<double>());
+      const std::string where = path + ": hyper-parameter '" + key + "'";
+      if (float32) (void)json_get<float>(value, where);
+      s.hyperparameters.emplace_back(key, json_get<double>(value, where));
     }
     s.buffer_names = j.at("state").get<std::vector<std::string>>();
     if (s.buffer_names != opt.state_names()) fail(path, "its state buffers do not match the " + opt.type() + " optimiser's");
     if (!j.at("parameters").is_array()) fail(path, "parameters is not an array");
     for (const Json& p : j.at("parameters")) {
-      if (!p.is_object() || !p.at("step").is_number_integer()) fail(path, "a parameters entry is not {name, step}");
-      param_order.push_back(p.at("name").get<std::string>());
-      steps.push_back(p.at("step").get<int64_t>());
+      if (!p.is_object()) fail(path, "a parameters entry is not {name, step}");
+      param_order.push_back(json_field<std::string>(p, "name", path + ": a parameters entry"));
+      steps.push_back(json_field<int64_t>(p, "step", path + ": parameter '" + param_order.back() + "'"));
     }
   } catch (const Json::exception& e) {
     fail(path, std::string("malformed: ") + e.what());
@@ -235,6 +229,61 @@ OptimizerState read_optimizer(const std::string& dir, const Optimizer& opt, cons
 
 }  // namespace
 
+// ---- staging beside the directory, and what dead processes left of it ----
+
+namespace {
+
+constexpr const char* kStagingKinds[] = {"tmp", "old", "next"};
+
+// The pid of a staging sibling `<base>.<kind>-<pid>[.<anything>]` of the directory named
+// `base`, and its kind; 0 when `name` is no such sibling.
+pid_t staging_pid(const std::string& name, const std::string& base, std::string& kind) {
+  if (name.size() <= base.size() + 1 || name.compare(0, base.size(), base) != 0 || name[base.size()] != '.') return 0;
+  for (const char* k : kStagingKinds) {
+    const std::string prefix = base + "." + k + "-";
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    size_t end = prefix.size();
+    while (end < name.size() && name[end] >= '0' && name[end] <= '9') ++end;
+    if (end == prefix.size() || end - prefix.size() > 9 || (end < name.size() && name[end] != '.')) return 0;
+    kind = k;
+    return static_cast<pid_t>(std::stol(name.substr(prefix.size(), end - prefix.size())));
+  }
+  return 0;
+}
+
+// Whether process `pid` exists (EPERM: it does, owned by someone else).
+bool process_alive(pid_t pid) { return pid == ::getpid() || ::kill(pid, 0) == 0 || errno == EPERM; }
+
+}  // namespace
+
+std::string staging_path(const std::string& dir, const std::string& kind) {
+  return dir + "." + kind + "-" + std::to_string(::getpid());
+}
+
+std::vector<std::string> remove_stale_staging(const std::string& dir_in) {
+  std::vector<std::string> removed;
+  const std::string dir = strip_slashes(dir_in);
+  if (dir.empty()) return removed;
+  const fs::path parent = fs::path(dir).parent_path();
+  const std::string base = fs::path(dir).filename().string();
+  std::error_code ec;
+  std::vector<std::pair<std::string, std::string>> stale;  // (path, kind)
+  for (fs::directory_iterator it(parent.empty() ? fs::path(".") : parent, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string kind;
+    const pid_t pid = staging_pid(it->path().filename().string(), base, kind);
+    if (pid > 0 && !process_alive(pid)) stale.emplace_back((parent / it->path().filename()).string(), kind);
+  }
+  for (const auto& [path, kind] : stale) {
+    // A save killed between its two renames left the only complete checkpoint under .old: put it back.
+    if (kind == "old" && !fs::exists(dir, ec) && fs::exists(join(path, kConfig), ec) &&
+        ::rename(path.c_str(), dir.c_str()) == 0)
+      continue;
+    fs::remove_all(path, ec);
+    if (!ec) removed.push_back(path);
+  }
+  return removed;
+}
+
 // ---- replacing a directory atomically ----
 
 void detail::replace_directory(const std::string& fresh, const std::string& dir, bool exchange) {
@@ -243,12 +292,12 @@ void detail::replace_directory(const std::string& fresh, const std::string& dir,
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
     if (::rename(fresh.c_str(), dir.c_str()) != 0) fail(dir, std::string("cannot rename the new checkpoint into place: ") + std::strerror(errno));
-    fsync_path(parent_dir, true);
+    sync_path(parent_dir, true);
     return;
   }
   if (exchange) {
     if (::syscall(SYS_renameat2, AT_FDCWD, fresh.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) == 0) {
-      fsync_path(parent_dir, true);
+      sync_path(parent_dir, true);
       fs::remove_all(fresh, ec);  // the old checkpoint now lives at `fresh`
       return;
     }
@@ -256,7 +305,7 @@ void detail::replace_directory(const std::string& fresh, const std::string& dir,
       fail(dir, std::string("cannot swap in the new checkpoint: ") + std::strerror(errno));
   }
   // Two renames: the old checkpoint stays complete under its .old name in between.
-  const std::string old = dir + ".old-" + std::to_string(::getpid());
+  const std::string old = staging_path(dir, "old");
   fs::remove_all(old, ec);
   if (::rename(dir.c_str(), old.c_str()) != 0) fail(dir, std::string("cannot move the old checkpoint aside: ") + std::strerror(errno));
   if (::rename(fresh.c_str(), dir.c_str()) != 0) {
@@ -264,7 +313,7 @@ void detail::replace_directory(const std::string& fresh, const std::string& dir,
     ::rename(old.c_str(), dir.c_str());  // put the old one back
     fail(dir, std::string("cannot rename the new checkpoint into place: ") + std::strerror(err));
   }
-  fsync_path(parent_dir, true);
+  sync_path(parent_dir, true);
   fs::remove_all(old, ec);
 }
 
@@ -287,7 +336,8 @@ void save_checkpoint(const std::string& dir_in, const Module& model, const Optim
                   "); refusing to replace it");
   }
 
-  const std::string tmp = dir + ".tmp-" + std::to_string(::getpid());
+  remove_stale_staging(dir);
+  const std::string tmp = staging_path(dir, "tmp");
   fs::remove_all(tmp, ec);  // left over by a crashed save of a process with our pid
   make_directory(tmp);
   try {
@@ -299,7 +349,7 @@ void save_checkpoint(const std::string& dir_in, const Module& model, const Optim
       write_text(join(tmp, kCounters), c.dump(2) + "\n");
     }
     if (opt) write_optimizer(join(tmp, kOptimizerDir), *opt, opt_names);
-    fsync_path(tmp, true);
+    sync_path(tmp, true);
     detail::replace_directory(tmp, dir);
   } catch (...) {
     fs::remove_all(tmp, ec);  // the half-written new one (or, after a swap, the old one)
@@ -366,8 +416,7 @@ std::string load_checkpoint(const std::string& dir_in, Module& model, Optimizer*
     if (!c.is_object()) fail(path, "expected a JSON object of counters");
     for (const auto& [name, value] : counters) {
       if (!c.contains(name)) fail(path, "the model's counter '" + name + "' is missing");
-      if (!c.at(name).is_number_unsigned()) fail(path, "counter '" + name + "' is not a non-negative integer");
-      counter_values.push_back(c.at(name).get<uint64_t>());
+      counter_values.push_back(json_get<uint64_t>(c.at(name), path + ": counter '" + name + "'"));
     }
     for (const auto& [key, value] : c.items()) {
       bool known = false;

@@ -589,7 +589,7 @@ BOOST_AUTO_TEST_CASE(bad_checkpoints) {
     c["dropout"] = "0.5";
     write_file(d + "/config.json", c.dump());
   }
-  expect_error(load(d, dir / "data"), 1, {d + "/config.json", "field 'dropout' has the wrong type"});
+  expect_error(load(d, dir / "data"), 1, {d + "/config.json", "field 'dropout' = \"0.5\" is not a number"});
 
   d = copy("zero_heads");
   {

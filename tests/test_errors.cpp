@@ -33,15 +33,6 @@ using namespace gatgrad::testing;
 
 namespace {
 
-GATConfig small_config() {
-  GATConfig c;
-  c.in_features = 4;
-  c.num_classes = 3;
-  c.hidden = 4;
-  c.heads = 2;
-  return c;
-}
-
 // Every value finite (and the tensor defined: a gradient that should exist does).
 bool all_finite(const Tensor& t) {
   if (!t.defined()) return false;
@@ -105,7 +96,7 @@ BOOST_AUTO_TEST_CASE(validate_names_the_field) {
       {[](GATConfig& c) { c.negative_slope = -1; }, "negative_slope must be >= 0"},
   };
   for (const Case& k : cases) {
-    GATConfig c = small_config();
+    GATConfig c = small_gat_config();
     k.change(c);
     BOOST_CHECK_EXCEPTION(c.validate(), UsageError, message_has({"model configuration", k.words}));
     BOOST_CHECK_EXCEPTION(GAT{c}, UsageError, message_has({k.words}));  // the model refuses it too
@@ -114,7 +105,7 @@ BOOST_AUTO_TEST_CASE(validate_names_the_field) {
 
 BOOST_AUTO_TEST_CASE(from_json_names_the_source_and_the_field) {
   const std::string src = "ckpt/config.json";
-  const std::string good = small_config().to_json();
+  const std::string good = small_gat_config().to_json();
   BOOST_TEST(GATConfig::from_json(good, src).to_json() == good);
   auto edited = [&](const std::function<void(nlohmann::json&)>& f) {
     nlohmann::json j = nlohmann::json::parse(good);
@@ -126,8 +117,8 @@ BOOST_AUTO_TEST_CASE(from_json_names_the_source_and_the_field) {
       {"{\"model\": \"gat\",", {"invalid JSON"}},
       {"[1, 2]", {"expected a JSON object"}},
       {edited([](nlohmann::json& j) { j.erase("heads"); }), {"missing field 'heads'"}},
-      {edited([](nlohmann::json& j) { j["hidden"] = "eight"; }), {"field 'hidden' has the wrong type"}},
-      {edited([](nlohmann::json& j) { j["add_self_loops"] = 1.5; }), {"field 'add_self_loops' has the wrong type"}},
+      {edited([](nlohmann::json& j) { j["hidden"] = "eight"; }), {"field 'hidden' = \"eight\" is not an integer"}},
+      {edited([](nlohmann::json& j) { j["add_self_loops"] = 1.5; }), {"field 'add_self_loops' = 1.5 is not true or false"}},
       {edited([](nlohmann::json& j) { j["dropout"] = 1.0; }), {"dropout must be in [0, 1)"}},
       {edited([](nlohmann::json& j) { j["heads"] = -2; }), {"heads must be positive"}},
       {edited([](nlohmann::json& j) { j["model"] = "mlp"; }), {"model must be gat or gatv2"}},
@@ -158,23 +149,23 @@ BOOST_AUTO_TEST_SUITE(mismatched_checkpoints)
 
 BOOST_AUTO_TEST_CASE(another_gat_is_refused_and_the_model_is_unchanged) {
   TempDir tmp("errors");
-  GATConfig wide = small_config();
+  GATConfig wide = small_gat_config();
   wide.hidden = 6;
   GAT saved(wide);
   nn::save_checkpoint(tmp / "wide", saved, nullptr, wide.to_json());
 
-  GAT model(small_config());
+  GAT model(small_gat_config());
   std::vector<std::vector<double>> before;
   for (const Tensor& p : model.parameters()) before.push_back(p.to_vector());
   BOOST_CHECK_EXCEPTION(nn::load_checkpoint(tmp / "wide", model, nullptr), DataError,
                         message_has({tmp / "wide/conv1.", "does not match the model's"}));
 
   // A GAT checkpoint into a GATv2 model: the file names say it is another model.
-  GATConfig v2 = small_config();
+  GATConfig v2 = small_gat_config();
   v2.model = "gatv2";
   GAT other(v2);
-  GAT gat(small_config());
-  nn::save_checkpoint(tmp / "gat", gat, nullptr, small_config().to_json());
+  GAT gat(small_gat_config());
+  nn::save_checkpoint(tmp / "gat", gat, nullptr, small_gat_config().to_json());
   BOOST_CHECK_EXCEPTION(nn::load_checkpoint(tmp / "gat", other, nullptr), DataError,
                         message_has({tmp / "gat/conv", ".weight.npy: unexpected file", "no parameter 'conv"}));
 
@@ -185,8 +176,8 @@ BOOST_AUTO_TEST_CASE(another_gat_is_refused_and_the_model_is_unchanged) {
 
 BOOST_AUTO_TEST_CASE(checkpoint_config_is_validated) {
   TempDir tmp("errors");
-  GAT gat(small_config());
-  nn::save_checkpoint(tmp / "ckpt", gat, nullptr, small_config().to_json());
+  GAT gat(small_gat_config());
+  nn::save_checkpoint(tmp / "ckpt", gat, nullptr, small_gat_config().to_json());
   BOOST_TEST(GATConfig::from_json(nn::read_checkpoint_config(tmp / "ckpt"), tmp / "ckpt/config.json").hidden == 4);
   write_file(tmp / "ckpt/config.json", "{\"model\": ");
   BOOST_CHECK_EXCEPTION(nn::read_checkpoint_config(tmp / "ckpt"), DataError,
@@ -353,7 +344,7 @@ BOOST_AUTO_TEST_CASE(gat_trains_on_a_dataset_without_edges) {
   t.write(dir.str());
   const Dataset d = load_dataset(dir.str());
   BOOST_TEST(d.num_edges() == 0);
-  GATConfig c = small_config();
+  GATConfig c = small_gat_config();
   const NodeData data = prepare_node_data(d, c.add_self_loops);
   GAT model(c);
   TrainConfig tc;

@@ -29,6 +29,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "io/npy.hpp"
+#include "models/presets.hpp"
 
 extern char** environ;
 
@@ -115,6 +116,16 @@ struct TinyDataset {
     save_npy(at("test_mask.npy"), make_npy("|b1", test.data(), {static_cast<int64_t>(test.size())}));
   }
 };
+
+// A small GAT's configuration, for TinyDataset's sizes: 4 features, 3 classes, 2 heads of 4.
+inline GATConfig small_gat_config() {
+  GATConfig c;
+  c.in_features = 4;
+  c.num_classes = 3;
+  c.hidden = 4;
+  c.heads = 2;
+  return c;
+}
 
 // Replaces the first occurrence of `from` in the file by `to` (the same length keeps a .npy
 // header's size); throws when `from` is not there.

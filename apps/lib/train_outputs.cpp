@@ -1,36 +1,23 @@
+// The files gat-train writes after training, each through io/file.hpp's AtomicFile (save_npy
+// for the logits). See train_outputs.hpp.
 #include "apps/lib/train_outputs.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "io/file.hpp"
 #include "io/npy.hpp"
 
 namespace gatgrad::app {
 
-void write_text(const std::string& path, const std::string& text) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  const bool in_place = std::filesystem::exists(status) && !std::filesystem::is_regular_file(status);
-  const std::string target = in_place ? path : path + ".tmp";
-  {
-    std::ofstream out(target, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(path + ": cannot open for writing");
-    out << text;
-    out.flush();
-    if (!out) throw Error(path + ": write failed");
-  }
-  if (!in_place && std::rename(target.c_str(), path.c_str()) != 0) {
-    std::remove(target.c_str());
-    throw Error(path + ": cannot replace the file");
-  }
-}
+// Every output is written whole or not at all (io/file.hpp's AtomicFile, as --save's files are):
+// on a full disk the old file stays as it was and no temporary is left.
+void write_text(const std::string& path, const std::string& text) { write_file_atomically(path, text); }
 
 void write_metrics_json(const std::string& path, const TrainResult& r, const RunInfo& info) {
   nlohmann::ordered_json j;

@@ -1,5 +1,7 @@
 // The files gat-train writes after training: metrics JSON, logits .npy, attention CSV, SVG plot
-// (and, through write_text, the explanation of apps/lib/explain.hpp).
+// (and, through write_text, the explanation of apps/lib/explain.hpp). Each is written whole or
+// not at all (io/file.hpp's AtomicFile): a failed write (a full disk) leaves the old file as it
+// was and no temporary behind; DataError naming the path.
 #pragma once
 #include <string>
 #include <utility>
@@ -22,8 +24,8 @@ struct RunInfo {
 // The score's name: "micro_f1" for multi-label data, "accuracy" otherwise.
 inline const char* score_name(bool multilabel) { return multilabel ? "micro_f1" : "accuracy"; }
 
-// Writes a regular file atomically (a temporary beside it, then rename), so an existing file is
-// never left half-written; anything else (/dev/stdout, a pipe) is written in place.
+// Writes `text` to `path` whole or not at all (io/file.hpp's write_file_atomically: a temporary
+// beside it, then rename; /dev/stdout or a pipe is written in place).
 void write_text(const std::string& path, const std::string& text);
 
 // {test_accuracy, val_accuracy, best_epoch, epochs_run, epoch_ms_median, train_seconds,

@@ -2,8 +2,6 @@
 // of an interrupted run. See train_resume.hpp.
 #include "apps/lib/train_resume.hpp"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <memory>
 
@@ -60,6 +58,7 @@ ResumePoint read_resume_point(const std::string& dir) {
 }
 
 TrainState restore_run(const std::string& dir, const ResumePoint& point, nn::Module& model, nn::Optimizer& optimizer) {
+  nn::remove_stale_staging(dir);  // what runs killed while saving into DIR left beside it
   nn::load_checkpoint(resume_dir(dir), model, &optimizer);
   TrainState state = point.state;
   const std::unique_ptr<nn::Module> best = fresh_model(point.preset.model);  // the kept parameters: DIR's checkpoint
@@ -78,7 +77,8 @@ void save_interrupted_run(const std::string& dir, const ResumePoint& point, cons
 
 void checkpoint_run(const std::string& dir, const ResumePoint& point, const nn::Module& model,
                     const nn::Optimizer& optimizer) {
-  const std::string staged = dir + ".next-" + std::to_string(::getpid());
+  nn::remove_stale_staging(dir);  // the staged runs of processes killed before they swapped theirs in
+  const std::string staged = nn::staging_path(dir, "next");
   std::error_code ec;
   std::filesystem::remove_all(staged, ec);
   try {

@@ -28,7 +28,8 @@ struct ResumePoint {
 ResumePoint read_resume_point(const std::string& dir);
 
 // The interrupted run in model and optimiser (DIR/resume), and its state with the kept
-// parameters (DIR's checkpoint).
+// parameters (DIR's checkpoint). First removes what runs killed while saving into DIR left
+// beside it (nn::remove_stale_staging).
 TrainState restore_run(const std::string& dir, const ResumePoint& point, nn::Module& model, nn::Optimizer& optimizer);
 
 // Saves the best model (state.kept) as DIR and the run (model, optimiser, point) as DIR/resume.
@@ -37,7 +38,8 @@ void save_interrupted_run(const std::string& dir, const ResumePoint& point, cons
 
 // save_interrupted_run for a run that goes on (gat-train --checkpoint-every): DIR and
 // DIR/resume are written beside DIR, then swapped in at once, so a process killed at any
-// moment leaves DIR holding the last complete checkpoint.
+// moment leaves DIR holding the last complete checkpoint (and DIR.next-<pid>, removed by the next
+// save or resume into DIR).
 void checkpoint_run(const std::string& dir, const ResumePoint& point, const nn::Module& model,
                     const nn::Optimizer& optimizer);
 
