@@ -2,7 +2,8 @@
 // extreme logits, empty neighbourhoods, thread counts, the edge score, and the rows each level's
 // kernel writes.
 // To add a test: build wh / s_dst / s_src on an awkward_graph, run `run(fused(...))` and compare
-// with `run(composed(...))` or `run(dense(...))` through `close` (values and gradients).
+// with `run(composed(...))` or the dense reference of tests/reference.hpp (ref::gat_attention and
+// its backward) through `close` (values and gradients).
 #define BOOST_TEST_MODULE gat_attention
 #include <boost/test/unit_test.hpp>
 
@@ -21,8 +22,10 @@
 #include "graph/gat_attention.hpp"
 #include "graph/kernels/calls.hpp"
 #include "graph/message_passing.hpp"
+#include "reference.hpp"
 
 using namespace gatgrad;
+namespace ref = gatgrad::reference;
 
 namespace {
 
@@ -88,36 +91,6 @@ Fn composed(const Graph& g, double p, uint64_t key, Tensor* alpha = nullptr) {
     Tensor a = segment_softmax(e, g);
     if (alpha) *alpha = a.detach();
     return aggregate(dropout(a, p, key), in[0], g);
-  };
-}
-
-// The GAT authors' formulation: dense [H, N, N] logits, -1e300 where j -> i is not an edge,
-// softmax over j, attention times W h per head by matmul. Needs a graph without repeated edges.
-Fn dense(const Graph& g, Tensor* alpha = nullptr) {
-  return [g, alpha](const std::vector<Tensor>& in) {
-    const int64_t N = g.num_nodes(), H = in[0].size(1), F = in[0].size(2);
-    std::vector<double> adj(static_cast<size_t>(N * N), 0.0), mask(static_cast<size_t>(N * N), -1e300);
-    for (int64_t e = 0; e < g.num_edges(); ++e) {
-      adj[g.dst()[e] * N + g.src()[e]] = 1;
-      mask[g.dst()[e] * N + g.src()[e]] = 0;
-    }
-    const DType dt = in[0].dtype();
-    Tensor z = reshape(transpose(in[1]), {H, N, 1}) + reshape(transpose(in[2]), {H, 1, N});   // [H, N, N]
-    Tensor P = softmax(leaky_relu(z, kSlope) + Tensor::from_vector(mask, {1, N, N}, dt), -1) *
-               Tensor::from_vector(adj, {1, N, N}, dt);                                        // α [H, N, N]
-    Tensor whT = transpose(in[0], 0, 1);                                                       // [H, N, F]
-    std::vector<Tensor> heads;
-    for (int64_t h = 0; h < H; ++h)
-      heads.push_back(reshape(matmul(reshape(slice(P, 0, h, h + 1), {N, N}), reshape(slice(whT, 0, h, h + 1), {N, F})),
-                              {N, 1, F}));
-    if (alpha) {  // α[e, h] = P[h, i, j]
-      const std::vector<double> pv = P.to_vector();
-      std::vector<double> a;
-      for (int64_t e = 0; e < g.num_edges(); ++e)
-        for (int64_t h = 0; h < H; ++h) a.push_back(pv[(h * N + g.dst()[e]) * N + g.src()[e]]);
-      *alpha = Tensor::from_vector(a, {g.num_edges(), H}, DType::f64);
-    }
-    return concat(heads, 1);  // [N, H, F]
   };
 }
 
@@ -221,13 +194,18 @@ BOOST_AUTO_TEST_CASE(dropout_mask_is_the_engines) {
 }
 
 BOOST_AUTO_TEST_CASE(fused_equals_dense_oracle) {
+  // The GAT authors' formulation (tests/reference.hpp): dense [H, N, N] logits masked by the
+  // adjacency, softmax over j, attention times W h per head; its backward from the same equations.
   const Graph g = awkward_graph(16, 60, 5, /*duplicates=*/false);
   const Inputs in = random_inputs(g, 3, 4, DType::f64, 60);
-  Tensor a_fused, a_dense;
+  Tensor a_fused;
   const Run f = run(fused(g, 0.0, 0, &a_fused), in.list());
-  const Run d = run(dense(g, &a_dense), in.list());
-  same_run(f, d, 1e-12, "dense");
-  close(a_fused.to_vector(), a_dense.to_vector(), 1e-12, "dense alpha");
+  const ref::Cube wh = ref::values<3>(in.wh);
+  const ref::Attention d = ref::gat_attention(g, wh, ref::values<2>(in.s_dst), ref::values<2>(in.s_src), kSlope);
+  const ref::Cube dout = ref::values<3>(uniform({g.num_nodes(), 3, 4}, -1, 1, 5, DType::f64));  // run()'s weights
+  const ref::AttentionGrads dd = ref::gat_attention_backward(d, wh, dout, kSlope);
+  same_run(f, Run{ref::flat(d.out), {ref::flat(dd.dwh), ref::flat(dd.ds_dst), ref::flat(dd.ds_src)}}, 1e-12, "dense");
+  close(a_fused.to_vector(), ref::flat(d.alpha), 1e-12, "dense alpha");
 }
 
 BOOST_AUTO_TEST_CASE(huge_logits_stay_finite) {

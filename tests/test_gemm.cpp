@@ -1,4 +1,5 @@
-// To add a test: write a BOOST_AUTO_TEST_CASE(name) below (compare against ref_gemm for values,
+// To add a test: write a BOOST_AUTO_TEST_CASE(name) below (compare against ref_gemm, the
+// xtensor reference of tests/reference.hpp, for values,
 // run_with_threads for thread independence); it is picked up by ctest as part of test_gemm.
 #define BOOST_TEST_MODULE gemm
 #include <boost/test/unit_test.hpp>
@@ -20,8 +21,10 @@
 #include "autograd/kernels/gemm.hpp"
 #include "autograd/isa.hpp"
 #include "autograd/kernels/table.hpp"
+#include "reference.hpp"
 
 using gatgrad::kernels::gemm;
+namespace ref = gatgrad::reference;
 
 namespace {
 
@@ -59,29 +62,22 @@ struct Case {
   }
 };
 
-// Naive reference in double: value and the magnitude Σ|α a b| + |β c| that bounds its error.
+// A stored matrix x [rows, ld] (ld >= cols: padded rows) in float64, its first `cols` columns,
+// transposed when t: op(x) as the GEMM reads it.
 template <class T>
-void ref_gemm(const Case<T>& c, std::vector<double>& val, std::vector<double>& mag) {
-  val.assign(static_cast<size_t>(c.M * c.N), 0.0);
-  mag.assign(static_cast<size_t>(c.M * c.N), 0.0);
-  for (int64_t i = 0; i < c.M; ++i)
-    for (int64_t j = 0; j < c.N; ++j) {
-      double s = 0.0, m = 0.0;
-      for (int64_t k = 0; k < c.K; ++k) {
-        const double p = static_cast<double>(c.a(i, k)) * static_cast<double>(c.b(k, j));
-        s += p;
-        m += std::fabs(p);
-      }
-      double v = static_cast<double>(c.alpha) * s;
-      m *= std::fabs(static_cast<double>(c.alpha));
-      if (c.beta != T(0)) {
-        const double cc = static_cast<double>(c.C[static_cast<size_t>(i * c.ldc + j)]);
-        v += static_cast<double>(c.beta) * cc;
-        m += std::fabs(static_cast<double>(c.beta) * cc);
-      }
-      val[static_cast<size_t>(i * c.N + j)] = v;
-      mag[static_cast<size_t>(i * c.N + j)] = m;
-    }
+ref::Matrix op(const std::vector<T>& x, int64_t rows, int64_t cols, int64_t ld, bool t) {
+  const auto stored = xt::adapt(x.data(), x.size(), xt::no_ownership(),
+                                std::vector<size_t>{static_cast<size_t>(rows), static_cast<size_t>(ld)});
+  const ref::Matrix m = xt::cast<double>(xt::view(stored, xt::all(), xt::range(0, cols)));
+  return t ? ref::Matrix(xt::transpose(m)) : m;
+}
+
+// The reference (tests/reference.hpp): α op(A) op(B) + β C and the magnitude bounding its error.
+template <class T>
+ref::Product ref_gemm(const Case<T>& c) {
+  return ref::gemm(static_cast<double>(c.alpha), op(c.A, c.ta ? c.K : c.M, c.ta ? c.M : c.K, c.lda, c.ta),
+                   op(c.B, c.tb ? c.N : c.K, c.tb ? c.K : c.N, c.ldb, c.tb), static_cast<double>(c.beta),
+                   op(c.C, c.M, c.N, c.ldc, false));
 }
 
 // Checks every element of C against the reference, and that padding columns are untouched.
@@ -89,8 +85,7 @@ template <class T>
 void check_case(const Case<T>& c) {
   std::vector<T> out;
   c.run(out);
-  std::vector<double> val, mag;
-  ref_gemm(c, val, mag);
+  const ref::Product want_c = ref_gemm(c);
   const double eps = std::numeric_limits<T>::epsilon();
   const std::string what = std::string(sizeof(T) == 4 ? "float" : "double") +
                            " ta=" + std::to_string(c.ta) + " tb=" + std::to_string(c.tb) +
@@ -109,10 +104,8 @@ void check_case(const Case<T>& c) {
         }
         continue;
       }
-      const double want = val[static_cast<size_t>(i * c.N + j)];
-      const double tol =
-          (2.0 * static_cast<double>(c.K) + 4.0) * eps * mag[static_cast<size_t>(i * c.N + j)] +
-          1e-30;
+      const double want = want_c.value(i, j);
+      const double tol = (2.0 * static_cast<double>(c.K) + 4.0) * eps * want_c.magnitude(i, j) + 1e-30;
       if (!(std::fabs(got - want) <= tol)) {
         ++bad;
         BOOST_ERROR(what << ": C[" << i << "," << j << "] = " << got << ", want " << want

@@ -1,6 +1,7 @@
-// Message-passing primitives against plain loops and dense N×N references, in float64.
-// To add a test for a new primitive: compute its output with a loop over edges (or a dense
-// matrix) in ref_* style, compare with `close`, and run `grad_ok` on an awkward_graph.
+// Message-passing primitives against the dense float64 references of tests/reference.hpp
+// (one-hot incidences and N×N adjacencies in xtensor).
+// To add a test for a new primitive: write its reference there (its equation in xtensor), compare
+// with `close` (ref::flat gives the values), and run `grad_ok` on an awkward_graph.
 #define BOOST_TEST_MODULE message_passing
 #include <boost/test/unit_test.hpp>
 
@@ -15,9 +16,11 @@
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops.hpp"
 #include "graph/message_passing.hpp"
+#include "reference.hpp"
 #include "testing.hpp"
 
 using namespace gatgrad;
+namespace ref = gatgrad::reference;
 
 namespace {
 
@@ -116,24 +119,16 @@ BOOST_AUTO_TEST_CASE(gather_against_loops) {
   const Graph g = awkward_graph(12, 30, 1);
   const int64_t N = g.num_nodes(), E = g.num_edges(), D = 3;
   Tensor x = rand64({N, D}, 2);
-  const std::vector<double> xv = x.to_vector();
-  std::vector<double> want_dst, want_src;
-  for (int64_t e = 0; e < E; ++e)
-    for (int64_t d = 0; d < D; ++d) {
-      want_dst.push_back(xv[g.dst()[e] * D + d]);
-      want_src.push_back(xv[g.src()[e] * D + d]);
-    }
+  const ref::Matrix xv = ref::values<2>(x);
+  const std::vector<double> want_dst = ref::flat(ref::gather(xv, g.dst())), want_src = ref::flat(ref::gather(xv, g.src()));
   close(gather(x, g, Endpoint::dst).to_vector(), want_dst, 0, "gather dst");
   close(gather(x, g, Endpoint::src).to_vector(), want_src, 0, "gather src");
   const std::vector<int32_t> index(g.src().begin(), g.src().end());
   close(gather(x, index).to_vector(), want_src, 0, "gather index");
   // Backward of a gather is a sum onto the endpoint: dx[v] = Σ_{e: endpoint v} w[e].
   const Run r = run([&](const std::vector<Tensor>& in) { return gather(in[0], g, Endpoint::src); }, {x});
-  const std::vector<double> w = uniform({E, D}, -1, 1, 5, DType::f64).to_vector();
-  std::vector<double> dx(static_cast<size_t>(N * D), 0.0);
-  for (int64_t e = 0; e < E; ++e)
-    for (int64_t d = 0; d < D; ++d) dx[g.src()[e] * D + d] += w[e * D + d];
-  close(r.grads[0], dx, 1e-14, "gather src backward");
+  const ref::Matrix w = ref::values<2>(uniform({E, D}, -1, 1, 5, DType::f64));
+  close(r.grads[0], ref::flat(ref::scatter_add(g.src(), w, N)), 1e-14, "gather src backward");
   BOOST_TEST(gather(rand64({N, 2, 2}, 3), g, Endpoint::dst).shape() == Shape({E, 2, 2}));
 }
 
@@ -141,35 +136,17 @@ BOOST_AUTO_TEST_CASE(scatters_against_loops) {
   const Graph g = awkward_graph(12, 30, 4);
   const int64_t N = g.num_nodes(), E = g.num_edges(), D = 2;
   Tensor m = rand64({E, D}, 5);
-  const std::vector<double> mv = m.to_vector();
-  auto reference = [&](const std::vector<int32_t>& index, int64_t n, int kind) {
-    std::vector<double> out(static_cast<size_t>(n * D), 0.0), count(static_cast<size_t>(n), 0.0);
-    std::vector<double> best(static_cast<size_t>(n * D), -std::numeric_limits<double>::infinity());
-    for (size_t e = 0; e < index.size(); ++e) {
-      count[index[e]] += 1;
-      for (int64_t d = 0; d < D; ++d) {
-        out[index[e] * D + d] += mv[e * D + d];
-        best[index[e] * D + d] = std::max(best[index[e] * D + d], mv[e * D + d]);
-      }
-    }
-    for (int64_t v = 0; v < n; ++v)
-      for (int64_t d = 0; d < D; ++d) {
-        if (kind == 1 && count[v] > 0) out[v * D + d] /= count[v];
-        if (kind == 2) out[v * D + d] = count[v] > 0 ? best[v * D + d] : 0.0;
-      }
-    return out;
-  };
-  const std::vector<int32_t> targets(g.dst().begin(), g.dst().end());
-  close(scatter_add(m, g).to_vector(), reference(targets, N, 0), 1e-14, "scatter_add");
-  close(scatter_mean(m, g).to_vector(), reference(targets, N, 1), 1e-14, "scatter_mean");
-  close(scatter_max(m, g).to_vector(), reference(targets, N, 2), 0, "scatter_max");
+  const ref::Matrix mv = ref::values<2>(m);
+  close(scatter_add(m, g).to_vector(), ref::flat(ref::scatter_add(g.dst(), mv, N)), 1e-14, "scatter_add");
+  close(scatter_mean(m, g).to_vector(), ref::flat(ref::scatter_mean(g.dst(), mv, N)), 1e-14, "scatter_mean");
+  close(scatter_max(m, g).to_vector(), ref::flat(ref::scatter_max(g.dst(), mv, N)), 0, "scatter_max");
   // A user's index, with nodes that receive nothing (the output has 20 rows).
   std::vector<int32_t> index(static_cast<size_t>(E));
   std::mt19937 rng(6);
   for (auto& v : index) v = static_cast<int32_t>(rng() % 15);
-  close(scatter_add(m, index, 20).to_vector(), reference(index, 20, 0), 1e-14, "scatter_add index");
-  close(scatter_mean(m, index, 20).to_vector(), reference(index, 20, 1), 1e-14, "scatter_mean index");
-  close(scatter_max(m, index, 20).to_vector(), reference(index, 20, 2), 0, "scatter_max index");
+  close(scatter_add(m, index, 20).to_vector(), ref::flat(ref::scatter_add(index, mv, 20)), 1e-14, "scatter_add index");
+  close(scatter_mean(m, index, 20).to_vector(), ref::flat(ref::scatter_mean(index, mv, 20)), 1e-14, "scatter_mean index");
+  close(scatter_max(m, index, 20).to_vector(), ref::flat(ref::scatter_max(index, mv, 20)), 0, "scatter_max index");
   // scatter_max's gradient goes to the first maximal edge only, even on exact ties.
   Tensor tie = Tensor::from_vector(std::vector<double>(static_cast<size_t>(E), 1.0), {E}, DType::f64).requires_grad_();
   backward(sum(scatter_max(tie, g)));
@@ -181,45 +158,18 @@ BOOST_AUTO_TEST_CASE(scatters_against_loops) {
 
 BOOST_AUTO_TEST_CASE(segment_softmax_against_dense_masked_softmax) {
   const Graph g = awkward_graph(12, 40, 7, /*duplicates=*/false);
-  const int64_t N = g.num_nodes(), E = g.num_edges();
+  const int64_t E = g.num_edges();
   // Every way heads are vectorised: flat runs (1, 2, 4), padded rows (3), whole batches (8).
   for (int64_t H : {1, 2, 3, 4, 8}) {
     Tensor s = rand64({E, H}, 8, -3, 3);
     // Dense reference: L[h][i][j] = s_e for the edge j -> i, -∞ elsewhere; softmax over j.
-    const double inf = std::numeric_limits<double>::infinity();
-    const std::vector<double> sv = s.to_vector();
-    std::vector<double> want(static_cast<size_t>(E * H));
-    for (int64_t h = 0; h < H; ++h) {
-      std::vector<double> L(static_cast<size_t>(N * N), -inf);
-      for (int64_t e = 0; e < E; ++e) L[g.dst()[e] * N + g.src()[e]] = sv[e * H + h];
-      for (int64_t i = 0; i < N; ++i) {
-        double m = -inf, total = 0;
-        for (int64_t j = 0; j < N; ++j) m = std::max(m, L[i * N + j]);
-        if (m == -inf) continue;  // no incoming edge: no row
-        for (int64_t j = 0; j < N; ++j) total += std::exp(L[i * N + j] - m);
-        for (int64_t j = 0; j < N; ++j) L[i * N + j] = std::exp(L[i * N + j] - m) / total;
-      }
-      for (int64_t e = 0; e < E; ++e) want[e * H + h] = L[g.dst()[e] * N + g.src()[e]];
-    }
-    close(segment_softmax(s, g).to_vector(), want, 1e-14, "segment_softmax H=" + std::to_string(H));
-
-    // Gradients against the engine's dense softmax: scores placed in an [N·N, H] matrix (-1e300
-    // where there is no edge) by index_select, softmax over j, edges read back.
-    std::vector<int64_t> place(static_cast<size_t>(N * N), E), back(static_cast<size_t>(E));
-    for (int64_t e = 0; e < E; ++e) {
-      place[g.dst()[e] * N + g.src()[e]] = e;
-      back[e] = g.dst()[e] * N + g.src()[e];
-    }
-    const Tensor pad = Tensor::full({1, H}, -1e300, DType::f64);
-    const Run dense = run(
-        [&](const std::vector<Tensor>& in) {
-          Tensor L = reshape(index_select(concat({in[0], pad}, 0), place), {N, N, H});
-          return index_select(reshape(softmax(L, 1), {N * N, H}), back);
-        },
-        {s});
-    const Run ours = run([&](const std::vector<Tensor>& in) { return segment_softmax(in[0], g); }, {s});
-    close(ours.out, dense.out, 1e-14, "segment_softmax vs dense H=" + std::to_string(H));
-    close(ours.grads[0], dense.grads[0], 1e-13, "segment_softmax backward vs dense H=" + std::to_string(H));
+    const ref::Matrix sv = ref::values<2>(s), alpha = ref::segment_softmax(g, sv);
+    close(segment_softmax(s, g).to_vector(), ref::flat(alpha), 1e-14, "segment_softmax H=" + std::to_string(H));
+    // Its backward against the reference's, ∂L/∂s = α (dy - Σ_{into i} α dy) for dy = run()'s weights.
+    const Run mine = run([&](const std::vector<Tensor>& in) { return segment_softmax(in[0], g); }, {s});
+    const ref::Matrix dy = ref::values<2>(uniform({E, H}, -1, 1, 5, DType::f64));
+    close(mine.grads[0], ref::flat(ref::segment_softmax_backward(g, alpha, dy)), 1e-13,
+          "segment_softmax backward H=" + std::to_string(H));
   }
 }
 
@@ -251,18 +201,11 @@ BOOST_AUTO_TEST_CASE(edge_helpers_against_loops) {
   const int64_t N = g.num_nodes(), E = g.num_edges(), H = 3, F = 5;
   Tensor wh = rand64({N, H, F}, 11), a = rand64({H, F}, 12), alpha = rand64({E, H}, 13);
   Tensor sd = rand64({N, H}, 14), ss = rand64({N, H}, 15);
-  const std::vector<double> w = wh.to_vector(), av = a.to_vector(), al = alpha.to_vector();
-  const std::vector<double> sdv = sd.to_vector(), ssv = ss.to_vector();
-  std::vector<double> dot(static_cast<size_t>(N * H), 0.0), agg(static_cast<size_t>(N * H * F), 0.0), z;
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t h = 0; h < H; ++h)
-      for (int64_t f = 0; f < F; ++f) dot[n * H + h] += w[(n * H + h) * F + f] * av[h * F + f];
-  for (int64_t e = 0; e < E; ++e)
-    for (int64_t h = 0; h < H; ++h) {
-      z.push_back(sdv[g.dst()[e] * H + h] + ssv[g.src()[e] * H + h]);
-      for (int64_t f = 0; f < F; ++f)
-        agg[(g.dst()[e] * H + h) * F + f] += al[e * H + h] * w[(g.src()[e] * H + h) * F + f];
-    }
+  const ref::Cube w = ref::values<3>(wh);
+  const ref::Matrix sdv = ref::values<2>(sd), ssv = ref::values<2>(ss);
+  const std::vector<double> dot = ref::flat(ref::head_dot(w, ref::values<2>(a)));
+  const std::vector<double> z = ref::flat(ref::gather(sdv, g.dst()) + ref::gather(ssv, g.src()));  // s_dst[i] + s_src[j]
+  const std::vector<double> agg = ref::flat(ref::aggregate(ref::edge_weights(g, ref::values<2>(alpha)), w));
   close(head_dot(wh, a).to_vector(), dot, 1e-14, "head_dot");
   close(edge_add(sd, ss, g).to_vector(), z, 0, "edge_add");
   close(aggregate(alpha, wh, g).to_vector(), agg, 1e-14, "aggregate");

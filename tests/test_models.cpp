@@ -1,7 +1,8 @@
 // GATConv and GATv2Conv against a literal float64 reference written from the equations (dense
-// loops, the concatenation form), the fused kernel against the composed ops, and training.
+// xtensor expressions over tests/reference.hpp, the concatenation form), the fused kernel against
+// the composed ops, and training.
 // To add a test: build a layer with AttentionLayerOptions, run it in eval mode, and compare
-// with a loop-by-loop reference of the equation you care about.
+// with a reference of the equation you care about, written in xtensor like reference_gat.
 #define BOOST_TEST_MODULE models
 #include <boost/test/unit_test.hpp>
 
@@ -13,9 +14,11 @@
 #include "models/gat.hpp"
 #include "models/gat_conv.hpp"
 #include "models/gatv2_conv.hpp"
+#include "reference.hpp"
 #include "train/trainer.hpp"
 
 using namespace gatgrad;
+namespace ref = gatgrad::reference;
 
 namespace {
 
@@ -49,101 +52,54 @@ std::vector<std::pair<int, int>> with_self_loops(const Edges& g) {
   return out;
 }
 
-double leaky(double v, double s) { return v > 0 ? v : s * v; }
-
-// out [N, K·F] (concat) or [N, F] (mean) from per-head h'[i][k][f] plus bias.
-std::vector<double> finish(const std::vector<std::vector<std::vector<double>>>& hp, bool concat, const std::vector<double>& bias) {
-  std::vector<double> out;
-  const size_t n = hp.size(), K = hp[0].size(), F = hp[0][0].size();
-  for (size_t i = 0; i < n; ++i) {
-    if (concat) {
-      for (size_t k = 0; k < K; ++k)
-        for (size_t f = 0; f < F; ++f) out.push_back(hp[i][k][f] + bias[k * F + f]);
-    } else {
-      for (size_t f = 0; f < F; ++f) {
-        double s = 0;
-        for (size_t k = 0; k < K; ++k) s += hp[i][k][f];
-        out.push_back(s / static_cast<double>(K) + bias[f]);
-      }
-    }
-  }
-  return out;
+// Â of the layers' graph, from the edge list above (not from Graph): A_ij = the edges j -> i.
+ref::Matrix adjacency(const Edges& g) {
+  ref::Matrix a = xt::zeros<double>({static_cast<size_t>(g.n), static_cast<size_t>(g.n)});
+  for (auto [j, i] : with_self_loops(g)) a(i, j) += 1;
+  return a;
 }
 
-// GAT, literally:  e_ij = LeakyReLU(aᵀ [W h_i ‖ W h_j]),  α_ij = softmax_j e_ij,  h'_i = Σ_j α_ij W h_j.
-std::vector<double> reference_gat(const Tensor& x, const Tensor& weight, const Tensor& att, const Tensor& bias,
-                                  const Edges& g, int64_t K, int64_t F, bool concat, double slope) {
-  const int64_t n = x.size(0), fin = x.size(1);
-  auto X = [&](int64_t i, int64_t c) { return x.at({i, c}); };
-  std::vector<std::vector<std::vector<double>>> wh(n, std::vector<std::vector<double>>(K, std::vector<double>(F)));
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t k = 0; k < K; ++k)
-      for (int64_t f = 0; f < F; ++f) {
-        double s = 0;
-        for (int64_t c = 0; c < fin; ++c) s += X(i, c) * weight.at({c, k * F + f});
-        wh[i][k][f] = s;
-      }
-  const auto edges = with_self_loops(g);
-  auto hp = wh;
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t k = 0; k < K; ++k) {
-      std::vector<double> e;
-      std::vector<int> js;
-      for (auto [j, t] : edges) {
-        if (t != i) continue;
-        std::vector<double> cat(wh[i][k]);                       // W h_i
-        cat.insert(cat.end(), wh[j][k].begin(), wh[j][k].end());  // ‖ W h_j
-        double dot = 0;
-        for (int64_t q = 0; q < 2 * F; ++q) dot += att.at({k, q}) * cat[q];
-        e.push_back(leaky(dot, slope));
-        js.push_back(j);
-      }
-      double z = 0;
-      for (double v : e) z += std::exp(v);
-      for (int64_t f = 0; f < F; ++f) {
-        double s = 0;
-        for (size_t q = 0; q < e.size(); ++q) s += std::exp(e[q]) / z * wh[js[q]][k][f];
-        hp[i][k][f] = s;
-      }
-    }
-  return finish(hp, concat, bias.to_vector());
+// The layer's output from the heads' h' [N, K, F]: concatenated [N, K·F] or averaged [N, F], plus the bias.
+ref::Matrix finish(const ref::Cube& hp, bool concat, const Tensor& bias) {
+  const size_t n = hp.shape(0), k = hp.shape(1), f = hp.shape(2);
+  if (concat) return xt::reshape_view(hp, {n, k * f}) + ref::values<1>(bias);
+  const ref::Matrix mean = xt::mean(hp, {1});  // (evaluated before it is broadcast: see tests/reference.hpp)
+  return mean + ref::values<1>(bias);
+}
+
+// W x per head: x [N, Fin], w [Fin, K·F] -> [N, K, F].
+ref::Cube per_head(const Tensor& x, const Tensor& w, size_t K, size_t F) {
+  const ref::Matrix xw = ref::matmul(ref::values<2>(x), ref::values<2>(w));
+  return xt::reshape_view(xw, {xw.shape(0), K, F});
+}
+
+// Pairs of per-head rows: [K, N, N, F] with (k, i, j) holding v_ik (`first`) or v_jk.
+ref::Array4 pairs(const ref::Cube& v, bool first) {
+  const size_t n = v.shape(0), K = v.shape(1), F = v.shape(2);
+  const ref::Cube t = xt::transpose(v, {1, 0, 2});  // [K, N, F]
+  if (first) return xt::broadcast(xt::view(t, xt::all(), xt::all(), xt::newaxis(), xt::all()), {K, n, n, F});
+  return xt::broadcast(xt::view(t, xt::all(), xt::newaxis(), xt::all(), xt::all()), {K, n, n, F});
+}
+
+// GAT, literally (tests/reference.hpp's softmax and aggregation, the concatenation form):
+//   e_ij = LeakyReLU(aᵀ [W h_i ‖ W h_j]),  α_ij = softmax_j e_ij,  h'_i = Σ_j α_ij W h_j.
+ref::Matrix reference_gat(const Tensor& x, const Tensor& weight, const Tensor& att, const Tensor& bias,
+                          const Edges& g, int64_t K, int64_t F, bool concat, double slope) {
+  const ref::Cube wh = per_head(x, weight, K, F);                                                  // W h     [N, K, F]
+  const ref::Array4 cat = xt::concatenate(xt::xtuple(pairs(wh, true), pairs(wh, false)), 3);       // [W h_i ‖ W h_j]  [K, N, N, 2F]
+  const ref::Matrix a = ref::values<2>(att);                                                        // [K, 2F]
+  const ref::Cube e = ref::leaky_relu(xt::sum(cat * xt::view(a, xt::all(), xt::newaxis(), xt::newaxis(), xt::all()), {3}), slope);
+  return finish(ref::aggregate(ref::masked_softmax(adjacency(g), e), wh), concat, bias);
 }
 
 // GATv2, literally:  e_ij = aᵀ LeakyReLU(W [h_i ‖ h_j]) with W = [W_dst | W_src],  h'_i = Σ_j α_ij W_src h_j.
-std::vector<double> reference_gatv2(const Tensor& x, const Tensor& w_src, const Tensor& w_dst, const Tensor& att,
-                                    const Tensor& bias, const Edges& g, int64_t K, int64_t F, bool concat, double slope) {
-  const int64_t n = x.size(0), fin = x.size(1);
-  const auto edges = with_self_loops(g);
-  std::vector<std::vector<std::vector<double>>> hp(n, std::vector<std::vector<double>>(K, std::vector<double>(F)));
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t k = 0; k < K; ++k) {
-      std::vector<double> e;
-      std::vector<int> js;
-      for (auto [j, t] : edges) {
-        if (t != i) continue;
-        double dot = 0;
-        for (int64_t f = 0; f < F; ++f) {
-          double z = 0;  // (W [h_i ‖ h_j])_f: the first fin rows of W act on h_i, the next fin on h_j
-          for (int64_t c = 0; c < fin; ++c) z += w_dst.at({c, k * F + f}) * x.at({i, c});
-          for (int64_t c = 0; c < fin; ++c) z += w_src.at({c, k * F + f}) * x.at({j, c});
-          dot += att.at({k, f}) * leaky(z, slope);
-        }
-        e.push_back(dot);
-        js.push_back(j);
-      }
-      double zsum = 0;
-      for (double v : e) zsum += std::exp(v);
-      for (int64_t f = 0; f < F; ++f) {
-        double s = 0;
-        for (size_t q = 0; q < e.size(); ++q) {
-          double m = 0;
-          for (int64_t c = 0; c < fin; ++c) m += w_src.at({c, k * F + f}) * x.at({js[q], c});
-          s += std::exp(e[q]) / zsum * m;
-        }
-        hp[i][k][f] = s;
-      }
-    }
-  return finish(hp, concat, bias.to_vector());
+ref::Matrix reference_gatv2(const Tensor& x, const Tensor& w_src, const Tensor& w_dst, const Tensor& att,
+                            const Tensor& bias, const Edges& g, int64_t K, int64_t F, bool concat, double slope) {
+  const ref::Cube wd = per_head(x, w_dst, K, F), ws = per_head(x, w_src, K, F);
+  const ref::Array4 z = pairs(wd, true) + pairs(ws, false);                                         // W [h_i ‖ h_j]  [K, N, N, F]
+  const ref::Matrix a = ref::values<2>(att);                                                        // [K, F]
+  const ref::Cube e = xt::sum(ref::leaky_relu(z, slope) * xt::view(a, xt::all(), xt::newaxis(), xt::newaxis(), xt::all()), {3});
+  return finish(ref::aggregate(ref::masked_softmax(adjacency(g), e), ws), concat, bias);
 }
 
 AttentionLayerOptions options(int64_t heads, bool concat) {
@@ -162,11 +118,9 @@ void randomise(nn::Module& m, uint64_t seed) {
   for (const Tensor& p : m.parameters()) p.copy_from(uniform(p.shape(), -1, 1, seed++, DType::f64));
 }
 
-void check_close(const Tensor& got, const std::vector<double>& want, double tol) {
-  const std::vector<double> g = got.to_vector();
-  BOOST_REQUIRE_EQUAL(g.size(), want.size());
-  double worst = 0;
-  for (size_t k = 0; k < g.size(); ++k) worst = std::max(worst, std::abs(g[k] - want[k]));
+void check_close(const Tensor& got, const ref::Matrix& want, double tol) {
+  BOOST_REQUIRE_EQUAL(static_cast<size_t>(got.numel()), want.size());
+  const double worst = xt::amax(xt::abs(ref::values<2>(got) - want))();
   BOOST_TEST(worst <= tol, "max |got - reference| = " << worst);
 }
 

@@ -1,6 +1,7 @@
-// Optimiser steps against PyTorch's documented algorithms, recomputed here in plain double arithmetic.
-// To add a test: write the reference update as a scalar loop (Ref* below), feed the same gradients to
-// it and to the optimiser for several steps (run_against), and compare after every step.
+// Optimiser steps against PyTorch's documented algorithms, recomputed in float64 by the references
+// of tests/reference.hpp (ref::SGD, ref::Adam: whole-vector xtensor expressions).
+// To add a test: give the reference and the optimiser the same hyper-parameters, feed both the same
+// gradients for several steps (run_against), and compare after every step.
 #define BOOST_TEST_MODULE optim
 #include <boost/test/unit_test.hpp>
 
@@ -11,86 +12,36 @@
 #include "autograd/creation.hpp"
 #include "autograd/ops.hpp"
 #include "nn/optim.hpp"
+#include "reference.hpp"
 #include "testing.hpp"
 
 using namespace gatgrad;
+namespace ref = gatgrad::reference;
 
 namespace {
 
 using testing::message_has;  // (tests/testing.hpp)
 
-// ---- references: torch.optim's documented algorithms, one scalar at a time ----
-
-struct RefSGD {  // SGD: g += wd θ; b = t > 1 ? μ b + (1 - τ) g : g; g = nesterov ? g + μ b : b; θ -= γ g
-  explicit RefSGD(double lr_, double momentum_ = 0, double weight_decay_ = 0, double dampening_ = 0, bool nesterov_ = false)
-      : lr(lr_), momentum(momentum_), weight_decay(weight_decay_), dampening(dampening_), nesterov(nesterov_) {}
-  double lr, momentum, weight_decay, dampening;
-  bool nesterov;
-  std::vector<double> b;
-  int t = 0;
-  void step(std::vector<double>& theta, const std::vector<double>& grad) {
-    ++t;
-    b.resize(theta.size());
-    for (size_t k = 0; k < theta.size(); ++k) {
-      double g = grad[k] + weight_decay * theta[k];
-      if (momentum != 0) {
-        b[k] = t > 1 ? momentum * b[k] + (1 - dampening) * g : g;
-        g = nesterov ? g + momentum * b[k] : b[k];
-      }
-      theta[k] -= lr * g;
-    }
-  }
-};
-
-struct RefAdam {  // Adam / AdamW (decoupled): m̂ = m / (1 - β1^t), v̂ = v / (1 - β2^t), θ -= γ m̂ / (sqrt(v̂) + ε)
-  explicit RefAdam(double lr_, double beta1_ = 0.9, double beta2_ = 0.999, double eps_ = 1e-8, double weight_decay_ = 0,
-                   bool decoupled_ = false)
-      : lr(lr_), beta1(beta1_), beta2(beta2_), eps(eps_), weight_decay(weight_decay_), decoupled(decoupled_) {}
-  double lr, beta1, beta2, eps, weight_decay;
-  bool decoupled;
-  std::vector<double> m, v;
-  int t = 0;
-  void step(std::vector<double>& theta, const std::vector<double>& grad) {
-    ++t;
-    m.resize(theta.size());
-    v.resize(theta.size());
-    for (size_t k = 0; k < theta.size(); ++k) {
-      double g = grad[k];
-      if (decoupled)
-        theta[k] -= lr * weight_decay * theta[k];
-      else
-        g += weight_decay * theta[k];
-      m[k] = beta1 * m[k] + (1 - beta1) * g;
-      v[k] = beta2 * v[k] + (1 - beta2) * g * g;
-      const double mhat = m[k] / (1 - std::pow(beta1, t)), vhat = v[k] / (1 - std::pow(beta2, t));
-      theta[k] -= lr * mhat / (std::sqrt(vhat) + eps);
-    }
-  }
-};
-
 // The gradient of L(θ) = Σ_k (c_k θ_k² / 2 + s_k θ_k): c θ + s, different in every element.
-std::vector<double> grad_at(const std::vector<double>& theta) {
-  std::vector<double> g(theta.size());
-  for (size_t k = 0; k < theta.size(); ++k) g[k] = (0.5 + 0.25 * static_cast<double>(k % 5)) * theta[k] + std::sin(static_cast<double>(k));
-  return g;
+ref::Vector grad_at(const ref::Vector& theta) {
+  const ref::Vector k = xt::arange<double>(static_cast<double>(theta.size()));
+  return (0.5 + 0.25 * xt::fmod(k, 5.0)) * theta + xt::sin(k);
 }
 
-// Runs `steps` steps of opt on a float64 parameter and of ref on a copy, feeding both the
-// reference's gradient, and compares after every step.
+// Runs `steps` steps of opt on a float64 parameter and of ref (tests/reference.hpp) on a copy,
+// feeding both the reference's gradient, and compares after every step.
 template <class Ref>
 void run_against(Ref ref, const std::function<std::unique_ptr<nn::Optimizer>(Tensor)>& make, int64_t n = 7,
                  int steps = 4, double tol = 1e-12) {
   Tensor p = uniform({n}, -1.0, 1.0, 3, DType::f64);
-  std::vector<double> theta = p.to_vector();
+  ref::Vector theta = ref::values<1>(p);
   std::unique_ptr<nn::Optimizer> opt = make(p);
   for (int s = 1; s <= steps; ++s) {
-    const std::vector<double> g = grad_at(theta);
-    p.set_grad(Tensor::from_vector(g, {n}, DType::f64));
+    const ref::Vector g = grad_at(theta);
+    p.set_grad(from_xtensor(g));
     opt->step();
     ref.step(theta, g);
-    const std::vector<double> got = p.to_vector();
-    double worst = 0;
-    for (size_t k = 0; k < got.size(); ++k) worst = std::max(worst, std::abs(got[k] - theta[k]));
+    const double worst = xt::amax(xt::abs(ref::values<1>(p) - theta))();
     BOOST_TEST(worst <= tol, opt->type() << " step " << s << ": max |got - want| = " << worst);
     BOOST_TEST(opt->step_count() == s);
   }
@@ -108,16 +59,16 @@ BOOST_AUTO_TEST_CASE(sgd_plain) {
   opt.step();
   BOOST_TEST(std::abs(p.item() - 0.7) < 1e-15);
   BOOST_TEST(opt.state_names().empty());
-  run_against(RefSGD(0.1), [](Tensor p) { return std::make_unique<nn::SGD>(std::vector<Tensor>{p}, 0.1); });
+  run_against(ref::SGD{.lr = 0.1}, [](Tensor p) { return std::make_unique<nn::SGD>(std::vector<Tensor>{p}, 0.1); });
 }
 
 BOOST_AUTO_TEST_CASE(sgd_momentum_dampening_weight_decay) {
-  run_against(RefSGD(0.05, 0.9), [](Tensor p) { return std::make_unique<nn::SGD>(std::vector<Tensor>{p}, 0.05, 0.9); });
-  run_against(RefSGD(0.05, 0.9, 0.0, 0.3),
+  run_against(ref::SGD{.lr = 0.05, .momentum = 0.9}, [](Tensor p) { return std::make_unique<nn::SGD>(std::vector<Tensor>{p}, 0.05, 0.9); });
+  run_against(ref::SGD{.lr = 0.05, .momentum = 0.9, .weight_decay = 0.0, .dampening = 0.3},
               [](Tensor p) { return std::make_unique<nn::SGD>(std::vector<Tensor>{p}, 0.05, 0.9, 0.0, 0.3); });
-  run_against(RefSGD(0.05, 0.0, 0.01),
+  run_against(ref::SGD{.lr = 0.05, .momentum = 0.0, .weight_decay = 0.01},
               [](Tensor p) { return std::make_unique<nn::SGD>(std::vector<Tensor>{p}, 0.05, 0.0, 0.01); });
-  run_against(RefSGD(0.05, 0.8, 0.01, 0.1),
+  run_against(ref::SGD{.lr = 0.05, .momentum = 0.8, .weight_decay = 0.01, .dampening = 0.1},
               [](Tensor p) { return std::make_unique<nn::SGD>(std::vector<Tensor>{p}, 0.05, 0.8, 0.01, 0.1); });
   // Two steps by hand, momentum 0.5, wd 0.1: θ0 = 1, g = 2 both times.
   //   t=1: d = 2 + 0.1 = 2.1, b = 2.1, θ = 1 - 0.1·2.1 = 0.79
@@ -133,7 +84,7 @@ BOOST_AUTO_TEST_CASE(sgd_momentum_dampening_weight_decay) {
 }
 
 BOOST_AUTO_TEST_CASE(sgd_nesterov) {
-  run_against(RefSGD(0.05, 0.9, 0.001, 0.0, true), [](Tensor p) { return std::make_unique<nn::SGD>(std::vector<Tensor>{p}, 0.05, 0.9, 0.001, 0.0, true); });
+  run_against(ref::SGD{.lr = 0.05, .momentum = 0.9, .weight_decay = 0.001, .dampening = 0.0, .nesterov = true}, [](Tensor p) { return std::make_unique<nn::SGD>(std::vector<Tensor>{p}, 0.05, 0.9, 0.001, 0.0, true); });
   Tensor p = Tensor::zeros({2}, DType::f64);
   BOOST_CHECK_EXCEPTION(nn::SGD({p}, 0.1, 0.0, 0.0, 0.0, true), Error, [](const Error& e) { return message_has(e, "nesterov"); });
   BOOST_CHECK_THROW(nn::SGD({p}, 0.1, 0.9, 0.0, 0.5, true), Error);
@@ -152,16 +103,16 @@ BOOST_AUTO_TEST_CASE(adam_without_and_with_weight_decay) {
   BOOST_TEST(std::abs(opt.state("exp_avg", 0).at({0}) - 0.4) < 1e-15);
   BOOST_TEST(std::abs(opt.state("exp_avg_sq", 0).at({1}) - 0.001 * 0.25) < 1e-18);
 
-  run_against(RefAdam(0.01), [](Tensor p) { return std::make_unique<nn::Adam>(std::vector<Tensor>{p}, 0.01); }, 7, 5);
+  run_against(ref::Adam{.lr = 0.01}, [](Tensor p) { return std::make_unique<nn::Adam>(std::vector<Tensor>{p}, 0.01); }, 7, 5);
   // The GAT paper's setup: lr 0.005, L2 5e-4 added to the gradient.
-  run_against(RefAdam(0.005, 0.9, 0.999, 1e-8, 5e-4), [](Tensor p) { return std::make_unique<nn::Adam>(std::vector<Tensor>{p}, 0.005, 0.9, 0.999, 1e-8, 5e-4); },
+  run_against(ref::Adam{.lr = 0.005, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 5e-4}, [](Tensor p) { return std::make_unique<nn::Adam>(std::vector<Tensor>{p}, 0.005, 0.9, 0.999, 1e-8, 5e-4); },
               7, 5);
   // Other betas (1 - beta1 >= 0.5 takes torch.lerp's other form) and a large eps.
-  run_against(RefAdam(0.1, 0.3, 0.9, 1e-3, 0.05), [](Tensor p) { return std::make_unique<nn::Adam>(std::vector<Tensor>{p}, 0.1, 0.3, 0.9, 1e-3, 0.05); });
+  run_against(ref::Adam{.lr = 0.1, .beta1 = 0.3, .beta2 = 0.9, .eps = 1e-3, .weight_decay = 0.05}, [](Tensor p) { return std::make_unique<nn::Adam>(std::vector<Tensor>{p}, 0.1, 0.3, 0.9, 1e-3, 0.05); });
 }
 
 BOOST_AUTO_TEST_CASE(adamw_decoupled_decay) {
-  run_against(RefAdam(0.01, 0.9, 0.999, 1e-8, 0.1, true), [](Tensor p) { return std::make_unique<nn::AdamW>(std::vector<Tensor>{p}, 0.01, 0.9, 0.999, 1e-8, 0.1); },
+  run_against(ref::Adam{.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.1, .decoupled = true}, [](Tensor p) { return std::make_unique<nn::AdamW>(std::vector<Tensor>{p}, 0.01, 0.9, 0.999, 1e-8, 0.1); },
               7, 5);
   // One step by hand: θ = 2, g = 1, lr 0.1, wd 0.5: θ = 2 (1 - 0.05) = 1.9, then - 0.1 · 1 / (1 + ε).
   Tensor p = Tensor::from_vector({2.0}, {1}, DType::f64);
@@ -176,27 +127,26 @@ BOOST_AUTO_TEST_CASE(adamw_decoupled_decay) {
 BOOST_AUTO_TEST_CASE(large_parameters_use_every_block_and_the_tail) {
   // 3 blocks of 16384 and a tail that is not a multiple of any SIMD width.
   const int64_t n = 3 * 16384 + 13;
-  run_against(RefAdam(0.01, 0.9, 0.999, 1e-8, 0.01), [](Tensor p) {
+  run_against(ref::Adam{.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.01}, [](Tensor p) {
     return std::make_unique<nn::Adam>(std::vector<Tensor>{p}, 0.01, 0.9, 0.999, 1e-8, 0.01);
   }, n, 3);
-  run_against(RefSGD(0.05, 0.9, 0.01), [](Tensor p) {
+  run_against(ref::SGD{.lr = 0.05, .momentum = 0.9, .weight_decay = 0.01}, [](Tensor p) {
     return std::make_unique<nn::SGD>(std::vector<Tensor>{p}, 0.05, 0.9, 0.01);
   }, n, 3);
 }
 
 BOOST_AUTO_TEST_CASE(float32_parameters_follow_the_same_rule) {
-  RefAdam ref{0.01};
+  ref::Adam ref{.lr = 0.01};
   Tensor p = uniform({100}, -1.0, 1.0, 4, DType::f32);
-  std::vector<double> theta = p.to_vector();
+  ref::Vector theta = ref::values<1>(p);
   nn::Adam opt({p}, 0.01);
   for (int s = 0; s < 3; ++s) {
-    const std::vector<double> g = grad_at(theta);
-    p.set_grad(Tensor::from_vector(g, {100}, DType::f32));
+    const ref::Vector g = grad_at(theta);
+    p.set_grad(from_xtensor(g, DType::f32));
     opt.step();
     ref.step(theta, g);
   }
-  const std::vector<double> got = p.to_vector();
-  for (size_t k = 0; k < got.size(); ++k) BOOST_TEST(std::abs(got[k] - theta[k]) < 1e-5);
+  BOOST_TEST(xt::amax(xt::abs(ref::values<1>(p) - theta))() < 1e-5);
   BOOST_TEST((opt.state("exp_avg", 0).dtype() == DType::f32));
 }
 
@@ -218,15 +168,15 @@ BOOST_AUTO_TEST_CASE(a_parameter_without_gradient_is_skipped) {
   // PyTorch skips a parameter whose .grad is None: no update, no state, its own step count.
   Tensor a = Tensor::from_vector({1.0}, {1}, DType::f64), b = Tensor::from_vector({1.0}, {1}, DType::f64);
   nn::Adam opt({a, b}, 0.1);
-  RefAdam ra{0.1}, rb{0.1};
-  std::vector<double> ta = {1.0}, tb = {1.0};
+  ref::Adam ra{.lr = 0.1}, rb{.lr = 0.1};
+  ref::Vector ta = {1.0}, tb = {1.0};
   for (int s = 1; s <= 4; ++s) {
     opt.zero_grad();
     a.set_grad(Tensor::from_vector({0.5}, {1}, DType::f64));
-    ra.step(ta, {0.5});
+    ra.step(ta, ref::Vector{0.5});
     if (s >= 3) {  // b gets gradients from step 3 on: its bias correction starts at t = 1
       b.set_grad(Tensor::from_vector({-2.0}, {1}, DType::f64));
-      rb.step(tb, {-2.0});
+      rb.step(tb, ref::Vector{-2.0});
     }
     opt.step();
     if (s == 2) {
@@ -237,8 +187,8 @@ BOOST_AUTO_TEST_CASE(a_parameter_without_gradient_is_skipped) {
   BOOST_TEST(opt.step_count() == 4);
   BOOST_TEST(opt.param_step(0) == 4);
   BOOST_TEST(opt.param_step(1) == 2);
-  BOOST_TEST(std::abs(a.item() - ta[0]) < 1e-12);
-  BOOST_TEST(std::abs(b.item() - tb[0]) < 1e-12);
+  BOOST_TEST(std::abs(a.item() - ta(0)) < 1e-12);
+  BOOST_TEST(std::abs(b.item() - tb(0)) < 1e-12);
 }
 
 BOOST_AUTO_TEST_CASE(zero_grad_and_training_through_the_tape) {

@@ -1,5 +1,5 @@
 // To add a test: write a BOOST_AUTO_TEST_CASE(name) below (random_csr makes a matrix with empty
-// rows and columns, dense_ref the double reference); ctest runs it as part of test_spmm.
+// rows and columns, dense_ref the float64 reference of tests/reference.hpp); ctest runs it as part of test_spmm.
 #define BOOST_TEST_MODULE spmm
 #include <boost/test/unit_test.hpp>
 
@@ -19,9 +19,11 @@
 #include "autograd/ops.hpp"
 #include "autograd/sparse.hpp"
 #include "autograd/sparse_ops.hpp"
+#include "reference.hpp"
 
 using gatgrad::CsrMatrix;
 using namespace gatgrad::kernels;
+namespace ref = gatgrad::reference;
 
 namespace {
 
@@ -56,42 +58,30 @@ std::vector<T> random_dense(int64_t n, uint64_t seed) {
   return x;
 }
 
-// Dense double reference: ref[rows, n] = op(A) · B, op(A) = A or Aᵀ; mag = Σ|a b| (error bound).
+// The dense float64 reference (tests/reference.hpp): op(A) · B with op(A) = A or Aᵀ, and its
+// magnitude |op(A)| · |B| (the error bound).   B [op(A) cols, n]
 template <class T>
-void dense_ref(const CsrMatrix& A, bool transpose, const std::vector<T>& B, int64_t n,
-               std::vector<double>& ref, std::vector<double>& mag) {
-  const int64_t out_rows = transpose ? A.cols : A.rows;
-  ref.assign(static_cast<size_t>(out_rows * n), 0.0);
-  mag.assign(static_cast<size_t>(out_rows * n), 0.0);
-  for (int64_t r = 0; r < A.rows; ++r)
-    for (int64_t e = A.indptr[static_cast<size_t>(r)]; e < A.indptr[static_cast<size_t>(r) + 1];
-         ++e) {
-      const int64_t c = A.indices[static_cast<size_t>(e)];
-      const double a = A.values[static_cast<size_t>(e)];
-      const int64_t out = transpose ? c : r, in = transpose ? r : c;
-      for (int64_t j = 0; j < n; ++j) {
-        const double p = a * static_cast<double>(B[static_cast<size_t>(in * n + j)]);
-        ref[static_cast<size_t>(out * n + j)] += p;
-        mag[static_cast<size_t>(out * n + j)] += std::fabs(p);
-      }
-    }
+ref::Product dense_ref(const CsrMatrix& A, bool transpose, const std::vector<T>& B, int64_t n) {
+  const ref::Matrix a = ref::dense(A);
+  const ref::Matrix b = xt::cast<double>(xt::adapt(B.data(), B.size(), xt::no_ownership(),
+                                                   std::vector<size_t>{B.size() / static_cast<size_t>(n), static_cast<size_t>(n)}));
+  return transpose ? ref::product(xt::transpose(a), b) : ref::product(a, b);
 }
 
 // got ≈ base + ref element-wise (base empty: plain), tolerance from the row length bound.
 template <class T>
-void check_close(const std::vector<T>& got, const std::vector<double>& ref,
-                 const std::vector<double>& mag, const std::vector<T>& base, int64_t max_terms,
+void check_close(const std::vector<T>& got, const ref::Product& want, const std::vector<T>& base, int64_t max_terms,
                  const std::string& what) {
-  BOOST_REQUIRE_EQUAL(got.size(), ref.size());
+  BOOST_REQUIRE_EQUAL(got.size(), want.value.size());
   const double eps = std::numeric_limits<T>::epsilon();
   int bad = 0;
   for (size_t i = 0; i < got.size() && bad < 5; ++i) {
     const double b = base.empty() ? 0.0 : static_cast<double>(base[i]);
-    const double want = b + ref[i];
-    const double tol = (2.0 * static_cast<double>(max_terms) + 4.0) * eps * (mag[i] + std::fabs(b));
-    if (!(std::fabs(static_cast<double>(got[i]) - want) <= tol)) {
+    const double expected = b + want.value.data()[i];
+    const double tol = (2.0 * static_cast<double>(max_terms) + 4.0) * eps * (want.magnitude.data()[i] + std::fabs(b));
+    if (!(std::fabs(static_cast<double>(got[i]) - expected) <= tol)) {
       ++bad;
-      BOOST_ERROR(what << ": element " << i << " = " << got[i] << ", want " << want);
+      BOOST_ERROR(what << ": element " << i << " = " << got[i] << ", want " << expected);
     }
   }
 }
@@ -115,17 +105,16 @@ void check_spmm_against_dense(uint64_t seed) {
   const int64_t terms = std::max(max_row_length(A), max_row_length(At.t));
   for (int64_t n : {1, 3, 8, 13, 16, 33, 64, 67, 130}) {
     const std::string tag = std::string(sizeof(T) == 4 ? "float" : "double") + " n=" + std::to_string(n);
-    std::vector<double> ref, mag;
     // Y = A · B and Y += A · B
     const std::vector<T> B = random_dense<T>(A.cols * n, seed + 1);
-    dense_ref(A, false, B, n, ref, mag);
+    const ref::Product product = dense_ref(A, false, B, n);
     std::vector<T> Y(static_cast<size_t>(A.rows * n), std::numeric_limits<T>::quiet_NaN());
     spmm<T>(A, B.data(), n, Y.data(), false);
-    check_close<T>(Y, ref, mag, {}, terms, "spmm " + tag);
+    check_close<T>(Y, product, {}, terms, "spmm " + tag);
     const std::vector<T> Y0 = random_dense<T>(A.rows * n, seed + 2);
     std::vector<T> Yacc = Y0;
     spmm<T>(A, B.data(), n, Yacc.data(), true);
-    check_close<T>(Yacc, ref, mag, Y0, terms, "spmm accumulate " + tag);
+    check_close<T>(Yacc, product, Y0, terms, "spmm accumulate " + tag);
     // accumulate is exactly Y0 + (the non-accumulated product)
     std::vector<T> sum(Y0.size());
     for (size_t i = 0; i < sum.size(); ++i) sum[i] = Y0[i] + Y[i];
@@ -133,14 +122,14 @@ void check_spmm_against_dense(uint64_t seed) {
 
     // dW = Aᵀ · G and dW += Aᵀ · G through the transpose
     const std::vector<T> G = random_dense<T>(A.rows * n, seed + 3);
-    dense_ref(A, true, G, n, ref, mag);
+    const ref::Product transposed = dense_ref(A, true, G, n);
     std::vector<T> dW(static_cast<size_t>(A.cols * n), std::numeric_limits<T>::quiet_NaN());
     spmm<T>(At.t, G.data(), n, dW.data(), false);
-    check_close<T>(dW, ref, mag, {}, terms, "transposed spmm " + tag);
+    check_close<T>(dW, transposed, {}, terms, "transposed spmm " + tag);
     const std::vector<T> W0 = random_dense<T>(A.cols * n, seed + 4);
     std::vector<T> dWacc = W0;
     spmm<T>(At.t, G.data(), n, dWacc.data(), true);
-    check_close<T>(dWacc, ref, mag, W0, terms, "transposed spmm accumulate " + tag);
+    check_close<T>(dWacc, transposed, W0, terms, "transposed spmm accumulate " + tag);
   }
 }
 
@@ -201,11 +190,10 @@ BOOST_AUTO_TEST_CASE(refresh_values_after_changing_them) {
   // And the product with the refreshed transpose matches the dense reference.
   const int64_t n = 24;
   const std::vector<float> G = random_dense<float>(A.rows * n, 32);
-  std::vector<double> ref, mag;
-  dense_ref(A, true, G, n, ref, mag);
+  const ref::Product want = dense_ref(A, true, G, n);
   std::vector<float> dW(static_cast<size_t>(A.cols * n));
   spmm<float>(T.t, G.data(), n, dW.data(), false);
-  check_close<float>(dW, ref, mag, {}, max_row_length(T.t), "refreshed transpose");
+  check_close<float>(dW, want, {}, max_row_length(T.t), "refreshed transpose");
   // A structure mismatch is an error.
   A.values.push_back(1.0f);
   A.indices.push_back(0);
