@@ -10,7 +10,8 @@
 #      warning;
 #   4. README.md shows the consumer's snippet verbatim (main.cpp between "README: begin/end");
 #   5. `predict --self-test` passes, and `predict CKPT` on a checkpoint written by
-#      `gat-train --save` finds exactly the val/test accuracy gat-train reported.
+#      `gat-train --save` finds exactly the val/test accuracy gat-train reported; the xtensor
+#      example (examples/xtensor_round_trip.cpp, built with the consumer) passes its checks.
 # A build with -DGATGRAD_SANITIZE=ON has sanitized libraries: the consumer is then compiled and
 # linked with the same sanitizers, as the package's users would have to (gatgrad_SANITIZE).
 #
@@ -91,4 +92,8 @@ out=$($emu "$consumer_build/predict" "$work/gat-train-ckpt") || { printf '%s\n' 
 printf '%s\n' "$out"
 got=$(printf '%s\n' "$out" | grep -o 'val_accuracy=[0-9.]* test_accuracy=[0-9.]*' | tail -n 1)
 [ -n "$expected" ] && [ "$got" = "$expected" ] || fail "predict found '$got', gat-train reported '$expected'"
+step "5c. xtensor-round-trip (examples/xtensor_round_trip.cpp, built against $prefix)"
+out=$($emu "$consumer_build/xtensor-round-trip") || { printf '%s\n' "$out"; fail "xtensor-round-trip"; }
+printf '%s\n' "$out"
+[ "$(printf '%s\n' "$out" | tail -n 1)" = "xtensor-round-trip: PASS" ] || fail "xtensor-round-trip did not end with PASS"
 echo "PASS: the installed package builds, links and runs a consumer"
