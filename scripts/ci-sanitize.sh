@@ -61,6 +61,10 @@ mkdir -p "$logs"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$logs/asan"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan"
 export LSAN_OPTIONS="log_path=$logs/lsan"
+# A sanitizer's abort ends the test process there. Boost.Test would otherwise catch the SIGABRT,
+# jump out of the sanitizer's report with its locks held and go on to the next case, where the
+# process hangs until CTest's timeout (a heap-use-after-free in test_apps once cost 900 s so).
+export BOOST_TEST_CATCH_SYSTEM_ERRORS=no
 # CTest starts the longest tests first when it knows their durations, which a fresh build
 # directory does not: seed them with those measured here under the sanitizers (seconds; only
 # the order depends on them), so that test_resume, the longest, does not start last.

@@ -328,7 +328,8 @@ BOOST_AUTO_TEST_CASE(explanation_data_matches_attention_out) {
   const Run mean = train({"--load", dir / "ckpt", "--quiet", "--explain", std::to_string(node), "--explain-out",
                           dir / "m.svg", "--explain-data", dir / "mean.json", "--explain-reduce", "mean"});
   BOOST_REQUIRE_MESSAGE(mean.code == 0, mean.err);
-  for (const nlohmann::json& x : read_json(dir / "mean.json").at("edges")) {
+  const nlohmann::json mean_data = read_json(dir / "mean.json");  // alive for the loop, not a temporary's member
+  for (const nlohmann::json& x : mean_data.at("edges")) {
     const size_t e = x.at("edge").get<size_t>();
     const double l1h0 = alpha[std::pair{1, 0}][e], l1h1 = alpha[std::pair{1, 1}][e], l2h0 = alpha[std::pair{2, 0}][e];
     const double pyg = ((l1h0 + l1h1) / 2 + l2h0) / 2;
