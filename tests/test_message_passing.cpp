@@ -1,7 +1,7 @@
 // Message-passing primitives against the dense float64 references of tests/reference.hpp
-// (one-hot incidences and N×N adjacencies in xtensor).
+// (one-hot incidences and N×N adjacencies, in xtensor in tests/reference.cpp).
 // To add a test for a new primitive: write its reference there (its equation in xtensor), compare
-// with `close` (ref::flat gives the values), and run `grad_ok` on an awkward_graph.
+// with `close` (to_vector() gives the values), and run `grad_ok` on an awkward_graph.
 #define BOOST_TEST_MODULE message_passing
 #include <boost/test/unit_test.hpp>
 
@@ -119,16 +119,15 @@ BOOST_AUTO_TEST_CASE(gather_against_loops) {
   const Graph g = awkward_graph(12, 30, 1);
   const int64_t N = g.num_nodes(), E = g.num_edges(), D = 3;
   Tensor x = rand64({N, D}, 2);
-  const ref::Matrix xv = ref::values<2>(x);
-  const std::vector<double> want_dst = ref::flat(ref::gather(xv, g.dst())), want_src = ref::flat(ref::gather(xv, g.src()));
+  const std::vector<double> want_dst = ref::gather(x, g.dst()).to_vector(), want_src = ref::gather(x, g.src()).to_vector();
   close(gather(x, g, Endpoint::dst).to_vector(), want_dst, 0, "gather dst");
   close(gather(x, g, Endpoint::src).to_vector(), want_src, 0, "gather src");
   const std::vector<int32_t> index(g.src().begin(), g.src().end());
   close(gather(x, index).to_vector(), want_src, 0, "gather index");
   // Backward of a gather is a sum onto the endpoint: dx[v] = Σ_{e: endpoint v} w[e].
   const Run r = run([&](const std::vector<Tensor>& in) { return gather(in[0], g, Endpoint::src); }, {x});
-  const ref::Matrix w = ref::values<2>(uniform({E, D}, -1, 1, 5, DType::f64));
-  close(r.grads[0], ref::flat(ref::scatter_add(g.src(), w, N)), 1e-14, "gather src backward");
+  const Tensor w = uniform({E, D}, -1, 1, 5, DType::f64);
+  close(r.grads[0], ref::scatter_add(g.src(), w, N).to_vector(), 1e-14, "gather src backward");
   BOOST_TEST(gather(rand64({N, 2, 2}, 3), g, Endpoint::dst).shape() == Shape({E, 2, 2}));
 }
 
@@ -136,17 +135,16 @@ BOOST_AUTO_TEST_CASE(scatters_against_loops) {
   const Graph g = awkward_graph(12, 30, 4);
   const int64_t N = g.num_nodes(), E = g.num_edges(), D = 2;
   Tensor m = rand64({E, D}, 5);
-  const ref::Matrix mv = ref::values<2>(m);
-  close(scatter_add(m, g).to_vector(), ref::flat(ref::scatter_add(g.dst(), mv, N)), 1e-14, "scatter_add");
-  close(scatter_mean(m, g).to_vector(), ref::flat(ref::scatter_mean(g.dst(), mv, N)), 1e-14, "scatter_mean");
-  close(scatter_max(m, g).to_vector(), ref::flat(ref::scatter_max(g.dst(), mv, N)), 0, "scatter_max");
+  close(scatter_add(m, g).to_vector(), ref::scatter_add(g.dst(), m, N).to_vector(), 1e-14, "scatter_add");
+  close(scatter_mean(m, g).to_vector(), ref::scatter_mean(g.dst(), m, N).to_vector(), 1e-14, "scatter_mean");
+  close(scatter_max(m, g).to_vector(), ref::scatter_max(g.dst(), m, N).to_vector(), 0, "scatter_max");
   // A user's index, with nodes that receive nothing (the output has 20 rows).
   std::vector<int32_t> index(static_cast<size_t>(E));
   std::mt19937 rng(6);
   for (auto& v : index) v = static_cast<int32_t>(rng() % 15);
-  close(scatter_add(m, index, 20).to_vector(), ref::flat(ref::scatter_add(index, mv, 20)), 1e-14, "scatter_add index");
-  close(scatter_mean(m, index, 20).to_vector(), ref::flat(ref::scatter_mean(index, mv, 20)), 1e-14, "scatter_mean index");
-  close(scatter_max(m, index, 20).to_vector(), ref::flat(ref::scatter_max(index, mv, 20)), 0, "scatter_max index");
+  close(scatter_add(m, index, 20).to_vector(), ref::scatter_add(index, m, 20).to_vector(), 1e-14, "scatter_add index");
+  close(scatter_mean(m, index, 20).to_vector(), ref::scatter_mean(index, m, 20).to_vector(), 1e-14, "scatter_mean index");
+  close(scatter_max(m, index, 20).to_vector(), ref::scatter_max(index, m, 20).to_vector(), 0, "scatter_max index");
   // scatter_max's gradient goes to the first maximal edge only, even on exact ties.
   Tensor tie = Tensor::from_vector(std::vector<double>(static_cast<size_t>(E), 1.0), {E}, DType::f64).requires_grad_();
   backward(sum(scatter_max(tie, g)));
@@ -163,12 +161,12 @@ BOOST_AUTO_TEST_CASE(segment_softmax_against_dense_masked_softmax) {
   for (int64_t H : {1, 2, 3, 4, 8}) {
     Tensor s = rand64({E, H}, 8, -3, 3);
     // Dense reference: L[h][i][j] = s_e for the edge j -> i, -∞ elsewhere; softmax over j.
-    const ref::Matrix sv = ref::values<2>(s), alpha = ref::segment_softmax(g, sv);
-    close(segment_softmax(s, g).to_vector(), ref::flat(alpha), 1e-14, "segment_softmax H=" + std::to_string(H));
+    const Tensor alpha = ref::segment_softmax(g, s);
+    close(segment_softmax(s, g).to_vector(), alpha.to_vector(), 1e-14, "segment_softmax H=" + std::to_string(H));
     // Its backward against the reference's, ∂L/∂s = α (dy - Σ_{into i} α dy) for dy = run()'s weights.
     const Run mine = run([&](const std::vector<Tensor>& in) { return segment_softmax(in[0], g); }, {s});
-    const ref::Matrix dy = ref::values<2>(uniform({E, H}, -1, 1, 5, DType::f64));
-    close(mine.grads[0], ref::flat(ref::segment_softmax_backward(g, alpha, dy)), 1e-13,
+    const Tensor dy = uniform({E, H}, -1, 1, 5, DType::f64);
+    close(mine.grads[0], ref::segment_softmax_backward(g, alpha, dy).to_vector(), 1e-13,
           "segment_softmax backward H=" + std::to_string(H));
   }
 }
@@ -201,11 +199,9 @@ BOOST_AUTO_TEST_CASE(edge_helpers_against_loops) {
   const int64_t N = g.num_nodes(), E = g.num_edges(), H = 3, F = 5;
   Tensor wh = rand64({N, H, F}, 11), a = rand64({H, F}, 12), alpha = rand64({E, H}, 13);
   Tensor sd = rand64({N, H}, 14), ss = rand64({N, H}, 15);
-  const ref::Cube w = ref::values<3>(wh);
-  const ref::Matrix sdv = ref::values<2>(sd), ssv = ref::values<2>(ss);
-  const std::vector<double> dot = ref::flat(ref::head_dot(w, ref::values<2>(a)));
-  const std::vector<double> z = ref::flat(ref::gather(sdv, g.dst()) + ref::gather(ssv, g.src()));  // s_dst[i] + s_src[j]
-  const std::vector<double> agg = ref::flat(ref::aggregate(ref::edge_weights(g, ref::values<2>(alpha)), w));
+  const std::vector<double> dot = ref::head_dot(wh, a).to_vector();
+  const std::vector<double> z = ref::edge_add(g, sd, ss).to_vector();  // s_dst[i] + s_src[j]
+  const std::vector<double> agg = ref::aggregate(g, alpha, wh).to_vector();
   close(head_dot(wh, a).to_vector(), dot, 1e-14, "head_dot");
   close(edge_add(sd, ss, g).to_vector(), z, 0, "edge_add");
   close(aggregate(alpha, wh, g).to_vector(), agg, 1e-14, "aggregate");
