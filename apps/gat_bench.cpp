@@ -48,17 +48,8 @@ int main(int argc, char** argv) {
   train->add_option("--classes", t.classes, "synthetic graph: classes")->check(CLI::Range(int64_t{2}, int64_t{1} << 16));
   train->add_option("--epochs", t.epochs, "timed epochs")->check(CLI::Range(int64_t{1}, int64_t{100000}));
   train->add_option("--threads", t.threads, "oneTBB threads (default: all cores)")->check(CLI::Range(1, 1024));
-  const std::string preset_default = std::string(" (default: the ") + kDefaultPreset + " preset's)";
-  train->add_option("--heads", t.heads, "hidden-layer heads" + preset_default)->check(CLI::Range(int64_t{1}, int64_t{1024}));
-  train->add_option("--hidden", t.hidden, "features per head" + preset_default)->check(CLI::Range(int64_t{1}, int64_t{65536}));
-  train->add_option("--model", t.model, "gat or gatv2" + preset_default)->check(CLI::IsMember({"gat", "gatv2"}));
-  train->add_option("--seed", t.seed, "seed");
-  train->add_option("--batch-size", t.batch_size, "train in mini-batches of this many seed nodes (default: full batch)")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
-  train->add_option("--fanout", t.fanout, "mini-batch: neighbours per node and layer, the seeds' layer first (-1: all)")
-      ->delimiter(',')->expected(2)->check(CLI::Range(int64_t{-1}, int64_t{1} << 30));
-  train->add_option("--micro-batches", t.micro_batches, "mini-batch: parts of each batch")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  // gat-train's rows for these (apps/lib/config_options.cpp): the same fields, help and ranges.
+  app::add_config_options(*train, t.config, make_preset(kDefaultPreset), bench::bench_config_options());
   train->add_option("--steps", t.steps, "mini-batch: timed steps")->check(CLI::Range(int64_t{1}, int64_t{1000000}));
 
   int memory_threads = 0, memory_mb = 256, memory_repeats = 10;

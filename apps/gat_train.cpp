@@ -13,9 +13,7 @@
 #include <filesystem>
 #include <cstdio>
 #include <cstdlib>
-#include <limits>
 #include <numeric>
-#include <sstream>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -23,6 +21,7 @@
 #include <tbb/info.h>
 
 #include "apps/lib/app_common.hpp"
+#include "apps/lib/config_options.hpp"
 #include "apps/lib/graph_task.hpp"
 #include "apps/lib/explain.hpp"
 #include "apps/lib/synthetic_options.hpp"
@@ -52,63 +51,30 @@ namespace {
 struct Options {
   std::string data;  // empty: the built-in synthetic graph
   std::string preset;  // empty: kDefaultPreset
-  // Overrides of the preset; empty, negative or NaN means "keep the preset's value".
-  std::string model;
-  int64_t epochs = -1, patience = -1, layers = -1, hidden = -1, heads = -1, out_heads = -1;
-  bool residual = false;  // add every layer's learned skip connection (the preset's otherwise)
-  int64_t batch_size = -1, micro_batches = -1;  // mini-batch training (train/minibatch.hpp)
-  int64_t graphs_per_batch = -1;                // batches of whole graphs (train/graph_batches.hpp)
-  std::vector<int64_t> fanout;
-  std::string edge_fill;  // the self-loops' edge features: "mean" or a number (empty: the preset's)
-  double lr = NAN, weight_decay = NAN, dropout = NAN, attn_dropout = NAN;
-  bool no_normalize = false;
-  uint64_t seed = GATConfig{}.seed;  // of the model's weights and dropout, and of the synthetic graph
+  app::ConfigArgs config;  // the hyper-parameter options given (apps/lib/config_options.hpp), overriding the preset
+  std::string task;        // --task as given ("" when not: node, or the --load'ed model's task)
+  uint64_t seed = GATConfig{}.seed;  // the run's --seed (the model's), also the synthetic graph's
   int threads = 0;  // 0: all cores
   int64_t log_every = 10;
   bool quiet = false;
   std::string metrics_json, save, load, predict_out, attention_out, plot, resume;
   bool eval_only = false;
-  // Link prediction (--task link; train/link_model.hpp).
-  std::string task;      // "node" or "link"; empty: node, or the --load'ed model's task
-  std::string decoder;   // "dot" or "mlp" (empty: the preset's)
-  int64_t hits_k = -1;   // K of the reported Hits@K (-1: LinkConfig's)
-  std::string pairs;     // with --predict-out: the .npy [P, 2] of node pairs to score
+  std::string pairs;     // --task link with --predict-out: the .npy [P, 2] of node pairs to score
   CsbmOptions synthetic;         // the built-in graph's sizes (its seed is `seed`)
   int64_t graphs = -1;           // --graphs: the synthetic set of graphs instead (-1: not asked for)
   GraphSetOptions graph_set{.num_graphs = 0};  // its sizes (its seed is `seed`), when num_graphs > 0
   std::string partitions;        // distributed training: the partition folder (gat-partition)
   std::string partitioned_data;  // the dataset folder the partitions were cut from ("" for the synthetic graph)
   int64_t checkpoint_every = 0;  // with --save: the run's state every N epochs, for --resume
-  // --task graph: graph classification by cross-validation (apps/lib/graph_task.hpp)
-  std::string readout;           // empty: the preset's
-  int64_t folds = -1, mlp_hidden = -1;  // -1: 10 folds; the preset's width
   int64_t explain = -1;          // --explain NODE: draw its attention (apps/lib/explain.hpp); -1: not asked for
   std::string explain_out, explain_data, explain_reduce = "max";
 };
-
-// CLI::Range lets NaN through (every comparison with NaN is false) and NaN means "keep the
-// preset" in Options: this check wants a number in [lo, hi], which NaN is not.
-CLI::Validator number_in(double lo, double hi) {
-  auto show = [](double x) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", x);
-    return std::string(buf);
-  };
-  const std::string range = "[" + show(lo) + ", " + show(hi) + "]";
-  return CLI::Validator(
-      [range, lo, hi](std::string& text) -> std::string {
-        double v = 0;
-        if (!CLI::detail::lexical_cast(text, v) || !(v >= lo && v <= hi)) return "Value " + text + " not in " + range;
-        return "";
-      },
-      "in " + range, "number_in");
-}
 
 // ---- hyper-parameters and data ----
 
 constexpr int64_t kSyntheticEpochs = 200;  // default --epochs on the built-in synthetic graph
 
-// The preset, then every option given on the command line.
+// The preset, then every hyper-parameter option given on the command line.
 Preset resolve_hyperparameters(const Options& o) {
   // Link prediction starts from its own preset (PyG's link_pred.py), graph classification from
   // the issue's PyG reference (tu), node classification from the paper's.
@@ -116,32 +82,35 @@ Preset resolve_hyperparameters(const Options& o) {
                          : o.task == "link"  ? "link"
                          : o.task == "graph" ? "tu"
                                              : kDefaultPreset);
-  if (!o.task.empty()) p.model.task = o.task;
-  if (!o.model.empty()) p.model.model = o.model;
-  if (!o.decoder.empty()) p.model.decoder = o.decoder;
   // The built-in graph is easy: kSyntheticEpochs keep the first command of the README to seconds.
   if (o.data.empty() && o.partitioned_data.empty() && o.preset.empty()) p.train.max_epochs = kSyntheticEpochs;
-  if (o.epochs >= 0) p.train.max_epochs = o.epochs;
-  if (o.patience >= 0) p.train.patience = o.patience;
-  if (o.layers >= 0) p.model.layers = o.layers;
-  if (o.residual) p.model.residual = true;
-  if (o.hidden >= 0) p.model.hidden = o.hidden;
-  if (o.heads >= 0) p.model.heads = o.heads;
-  if (o.out_heads >= 0) p.model.out_heads = o.out_heads;
-  if (!std::isnan(o.lr)) p.train.lr = o.lr;
-  if (!std::isnan(o.weight_decay)) p.train.weight_decay = o.weight_decay;
-  if (!std::isnan(o.dropout)) p.model.dropout = o.dropout;
-  if (!std::isnan(o.attn_dropout)) p.model.attn_dropout = o.attn_dropout;
-  if (o.batch_size >= 0) p.train.batch_size = o.batch_size;
-  if (!o.fanout.empty()) p.train.fanout = o.fanout;
-  if (o.micro_batches >= 0) p.train.micro_batches = o.micro_batches;
-  if (o.graphs_per_batch >= 0) p.train.graphs_per_batch = o.graphs_per_batch;
-  if (!o.edge_fill.empty()) p.model.edge_fill = o.edge_fill;
-  if (!o.readout.empty()) p.model.readout = o.readout;
-  if (o.mlp_hidden >= 0) p.model.mlp_hidden = o.mlp_hidden;
-  if (o.task != "graph") p.model.normalize_features = !o.no_normalize;  // (graph classification: the preset's)
-  p.model.seed = o.seed;
+  app::apply_config_options(o.config, p);
   return p;
+}
+
+// --resume DIR continues the run saved there as it was: every hyper-parameter option, and the
+// data, seed and synthetic graph options, must equal its values (UsageError naming the option and
+// both values otherwise); run options (--threads, outputs, ...) are free.
+void check_resumed_options(const Options& o, const CLI::App& cli, const app::ResumePoint& saved, const std::string& source) {
+  app::check_same_as_saved(o.config, saved.preset, source);
+  auto differs = [&](const std::string& option, const std::string& asked, const std::string& was) {
+    if (asked != was)
+      throw UsageError(option + " " + asked + " differs from the resumed run's " + was + " (" + source +
+                       "): --resume continues that run as it was");
+  };
+  if (!o.data.empty()) differs("--data", o.data, saved.data.empty() ? "(the synthetic graph)" : saved.data);
+  const bool set = saved.graph_set.num_graphs > 0;
+  if (cli.count("--graphs")) differs("--graphs", std::to_string(o.graphs), set ? std::to_string(saved.graph_set.num_graphs) : "(none)");
+  const std::pair<const char*, std::pair<int64_t, int64_t>> synthetic[] = {
+      {"--nodes", {o.synthetic.num_nodes, set ? saved.graph_set.nodes_per_graph : saved.synthetic.num_nodes}},
+      {"--edges", {o.synthetic.num_edges, saved.synthetic.num_edges}},
+      {"--features", {o.synthetic.num_features, set ? saved.graph_set.num_features : saved.synthetic.num_features}},
+      {"--classes", {o.synthetic.num_classes, set ? saved.graph_set.num_labels : saved.synthetic.num_classes}},
+      {"--train-per-class", {o.synthetic.train_per_class, saved.synthetic.train_per_class}},
+      {"--edge-features", {o.synthetic.edge_dim, saved.synthetic.edge_dim}},
+  };
+  for (const auto& [option, values] : synthetic)
+    if (cli.count(option)) differs(option, std::to_string(values.first), std::to_string(values.second));
 }
 
 struct Configuration {
@@ -153,16 +122,18 @@ struct Configuration {
 // The run's hyper-parameters: the preset and the options; with --resume, the interrupted run's
 // (its data and seed too, into `o`); with --load, the saved model's configuration, its
 // preprocessing included.
-Configuration configure(Options& o) {
+Configuration configure(Options& o, const CLI::App& cli) {
   Configuration c{resolve_hyperparameters(o), {}, ""};
+  o.seed = c.preset.model.seed;
   if (!o.resume.empty()) {
     c.resume = app::read_resume_point(o.resume);
+    c.saved_config = o.resume + "/resume/config.json";
     c.preset = c.resume.preset;
+    check_resumed_options(o, cli, c.resume, c.saved_config);
     if (o.data.empty() && o.partitions.empty()) o.data = c.resume.data;
     o.seed = c.resume.seed;
     o.synthetic = c.resume.synthetic;
     o.graph_set = c.resume.graph_set;
-    c.saved_config = o.resume + "/resume/config.json";
   }
   if (!o.load.empty()) {
     c.saved_config = o.load + "/config.json";
@@ -172,8 +143,21 @@ Configuration configure(Options& o) {
   }
   // One fanout entry per layer: unless given, the preset's last entry repeated for a deeper model.
   std::vector<int64_t>& fanout = c.preset.train.fanout;
-  if (o.fanout.empty() && o.resume.empty()) fanout.resize(static_cast<size_t>(c.preset.model.layers), fanout.back());
+  if (!o.config.has("--fanout") && o.resume.empty()) fanout.resize(static_cast<size_t>(c.preset.model.layers), fanout.back());
+  app::validate_config(c.preset);
   return c;
+}
+
+// make() (make_steps); with --resume, a configuration it refuses is a fault of the saved state:
+// a DataError naming DIR/resume/config.json (a fanout that does not fit, graph batches on one graph).
+template <class Make>
+auto naming_the_state(const Options& o, const Configuration& c, Make&& make) {
+  try {
+    return make();
+  } catch (const UsageError& e) {
+    if (o.resume.empty()) throw;
+    throw DataError(c.saved_config + ": " + e.what());
+  }
 }
 
 // The built-in graph of the options: its sizes and seed.
@@ -201,8 +185,8 @@ app::ResumePoint resume_point(const Options& o, const Preset& p, const TrainStat
 std::string choose_graph_set(const CLI::App& cli, Options& o) {
   const bool ppi_default = o.preset == "ppi" && o.data.empty() && o.partitions.empty() && o.resume.empty();
   if (o.graphs < 0 && !ppi_default) return "";
-  if (!o.data.empty() || !o.partitions.empty() || !o.resume.empty())
-    return "--graphs describes the synthetic set of graphs: not with --data, --partitions or --resume";
+  if (!o.data.empty() || !o.partitions.empty())
+    return "--graphs describes the synthetic set of graphs: not with --data or --partitions";
   if (cli.count("--edges") || cli.count("--train-per-class") || cli.count("--edge-features"))
     return "--edges, --train-per-class and --edge-features describe the single synthetic graph: with --graphs, give "
            "--nodes (per graph), --features and --classes (labels)";
@@ -245,7 +229,7 @@ NodeData load_data(const Options& o, GATConfig& m, const std::string& saved_conf
     throw DataError(saved_config + ": the model expects " + std::to_string(m.edge_dim) +
                     " edge features (edge_attr.npy columns), the data has " + std::to_string(d.edge_dim));
   }
-  if (d.edge_dim == 0 && !o.edge_fill.empty())
+  if (d.edge_dim == 0 && o.config.has("--edge-fill"))
     throw UsageError("--edge-fill needs edge features (edge_attr.npy in the --data directory)");
   const std::string name = !o.data.empty() ? o.data : d.num_graphs > 0 ? "the synthetic graph set" : "the synthetic graph";
   summary = name + " (" + (d.num_graphs > 0 ? std::to_string(d.num_graphs) + " graphs, " : std::string()) +
@@ -306,7 +290,7 @@ std::unique_ptr<Distributed> load_partition_data(const Options& o, GATConfig& m,
     throw DataError(c.saved_config + ": the model expects " + std::to_string(m.edge_dim) +
                     " edge features, the partitions have " + std::to_string(meta.edge_dim));
   }
-  if (meta.edge_dim == 0 && !o.edge_fill.empty())
+  if (meta.edge_dim == 0 && o.config.has("--edge-fill"))
     throw UsageError("--edge-fill needs edge features (the partitions have none)");
   const bool normalize = !meta.source.data.empty() && m.normalize_features;  // the synthetic graph is never normalised
   d->rank = dist::make_rank_data(d->comm, dist::load_partition(o.partitions, d->comm.rank()), normalize, d->traffic);
@@ -449,16 +433,6 @@ class Progress {
   bool dirty_ = false;
 };
 
-// "10,10"
-std::string fanout_text(const std::vector<int64_t>& fanout) {
-  std::string t;
-  for (int64_t f : fanout) {
-    if (!t.empty()) t += ',';  // (not `"," + to_string(f)`: g++ 12 warns falsely there, -Wrestrict)
-    t += std::to_string(f);
-  }
-  return t;
-}
-
 // Every output path and option combination, before any data is read or any epoch runs.
 void check_arguments(Options& o) {
   if (!o.resume.empty() && o.save.empty()) o.save = o.resume;  // an interrupted resumed run stays resumable
@@ -480,10 +454,6 @@ void check_arguments(Options& o) {
   }
   if (o.eval_only && o.load.empty()) throw UsageError("--eval-only needs --load DIR");
   if (!o.resume.empty() && (o.eval_only || !o.load.empty())) throw UsageError("--resume cannot be combined with --load or --eval-only");
-  if (!o.resume.empty() && (o.batch_size >= 0 || !o.fanout.empty() || o.micro_batches >= 0))
-    throw UsageError("--resume continues the run with its own --batch-size, --fanout and --micro-batches");
-  if (o.batch_size <= 0 && (!o.fanout.empty() || o.micro_batches >= 0))
-    throw UsageError("--fanout and --micro-batches need --batch-size (mini-batch training)");
   if (o.checkpoint_every > 0 && o.save.empty()) throw UsageError("--checkpoint-every needs --save DIR");
   if (!o.partitions.empty()) {
 #ifndef GATGRAD_HAVE_MPI
@@ -493,8 +463,6 @@ void check_arguments(Options& o) {
     if (!o.data.empty()) throw UsageError("--partitions reads the graph from the partitions: not with --data");
     if (!o.load.empty() || o.eval_only || !o.predict_out.empty() || !o.attention_out.empty() || o.explain >= 0)
       throw UsageError("--partitions trains: not with --load, --eval-only, --predict-out, --attention-out or --explain");
-    if (o.resume.empty() && o.batch_size <= 0)
-      throw UsageError("--partitions is mini-batch training: it needs --batch-size");
   }
 }
 
@@ -586,7 +554,7 @@ int run_link(Options& o, Configuration& c, int threads) {
   if (!o.predict_out.empty() && o.pairs.empty())
     throw UsageError("--task link --predict-out needs --pairs FILE (a .npy of node pairs to score)");
   LinkConfig link;
-  if (o.hits_k > 0) link.hits_k = o.hits_k;
+  link.hits_k = p.train.hits_k;
   Dataset d = read_data(o, p.model);
   if (c.saved_config.empty()) {
     p.model.in_features = d.num_features;
@@ -597,7 +565,7 @@ int run_link(Options& o, Configuration& c, int threads) {
                     " and " + std::to_string(d.edge_dim));
   }
   p.model.num_classes = p.model.embedding_dim;
-  p.train.validate_for(p.model);
+  app::validate_config(p);  // (the model's size, now that its input is known)
   const std::string summary = (o.data.empty() ? std::string("the synthetic graph") : o.data) + " (" +
                               std::to_string(d.num_nodes) + " nodes, " + std::to_string(d.num_edges()) + " edges, " +
                               std::to_string(d.num_features) + " features" +
@@ -612,7 +580,7 @@ int run_link(Options& o, Configuration& c, int threads) {
   TrainState state;
   if (!o.load.empty()) nn::load_checkpoint(o.load, model, nullptr);
   if (!o.resume.empty()) state = app::restore_run(o.resume, c.resume, model, optimizer);
-  const std::unique_ptr<LinkSteps> steps = make_steps(model, data, p.train, link.hits_k);
+  const std::unique_ptr<LinkSteps> steps = naming_the_state(o, c, [&] { return make_steps(model, data, p.train, link.hits_k); });
   if (!o.quiet) {
     std::printf("gatgrad %s: %s link prediction (%s decoder) on %s, %d threads, %s kernels\n", version(),
                 p.model.model.c_str(), p.model.decoder.c_str(), summary.c_str(), threads,
@@ -670,18 +638,20 @@ int run_link(Options& o, Configuration& c, int threads) {
 
 // --task graph: the options that apply to it, then apps/lib/graph_task.cpp's run.
 int run_graph(const Options& o, int threads) {
-  if (o.batch_size >= 0 || !o.fanout.empty() || o.micro_batches >= 0 || !o.partitions.empty() || !o.resume.empty() ||
-      o.checkpoint_every > 0 || !o.predict_out.empty() || !o.attention_out.empty() || !o.plot.empty() ||
-      o.out_heads >= 0 || o.no_normalize || o.explain >= 0)
+  const app::ConfigArgs& given = o.config;
+  if (given.has("--batch-size") || given.has("--fanout") || given.has("--micro-batches") || !o.partitions.empty() ||
+      !o.resume.empty() || o.checkpoint_every > 0 || !o.predict_out.empty() || !o.attention_out.empty() ||
+      !o.plot.empty() || given.has("--out-heads") || given.has("--no-normalize") || o.explain >= 0)
     throw UsageError("--task graph trains on batches of whole graphs by cross-validation: not with --batch-size, "
                      "--fanout, --micro-batches, --partitions, --resume, --checkpoint-every, --predict-out, "
                      "--attention-out, --explain, --plot, --out-heads or --no-normalize");
   app::GraphTaskOptions g;
   g.data = o.data;
   if (o.graphs >= 0) g.motifs.num_graphs = o.graphs;
-  g.motifs.seed = o.seed;
   g.preset = resolve_hyperparameters(o);
-  g.folds = o.folds > 0 ? o.folds : 10;
+  app::validate_config(g.preset);
+  g.motifs.seed = g.preset.model.seed;
+  g.folds = g.preset.train.folds;
   g.threads = threads;
   g.quiet = o.quiet;
   g.metrics_json = o.metrics_json;
@@ -691,14 +661,14 @@ int run_graph(const Options& o, int threads) {
   return app::run_graph_task(g);
 }
 
-int run(Options o) {
+int run(Options o, const CLI::App& cli) {
   check_arguments(o);
   if (o.task == "graph") {
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                               static_cast<size_t>(o.threads > 0 ? o.threads : tbb::info::default_concurrency()));
     return run_graph(o, o.threads > 0 ? o.threads : tbb::info::default_concurrency());
   }
-  if (!o.readout.empty() || o.mlp_hidden >= 0 || o.folds >= 0)
+  if (o.config.has("--readout") || o.config.has("--mlp-hidden") || o.config.has("--folds"))
     throw UsageError("--readout, --mlp-hidden and --folds are graph classification's (--task graph)");
 #ifdef GATGRAD_HAVE_MPI
   if (!o.partitions.empty()) o.partitioned_data = dist::read_partition_meta(o.partitions).source.data;
@@ -706,7 +676,7 @@ int run(Options o) {
   const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
 
-  Configuration c = configure(o);
+  Configuration c = configure(o, cli);
   if (c.preset.model.task == "link") return run_link(o, c, threads);
   if (c.preset.model.task != "node")
     throw UsageError("the model is a " + c.preset.model.task + " classifier: give --task " + c.preset.model.task +
@@ -725,7 +695,7 @@ int run(Options o) {
 #else
   const NodeData& data = local;
 #endif
-  p.train.validate_for(p.model);
+  app::validate_config(p);  // (the model's size, now that its input is known)
   if (o.explain >= 0 && o.explain >= data.graph.num_dst_nodes())
     throw UsageError("--explain " + std::to_string(o.explain) + ": the graph has " +
                      std::to_string(data.graph.num_dst_nodes()) + " nodes (0.." +
@@ -766,7 +736,7 @@ int run(Options o) {
 #ifdef GATGRAD_HAVE_MPI
     if (ranks) on_ranks = ranks->maker(model, p.train);
 #endif
-    steps = make_steps(model, data, p.train, on_ranks);
+    steps = naming_the_state(o, c, [&] { return make_steps(model, data, p.train, on_ranks); });
     if (!steps->describe().empty() && !o.quiet) std::printf("%s\n", steps->describe().c_str());
     Progress progress(o.quiet, o.log_every, p.train.max_epochs, /*live=*/!ranks,
                       data.multilabel ? "f1" : "acc", data.multilabel ? "f1" : "acc");  // mpirun's pty is not the user's
@@ -797,89 +767,18 @@ int run(Options o) {
 
 }  // namespace
 
-// " (default <v>)" for an option's help, <v> read from the default preset.
-template <class T>
-std::string default_of(T v) {
-  std::ostringstream s;
-  s << " (default " << v << ")";
-  return s.str();
-}
-
 int main(int argc, char** argv) {
   Options o;
   const Preset defaults = make_preset(kDefaultPreset);
   CLI::App cli{"Train a graph attention network (GAT or GATv2) for node classification."};
   cli.add_option("--data", o.data, "directory of .npy files (x, y, edge_index, masks); default: synthetic graph")
       ->check(CLI::ExistingDirectory);
-  cli.add_option("--model", o.model, "gat or gatv2" + default_of(defaults.model.model))->check(CLI::IsMember({"gat", "gatv2"}));
-  cli.add_option("--readout", o.readout, "--task graph: how a graph's nodes pool into its row: mean, sum, max or "
-                                         "attention" + default_of(make_preset("tu").model.readout))
-      ->check(CLI::IsMember({"mean", "sum", "max", "attention"}));
-  cli.add_option("--folds", o.folds, "--task graph: stratified K-fold cross-validation, 10% of each training part "
-                                     "held out for early stopping (default 10)")
-      ->check(CLI::Range(int64_t{2}, int64_t{1000}));
-  cli.add_option("--mlp-hidden", o.mlp_hidden, "--task graph: width of the MLP after the readout" +
-                                                   default_of(make_preset("tu").model.mlp_hidden))
-      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   cli.add_option("--preset", o.preset, std::string("the paper's hyper-parameters for a dataset (default ") + kDefaultPreset + ")")
       ->check(CLI::IsMember(preset_names()));
-  cli.add_option("--epochs", o.epochs, "maximum number of epochs (default " + std::to_string(defaults.train.max_epochs) + "; " +
-                                           std::to_string(kSyntheticEpochs) + " on the synthetic graph)")
-      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
-  cli.add_option("--patience", o.patience, "epochs without improvement before stopping" + default_of(defaults.train.patience))
-      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
-  cli.add_option("--lr", o.lr, "Adam learning rate" + default_of(defaults.train.lr))
-      ->check(number_in(0.0, std::numeric_limits<double>::max()));
-  cli.add_option("--weight-decay", o.weight_decay, "L2 penalty added to the gradient" + default_of(defaults.train.weight_decay))
-      ->check(number_in(0.0, 1.0));
-  cli.add_option("--layers", o.layers, "attention layers: the hidden ones concatenate their heads, the last averages"
-                 " them" + default_of(defaults.model.layers))
-      ->check(CLI::Range(int64_t{1}, int64_t{64}));
-  cli.add_flag("--residual", o.residual, "add a learned skip connection to every layer (PyG's residual=True)");
-  cli.add_option("--hidden", o.hidden, "features per head in each hidden layer" + default_of(defaults.model.hidden))
-      ->check(CLI::Range(int64_t{1}, int64_t{65536}));
-  cli.add_option("--heads", o.heads, "heads in each hidden layer" + default_of(defaults.model.heads))
-      ->check(CLI::Range(int64_t{1}, int64_t{1024}));
-  cli.add_option("--out-heads", o.out_heads, "heads in the output layer (averaged)" + default_of(defaults.model.out_heads))
-      ->check(CLI::Range(int64_t{1}, int64_t{1024}));
-  cli.add_option("--dropout", o.dropout, "dropout on each layer's input, in [0, 1)" + default_of(defaults.model.dropout))
-      ->check(number_in(0.0, 0.999999));
-  cli.add_option("--attn-dropout", o.attn_dropout, "dropout on attention coefficients, in [0, 1)" +
-                                                       default_of(defaults.model.attn_dropout))
-      ->check(number_in(0.0, 0.999999));
-  const TrainConfig& dt = defaults.train;
-  cli.add_option("--batch-size", o.batch_size, "train in mini-batches of this many seed nodes, sampling their "
-                                               "neighbourhoods (default: full batch)")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
-  cli.add_option("--fanout", o.fanout, "mini-batch: neighbours sampled per node, one value per layer, the seeds' layer first, "
-                                       "-1 for all (default " + fanout_text(dt.fanout) + ")")
-      ->delimiter(',')->expected(1, 64)->check(CLI::Range(int64_t{-1}, int64_t{1} << 30));
-  cli.add_option("--graphs-per-batch", o.graphs_per_batch, "data of many graphs (graph_index.npy, --graphs): train on "
-                 "shuffled batches of this many whole training graphs (default: one full batch)")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  app::add_config_options(cli, o.config, defaults);  // every hyper-parameter (apps/lib/config_options.cpp)
   cli.add_option("--graphs", o.graphs, "train on a synthetic PPI-like set of this many graphs (multi-label, inductive; "
                  "--preset ppi without --data uses 24) instead of the single synthetic graph")
       ->check(CLI::Range(int64_t{3}, int64_t{1} << 20));
-  cli.add_option("--micro-batches", o.micro_batches, "mini-batch: parts of each batch, each differentiated whole, "
-                                                     "the gradients summed in order" + default_of(dt.micro_batches))
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
-  cli.add_option("--edge-fill", o.edge_fill, "with edge features (edge_attr.npy): the self-loops' features, 'mean' of "
-                                             "each node's incoming edges or a number (default " +
-                                                 defaults.model.edge_fill + ")")
-      ->check(CLI::Validator(
-          [](std::string& v) {
-            try {
-              parse_edge_fill(v);
-              return std::string();
-            } catch (const UsageError& e) {
-              return std::string(e.what());
-            }
-          },
-          "mean|VALUE", "edge_fill"));
-  cli.add_flag("--no-normalize", o.no_normalize, "do not row-normalise features read from files");
-  cli.add_option("--seed", o.seed, "seed of initial weights, dropout and the synthetic graph")
-      ->check(CLI::Validator([](std::string& v) { return v.find('-') == std::string::npos ? "" : "must be >= 0"; },
-                             "", "non-negative"));
   cli.add_option("--threads", o.threads, "oneTBB worker threads (default: all cores)")->check(CLI::Range(1, 1024));
   cli.add_option("--log-every", o.log_every, "when not on a terminal, print a line every N epochs")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
@@ -892,16 +791,6 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingDirectory);
   cli.add_option("--predict-out", o.predict_out, "write the logits (N×C float32) to this .npy file (--task link: "
                                                  "the logit of each --pairs pair, P float32, over the test-time graph)");
-  cli.add_option("--task", o.task, "node: classify nodes; link: predict links (the link preset, PyG's "
-                                   "examples/link_pred.py with GAT; train/link_model.hpp); graph: classify whole "
-                                   "graphs (a TU Dortmund folder, graph_y.npy or the synthetic motif set; the tu "
-                                   "preset, cross-validated; apps/lib/graph_task.hpp)")
-      ->check(CLI::IsMember({"node", "link", "graph"}));
-  cli.add_option("--decoder", o.decoder, "--task link: score pairs by dot product or an MLP on h_u * h_v (default dot)")
-      ->check(CLI::IsMember({"dot", "mlp"}));
-  cli.add_option("--hits-k", o.hits_k, "--task link: the K of the reported test Hits@K (default " +
-                                           std::to_string(LinkConfig{}.hits_k) + ")")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
   cli.add_option("--pairs", o.pairs, "--task link with --predict-out: a .npy of shape (P, 2), the node pairs to score")
       ->check(CLI::ExistingFile);
   cli.add_option("--attention-out", o.attention_out, "write every layer's attention to this CSV file");
@@ -929,20 +818,21 @@ int main(int argc, char** argv) {
     const int code = cli.exit(e);
     return code == 0 ? app::kExitOk : app::kExitUsage;
   }
+  if (o.config.has("--task")) o.task = o.config.given.at("--task");
   if (o.task == "graph") {
     if (app::synthetic_options_given(cli)) {
       std::fprintf(stderr, "gat-train: --task graph sizes its synthetic set with --graphs alone\n");
       return app::kExitUsage;
     }
-    return app::run_main("gat-train", [&] { return run(o); });
+    return app::run_main("gat-train", [&] { return run(o, cli); });
   }
   if (const std::string problem = choose_graph_set(cli, o); !problem.empty()) {
     std::fprintf(stderr, "gat-train: %s\n", problem.c_str());
     return app::kExitUsage;
   }
-  if (app::synthetic_options_given(cli) && (!o.data.empty() || !o.partitions.empty() || !o.resume.empty())) {
+  if (app::synthetic_options_given(cli) && (!o.data.empty() || !o.partitions.empty())) {
     std::fprintf(stderr, "gat-train: --nodes, --edges, --features, --classes, --train-per-class and --edge-features "
-                         "describe the synthetic graph: not with --data, --partitions or --resume\n");
+                         "describe the synthetic graph: not with --data or --partitions\n");
     return app::kExitUsage;
   }
 #ifdef GATGRAD_HAVE_MPI
@@ -959,12 +849,12 @@ int main(int argc, char** argv) {
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     const std::string program = "gat-train: rank " + std::to_string(rank);
-    const int code = app::run_main(program.c_str(), [&] { return run(o); });
+    const int code = app::run_main(program.c_str(), [&] { return run(o, cli); });
     std::fflush(stdout);
     if (code != app::kExitOk) MPI_Abort(MPI_COMM_WORLD, code);
     MPI_Finalize();
     return code;
   }
 #endif
-  return app::run_main("gat-train", [&] { return run(o); });
+  return app::run_main("gat-train", [&] { return run(o, cli); });
 }

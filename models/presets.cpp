@@ -2,6 +2,13 @@
 // differences from the defaults in presets.hpp).
 #include "models/presets.hpp"
 
+#include <algorithm>
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <map>
 #include <string_view>
 
 #include "autograd/error.hpp"
@@ -68,36 +75,226 @@ void train_fields(C& c, F&& f) {
   f("micro_batches", c.micro_batches);
   f("eval_chunk", c.eval_chunk);
   f("graphs_per_batch", c.graphs_per_batch);
+  f("hits_k", c.hits_k);
+  f("folds", c.folds);
+}
+
+constexpr double kNoLimit = INFINITY;
+// Every floating field ends up a float32 (the model's parameters, its dropout, Adam's update in
+// the parameters' type): its range stops at float32's largest value, so that the range check is
+// also the check that the value fits its type (--lr 1e39 is out of range, not an infinity later).
+constexpr double kFloat32Max = std::numeric_limits<float>::max();
+// The widths of a layer: larger ones fail the parameter limit (kMaxParameters) long before.
+constexpr double kMaxWidth = 1 << 20;
+
+// The ranges validate() checks, by field (config.json names).
+const std::map<std::string, FieldRange, std::less<>>& ranges() {
+  static const std::map<std::string, FieldRange, std::less<>> r = {
+      // GATConfig (in_features, num_classes, edge_dim: int32 columns of the data)
+      {"in_features", {1, INT32_MAX}},
+      {"num_classes", {1, INT32_MAX}},
+      {"layers", {1, 64}},
+      {"hidden", {1, 65536}},
+      {"heads", {1, 1024}},
+      {"out_heads", {1, 1024}},
+      {"dropout", {0, 1, true, false}},
+      {"attn_dropout", {0, 1, true, false}},
+      {"negative_slope", {0, kFloat32Max, false, false}},
+      {"edge_dim", {0, INT32_MAX}},
+      {"mlp_hidden", {1, kMaxWidth}},
+      {"embedding_dim", {1, 65536}},
+      // TrainConfig
+      {"max_epochs", {1, 1000000}},
+      {"patience", {1, 1000000}},
+      {"lr", {0, kFloat32Max, false, false}},
+      {"weight_decay", {0, 1, false, false}},
+      {"beta1", {0, 1, true, false}},
+      {"beta2", {0, 1, true, false}},
+      {"eps", {0, kFloat32Max, false, false}},
+      {"batch_size", {0, 1 << 30}},
+      {"fanout", {-1, 1 << 30}},
+      {"micro_batches", {1, 1 << 20}},
+      {"eval_chunk", {1, 1 << 30}},
+      {"graphs_per_batch", {0, 1 << 30}},
+      {"hits_k", {1, 1 << 30}},
+      {"folds", {2, 1000}},
+  };
+  return r;
+}
+
+// The values a field of names takes.
+const std::map<std::string, std::vector<std::string>, std::less<>>& choices() {
+  static const std::map<std::string, std::vector<std::string>, std::less<>> c = {
+      {"model", {"gat", "gatv2"}},
+      {"task", {"node", "link", "graph"}},
+      {"readout", {"mean", "sum", "max", "attention"}},
+      {"decoder", {"dot", "mlp"}},
+  };
+  return c;
+}
+
+// A number as text, in its shortest exact form ("0.005", "65536"); float32's largest value in its
+// float32 form (3.4028235e+38).
+std::string text_of(double v) {
+  char buf[64];
+  const auto end = v == kFloat32Max ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(v)).ptr
+                                    : std::to_chars(buf, buf + sizeof buf, v).ptr;
+  return std::string(buf, end);
+}
+std::string text_of(int64_t v) { return std::to_string(v); }
+std::string text_of(uint64_t v) { return std::to_string(v); }
+std::string text_of(bool v) { return v ? "true" : "false"; }
+std::string text_of(const std::string& v) { return v; }
+std::string text_of(const std::vector<int64_t>& v) {
+  std::string t;
+  for (int64_t x : v) t.append(t.empty() ? "" : ",").append(std::to_string(x));
+  return t;
+}
+
+// What `r` asks of a value: "must be positive", "must be in [0, 1)", ...
+std::string requirement(const FieldRange& r) {
+  if (r.integer && r.lo == 1 && std::isinf(r.hi)) return "must be positive";
+  if (r.integer && r.lo == 1) return std::string("must be positive and at most ").append(text_of(r.hi));
+  if (std::isinf(r.hi)) return std::string("must be >= ").append(text_of(r.lo));
+  if (r.hi == kFloat32Max) return "must be >= " + text_of(r.lo) + " and within float32 (at most " + text_of(r.hi) + ")";
+  return std::string("must be in ").append(r.text());
+}
+
+// ConfigError naming the field unless its value is in its range (fields without one pass).
+void check_range(const char* what, const char* name, double v) {
+  const FieldRange* r = field_range(name);
+  if (r && !r->contains(v))
+    throw ConfigError(name, std::string(what) + ": " + name + " " + requirement(*r) + ", got " + text_of(v));
+}
+void check_range(const char* what, const char* name, int64_t v) {
+  const FieldRange* r = field_range(name);
+  if (r && !r->contains(static_cast<double>(v)))
+    throw ConfigError(name, std::string(what) + ": " + name + " " + requirement(*r) + ", got " + text_of(v));
+}
+void check_range(const char* what, const char* name, const std::vector<int64_t>& v) {
+  const FieldRange* r = field_range(name);
+  for (int64_t x : v)
+    if (r && !r->contains(static_cast<double>(x)))
+      throw ConfigError(name, std::string(what) + ": " + name + " entries must be in " + r->text() +
+                                  " (-1: all neighbours), got " + text_of(x));
+}
+void check_range(const char* what, const char* name, const std::string& v) {
+  const std::vector<std::string>* c = field_choices(name);
+  if (!c || std::find(c->begin(), c->end(), v) != c->end()) return;
+  std::string list;  // "gat or gatv2", "node, link or graph"
+  for (size_t i = 0; i < c->size(); ++i) list.append(i == 0 ? "" : i + 1 == c->size() ? " or " : ", ").append((*c)[i]);
+  throw ConfigError(name, std::string(what) + ": " + name + " must be " + list + ", not '" + v + "'");
+}
+template <class T>
+void check_range(const char*, const char*, const T&) {}  // flags, the seed
+
+// Field values from a command line's text; UsageError when the text is not of the field's type.
+void parse_text(const std::string& t, int64_t& out) {
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+  if (ec != std::errc() || end != t.data() + t.size() || t.empty()) throw UsageError("'" + t + "' is not an integer");
+}
+void parse_text(const std::string& t, uint64_t& out) {
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+  if (ec != std::errc() || end != t.data() + t.size() || t.empty())
+    throw UsageError("'" + t + "' is not a non-negative integer");
+}
+void parse_text(const std::string& t, double& out) {
+  char* end = nullptr;
+  out = std::strtod(t.c_str(), &end);
+  if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(out)) throw UsageError("'" + t + "' is not a finite number");
+}
+void parse_text(const std::string& t, bool& out) {
+  if (t == "true" || t == "1") out = true;
+  else if (t == "false" || t == "0") out = false;
+  else throw UsageError("'" + t + "' is not true or false");
+}
+void parse_text(const std::string& t, std::string& out) { out = t; }
+void parse_text(const std::string& t, std::vector<int64_t>& out) {
+  out.clear();
+  size_t begin = 0;
+  while (true) {
+    const size_t comma = t.find(',', begin);
+    int64_t v = 0;
+    try {
+      parse_text(t.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin), v);
+    } catch (const UsageError&) {
+      throw UsageError("'" + t + "' is not a comma-separated list of integers");
+    }
+    out.push_back(v);
+    if (comma == std::string::npos) break;
+    begin = comma + 1;
+  }
+}
+
+// f(value) for the field named `field` of p (model's or train's); false when there is none.
+template <class P, class F>
+bool with_field(P& p, const std::string& field, F&& f) {
+  bool found = false;
+  auto visit = [&](const char* name, auto& value) {
+    if (!found && field == name) {
+      found = true;
+      f(value);
+    }
+  };
+  gat_fields(p.model, visit);
+  train_fields(p.train, visit);
+  return found;
 }
 
 }  // namespace
 
 void GATConfig::validate() const {
-  auto fail = [](const std::string& field, const std::string& problem) {
-    throw UsageError("model configuration: " + field + " " + problem);
-  };
-  if (model != "gat" && model != "gatv2") fail("model", "must be gat or gatv2, not '" + model + "'");
-  if (task != "node" && task != "link" && task != "graph") fail("task", "must be node, link or graph, not '" + task + "'");
-  if (in_features <= 0) fail("in_features", "must be positive");
-  if (num_classes <= 0) fail("num_classes", "must be positive");
-  if (layers <= 0) fail("layers", "must be positive");
-  if (hidden <= 0) fail("hidden", "must be positive");
-  if (heads <= 0) fail("heads", "must be positive");
-  if (out_heads <= 0) fail("out_heads", "must be positive");
-  if (!(dropout >= 0 && dropout < 1)) fail("dropout", "must be in [0, 1)");
-  if (!(attn_dropout >= 0 && attn_dropout < 1)) fail("attn_dropout", "must be in [0, 1)");
-  if (!(negative_slope >= 0)) fail("negative_slope", "must be >= 0");
-  if (edge_dim < 0) fail("edge_dim", "must be >= 0 (0: no edge features)");
-  if (readout != "mean" && readout != "sum" && readout != "max" && readout != "attention")
-    fail("readout", "must be mean, sum, max or attention, not '" + readout + "'");
-  if (mlp_hidden <= 0) fail("mlp_hidden", "must be positive");
-  if (embedding_dim <= 0) fail("embedding_dim", "must be positive");
-  if (decoder != "dot" && decoder != "mlp") fail("decoder", "must be dot or mlp, not '" + decoder + "'");
+  const char* what = "model configuration";
+  for (const char* field : {"in_features", "num_classes", "edge_dim"}) {
+    gat_fields(*this, [&](const char* name, const auto& value) {
+      if (std::string_view(name) == field) check_range(what, name, value);
+    });
+  }
+  validate_hyperparameters();
+  const double n = parameter_bound();
+  if (n > kMaxParameters)
+    throw ConfigError("hidden",
+                      std::string(what) + ": the model would have about " + text_of(std::round(n)) + " parameters (" +
+                          std::to_string(layers) + " layers of " + std::to_string(heads) + " heads x hidden " +
+                          std::to_string(hidden) + ", out_heads " + std::to_string(out_heads) + ", in_features " +
+                          std::to_string(in_features) + ", num_classes " + std::to_string(num_classes) + ", edge_dim " +
+                          std::to_string(edge_dim) + ", mlp_hidden " + std::to_string(mlp_hidden) +
+                          "), more than the limit of " + text_of(kMaxParameters) + " (2^28, kMaxParameters)",
+                      "heads");
+}
+
+void GATConfig::validate_hyperparameters() const {
+  const char* what = "model configuration";
+  gat_fields(*this, [&](const char* name, const auto& value) {
+    const std::string_view n(name);
+    if (n != "in_features" && n != "num_classes" && n != "edge_dim") check_range(what, name, value);
+  });
   try {
     parse_edge_fill(edge_fill);
   } catch (const UsageError& e) {
-    fail("edge_fill", std::string("is invalid: ") + e.what());
+    throw ConfigError("edge_fill", std::string(what) + ": edge_fill is invalid: " + e.what());
   }
+}
+
+double GATConfig::parameter_bound() const {
+  // An attention layer of I inputs and K heads of F features holds at most: W (2 for an unshared
+  // GATv2) and the residual's weight, 3 I K F; the edge weight D K F; the attention vectors,
+  // the edge attention and the bias, 5 K F. In doubles: the products of the ranges overflow int64.
+  auto layer = [&](double in, double k, double f) { return (3 * in + static_cast<double>(edge_dim) + 5) * k * f; };
+  const double width = static_cast<double>(heads) * static_cast<double>(hidden);  // a hidden layer's output
+  const double L = static_cast<double>(layers);
+  double n = 0;
+  if (task == "graph") {  // every layer hidden, then the readout's gate and the MLP
+    n = layer(static_cast<double>(in_features), heads, hidden) + (L - 1) * layer(width, heads, hidden);
+    n += width + 1 + (width + 1) * mlp_hidden + (mlp_hidden + 1.0) * static_cast<double>(num_classes);
+    return n;
+  }
+  const double out = task == "link" ? static_cast<double>(embedding_dim) : static_cast<double>(num_classes);
+  const double first_in = static_cast<double>(in_features);
+  if (layers == 1) return layer(first_in, out_heads, out);
+  n = layer(first_in, heads, hidden) + (L - 2) * layer(width, heads, hidden) + layer(width, out_heads, out);
+  if (task == "link") n += (out + 1) * mlp_hidden + mlp_hidden + 1.0;  // the MLP decoder, at most
+  return n;
 }
 
 std::string GATConfig::to_json() const {
@@ -128,32 +325,28 @@ GATConfig GATConfig::from_json(const std::string& text, const std::string& sourc
 }
 
 void TrainConfig::validate() const {
-  auto fail = [](const std::string& field, const std::string& problem) {
-    throw UsageError("training configuration: " + field + " " + problem);
+  const std::string what = "training configuration";
+  train_fields(*this, [&](const char* name, const auto& value) { check_range(what.c_str(), name, value); });
+  auto fail = [&](const char* field, const std::string& problem) {
+    throw ConfigError(field, what + ": " + problem, "batch_size");  // (every rule here is with batch_size)
   };
-  if (max_epochs < 0) fail("max_epochs", "must be >= 0");
-  if (patience < 1) fail("patience", "must be positive");
-  if (batch_size < 0) fail("batch_size", "must be >= 0 (0: full batch)");
-  if (micro_batches < 1) fail("micro_batches", "must be positive");
-  if (batch_size > 0 && micro_batches > batch_size) {
-    const std::string m = std::to_string(micro_batches), b = std::to_string(batch_size);
-    fail("micro_batches", m + " must not exceed batch_size " + b);
-  }
-  if (eval_chunk < 1) fail("eval_chunk", "must be positive");
-  if (graphs_per_batch < 0) fail("graphs_per_batch", "must be >= 0 (0: one full-batch step)");
+  if (batch_size > 0 && micro_batches > batch_size)
+    fail("micro_batches", "micro_batches " + std::to_string(micro_batches) + " must not exceed batch_size " + std::to_string(batch_size));
   if (graphs_per_batch > 0 && batch_size > 0)
-    fail("graphs_per_batch", "and batch_size exclude each other: batches of whole graphs, or of sampled seed nodes");
-  for (int64_t f : fanout) {
-    const std::string v = std::to_string(f);
-    if (f < -1) fail("fanout", "entries must be -1 (all neighbours) or >= 0, got " + v);
-  }
+    fail("graphs_per_batch", "graphs_per_batch and batch_size exclude each other: batches of whole graphs, or of sampled seed nodes");
+  if (batch_size == 0 && micro_batches != 1)
+    fail("micro_batches", "micro_batches is a mini-batch setting: it needs batch_size (0: full batch)");
+  for (int64_t f : fanout)
+    if (batch_size == 0 && f != kDefaultFanout)
+      fail("fanout", "fanout is a mini-batch setting: it needs batch_size (0: full batch)");
 }
 
 void TrainConfig::validate_for(const GATConfig& model) const {
   validate();
   if (batch_size > 0 && static_cast<int64_t>(fanout.size()) != model.layers)
-    throw UsageError("training configuration: fanout needs one entry per layer of the " + std::to_string(model.layers) +
-                     "-layer model, got " + std::to_string(fanout.size()));
+    throw ConfigError("fanout", "training configuration: fanout needs one entry per layer of the " + std::to_string(model.layers) +
+                                    "-layer model, got " + std::to_string(fanout.size()) + " (" + text_of(fanout) + ")",
+                      "layers");
 }
 
 std::string TrainConfig::to_json() const {
@@ -166,7 +359,9 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& s
   const Json j = parse_object(text, source);
   TrainConfig c;
   train_fields(c, [&](const char* name, auto& value) {
-    if (std::string_view(name) == "graphs_per_batch" && !j.contains(name)) return;  // states from before it: 0
+    // (states from before these fields: their defaults)
+    const std::string_view n(name);
+    if ((n == "graphs_per_batch" || n == "hits_k" || n == "folds") && !j.contains(name)) return;
     read_field(j, name, value, source);
   });
   try {
@@ -176,6 +371,37 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& s
   }
   return c;
 }
+
+std::string FieldRange::text() const {
+  std::string t = "[";
+  t.append(integer ? text_of(static_cast<int64_t>(lo)) : text_of(lo)).append(", ");
+  t.append(std::isinf(hi) ? std::string("inf") : integer ? text_of(static_cast<int64_t>(hi)) : text_of(hi));
+  return t.append(hi_open ? ")" : "]");
+}
+
+const FieldRange* field_range(const std::string& field) {
+  const auto it = ranges().find(field);
+  return it == ranges().end() ? nullptr : &it->second;
+}
+
+const std::vector<std::string>* field_choices(const std::string& field) {
+  const auto it = choices().find(field);
+  return it == choices().end() ? nullptr : &it->second;
+}
+
+void set_field(Preset& p, const std::string& field, const std::string& text) {
+  if (!with_field(p, field, [&](auto& value) { parse_text(text, value); }))
+    throw Error("set_field: no configuration field is named '" + field + "'");
+}
+
+std::string field_text(const Preset& p, const std::string& field) {
+  std::string t;
+  if (!with_field(p, field, [&](const auto& value) { t = text_of(value); }))
+    throw Error("field_text: no configuration field is named '" + field + "'");
+  return t;
+}
+
+bool same_field(const Preset& a, const Preset& b, const std::string& field) { return field_text(a, field) == field_text(b, field); }
 
 std::vector<std::string> preset_names() { return {"cora", "citeseer", "pubmed", "ppi", "link", "tu"}; }
 

@@ -8,9 +8,43 @@
 #include <string>
 #include <vector>
 
+#include "autograd/error.hpp"
 #include "nn/optim.hpp"
 
 namespace gatgrad {
+
+/// The range of a numeric field of GATConfig or TrainConfig (of each entry, for fanout): the
+/// one validate() checks, and the one the command lines show and name (apps/lib/config_options.hpp).
+struct FieldRange {
+  double lo = 0, hi = 0;
+  bool hi_open = false;  ///< [lo, hi) rather than [lo, hi]
+  bool integer = true;
+  bool contains(double v) const { return v >= lo && (hi_open ? v < hi : v <= hi); }  ///< false for NaN
+  std::string text() const;  ///< "[1, 65536]", "[0, 1)"
+};
+/// The range of the field named `field` (its config.json name); nullptr for a field without one
+/// (names, flags, the seed). A floating field's range ends within float32 (the type it is used
+/// in): a value beyond it is out of range, not an infinity later.
+const FieldRange* field_range(const std::string& field);
+/// The values a field of names takes ("gat", "gatv2" for model); nullptr for other fields.
+const std::vector<std::string>* field_choices(const std::string& field);
+
+/// The most parameters a model may have: 2^28, 1 GiB of float32 (4 GiB with the gradient and
+/// Adam's two moments, before any activation). Far beyond the presets (ppi's model, the largest,
+/// has a few million) and the models of the GAT papers; what it stops is a size no range alone
+/// bounds (hidden 65536 x heads 1024 is in range, and a hidden layer of it would hold 2^52
+/// weights), typed or read from a file, before anything is allocated: a clear error instead of
+/// an allocation that takes the machine's memory or fails as "out of memory".
+inline constexpr double kMaxParameters = 268435456.0;
+
+/// What validate() throws: a field out of its range, or at odds with another field. `field` is
+/// the field at fault (its config.json name), `other` the one it is at odds with ("" for a
+/// range), so that a command line can name their options.
+struct ConfigError : UsageError {
+  ConfigError(const std::string& field, const std::string& message, const std::string& other = "")
+      : UsageError(message), field(field), other(other) {}
+  std::string field, other;
+};
 
 /// The model (models/gat.hpp), and what a checkpoint records in config.json, including
 /// the preprocessing of the input (feature normalisation).
@@ -44,11 +78,21 @@ struct GATConfig {
   int64_t embedding_dim = 64;    ///< D, the width of the node embeddings
   std::string decoder = "dot";   ///< "dot" (<h_u, h_v>) or "mlp" (on h_u ⊙ h_v, mlp_hidden wide; models/link_decoder.hpp)
 
-  void validate() const;  ///< throws UsageError naming the bad field
+  /// Every field in its range (field_range) or among its choices (field_choices), and the model
+  /// within kMaxParameters; ConfigError naming the bad field.
+  void validate() const;
+  /// validate() without the fields filled from the data (in_features, num_classes, edge_dim):
+  /// what a command line checks before reading any data.
+  void validate_hyperparameters() const;
+  /// An upper bound of the model's parameter count (of its task's model), computed in doubles.
+  double parameter_bound() const;
   std::string to_json() const;
   /// Throws DataError naming `source` (e.g. "ckpt/config.json") and the field on bad input.
   static GATConfig from_json(const std::string& json, const std::string& source);
 };
+
+/// The neighbours sampled per node and layer unless a fanout is given (PyG's examples' [10, 10]).
+inline constexpr int64_t kDefaultFanout = 10;
 
 /// The training loop (train/loop.hpp; the mode chosen in train/make_steps.hpp) and its Adam optimiser (make_optimizer).
 struct TrainConfig {
@@ -60,17 +104,22 @@ struct TrainConfig {
 
   // Mini-batch training (train/minibatch.hpp); batch_size 0 is full batch, the paper's setting.
   int64_t batch_size = 0;                  ///< seed (training) nodes per step; 0: one full-batch step per epoch
-  std::vector<int64_t> fanout = {10, 10};  ///< neighbours sampled per target and hop, seeds' hop first (-1: all); one per layer
+  std::vector<int64_t> fanout = {kDefaultFanout, kDefaultFanout};  ///< neighbours sampled per target and hop, seeds' hop first (-1: all); one per layer
   int64_t micro_batches = 1;               ///< parts of a batch, each sampled and differentiated whole; gradients summed in order
   int64_t eval_chunk = 4096;               ///< destinations per block of the layer-wise inference (memory, not results)
 
   // Inductive training on many graphs (train/graph_batches.hpp): 0 is one full-batch step per epoch.
   int64_t graphs_per_batch = 0;            ///< whole training graphs per step, in a shuffled order
 
-  bool mini_batch() const { return batch_size > 0; }
-  bool graph_batches() const { return graphs_per_batch > 0; }
-  void validate() const;  ///< throws UsageError naming the bad field
-  /// validate(), and what depends on the model: one fanout entry per layer. UsageError.
+  // The evaluation of gat-train's other tasks.
+  int64_t hits_k = 50;  ///< link prediction: the K of the reported Hits at K (LinkConfig's, train/link_model.hpp; OGB's ogbl-collab uses 50)
+  int64_t folds = 10;   ///< graph classification: the K of the stratified K-fold cross-validation (train/cross_validation.hpp)
+
+  /// Every field in its range (field_range) and the rules between fields (micro_batches and
+  /// fanout are mini-batch settings: without batch_size they keep their defaults; batch_size and
+  /// graphs_per_batch exclude each other); ConfigError naming the bad field.
+  void validate() const;
+  /// validate(), and what depends on the model: one fanout entry per layer. ConfigError.
   void validate_for(const GATConfig& model) const;
 
   std::string to_json() const;
@@ -83,6 +132,16 @@ struct Preset {
   GATConfig model;  ///< in_features / num_classes are filled from the data
   TrainConfig train;
 };
+
+/// The field `field` (its config.json name, of p.model or p.train) set from its text on a
+/// command line: "8", "0.6", "true", "gatv2", "10,10,10" (one entry per layer). UsageError when
+/// the text is not of the field's type (an integer, a finite number, ...); the range is
+/// validate()'s to check. Error when no field has that name.
+void set_field(Preset& p, const std::string& field, const std::string& text);
+/// The field's value as text (the form set_field reads; numbers in their shortest exact form).
+std::string field_text(const Preset& p, const std::string& field);
+/// Whether the field holds the same value in a and b.
+bool same_field(const Preset& a, const Preset& b, const std::string& field);
 
 /// "cora", "citeseer", "pubmed", "ppi", "link" or "tu" (graph classification, task "graph");
 /// throws UsageError listing the names otherwise.

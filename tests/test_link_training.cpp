@@ -136,7 +136,7 @@ BOOST_AUTO_TEST_CASE(training_learns_the_links_of_the_synthetic_graph) {
     config.lr = 0.01;
     config.weight_decay = 0;
     config.batch_size = batch;
-    config.fanout = {5, 5};
+    if (batch > 0) config.fanout = {5, 5};  // (a mini-batch setting: validate() refuses it without batch_size)
     const GraphUse use = batch > 0 ? GraphUse::sampling : GraphUse::full_batch;
     const LinkData data = prepare_link_data(d, split_links(d.src, d.dst, d.num_nodes, 0.05, 0.1, 1), true, DType::f32, use);
     LinkModel model(encoder_config(d));
@@ -161,7 +161,7 @@ BOOST_AUTO_TEST_CASE(steps_do_not_depend_on_the_thread_count) {
   for (const int64_t batch : {int64_t{0}, int64_t{200}}) {
     TrainConfig config;
     config.batch_size = batch;
-    config.fanout = {4, 4};
+    if (batch > 0) config.fanout = {4, 4};
     const GraphUse use = batch > 0 ? GraphUse::sampling : GraphUse::full_batch;
     const LinkData data = prepare_link_data(d, split_links(d.src, d.dst, d.num_nodes, 0.05, 0.1, 2), true, DType::f32, use);
     std::vector<Tensor> one, two;
@@ -196,7 +196,7 @@ BOOST_AUTO_TEST_CASE(edge_features_follow_the_message_edges) {
   for (const int64_t batch : {int64_t{0}, int64_t{100}}) {
     TrainConfig config;
     config.batch_size = batch;
-    config.fanout = {3, 3};
+    if (batch > 0) config.fanout = {3, 3};
     const GraphUse use = batch > 0 ? GraphUse::sampling : GraphUse::full_batch;
     const LinkData data = prepare_link_data(d, split_links(d.src, d.dst, d.num_nodes, 0.05, 0.1, 4), true, DType::f32, use);
     for (const LinkStage stage : {LinkStage::train, LinkStage::test}) {

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -155,4 +156,66 @@ BOOST_AUTO_TEST_CASE(minibatch_run_interrupted_then_resumed_equals_an_uninterrup
 BOOST_AUTO_TEST_CASE(graph_batch_run_interrupted_then_resumed_equals_an_uninterrupted_run) {
   interrupt_and_resume(SIGINT, {"--graphs", "6", "--nodes", "60", "--features", "8", "--classes", "7",
                                 "--graphs-per-batch", "2", "--layers", "3", "--residual"});
+}
+
+// After a crash, the natural thing: the same command with --resume DIR appended. Every option
+// equal to the saved run's is accepted; one that differs is refused naming both values; a fault
+// in the state file names the file. (#27, item 9)
+BOOST_AUTO_TEST_CASE(resume_accepts_the_same_options_and_refuses_others_naming_both_values) {
+  TempDir tmp;
+  const fs::path cut = tmp.path / "cut";
+  const std::vector<std::string> command = {kTrain, "--epochs", "20", "--patience", "1000", "--log-every", "1",
+                                            "--seed", "3", "--threads", "1", "--layers", "3", "--hidden", "4",
+                                            "--heads", "2", "--batch-size", "64", "--fanout", "4,4,4",
+                                            "--micro-batches", "2", "--nodes", "1700", "--features", "16", "--save", cut.string()};
+  BOOST_TEST_REQUIRE(run_and_signal(command, "epoch 2 ", SIGINT) == 128 + SIGINT);
+  BOOST_TEST_REQUIRE(fs::exists(cut / "resume" / "config.json"));
+  // The command with `option` set to `value` (replaced, or added), then --resume.
+  auto with = [&](const std::string& option, const std::string& value) {
+    std::vector<std::string> argv = command;
+    const auto at = std::find(argv.begin(), argv.end(), option);
+    if (at != argv.end()) *(at + 1) = value;
+    else if (!option.empty()) argv.insert(argv.end(), {option, value});
+    argv.insert(argv.end(), {"--resume", cut.string(), "--quiet"});
+    return gatgrad::testing::run(argv, 120);
+  };
+  const std::string state = (cut / "resume" / "config.json").string();
+  const std::vector<std::vector<std::string>> refused = {
+      {"--hidden", "5", "4"}, {"--layers", "2", "3"}, {"--batch-size", "32", "64"}, {"--fanout", "4,4,3", "4,4,4"},
+      {"--micro-batches", "1", "2"}, {"--nodes", "1800", "1700"}, {"--seed", "4", "3"}, {"--lr", "0.01", "0.005"}};
+  for (const auto& c : refused) {
+    const auto r = with(c[0], c[1]);
+    BOOST_TEST(r.code == 2, c[0] << " " << c[1] << ": exit " << r.code << " " << r.err);
+    for (const std::string& word : {c[0] + " " + c[1], "resumed run's " + c[2], state})
+      BOOST_TEST(r.err.find(word) != std::string::npos, c[0] << ": \"" << word << "\" not in: " << r.err);
+  }
+  // A state whose fanout does not fit its model names the state file.
+  const fs::path bad = tmp.path / "bad";
+  fs::copy(cut, bad, fs::copy_options::recursive);
+  {
+    nlohmann::json j = nlohmann::json::parse(read_file(bad / "resume" / "config.json"));
+    j["train"]["fanout"] = {4, 4};
+    std::ofstream(bad / "resume" / "config.json") << j.dump(2);
+  }
+  const auto f = gatgrad::testing::run({kTrain, "--resume", bad.string(), "--quiet"}, 60);
+  BOOST_TEST(f.code != 0);
+  BOOST_TEST(f.err.find((bad / "resume" / "config.json").string()) != std::string::npos, f.err);
+  BOOST_TEST(f.err.find("fanout") != std::string::npos, f.err);
+  // So does one of batches of graphs on the synthetic graph's one graph (refused by make_steps).
+  {
+    nlohmann::json j = nlohmann::json::parse(read_file(bad / "resume" / "config.json"));
+    j["train"]["batch_size"] = 0;
+    j["train"]["fanout"] = {10, 10, 10};
+    j["train"]["micro_batches"] = 1;
+    j["train"]["graphs_per_batch"] = 2;
+    std::ofstream(bad / "resume" / "config.json") << j.dump(2);
+  }
+  const auto g = gatgrad::testing::run({kTrain, "--resume", bad.string(), "--quiet"}, 60);
+  BOOST_TEST(g.code != 0);
+  BOOST_TEST(g.err.find((bad / "resume" / "config.json").string()) != std::string::npos, g.err);
+  BOOST_TEST(g.err.find("graphs_per_batch") != std::string::npos, g.err);
+  // The same command with --resume: accepted, and the run completes.
+  const auto same = with("", "");
+  BOOST_TEST(same.code == 0, same.err);
+  BOOST_TEST(!fs::exists(cut / "resume"));
 }

@@ -149,6 +149,7 @@ struct LinkSteps::Impl {
   LinkModel& model;
   const LinkData& data;
   const TrainConfig& config;
+  bool sampled;  // mini-batches of pairs (GraphUse::sampling), or one full batch: make_steps' choice
   int64_t hits_k;
   uint64_t seed;
   EdgeFill edge_fill;
@@ -156,8 +157,9 @@ struct LinkSteps::Impl {
   std::vector<int32_t> order;  // the training positives' indices in this epoch's order
   int64_t epoch = 0, next = 0;
 
-  Impl(LinkModel& m, const LinkData& d, const TrainConfig& c, int64_t k)
-      : model(m), data(d), config(c), hits_k(k), seed(m.config().seed), edge_fill(parse_edge_fill(m.config().edge_fill)),
+  Impl(LinkModel& m, const LinkData& d, const TrainConfig& c, GraphUse use, int64_t k)
+      : model(m), data(d), config(c), sampled(use == GraphUse::sampling), hits_k(k), seed(m.config().seed),
+        edge_fill(parse_edge_fill(m.config().edge_fill)),
         sampler(c.fanout) {
     sampler.record_edge_ids(d.train_graph.edge_attr.defined());
   }
@@ -167,7 +169,7 @@ struct LinkSteps::Impl {
   std::pair<NodePairs, NodePairs> pairs_of(int64_t t) const {
     const NodePairs& all = data.split.train;
     NodePairs pos;
-    if (!config.mini_batch()) {
+    if (!sampled) {
       pos = all;
     } else {
       const int64_t begin = t * config.batch_size, end = std::min(num_train(), begin + config.batch_size);
@@ -190,7 +192,7 @@ struct LinkSteps::Impl {
     const MessageGraph& g = message_graph(data, LinkStage::train);
     Tensor scores;
     StepStats s;
-    if (!config.mini_batch()) {
+    if (!sampled) {
       scores = model.decoder().forward(model.encoder().forward(data.x, g.graph, g.edge_attr), pairs);
       s.num_edges = g.graph.num_edges();
     } else {
@@ -213,21 +215,21 @@ struct LinkSteps::Impl {
     s.num_seeds = pos.size();
     s.accuracy = decision_accuracy(scores, pos.size());
     backward(loss);
-    if (config.mini_batch()) model.encoder().set_dropout_position(step_end_dropout_position(1, steps_before));
+    if (sampled) model.encoder().set_dropout_position(step_end_dropout_position(1, steps_before));
     return s;
   }
 };
 
-LinkSteps::LinkSteps(LinkModel& model, const LinkData& data, const TrainConfig& config, int64_t hits_k)
-    : impl_(std::make_unique<Impl>(model, data, config, hits_k)) {
+LinkSteps::LinkSteps(LinkModel& model, const LinkData& data, const TrainConfig& config, GraphUse use, int64_t hits_k)
+    : impl_(std::make_unique<Impl>(model, data, config, use, hits_k)) {
   config.validate_for(model.config());
   if (config.micro_batches != 1)
     throw UsageError("micro_batches: link prediction takes each step whole (1), got " +
                      std::to_string(config.micro_batches));
-  if (config.graph_batches()) throw UsageError("graphs_per_batch: link prediction trains on the pairs of one graph");
   if (hits_k < 1) throw UsageError("hits_k: must be at least 1, got " + std::to_string(hits_k));
-  if (config.mini_batch() && !data.train_graph.neighbors)
+  if (impl_->sampled && !data.train_graph.neighbors)
     throw Error("LinkSteps: mini-batch training needs data prepared for sampling (GraphUse::sampling)");
+  if (impl_->sampled && config.batch_size < 1) throw Error("LinkSteps: mini-batches of pairs need a batch_size");
 }
 
 LinkSteps::~LinkSteps() = default;
@@ -235,7 +237,7 @@ LinkSteps::~LinkSteps() = default;
 nn::Module& LinkSteps::model() { return impl_->model; }
 
 int64_t LinkSteps::steps_per_epoch() const {
-  if (!impl_->config.mini_batch()) return 1;
+  if (!impl_->sampled) return 1;
   return (impl_->num_train() + impl_->config.batch_size - 1) / impl_->config.batch_size;
 }
 
@@ -243,7 +245,7 @@ void LinkSteps::start_epoch(int64_t epoch) {
   Impl& p = *impl_;
   p.epoch = epoch;
   p.next = 0;
-  if (!p.config.mini_batch()) return;
+  if (!p.sampled) return;
   std::vector<int64_t> indices(static_cast<size_t>(p.num_train()));
   std::iota(indices.begin(), indices.end(), 0);
   p.order = shuffle_rows(indices, p.seed, epoch);
@@ -265,7 +267,7 @@ std::string LinkSteps::describe() const {
   std::string d = "link prediction: " + std::to_string(s.train.size()) + " training pairs and as many fresh negatives "
                   "each epoch, " + std::to_string(s.val.size()) + " validation and " + std::to_string(s.test.size()) +
                   " test pairs, each with one fixed negative";
-  if (impl_->config.mini_batch())
+  if (impl_->sampled)
     d += "; mini-batches of " + std::to_string(impl_->config.batch_size) + " pairs, " +
          std::to_string(steps_per_epoch()) + " steps per epoch";
   return d;

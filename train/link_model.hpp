@@ -41,7 +41,7 @@ namespace gatgrad {
 struct LinkConfig {
   double val_fraction = 0.05;    ///< RandomLinkSplit's num_val
   double test_fraction = 0.1;    ///< RandomLinkSplit's num_test
-  int64_t hits_k = 50;           ///< K of Hits at K (OGB's ogbl-collab uses 50)
+  int64_t hits_k = TrainConfig{}.hits_k;  ///< K of Hits at K (gat-train's --hits-k)
   void validate() const;         ///< UsageError naming the bad field
 };
 
@@ -84,9 +84,11 @@ LinkEvaluation evaluate_links(LinkModel& model, const LinkData& data, LinkStage 
 /// evaluation's score is the ROC-AUC; evaluate_all gives every metric.
 class LinkSteps final : public Steps {
  public:
-  /// model, data and config must outlive the steps. The model's seed keys the negatives, the
-  /// order and the samples; hits_k is the K of Hits at K.
-  LinkSteps(LinkModel& model, const LinkData& data, const TrainConfig& config, int64_t hits_k);
+  /// model, data and config must outlive the steps. `use` is make_steps' choice of the mode:
+  /// GraphUse::full_batch (every pair in one step) or GraphUse::sampling (mini-batches of
+  /// config.batch_size pairs, data prepared for sampling). The model's seed keys the negatives,
+  /// the order and the samples; hits_k is the K of Hits at K.
+  LinkSteps(LinkModel& model, const LinkData& data, const TrainConfig& config, GraphUse use, int64_t hits_k);
   ~LinkSteps() override;
   nn::Module& model() override;
   int64_t steps_per_epoch() const override;

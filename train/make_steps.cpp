@@ -35,7 +35,8 @@ std::unique_ptr<Steps> make_steps(GAT& model, const NodeData& data, const TrainC
 
 std::unique_ptr<LinkSteps> make_steps(LinkModel& model, const LinkData& data, const TrainConfig& config,
                                       int64_t hits_k) {
-  return std::make_unique<LinkSteps>(model, data, config, hits_k);  // which checks what fits
+  if (config.graphs_per_batch > 0) throw UsageError("graphs_per_batch: link prediction trains on the pairs of one graph");
+  return std::make_unique<LinkSteps>(model, data, config, graph_use(config), hits_k);  // which checks what fits
 }
 
 std::unique_ptr<Steps> make_steps(GraphClassifier& model, const NodeData& data, const TrainConfig& config,

@@ -135,7 +135,7 @@ BatchPipeline::BatchPipeline(const NodeData& data, AdjacencySource& adjacency, c
                              uint64_t seed, bool add_self_loops, const EdgeFill& edge_fill)
     : impl_(std::make_unique<Impl>(data, adjacency, config, seed, add_self_loops, edge_fill)) {
   config.validate();
-  if (!config.mini_batch()) throw Error("BatchPipeline: the training configuration has no batch_size");
+  if (config.batch_size < 1) throw Error("BatchPipeline: the training configuration has no batch_size");
   if (data.train_rows.empty()) throw Error("BatchPipeline: no training rows");
 }
 

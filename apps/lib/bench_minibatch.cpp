@@ -40,7 +40,7 @@ NodeData load(const TrainBenchOptions& o, const GATConfig& m, int64_t& num_class
     num_classes = d.num_classes;
     return prepare_node_data(d, m.add_self_loops, DType::f32, GraphUse::sampling);
   }
-  CsbmOptions c = bench_graph_options(o);
+  CsbmOptions c = bench_graph_options(o, m.seed);
   c.val_size = c.test_size = 0;
   CsbmByDestination g = make_csbm_by_destination(c);
   NodeData data;
@@ -80,10 +80,6 @@ int run_minibatch_bench(const TrainBenchOptions& o) {
   const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
   Preset p = bench_preset(o);
-  p.train.batch_size = o.batch_size;
-  p.train.fanout = o.fanout;
-  p.train.micro_batches = o.micro_batches;
-  p.train.validate();
 
   const auto t_data = clock::now();
   int64_t classes = 0;
@@ -94,11 +90,11 @@ int run_minibatch_bench(const TrainBenchOptions& o) {
   p.model.in_features = F;
   p.model.num_classes = classes;
   std::printf("train-bench %s mini-batch: %lld nodes, %lld edges, %lld features, %lld classes, batch %lld, fanout "
-              "%lld,%lld, %lld micro-batches, %d threads (data ready in %.2f s, peak_rss_mb=%.1f)\n",
+              "%s, %lld micro-batches, %d threads (data ready in %.2f s, peak_rss_mb=%.1f)\n",
               p.model.model.c_str(), static_cast<long long>(N), static_cast<long long>(E), static_cast<long long>(F),
-              static_cast<long long>(classes), static_cast<long long>(o.batch_size),
-              static_cast<long long>(o.fanout[0]), static_cast<long long>(o.fanout[1]),
-              static_cast<long long>(o.micro_batches), threads, data_s, app::peak_rss_mb());
+              static_cast<long long>(classes), static_cast<long long>(p.train.batch_size),
+              field_text(p, "fanout").c_str(), static_cast<long long>(p.train.micro_batches), threads, data_s,
+              app::peak_rss_mb());
 
   // ---- mini-batch steps ----
   double minibatch_peak = 0, sampled_per_s = 0;
@@ -148,8 +144,10 @@ int run_minibatch_bench(const TrainBenchOptions& o) {
   full.labels = data.labels;
   full.num_classes = data.num_classes;
   full.train_rows = data.train_rows;
-  TrainConfig full_batch = p.train;
+  TrainConfig full_batch = p.train;  // (the mini-batch settings back at their defaults: validate()'s rule)
   full_batch.batch_size = 0;
+  full_batch.fanout = TrainConfig{}.fanout;
+  full_batch.micro_batches = 1;
   GAT model(p.model);
   nn::Adam adam = make_optimizer(model.parameters(), full_batch);
   const std::unique_ptr<Steps> steps = make_steps(model, full, full_batch);

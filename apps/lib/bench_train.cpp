@@ -16,39 +16,42 @@
 
 namespace gatgrad::bench {
 
-CsbmOptions bench_graph_options(const TrainBenchOptions& o) {
+const std::vector<std::string>& bench_config_options() {
+  static const std::vector<std::string> names = {"--model", "--heads", "--hidden", "--seed", "--batch-size", "--fanout",
+                                                 "--micro-batches"};
+  return names;
+}
+
+CsbmOptions bench_graph_options(const TrainBenchOptions& o, uint64_t seed) {
   CsbmOptions c;
   c.num_nodes = o.nodes;
   c.num_edges = o.edges;
   c.num_features = o.features;
   c.num_classes = o.classes;
-  c.seed = o.seed;
+  c.seed = seed;
   return c;
 }
 
 Preset bench_preset(const TrainBenchOptions& o) {
   Preset p = make_preset(kDefaultPreset);
-  if (!o.model.empty()) p.model.model = o.model;
-  if (o.heads > 0) p.model.heads = o.heads;
-  if (o.hidden > 0) p.model.hidden = o.hidden;
-  p.model.seed = o.seed;
+  app::apply_config_options(o.config, p);
+  app::validate_config(p);
   return p;
 }
 
 int run_train_bench(const TrainBenchOptions& o) {
-  if (o.batch_size > 0) return run_minibatch_bench(o);
+  Preset p = bench_preset(o);
+  if (graph_use(p.train) == GraphUse::sampling) return run_minibatch_bench(o);
   using clock = std::chrono::steady_clock;
   const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
-
-  Preset p = bench_preset(o);
 
   const auto t_data = clock::now();
   Dataset d;
   if (!o.data.empty()) {
     d = load_dataset(o.data);
   } else {
-    CsbmOptions c = bench_graph_options(o);
+    CsbmOptions c = bench_graph_options(o, p.model.seed);
     c.val_size = std::min<int64_t>(500, o.nodes / 4);
     c.test_size = std::min<int64_t>(1000, o.nodes / 4);
     d = make_csbm(c);

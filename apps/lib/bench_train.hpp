@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/lib/config_options.hpp"
 #include "graph/synthetic.hpp"
 #include "models/presets.hpp"
 
@@ -15,21 +16,20 @@ struct TrainBenchOptions {
   int64_t nodes = 100000, edges = 1000000, features = 128, classes = 8;
   int64_t epochs = 20;  // timed epochs (after 2 untimed warm-up epochs)
   int threads = 0;      // 0: all cores
-  // The model is the default preset's (models/presets.hpp) but for these; -1 / empty: the preset's.
-  int64_t heads = -1, hidden = -1;
-  std::string model;
-  uint64_t seed = 0;
-  // Mini-batch training (bench_minibatch.hpp) when batch_size > 0.
-  int64_t batch_size = 0;
-  std::vector<int64_t> fanout = {10, 10};
-  int64_t micro_batches = 1;
-  int64_t steps = 200;  // timed steps (after 3 untimed ones)
+  // The model and its training are the default preset's (models/presets.hpp) but for the
+  // hyper-parameter options given (--model, --heads, --hidden, --seed; --batch-size, --fanout and
+  // --micro-batches for mini-batch training, bench_minibatch.hpp): gat-train's rows of them.
+  app::ConfigArgs config;
+  int64_t steps = 200;  // mini-batch: timed steps (after 3 untimed ones)
 };
 
-// The synthetic graph of the options' sizes and seed (CsbmOptions' split unless the caller sets it).
-CsbmOptions bench_graph_options(const TrainBenchOptions& o);
+// The options gat-bench train takes from gat-train's table (apps/lib/config_options.hpp).
+const std::vector<std::string>& bench_config_options();
 
-// The default preset with the options' model, heads, hidden and seed.
+// The synthetic graph of the options' sizes and `seed` (CsbmOptions' split unless the caller sets it).
+CsbmOptions bench_graph_options(const TrainBenchOptions& o, uint64_t seed);
+
+// The default preset with the hyper-parameter options given, validated (UsageError naming an option).
 Preset bench_preset(const TrainBenchOptions& o);
 
 // Prints the setting, then `epoch_ms_median=<x> infer_ms_median=<y> peak_rss_mb=<z> edges_per_s=<w>`.

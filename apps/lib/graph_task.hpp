@@ -15,7 +15,7 @@ struct GraphTaskOptions {
   std::string data;        // a TU folder or a .npy folder with graph_y.npy; "" = the motif set
   MotifGraphOptions motifs;  // the synthetic set's size, when data is ""
   Preset preset;           // the model (readout, mlp_hidden, ...) and the training (graphs_per_batch, ...)
-  int64_t folds = 10;
+  int64_t folds = TrainConfig{}.folds;
   int threads = 1;
   bool quiet = false;
   std::string metrics_json;  // {mean_test_accuracy, std_test_accuracy, test_accuracy: [per fold], ...}

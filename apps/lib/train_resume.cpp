@@ -45,6 +45,11 @@ ResumePoint read_resume_point(const std::string& dir) {
     r.data = j.at("data").get<std::string>();
     r.seed = j.at("seed").get<uint64_t>();
     r.state = TrainState::from_json(j.at("state").dump(), source);
+    try {  // the settings must fit the model (one fanout entry per layer)
+      r.preset.train.validate_for(r.preset.model);
+    } catch (const UsageError& e) {
+      throw DataError(source + ": " + e.what());
+    }
     if (r.data.empty() && j.contains("synthetic")) r.synthetic = csbm_options_from_json(j.at("synthetic").dump(), source);
     r.synthetic.seed = r.seed;
     if (r.data.empty() && j.contains("graph_set"))

@@ -1,0 +1,134 @@
+// The hyper-parameter options, one row each (see config_options.hpp).
+#include "apps/lib/config_options.hpp"
+
+#include <algorithm>
+
+namespace gatgrad::app {
+
+const std::vector<ConfigOption>& config_options() {
+  using K = ConfigOption::Kind;
+  static const std::vector<ConfigOption> rows = {
+      {"--task", "task", "node: classify nodes; link: predict links (the link preset, PyG's examples/link_pred.py "
+                         "with GAT; train/link_model.hpp); graph: classify whole graphs (a TU Dortmund folder, "
+                         "graph_y.npy or the synthetic motif set; the tu preset, cross-validated; "
+                         "apps/lib/graph_task.hpp)"},
+      {"--model", "model", "the attention: gat or gatv2"},
+      {"--epochs", "max_epochs", "maximum number of epochs (200 on the synthetic graph unless --preset is given)"},
+      {"--patience", "patience", "epochs without improvement before stopping"},
+      {"--lr", "lr", "Adam learning rate"},
+      {"--weight-decay", "weight_decay", "L2 penalty added to the gradient"},
+      {"--layers", "layers", "attention layers: the hidden ones concatenate their heads, the last averages them"},
+      {"--residual", "residual", "add a learned skip connection to every layer (PyG's residual=True)", K::flag},
+      {"--hidden", "hidden", "features per head in each hidden layer"},
+      {"--heads", "heads", "heads in each hidden layer"},
+      {"--out-heads", "out_heads", "heads in the output layer (averaged)"},
+      {"--dropout", "dropout", "dropout on each layer's input"},
+      {"--attn-dropout", "attn_dropout", "dropout on attention coefficients"},
+      {"--batch-size", "batch_size", "train in mini-batches of this many seed nodes (--task link: pairs), sampling "
+                                     "their neighbourhoods (0: full batch)"},
+      {"--fanout", "fanout", "mini-batch: neighbours sampled per node, one value per layer (comma-separated), the "
+                             "seeds' layer first, -1 for all (default: 10 per layer)", K::value, false},
+      {"--micro-batches", "micro_batches", "mini-batch: parts of each batch, each differentiated whole, the gradients "
+                                           "summed in order"},
+      {"--graphs-per-batch", "graphs_per_batch", "data of many graphs (graph_index.npy, --graphs, --task graph): train "
+                                                 "on shuffled batches of this many whole training graphs (0: one full "
+                                                 "batch)"},
+      {"--edge-fill", "edge_fill", "with edge features (edge_attr.npy): the self-loops' features, 'mean' of each "
+                                   "node's incoming edges or a number (a float32)"},
+      {"--no-normalize", "normalize_features", "do not row-normalise features read from files", K::clear_flag},
+      {"--decoder", "decoder", "--task link: score pairs by dot product or an MLP on h_u * h_v"},
+      {"--hits-k", "hits_k", "--task link: the K of the reported test Hits@K"},
+      {"--readout", "readout", "--task graph: how a graph's nodes pool into its row"},
+      {"--mlp-hidden", "mlp_hidden", "--task graph: width of the MLP after the readout"},
+      {"--folds", "folds", "--task graph: stratified K-fold cross-validation, 10% of each training part held out "
+                           "for early stopping"},
+      {"--seed", "seed", "seed of initial weights, dropout and the synthetic graph"},
+  };
+  return rows;
+}
+
+std::string option_of_field(const std::string& field) {
+  for (const ConfigOption& row : config_options())
+    if (field == row.field) return row.name;
+  return "";
+}
+
+void add_config_options(CLI::App& cli, ConfigArgs& args, const Preset& defaults, const std::vector<std::string>& names) {
+  for (const ConfigOption& row : config_options()) {
+    const std::string name = row.name;
+    if (!names.empty() && std::find(names.begin(), names.end(), name) == names.end()) continue;
+    std::string help = row.help;
+    if (row.kind != ConfigOption::value) {
+      cli.add_flag_callback(name, [&args, name] { args.given[name] = ""; }, help);
+      continue;
+    }
+    std::string extra;
+    if (row.show_default) extra = "default " + field_text(defaults, row.field);
+    if (const FieldRange* r = field_range(row.field)) extra += (extra.empty() ? "" : "; ") + std::string("in ") + r->text();
+    if (const std::vector<std::string>* c = field_choices(row.field)) {
+      std::string list;
+      for (const std::string& x : *c) list.append(list.empty() ? "" : "|").append(x);
+      extra += (extra.empty() ? "" : "; ") + list;
+    }
+    if (!extra.empty()) help += " (" + extra + ")";
+    cli.add_option_function<std::string>(name, [&args, name](const std::string& v) { args.given[name] = v; }, help)
+        ->allow_extra_args(false);
+  }
+}
+
+namespace {
+
+// The field's new value as the option says: its text, or true / false for a flag.
+std::string value_of(const ConfigOption& row, const std::string& given) {
+  if (row.kind == ConfigOption::flag) return "true";
+  if (row.kind == ConfigOption::clear_flag) return "false";
+  return given;
+}
+
+}  // namespace
+
+void apply_config_options(const ConfigArgs& args, Preset& p) {
+  for (const ConfigOption& row : config_options()) {
+    const auto it = args.given.find(row.name);
+    if (it == args.given.end()) continue;
+    try {
+      set_field(p, row.field, value_of(row, it->second));
+    } catch (const UsageError& e) {
+      throw UsageError(std::string(row.name) + ": " + e.what());
+    }
+  }
+}
+
+void validate_config(const Preset& p) {
+  try {
+    if (p.model.in_features > 0) {  // the data is known: every field, and the model's size
+      p.model.validate();
+    } else {
+      p.model.validate_hyperparameters();
+    }
+    p.train.validate_for(p.model);
+  } catch (const ConfigError& e) {
+    std::string options = option_of_field(e.field);  // "--fanout", or "--fanout, --batch-size" for a rule
+    if (options.empty()) throw;
+    if (const std::string other = option_of_field(e.other); !other.empty()) options += ", " + other;
+    throw UsageError(options + ": " + e.what());
+  }
+}
+
+void check_same_as_saved(const ConfigArgs& args, const Preset& saved, const std::string& source) {
+  for (const ConfigOption& row : config_options()) {
+    const auto it = args.given.find(row.name);
+    if (it == args.given.end()) continue;
+    Preset asked = saved;
+    try {
+      set_field(asked, row.field, value_of(row, it->second));
+    } catch (const UsageError& e) {
+      throw UsageError(std::string(row.name) + ": " + e.what());
+    }
+    if (!same_field(asked, saved, row.field))
+      throw UsageError(std::string(row.name) + " " + field_text(asked, row.field) + " differs from the resumed run's " +
+                       field_text(saved, row.field) + " (" + source + "): --resume continues that run as it was");
+  }
+}
+
+}  // namespace gatgrad::app
