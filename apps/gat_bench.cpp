@@ -1,9 +1,10 @@
 // gat-bench: measures what gatgrad is for, speed.
 //   gat-bench gemm  --m M --k K --n N [--transposed] [--threads T]   float32 matmul, ends with gflops=<x>
 //   gat-bench train [--data DIR | --nodes N --edges E --features F --classes C] [--epochs E]
-//                   [--threads T] [--heads H] [--hidden F']
+//                   [--threads T] [--model M] [--layers L] [--residual] [--heads H] [--hidden F']
+//                   [--out-heads K] [--seed S] (gat-train's rows of them, apps/lib/config_options.cpp)
 //       ends with epoch_ms_median=<x> infer_ms_median=<y> peak_rss_mb=<z> edges_per_s=<w>
-//   gat-bench train ... --batch-size B [--fanout 10,10] [--micro-batches M] [--steps S]
+//   gat-bench train ... --batch-size B [--fanout 10,10,..] [--micro-batches M] [--steps S]
 //       mini-batch steps (seed_nodes_per_s, sampled_edges_per_s, peak_rss_mb), what full batch
 //       would need, and a full-batch epoch beside them when it fits (bench_minibatch.hpp)
 //   gat-bench memory [--threads T] [--mb M]   memory bandwidth with 1..T threads, ends with speedup=<x>

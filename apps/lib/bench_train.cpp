@@ -17,8 +17,8 @@
 namespace gatgrad::bench {
 
 const std::vector<std::string>& bench_config_options() {
-  static const std::vector<std::string> names = {"--model", "--heads", "--hidden", "--seed", "--batch-size", "--fanout",
-                                                 "--micro-batches"};
+  static const std::vector<std::string> names = {"--model", "--layers", "--residual", "--heads", "--hidden",
+                                                 "--out-heads", "--seed", "--batch-size", "--fanout", "--micro-batches"};
   return names;
 }
 
@@ -35,6 +35,8 @@ CsbmOptions bench_graph_options(const TrainBenchOptions& o, uint64_t seed) {
 Preset bench_preset(const TrainBenchOptions& o) {
   Preset p = make_preset(kDefaultPreset);
   app::apply_config_options(o.config, p);
+  // One fanout entry per layer: unless given, the preset's last entry repeated (as gat-train does).
+  if (!o.config.has("--fanout")) p.train.fanout.resize(static_cast<size_t>(p.model.layers), p.train.fanout.back());
   app::validate_config(p);
   return p;
 }
