@@ -90,15 +90,30 @@ Preset resolve_hyperparameters(const Options& o) {
 
 // --resume DIR continues the run saved there as it was: every hyper-parameter option, and the
 // data, seed and synthetic graph options, must equal its values (UsageError naming the option and
-// both values otherwise); run options (--threads, outputs, ...) are free.
+// both values otherwise); with --preset, so must the preset's values of the options not given
+// (the same command with --resume appended describes the saved run). Run options (--threads,
+// outputs, ...) are free.
 void check_resumed_options(const Options& o, const CLI::App& cli, const app::ResumePoint& saved, const std::string& source) {
   app::check_same_as_saved(o.config, saved.preset, source);
+  const std::string why = " (" + source + "): --resume continues that run as it was";
+  if (!o.preset.empty()) {
+    Preset asked = resolve_hyperparameters(o);
+    app::fit_fanout_to_layers(o.config, asked);
+    for (const app::ConfigOption& row : app::config_options())
+      if (!o.config.has(row.name) && !same_field(asked, saved.preset, row.field))
+        throw UsageError("--preset " + o.preset + " sets " + row.field + " " + field_text(asked, row.field) +
+                         ", the resumed run's is " + field_text(saved.preset, row.field) + why);
+  }
   auto differs = [&](const std::string& option, const std::string& asked, const std::string& was) {
-    if (asked != was)
-      throw UsageError(option + " " + asked + " differs from the resumed run's " + was + " (" + source +
-                       "): --resume continues that run as it was");
+    if (asked != was) throw UsageError(option + " " + asked + " differs from the resumed run's " + was + why);
   };
-  if (!o.data.empty()) differs("--data", o.data, saved.data.empty() ? "(the synthetic graph)" : saved.data);
+  if (!o.data.empty()) {  // (the same folder by another path is the same data)
+    namespace fs = std::filesystem;
+    std::error_code e1, e2;
+    const bool same =
+        !saved.data.empty() && fs::weakly_canonical(o.data, e1) == fs::weakly_canonical(saved.data, e2) && !e1 && !e2;
+    if (!same) differs("--data", o.data, saved.data.empty() ? "(the synthetic graph)" : saved.data);
+  }
   const bool set = saved.graph_set.num_graphs > 0;
   if (cli.count("--graphs")) differs("--graphs", std::to_string(o.graphs), set ? std::to_string(saved.graph_set.num_graphs) : "(none)");
   const std::pair<const char*, std::pair<int64_t, int64_t>> synthetic[] = {
@@ -141,9 +156,7 @@ Configuration configure(Options& o, const CLI::App& cli) {
     if (!o.task.empty() && o.task != c.preset.model.task)
       throw UsageError("--task " + o.task + ": the model in " + o.load + " was trained for --task " + c.preset.model.task);
   }
-  // One fanout entry per layer: unless given, the preset's last entry repeated for a deeper model.
-  std::vector<int64_t>& fanout = c.preset.train.fanout;
-  if (!o.config.has("--fanout") && o.resume.empty()) fanout.resize(static_cast<size_t>(c.preset.model.layers), fanout.back());
+  if (o.resume.empty()) app::fit_fanout_to_layers(o.config, c.preset);  // (a resumed run has its own)
   app::validate_config(c.preset);
   return c;
 }
@@ -787,7 +800,8 @@ int main(int argc, char** argv) {
   cli.add_option("--save", o.save, "save the best model as a checkpoint directory");
   cli.add_option("--load", o.load, "load a checkpoint directory before training or evaluating");
   cli.add_flag("--eval-only", o.eval_only, "evaluate the --load'ed model without training");
-  cli.add_option("--resume", o.resume, "continue the run interrupted while saving to this directory")
+  cli.add_option("--resume", o.resume, "continue the run interrupted while saving to this directory (the "
+                                       "hyper-parameter, data and synthetic graph options given must equal its own)")
       ->check(CLI::ExistingDirectory);
   cli.add_option("--predict-out", o.predict_out, "write the logits (N×C float32) to this .npy file (--task link: "
                                                  "the logit of each --pairs pair, P float32, over the test-time graph)");

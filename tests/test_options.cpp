@@ -35,8 +35,7 @@ Preset parse(std::vector<std::string> args) {
   cli.parse(args);
   Preset p = defaults;
   app::apply_config_options(given, p);
-  if (!given.has("--fanout"))  // one entry per layer unless given, as gat-train does
-    p.train.fanout.resize(static_cast<size_t>(p.model.layers), p.train.fanout.back());
+  app::fit_fanout_to_layers(given, p);  // as gat-train does
   app::validate_config(p);
   return p;
 }

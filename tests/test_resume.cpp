@@ -189,9 +189,15 @@ BOOST_AUTO_TEST_CASE(resume_accepts_the_same_options_and_refuses_others_naming_b
     for (const std::string& word : {c[0] + " " + c[1], "resumed run's " + c[2], state})
       BOOST_TEST(r.err.find(word) != std::string::npos, c[0] << ": \"" << word << "\" not in: " << r.err);
   }
+  // --preset: the preset's values of the options not given are compared too (pubmed's lr 0.01).
+  const auto pubmed = with("--preset", "pubmed");
+  BOOST_TEST(pubmed.code == 2, pubmed.err);
+  for (const std::string& word : {std::string("--preset pubmed sets lr 0.01"), std::string("resumed run's is 0.005"), state})
+    BOOST_TEST(pubmed.err.find(word) != std::string::npos, "\"" << word << "\" not in: " << pubmed.err);
   // A state whose fanout does not fit its model names the state file.
-  const fs::path bad = tmp.path / "bad";
+  const fs::path bad = tmp.path / "bad", again = tmp.path / "again";
   fs::copy(cut, bad, fs::copy_options::recursive);
+  fs::copy(cut, again, fs::copy_options::recursive);
   {
     nlohmann::json j = nlohmann::json::parse(read_file(bad / "resume" / "config.json"));
     j["train"]["fanout"] = {4, 4};
@@ -214,8 +220,14 @@ BOOST_AUTO_TEST_CASE(resume_accepts_the_same_options_and_refuses_others_naming_b
   BOOST_TEST(g.code != 0);
   BOOST_TEST(g.err.find((bad / "resume" / "config.json").string()) != std::string::npos, g.err);
   BOOST_TEST(g.err.find("graphs_per_batch") != std::string::npos, g.err);
-  // The same command with --resume: accepted, and the run completes.
+  // The same command with --resume: accepted, and the run completes; so with --preset cora, whose
+  // values (the defaults) the run had.
   const auto same = with("", "");
   BOOST_TEST(same.code == 0, same.err);
   BOOST_TEST(!fs::exists(cut / "resume"));
+  std::vector<std::string> cora = command;
+  cora.back() = again.string();
+  cora.insert(cora.end(), {"--preset", "cora", "--resume", again.string(), "--quiet"});
+  const auto with_preset = gatgrad::testing::run(cora, 120);
+  BOOST_TEST(with_preset.code == 0, with_preset.err);
 }

@@ -35,8 +35,7 @@ CsbmOptions bench_graph_options(const TrainBenchOptions& o, uint64_t seed) {
 Preset bench_preset(const TrainBenchOptions& o) {
   Preset p = make_preset(kDefaultPreset);
   app::apply_config_options(o.config, p);
-  // One fanout entry per layer: unless given, the preset's last entry repeated (as gat-train does).
-  if (!o.config.has("--fanout")) p.train.fanout.resize(static_cast<size_t>(p.model.layers), p.train.fanout.back());
+  app::fit_fanout_to_layers(o.config, p);  // (as gat-train does)
   app::validate_config(p);
   return p;
 }

@@ -99,6 +99,11 @@ void apply_config_options(const ConfigArgs& args, Preset& p) {
   }
 }
 
+void fit_fanout_to_layers(const ConfigArgs& args, Preset& p) {
+  std::vector<int64_t>& fanout = p.train.fanout;
+  if (!args.has("--fanout")) fanout.resize(static_cast<size_t>(p.model.layers), fanout.back());
+}
+
 void validate_config(const Preset& p) {
   try {
     if (p.model.in_features > 0) {  // the data is known: every field, and the model's size

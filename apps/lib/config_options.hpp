@@ -47,6 +47,10 @@ void add_config_options(CLI::App& cli, ConfigArgs& args, const Preset& defaults,
 // its field's type. Ranges are validate_config's.
 void apply_config_options(const ConfigArgs& args, Preset& p);
 
+// One fanout entry per layer: unless --fanout was given, the preset's last entry repeated (or
+// dropped) to p.model.layers entries, as PyG's examples repeat theirs for a deeper model.
+void fit_fanout_to_layers(const ConfigArgs& args, Preset& p);
+
 // p.model.validate_hyperparameters() and p.train.validate_for(p.model): an error names the option
 // of the field at fault ("--dropout: model configuration: dropout must be in [0, 1), got 1"), and
 // for a rule between two the other's too ("--fanout, --batch-size: ...").
