@@ -651,13 +651,11 @@ int run_link(Options& o, Configuration& c, int threads) {
 
 // --task graph: the options that apply to it, then apps/lib/graph_task.cpp's run.
 int run_graph(const Options& o, int threads) {
-  const app::ConfigArgs& given = o.config;
-  if (given.has("--batch-size") || given.has("--fanout") || given.has("--micro-batches") || !o.partitions.empty() ||
-      !o.resume.empty() || o.checkpoint_every > 0 || !o.predict_out.empty() || !o.attention_out.empty() ||
-      !o.plot.empty() || given.has("--out-heads") || given.has("--no-normalize") || o.explain >= 0)
-    throw UsageError("--task graph trains on batches of whole graphs by cross-validation: not with --batch-size, "
-                     "--fanout, --micro-batches, --partitions, --resume, --checkpoint-every, --predict-out, "
-                     "--attention-out, --explain, --plot, --out-heads or --no-normalize");
+  app::check_options_apply(o.config, "graph");  // (--batch-size, --fanout, --out-heads, ... are not)
+  if (!o.partitions.empty() || !o.resume.empty() || o.checkpoint_every > 0 || !o.predict_out.empty() ||
+      !o.attention_out.empty() || !o.plot.empty() || o.explain >= 0)
+    throw UsageError("--task graph trains on batches of whole graphs by cross-validation: not with --partitions, "
+                     "--resume, --checkpoint-every, --predict-out, --attention-out, --explain or --plot");
   app::GraphTaskOptions g;
   g.data = o.data;
   if (o.graphs >= 0) g.motifs.num_graphs = o.graphs;
@@ -681,8 +679,6 @@ int run(Options o, const CLI::App& cli) {
                               static_cast<size_t>(o.threads > 0 ? o.threads : tbb::info::default_concurrency()));
     return run_graph(o, o.threads > 0 ? o.threads : tbb::info::default_concurrency());
   }
-  if (o.config.has("--readout") || o.config.has("--mlp-hidden") || o.config.has("--folds"))
-    throw UsageError("--readout, --mlp-hidden and --folds are graph classification's (--task graph)");
 #ifdef GATGRAD_HAVE_MPI
   if (!o.partitions.empty()) o.partitioned_data = dist::read_partition_meta(o.partitions).source.data;
 #endif
@@ -690,6 +686,7 @@ int run(Options o, const CLI::App& cli) {
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
 
   Configuration c = configure(o, cli);
+  app::check_options_apply(o.config, c.preset.model.task);  // (the task may be the --load'ed model's)
   if (c.preset.model.task == "link") return run_link(o, c, threads);
   if (c.preset.model.task != "node")
     throw UsageError("the model is a " + c.preset.model.task + " classifier: give --task " + c.preset.model.task +

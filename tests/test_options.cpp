@@ -137,6 +137,38 @@ BOOST_AUTO_TEST_CASE(gat_train_exits_2_naming_the_option) {
   }
 }
 
+// Each option applies to the tasks of its row: given for another task, a usage error naming the
+// option and both; gat-train's help says which tasks, and it exits 2.
+BOOST_AUTO_TEST_CASE(options_of_another_task_are_refused_naming_it) {
+  int refused = 0;
+  for (const app::ConfigOption& row : app::config_options()) {
+    app::ConfigArgs given;
+    given.given[row.name] = "";
+    for (const std::string task : {"node", "link", "graph"}) {
+      BOOST_TEST_CONTEXT(row.name << " with --task " << task) {
+        if (app::applies_to(row, task)) {
+          BOOST_CHECK_NO_THROW(app::check_options_apply(given, task));
+        } else {
+          BOOST_CHECK_EXCEPTION(app::check_options_apply(given, task), UsageError,
+                                message_has({row.name, "not --task " + task}));
+          ++refused;
+        }
+      }
+    }
+  }
+  BOOST_TEST(refused >= 10);
+  const Run help = run_program("gat-train", {"--help"}, 30);
+  for (const char* words : {"--task link: score pairs", "--task graph: how a graph's nodes pool", "--task node or link: heads"})
+    BOOST_TEST(help.out.find(words) != std::string::npos, "\"" << words << "\" not in gat-train --help");
+  const std::vector<std::vector<std::string>> runs = {
+      {"--decoder", "mlp", "--quiet"}, {"--task", "graph", "--out-heads", "2", "--quiet"}, {"--readout", "sum", "--quiet"}};
+  for (const auto& args : runs) {
+    const Run r = run_program("gat-train", args, 30);
+    BOOST_TEST(r.code == 2, args[0] << ": exit " << r.code << " " << r.err);
+    BOOST_TEST(r.err.find(" is for --task ") != std::string::npos, r.err);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(rules_between_options_name_them) {
   BOOST_CHECK_EXCEPTION(parse({"--fanout", "5,5"}), UsageError, message_has({"--fanout", "batch_size"}));
   BOOST_CHECK_EXCEPTION(parse({"--micro-batches", "2"}), UsageError, message_has({"--micro-batches", "batch_size"}));

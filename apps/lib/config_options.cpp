@@ -2,6 +2,7 @@
 #include "apps/lib/config_options.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 namespace gatgrad::app {
 
@@ -21,30 +22,67 @@ const std::vector<ConfigOption>& config_options() {
       {"--residual", "residual", "add a learned skip connection to every layer (PyG's residual=True)", K::flag},
       {"--hidden", "hidden", "features per head in each hidden layer"},
       {"--heads", "heads", "heads in each hidden layer"},
-      {"--out-heads", "out_heads", "heads in the output layer (averaged)"},
+      {"--out-heads", "out_heads", "heads in the output layer (averaged)", K::value, true, "node link"},
       {"--dropout", "dropout", "dropout on each layer's input"},
       {"--attn-dropout", "attn_dropout", "dropout on attention coefficients"},
       {"--batch-size", "batch_size", "train in mini-batches of this many seed nodes (--task link: pairs), sampling "
-                                     "their neighbourhoods (0: full batch)"},
+                                     "their neighbourhoods (0: full batch)", K::value, true, "node link"},
       {"--fanout", "fanout", "mini-batch: neighbours sampled per node, one value per layer (comma-separated), the "
-                             "seeds' layer first, -1 for all (default: 10 per layer)", K::value, false},
+                             "seeds' layer first, -1 for all (default: 10 per layer)", K::value, false, "node link"},
       {"--micro-batches", "micro_batches", "mini-batch: parts of each batch, each differentiated whole, the gradients "
-                                           "summed in order"},
+                                           "summed in order", K::value, true, "node"},
       {"--graphs-per-batch", "graphs_per_batch", "data of many graphs (graph_index.npy, --graphs, --task graph): train "
                                                  "on shuffled batches of this many whole training graphs (0: one full "
-                                                 "batch)"},
+                                                 "batch)", K::value, true, "node graph"},
       {"--edge-fill", "edge_fill", "with edge features (edge_attr.npy): the self-loops' features, 'mean' of each "
                                    "node's incoming edges or a number (a float32)"},
-      {"--no-normalize", "normalize_features", "do not row-normalise features read from files", K::clear_flag},
-      {"--decoder", "decoder", "--task link: score pairs by dot product or an MLP on h_u * h_v"},
-      {"--hits-k", "hits_k", "--task link: the K of the reported test Hits@K"},
-      {"--readout", "readout", "--task graph: how a graph's nodes pool into its row"},
-      {"--mlp-hidden", "mlp_hidden", "--task graph: width of the MLP after the readout"},
-      {"--folds", "folds", "--task graph: stratified K-fold cross-validation, 10% of each training part held out "
-                           "for early stopping"},
+      {"--no-normalize", "normalize_features", "do not row-normalise features read from files", K::clear_flag, true,
+       "node link"},
+      {"--decoder", "decoder", "score pairs by dot product or an MLP on h_u * h_v", K::value, true, "link"},
+      {"--hits-k", "hits_k", "the K of the reported test Hits@K", K::value, true, "link"},
+      {"--readout", "readout", "how a graph's nodes pool into its row", K::value, true, "graph"},
+      {"--mlp-hidden", "mlp_hidden", "width of the MLP after the readout (graph), of the MLP decoder (link)", K::value,
+       true, "link graph"},
+      {"--folds", "folds", "stratified K-fold cross-validation, 10% of each training part held out for early "
+                           "stopping", K::value, true, "graph"},
       {"--seed", "seed", "seed of initial weights, dropout and the synthetic graph"},
   };
   return rows;
+}
+
+namespace {
+
+// The row's tasks as words ({"node", "link"}).
+std::vector<std::string> tasks_of(const ConfigOption& row) {
+  std::vector<std::string> t;
+  std::string_view s = row.tasks;
+  while (!s.empty()) {
+    const size_t space = s.find(' ');
+    t.emplace_back(s.substr(0, space));
+    s = space == std::string_view::npos ? std::string_view() : s.substr(space + 1);
+  }
+  return t;
+}
+
+// "--task link", "--task node or link"
+std::string tasks_text(const ConfigOption& row) {
+  std::string t = "--task ";
+  const std::vector<std::string> tasks = tasks_of(row);
+  for (size_t i = 0; i < tasks.size(); ++i) t.append(i == 0 ? "" : i + 1 == tasks.size() ? " or " : ", ").append(tasks[i]);
+  return t;
+}
+
+}  // namespace
+
+bool applies_to(const ConfigOption& row, const std::string& task) {
+  const std::vector<std::string> tasks = tasks_of(row);
+  return std::find(tasks.begin(), tasks.end(), task) != tasks.end();
+}
+
+void check_options_apply(const ConfigArgs& args, const std::string& task) {
+  for (const ConfigOption& row : config_options())
+    if (args.has(row.name) && !applies_to(row, task))
+      throw UsageError(std::string(row.name) + " is for " + tasks_text(row) + ", not --task " + task);
 }
 
 std::string option_of_field(const std::string& field) {
@@ -54,10 +92,13 @@ std::string option_of_field(const std::string& field) {
 }
 
 void add_config_options(CLI::App& cli, ConfigArgs& args, const Preset& defaults, const std::vector<std::string>& names) {
+  auto added = [&](const std::string& name) { return names.empty() || std::find(names.begin(), names.end(), name) != names.end(); };
+  const bool has_task = added("--task");  // (gat-bench train has one task: no prefix)
   for (const ConfigOption& row : config_options()) {
     const std::string name = row.name;
-    if (!names.empty() && std::find(names.begin(), names.end(), name) == names.end()) continue;
+    if (!added(name)) continue;
     std::string help = row.help;
+    if (has_task && std::string_view(row.tasks) != ConfigOption::kEveryTask) help = tasks_text(row) + ": " + help;
     if (row.kind != ConfigOption::value) {
       cli.add_flag_callback(name, [&args, name] { args.given[name] = ""; }, help);
       continue;

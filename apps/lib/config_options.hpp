@@ -5,8 +5,9 @@
 //
 // To add such an option: give the field to GATConfig or TrainConfig (models/presets.hpp: the
 // member, its line in gat_fields or train_fields, its range in ranges(), a rule between fields
-// in validate()), then add its row to config_options() in config_options.cpp. Parsing, the help
-// text, range errors naming the option, and --resume's comparison follow from the row.
+// in validate()), then add its row to config_options() in config_options.cpp (with the tasks it
+// applies to, unless every task). Parsing, the help text, range errors naming the option, the
+// refusal for another task, and --resume's comparison follow from the row.
 #pragma once
 #include <map>
 #include <string>
@@ -25,6 +26,10 @@ struct ConfigOption {
   // value: takes a value; flag: sets the field to true; clear_flag: sets it to false (--no-normalize)
   enum Kind { value, flag, clear_flag } kind = value;
   bool show_default = true;  // false when the help says it (fanout: one entry per layer)
+  // The --task values the option applies to ("node link": not graph classification); the help
+  // says so and check_options_apply refuses it for another task.
+  const char* tasks = kEveryTask;
+  static constexpr const char* kEveryTask = "node link graph";
 };
 
 // Every row, in --help order.
@@ -46,6 +51,13 @@ void add_config_options(CLI::App& cli, ConfigArgs& args, const Preset& defaults,
 // Sets the field of every given option in `p`; UsageError naming the option whose text is not of
 // its field's type. Ranges are validate_config's.
 void apply_config_options(const ConfigArgs& args, Preset& p);
+
+// Whether the option applies to `task` (node, link or graph): its row's tasks.
+bool applies_to(const ConfigOption& row, const std::string& task);
+
+// UsageError naming the first given option that does not apply to `task` and the tasks it does
+// ("--decoder is for --task link, not --task node").
+void check_options_apply(const ConfigArgs& args, const std::string& task);
 
 // One fanout entry per layer: unless --fanout was given, the preset's last entry repeated (or
 // dropped) to p.model.layers entries, as PyG's examples repeat theirs for a deeper model.
