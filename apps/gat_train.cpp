@@ -128,6 +128,12 @@ void check_resumed_options(const Options& o, const CLI::App& cli, const app::Res
     if (cli.count(option)) differs(option, std::to_string(values.first), std::to_string(values.second));
 }
 
+// The options given over the preset, for validate_config to name the preset's values; nullptr when
+// the configuration is a saved one (--resume, --load).
+const app::ConfigArgs* options_over_preset(const Options& o) {
+  return o.resume.empty() && o.load.empty() ? &o.config : nullptr;
+}
+
 struct Configuration {
   Preset preset;
   app::ResumePoint resume;   // with --resume: the interrupted run
@@ -157,7 +163,7 @@ Configuration configure(Options& o, const CLI::App& cli) {
       throw UsageError("--task " + o.task + ": the model in " + o.load + " was trained for --task " + c.preset.model.task);
   }
   if (o.resume.empty()) app::fit_fanout_to_layers(o.config, c.preset);  // (a resumed run has its own)
-  app::validate_config(c.preset);
+  app::validate_config(c.preset, options_over_preset(o));
   return c;
 }
 
@@ -578,7 +584,7 @@ int run_link(Options& o, Configuration& c, int threads) {
                     " and " + std::to_string(d.edge_dim));
   }
   p.model.num_classes = p.model.embedding_dim;
-  app::validate_config(p);  // (the model's size, now that its input is known)
+  app::validate_config(p, options_over_preset(o));  // (the model's size, now that its input is known)
   const std::string summary = (o.data.empty() ? std::string("the synthetic graph") : o.data) + " (" +
                               std::to_string(d.num_nodes) + " nodes, " + std::to_string(d.num_edges()) + " edges, " +
                               std::to_string(d.num_features) + " features" +
@@ -660,7 +666,7 @@ int run_graph(const Options& o, int threads) {
   g.data = o.data;
   if (o.graphs >= 0) g.motifs.num_graphs = o.graphs;
   g.preset = resolve_hyperparameters(o);
-  app::validate_config(g.preset);
+  app::validate_config(g.preset, &o.config);
   g.motifs.seed = g.preset.model.seed;
   g.folds = g.preset.train.folds;
   g.threads = threads;
@@ -705,7 +711,7 @@ int run(Options o, const CLI::App& cli) {
 #else
   const NodeData& data = local;
 #endif
-  app::validate_config(p);  // (the model's size, now that its input is known)
+  app::validate_config(p, options_over_preset(o));  // (the model's size, now that its input is known)
   if (o.explain >= 0 && o.explain >= data.graph.num_dst_nodes())
     throw UsageError("--explain " + std::to_string(o.explain) + ": the graph has " +
                      std::to_string(data.graph.num_dst_nodes()) + " nodes (0.." +

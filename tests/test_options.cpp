@@ -36,7 +36,7 @@ Preset parse(std::vector<std::string> args) {
   Preset p = defaults;
   app::apply_config_options(given, p);
   app::fit_fanout_to_layers(given, p);  // as gat-train does
-  app::validate_config(p);
+  app::validate_config(p, &given);
   return p;
 }
 
@@ -178,6 +178,11 @@ BOOST_AUTO_TEST_CASE(rules_between_options_name_them) {
   BOOST_CHECK_EXCEPTION(parse({"--layers", "3", "--batch-size", "8", "--fanout", "5,5"}), UsageError,
                         message_has({"--fanout", "one entry per layer", "3-layer"}));
   BOOST_CHECK_NO_THROW(parse({"--layers", "3", "--batch-size", "8", "--fanout", "5,5,5"}));
+  // A rule broken with the preset's value of an option not given says so.
+  BOOST_CHECK_EXCEPTION(parse({"--batch-size", "4", "--micro-batches", "8"}), UsageError,
+                        message_has({"--micro-batches, --batch-size: "}));
+  BOOST_CHECK_EXCEPTION(parse({"--micro-batches", "2"}), UsageError,
+                        message_has({"--micro-batches, --batch-size (not given: the preset's 0): "}));
   BOOST_CHECK_EXCEPTION(parse({"--epochs", "ten"}), UsageError, message_has({"--epochs", "'ten' is not an integer"}));
   BOOST_CHECK_EXCEPTION(parse({"--lr", "nan"}), UsageError, message_has({"--lr", "not a finite number"}));
   BOOST_CHECK_EXCEPTION(parse({"--seed", "-1"}), UsageError, message_has({"--seed", "-1"}));

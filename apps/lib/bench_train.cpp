@@ -36,7 +36,7 @@ Preset bench_preset(const TrainBenchOptions& o) {
   Preset p = make_preset(kDefaultPreset);
   app::apply_config_options(o.config, p);
   app::fit_fanout_to_layers(o.config, p);  // (as gat-train does)
-  app::validate_config(p);
+  app::validate_config(p, &o.config);
   return p;
 }
 

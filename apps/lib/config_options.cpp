@@ -145,7 +145,7 @@ void fit_fanout_to_layers(const ConfigArgs& args, Preset& p) {
   if (!args.has("--fanout")) fanout.resize(static_cast<size_t>(p.model.layers), fanout.back());
 }
 
-void validate_config(const Preset& p) {
+void validate_config(const Preset& p, const ConfigArgs* given) {
   try {
     if (p.model.in_features > 0) {  // the data is known: every field, and the model's size
       p.model.validate();
@@ -154,9 +154,16 @@ void validate_config(const Preset& p) {
     }
     p.train.validate_for(p.model);
   } catch (const ConfigError& e) {
-    std::string options = option_of_field(e.field);  // "--fanout", or "--fanout, --batch-size" for a rule
+    // "--fanout", or "--fanout, --batch-size" for a rule; an option not given is the preset's value
+    // ("--graphs-per-batch (not given: the preset's 1), --batch-size: ...").
+    auto option = [&](const std::string& field) {
+      std::string name = option_of_field(field);
+      if (!name.empty() && given && !given->has(name)) name += " (not given: the preset's " + field_text(p, field) + ")";
+      return name;
+    };
+    std::string options = option(e.field);
     if (options.empty()) throw;
-    if (const std::string other = option_of_field(e.other); !other.empty()) options += ", " + other;
+    if (const std::string other = option(e.other); !other.empty()) options += ", " + other;
     throw UsageError(options + ": " + e.what());
   }
 }

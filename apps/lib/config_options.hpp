@@ -65,8 +65,9 @@ void fit_fanout_to_layers(const ConfigArgs& args, Preset& p);
 
 // p.model.validate_hyperparameters() and p.train.validate_for(p.model): an error names the option
 // of the field at fault ("--dropout: model configuration: dropout must be in [0, 1), got 1"), and
-// for a rule between two the other's too ("--fanout, --batch-size: ...").
-void validate_config(const Preset& p);
+// for a rule between two the other's too ("--fanout, --batch-size: ..."). With `given` (the options
+// of a new run's command line), an option not among them is marked as the preset's value.
+void validate_config(const Preset& p, const ConfigArgs* given = nullptr);
 
 // --resume: every given option must equal the saved run's value (`saved`, read from `source`):
 // UsageError naming the option and both values otherwise.
