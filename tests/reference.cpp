@@ -43,18 +43,17 @@ xt::xtensor<double, N> values(const Tensor& t) {
   return xt::cast<double>(adapt<float, N>(t));
 }
 
-/// A float64 tensor of expression e's values.
+/// A float64 tensor of expression e's values: e evaluated once into its container, whose values
+/// are copied (not from_xtensor, which would compile an assignment of every expression type for
+/// both dtypes).
 template <class E>
 Tensor tensor(const E& e) {
-  return from_xtensor(e, DType::f64);
+  const auto c = xt::eval(e);
+  return Tensor::from_vector({c.data(), c.data() + c.size()}, Shape(c.shape().begin(), c.shape().end()), DType::f64);
 }
 
-/// Expression e's values, row-major.
-template <class E>
-std::vector<double> flat(const E& e) {
-  const xt::xarray<double> a = e;
-  return {a.begin(), a.end()};
-}
+/// A matrix's values, row-major.
+std::vector<double> flat(const Matrix& m) { return {m.data(), m.data() + m.size()}; }
 
 std::size_t size(int64_t n) { return static_cast<std::size_t>(n); }
 
@@ -364,8 +363,9 @@ double micro_f1(const Tensor& z, const Tensor& t, const std::vector<int64_t>& ro
 }
 
 Tensor above(const Tensor& x, double threshold) {
-  if (x.dtype() == DType::f64) return from_xtensor(adapt<double>(x) > threshold, DType::f64);
-  return from_xtensor(adapt<float>(x) > threshold, DType::f32);
+  const std::vector<double> v = x.to_vector();
+  const Vector is_above = xt::cast<double>(xt::adapt(v) > threshold);
+  return Tensor::from_vector({is_above.begin(), is_above.end()}, x.shape(), x.dtype());
 }
 
 // ---- optimisers ----
