@@ -8,6 +8,9 @@
 //       mini-batch steps (seed_nodes_per_s, sampled_edges_per_s, peak_rss_mb), what full batch
 //       would need, and a full-batch epoch beside them when it fits (bench_minibatch.hpp)
 //   gat-bench memory [--threads T] [--mb M]   memory bandwidth with 1..T threads, ends with speedup=<x>
+//   gat-bench task --task graph|link [--data DIR] [--epochs E] [--threads T]
+//       training epochs of graph classification (preset tu, one fold) or link prediction (preset
+//       link), evaluation apart; ends with epoch_ms_median=<x> epoch_cpu_ms=<y> ... (bench_task.hpp)
 //   gat-bench isa                              the levels built, run by this CPU, and in use
 //   gat-bench sample [--nodes N --edges E] [--batch-size B] [--fanout 10,10] [--batches K] [--threads T]
 //       the neighbour sampler alone, ends with sampled_edges_per_s=<x>
@@ -17,6 +20,7 @@
 #include "apps/lib/bench_gemm.hpp"
 #include "apps/lib/bench_memory.hpp"
 #include "apps/lib/bench_sample.hpp"
+#include "apps/lib/bench_task.hpp"
 #include "apps/lib/bench_train.hpp"
 #include "autograd/isa.hpp"
 #include "autograd/version.hpp"
@@ -70,6 +74,16 @@ int main(int argc, char** argv) {
   sample->add_option("--threads", s.threads, "oneTBB threads (default: all cores)")->check(CLI::Range(1, 1024));
   sample->add_option("--seed", s.seed, "seed");
 
+  bench::TaskBenchOptions tk;
+  CLI::App* task = cli.add_subcommand("task", "time training epochs of graph classification or link prediction");
+  task->add_option("--task", tk.task, "graph (preset tu, fold 1 of 10) or link (preset link)")
+      ->check(CLI::IsMember({"graph", "link"}));
+  task->add_option("--data", tk.data, "graph: a TU Dortmund folder or graph_y.npy data; link: a .npy dataset "
+                                      "(default: synthetic)")->check(CLI::ExistingDirectory);
+  task->add_option("--epochs", tk.epochs, "timed epochs")->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  task->add_option("--threads", tk.threads, "oneTBB threads (default: all cores)")->check(CLI::Range(1, 1024));
+  task->add_flag("--no-clock{false}", tk.clock, "skip the clock measurement after the epochs (busy_loop_ghz)");
+
   CLI::App* isa = cli.add_subcommand("isa", "the instruction-set levels of the kernels: built, run by this CPU, in use");
 
   try {
@@ -92,6 +106,7 @@ int main(int argc, char** argv) {
     if (gemm->parsed()) return bench::run_gemm_bench(m, k, n, transposed, gemm_threads, repeats);
     if (memory->parsed()) return bench::run_memory_bench(memory_threads, memory_mb, memory_repeats);
     if (sample->parsed()) return bench::run_sample_bench(s);
+    if (task->parsed()) return bench::run_task_bench(tk);
     return bench::run_train_bench(t);
   });
 }
