@@ -88,25 +88,87 @@ GATGRAD_INLINE T max_lane(const Vec<T, N>& v) {
 // The halving tree stopped at `stride` (a power of two dividing N): lane l < stride holds the
 // sum of the lanes l, l + stride, l + 2·stride, ... in tree order; then every lane l gets the
 // value of lane l % stride. (Per-head sums of a flat run of rows of `stride` heads.)
-template <class T, int N>
-GATGRAD_INLINE Vec<T, N> fold_lanes(const Vec<T, N>& v, int64_t stride) {
+//
+// In registers (x86 floats, the softmax's per-destination folds): the levels whose halves are
+// whole registers add registers, as tree_sum does; inside a register, level n (halves of n/2
+// lanes) is a butterfly x[l] op x[l ^ n/2] on every lane. For l < n/2 that is the tree's own
+// a[l] op a[l + n/2], operands in the tree's order, and lanes below n/2 only ever read lanes
+// below n, so lanes [0, stride) end with the tree's values bit for bit; the other lanes (their
+// operands swapped) are then overwritten by lanes [0, stride), exactly as the generic form does.
+// The generic form (through memory) is the definition, and what the other registers use.
+template <class T, int N, class Op>
+GATGRAD_INLINE Vec<T, N> fold_lanes_generic(const Vec<T, N>& v, int64_t stride, Op op) {
   alignas(64) T a[N];
   v.store(a);
   for (int64_t n = N; n > stride; n /= 2)
-    for (int64_t l = 0; l < n / 2; ++l) a[l] = a[l] + a[l + n / 2];
+    for (int64_t l = 0; l < n / 2; ++l) a[l] = op(a[l], a[l + n / 2]);
   for (int64_t l = stride; l < N; ++l) a[l] = a[l - stride];
   return Vec<T, N>::load(a);
 }
 
-// The same fold with max (order-free).
+// One float register's butterflies down to `stride` lanes (stride < W), then lanes [0, stride)
+// repeated; `add`: + or max (x86's max(p, q) is p > q ? p : q, the generic form's).
+template <class B>
+GATGRAD_INLINE bool fold_register(B& x, int64_t stride, bool add) {
+#if GATGRAD_ISA_LEVEL == GATGRAD_ISA_AVX512
+  if constexpr (std::is_same_v<typename B::value_type, float> && B::size == 16) {
+    __m512 y = x;
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int64_t d = 8; d >= stride; d /= 2) {
+      const __m512 other = _mm512_permutexvar_ps(_mm512_xor_si512(lane, _mm512_set1_epi32(static_cast<int>(d))), y);
+      y = add ? _mm512_add_ps(y, other) : _mm512_max_ps(y, other);
+    }
+    x = B(_mm512_permutexvar_ps(_mm512_and_si512(lane, _mm512_set1_epi32(static_cast<int>(stride - 1))), y));
+    return true;
+  }
+#endif
+#if GATGRAD_ISA_X86_AVX
+  if constexpr (std::is_same_v<typename B::value_type, float> && B::size == 8) {
+    __m256 y = x;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int64_t d = 4; d >= stride; d /= 2) {
+      const __m256 other = _mm256_permutevar8x32_ps(y, _mm256_xor_si256(lane, _mm256_set1_epi32(static_cast<int>(d))));
+      y = add ? _mm256_add_ps(y, other) : _mm256_max_ps(y, other);
+    }
+    x = B(_mm256_permutevar8x32_ps(y, _mm256_and_si256(lane, _mm256_set1_epi32(static_cast<int>(stride - 1)))));
+    return true;
+  }
+#endif
+  (void)x, (void)stride, (void)add;
+  return false;
+}
+
+template <class T, int N>
+GATGRAD_INLINE Vec<T, N> fold_lanes_registers(const Vec<T, N>& v, int64_t stride, bool add) {
+  using V = Vec<T, N>;
+  constexpr int W = V::W, R = V::R;
+  if (stride >= N) return v;
+  V x = v;
+  // the levels whose halves are whole registers: n lanes in n / W registers
+  for (int64_t n = N; n > stride && n / 2 >= W; n /= 2)
+    for (int64_t k = 0; k < n / 2 / W; ++k)
+      x.r[k] = add ? x.r[k] + x.r[k + n / 2 / W] : xsimd::max(x.r[k], x.r[k + n / 2 / W]);
+  if (stride >= W) {  // registers [0, stride / W) hold the result
+    const int64_t kept = stride / W;
+    for (int64_t k = kept; k < R; ++k) x.r[k] = x.r[k - kept];
+    return x;
+  }
+  if (!fold_register(x.r[0], stride, add))
+    return add ? fold_lanes_generic(v, stride, [](T p, T q) { return p + q; })
+               : fold_lanes_generic(v, stride, [](T p, T q) { return p > q ? p : q; });
+  for (int k = 1; k < R; ++k) x.r[k] = x.r[0];
+  return x;
+}
+
+template <class T, int N>
+GATGRAD_INLINE Vec<T, N> fold_lanes(const Vec<T, N>& v, int64_t stride) {
+  return fold_lanes_registers(v, stride, true);
+}
+
+// The same fold with max (order-free but for NaN and ±0, where the tree's order is kept too).
 template <class T, int N>
 GATGRAD_INLINE Vec<T, N> fold_lanes_max(const Vec<T, N>& v, int64_t stride) {
-  alignas(64) T a[N];
-  v.store(a);
-  for (int64_t n = N; n > stride; n /= 2)
-    for (int64_t l = 0; l < n / 2; ++l) a[l] = a[l] > a[l + n / 2] ? a[l] : a[l + n / 2];
-  for (int64_t l = stride; l < N; ++l) a[l] = a[l - stride];
-  return Vec<T, N>::load(a);
+  return fold_lanes_registers(v, stride, false);
 }
 
 // ---- eight tree sums at once ----

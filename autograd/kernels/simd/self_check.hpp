@@ -5,6 +5,8 @@
 // Private to the units.
 #pragma once
 #include <cstdio>
+#include <cstring>
+#include <limits>
 
 #include "autograd/kernels/simd/reduce.hpp"
 
@@ -39,6 +41,27 @@ int self_check(char* message, int capacity) {
     using B = typename Vec<T, 16>::B;
     if (tree_sum_native(B::load_unaligned(a)) != tree_native_generic(B::load_unaligned(a), [](T p, T q) { return p + q; }))
       fail("tree_sum_native", i);
+    // the folds to 1, 2, 4, 8 and 16 lanes (sum and max) against their generic form, bit for bit;
+    // the max also with signed zeros and a NaN among the lanes, where operand order matters
+    {
+      alignas(64) T z[16];
+      for (int k = 0; k < 16; ++k) z[k] = (i + k) % 3 == 0 ? T(0) : (i + k) % 3 == 1 ? -T(0) : a[k];
+      if (i % 8 == 7) z[i % 16] = std::numeric_limits<T>::quiet_NaN();
+      auto same = [](const Vec<T, 16>& x, const Vec<T, 16>& y) {
+        alignas(64) T p[16], q[16];
+        x.store(p);
+        y.store(q);
+        return std::memcmp(p, q, sizeof p) == 0;
+      };
+      for (int64_t stride = 1; stride <= 16; stride *= 2) {
+        const Vec<T, 16> v = Vec<T, 16>::load(a), w = Vec<T, 16>::load(z);
+        if (!same(fold_lanes(v, stride), fold_lanes_generic(v, stride, [](T p, T q) { return p + q; })))
+          fail("fold_lanes", i);
+        for (const Vec<T, 16>& x : {v, w})
+          if (!same(fold_lanes_max(x, stride), fold_lanes_generic(x, stride, [](T p, T q) { return p > q ? p : q; })))
+            fail("fold_lanes_max", i);
+      }
+    }
     // eight trees at once
     Vec<T, 8> rows[8];
     alignas(64) T r[64];
