@@ -66,10 +66,16 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
   if (logits.shape() != targets.shape() || logits.dim() != 2)
     throw Error("binary_cross_entropy_with_logits: logits " + logits.describe() + " and targets " +
                 targets.describe() + " must be the same [N, C] shape");
-  const int64_t n = logits.size(0), c = logits.size(1);
-  std::vector<int64_t> rows = rows_or_all("binary_cross_entropy_with_logits", rows_in, n);
-  if (rows.empty() || c == 0) throw Error("binary_cross_entropy_with_logits: no elements to average over");
-  const double count = static_cast<double>(rows.size()) * static_cast<double>(c);
+  const int64_t n = logits.size(0);
+  int64_t c = logits.size(1);
+  if (n == 0 || c == 0) throw Error("binary_cross_entropy_with_logits: no elements to average over");
+  const double count = static_cast<double>(rows_in.empty() ? n : static_cast<int64_t>(rows_in.size())) * static_cast<double>(c);
+  // Every row, in order: the n·C elements are one run, which the kernel takes as one row of n·C
+  // values (the same elements in the same order, so the same sum) in whole 16-lane chunks rather
+  // than one short chunk per row (link prediction's scores are [P, 1]: P chunks of one lane).
+  std::vector<int64_t> rows{0};
+  if (rows_in.empty()) c *= n;
+  else rows = rows_or_all("binary_cross_entropy_with_logits", rows_in, n);
   Tensor loss = Tensor::empty({}, logits.dtype());
   dispatch(logits.dtype(), [&]<class T>() {
     const kernels::LossRows<T> lr{logits.data<T>(), c, rows.data(), static_cast<int64_t>(rows.size()), nullptr,
