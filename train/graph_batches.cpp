@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "autograd/ops.hpp"
 #include "autograd/tape.hpp"
@@ -54,20 +55,30 @@ NodeData select_graphs(const NodeData& data, std::span<const int32_t> graphs) {
   }
   // The induced graph, destination by destination in the new order, each one's edges in data.graph's
   // (a source is in its destination's graph, checked on load: its local id is found there).
+  // local[j]: node j's row in the batch, written for graph k's members just before its edges
+  // are read (a graph given twice gets rows of its own each time); only those entries are read.
   const std::span<const int64_t> ptr = data.graph.dst_ptr();
   const std::span<const int32_t> src = data.graph.src();
-  std::vector<int64_t> sub_ptr{0};
+  const std::unique_ptr<int32_t[]> local(new int32_t[static_cast<size_t>(data.graph.num_src_nodes())]);
+  std::vector<int64_t> sub_ptr;
+  sub_ptr.reserve(nodes.size() + 1);
+  sub_ptr.push_back(0);
+  int64_t num_edges = 0;
+  for (int32_t i : nodes) num_edges += ptr[static_cast<size_t>(i) + 1] - ptr[static_cast<size_t>(i)];
   std::vector<int32_t> sub_src;
   std::vector<int64_t> edge_ids;
+  sub_src.reserve(static_cast<size_t>(num_edges));
+  edge_ids.reserve(static_cast<size_t>(num_edges));
   for (size_t k = 0; k < graphs.size(); ++k) {
     const int64_t end = k + 1 < graphs.size() ? offset[k + 1] : static_cast<int64_t>(nodes.size());
+    for (int64_t r = offset[k]; r < end; ++r) local[static_cast<size_t>(nodes[static_cast<size_t>(r)])] = static_cast<int32_t>(r);
     for (int64_t r = offset[k]; r < end; ++r) {
       const int32_t i = nodes[static_cast<size_t>(r)];
       for (int64_t e = ptr[static_cast<size_t>(i)]; e < ptr[static_cast<size_t>(i) + 1]; ++e) {
         const int32_t j = src[static_cast<size_t>(e)];
         if (data.graph_index[static_cast<size_t>(j)] != graphs[k])
           throw Error("select_graphs: edge " + std::to_string(e) + " crosses graphs");
-        sub_src.push_back(static_cast<int32_t>(offset[k] + position_in_graph(data, j)));
+        sub_src.push_back(local[static_cast<size_t>(j)]);
         edge_ids.push_back(e);
       }
       sub_ptr.push_back(static_cast<int64_t>(sub_src.size()));
