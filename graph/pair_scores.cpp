@@ -4,7 +4,7 @@
 //   pair_mul: y[k,:] = h[u,:] ⊙ h[v,:]      dh[u,:] += g[k,:] ⊙ h[v,:]; dh[v,:] += g[k,:] ⊙ h[u,:]
 // Forwards run in parallel over pairs (each writes its own output row); pair_dot sums its D
 // products in 8 interleaved partial sums (lane d % 8), then the lanes in order: a fixed order,
-// so the same bits on any thread count, and a loop the compiler can keep in SIMD registers.
+// so the same bits on any thread count and level (the kernels, graph/kernels/pair_rows.hpp).
 // Backwards own nodes: the 2P endpoints grouped by node (a stable counting sort: node n's terms
 // in pair order, u's before v's within a pair), then each node adds its terms in that order, in
 // parallel over nodes; no atomics, and the same bits on any thread count.
@@ -14,6 +14,7 @@
 #include "autograd/parallel.hpp"
 #include "autograd/tape.hpp"
 #include "graph/graph.hpp"
+#include "graph/kernels/table.hpp"
 #include "graph/pair_scores.hpp"
 
 namespace gatgrad {
@@ -22,19 +23,6 @@ namespace {
 
 constexpr int64_t kPairBlock = 1024;  // pairs per parallel block of a forward
 constexpr int64_t kNodeBlock = 512;   // nodes per parallel block of a backward
-
-// Σ_d a[d] b[d] in 8 lanes, lane l summing d = l, l + 8, ...; then lanes 0..7 in order.
-template <class T>
-T dot_in_lanes(const T* a, const T* b, int64_t D) {
-  T lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t d = 0;
-  for (; d + 8 <= D; d += 8)
-    for (int l = 0; l < 8; ++l) lane[l] += a[d + l] * b[d + l];
-  for (int l = 0; d < D; ++d, ++l) lane[l] += a[d] * b[d];
-  T sum = 0;
-  for (int l = 0; l < 8; ++l) sum += lane[l];
-  return sum;
-}
 
 // h [N, D] and every endpoint in [0, N).
 void check_pairs(const char* op, const Tensor& h, const NodePairs& pairs) {
@@ -65,21 +53,9 @@ void add_pair_gradients(const Tensor& h, const NodePairs& pairs, const Tensor& d
     const T* ph = h.data<T>();
     const T* g = dy.data<T>();
     T* dh = h.grad_accum().template data<T>();
+    const auto kernel = graph_kernels::table<T>().pair_grad_rows;  // dh[n] += g_k ⊙ h[partner], in order
     parallel_blocks(N, kNodeBlock, [&](int64_t n0, int64_t n1) {
-      for (int64_t n = n0; n < n1; ++n) {
-        T* out = dh + n * D;
-        for (int64_t q = by_node.ptr[static_cast<size_t>(n)]; q < by_node.ptr[static_cast<size_t>(n) + 1]; ++q) {
-          const int64_t e = by_node.perm[static_cast<size_t>(q)], k = e / 2;
-          const T* partner = ph + int64_t{ends[static_cast<size_t>(e ^ 1)]} * D;
-          if (per_feature) {  // dh[n] += g_k ⊙ h[partner]
-            const T* gk = g + k * D;
-            for (int64_t d = 0; d < D; ++d) out[d] += gk[d] * partner[d];
-          } else {
-            const T gk = g[k];
-            for (int64_t d = 0; d < D; ++d) out[d] += gk * partner[d];
-          }
-        }
-      }
+      kernel(ph, D, ends.data(), by_node.ptr.data(), by_node.perm.data(), g, per_feature, dh, n0, n1);
     });
   });
 }
@@ -94,12 +70,9 @@ Tensor pair_dot(const Tensor& h, const NodePairs& pairs) {
   dispatch(h.dtype(), [&]<class T>() {
     const T* ph = h.data<T>();
     T* py = y.data<T>();
+    const auto kernel = graph_kernels::table<T>().pair_dot_rows;
     parallel_blocks(P, kPairBlock, [&](int64_t k0, int64_t k1) {
-      for (int64_t k = k0; k < k1; ++k) {
-        const T* hu = ph + int64_t{pairs.src[k]} * D;
-        const T* hv = ph + int64_t{pairs.dst[k]} * D;
-        py[k] = dot_in_lanes(hu, hv, D);
-      }
+      kernel(ph, D, pairs.src.data(), pairs.dst.data(), py, k0, k1);
     });
   });
   if (any_requires_grad({&h}))

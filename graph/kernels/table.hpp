@@ -165,6 +165,13 @@ struct Kernels {
   void (*attention_forward)(const AttentionForward<T>& args, int64_t i0, int64_t i1);
   void (*attention_targets)(const AttentionTargets<T>& args, int64_t i0, int64_t i1);
   void (*attention_sources)(const AttentionSources<T>& args, int64_t j0, int64_t j1);
+  // ---- scores of node pairs (graph/pair_scores.hpp; graph/kernels/pair_rows.hpp) ----
+  // y[k] = <h[src[k]], h[dst[k]]> for the pairs [k0, k1), h [N, D]
+  void (*pair_dot_rows)(const T* h, int64_t D, const int32_t* src, const int32_t* dst, T* y, int64_t k0, int64_t k1);
+  // dh[n,:] += Σ_{its endpoints e, in order} g_k ⊙ h[ends[e ^ 1],:], k = e / 2 (g [P] or, per
+  // feature, [P, D]); the endpoints of node n are perm[ptr[n] .. ptr[n+1]); nodes [n0, n1)
+  void (*pair_grad_rows)(const T* h, int64_t D, const int32_t* ends, const int64_t* ptr, const int32_t* perm,
+                         const T* g, bool per_feature, T* dh, int64_t n0, int64_t n1);
 };
 
 // The table of the active level, or of level `isa`.

@@ -2,6 +2,7 @@
 // autograd/kernels/unit.cpp (see cmake/GatgradIsa.cmake); graph/kernels/table.cpp picks one.
 #include "graph/kernels/attention.hpp"
 #include "graph/kernels/message_passing.hpp"
+#include "graph/kernels/pair_rows.hpp"
 
 namespace gatgrad::GATGRAD_ISA_NS {
 
@@ -24,6 +25,8 @@ constexpr graph_kernels::Kernels<T> make_graph_table() {
       &graph::attention_forward<T>,
       &graph::attention_targets<T>,
       &graph::attention_sources<T>,
+      &graph::pair_dot_rows<T>,
+      &graph::pair_grad_rows<T>,
   };
 }
 
