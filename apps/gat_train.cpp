@@ -610,10 +610,10 @@ int run_link(Options& o, Configuration& c, int threads) {
   if (!o.eval_only) {
     Progress progress(o.quiet, o.log_every, p.train.max_epochs, /*live=*/true, "acc", "auc");
     TrainHooks hooks;
-    hooks.on_epoch = [&](const EpochStats& s) {
-      progress.epoch(s);
-      if (o.checkpoint_every > 0 && !o.save.empty() && s.epoch % o.checkpoint_every == 0 && s.epoch < p.train.max_epochs)
-        app::checkpoint_run(o.save, resume_point(o, p, state, o.data, synthetic_graph(o)), model, optimizer);
+    hooks.on_epoch = [&](const EpochStats& s) { progress.epoch(s); };
+    hooks.between_epochs = [&](const TrainState& now) {
+      if (o.checkpoint_every > 0 && !o.save.empty() && now.epoch % o.checkpoint_every == 0)
+        app::checkpoint_run(o.save, resume_point(o, p, now, o.data, synthetic_graph(o)), model, optimizer);
     };
     hooks.on_step = [&](int64_t epoch, int64_t step, int64_t n) { progress.step(epoch, step, n); };
     hooks.stop = stop_on_signals();
@@ -757,10 +757,10 @@ int run(Options o, const CLI::App& cli) {
     Progress progress(o.quiet, o.log_every, p.train.max_epochs, /*live=*/!ranks,
                       data.multilabel ? "f1" : "acc", data.multilabel ? "f1" : "acc");  // mpirun's pty is not the user's
     TrainHooks hooks;
-    hooks.on_epoch = [&](const EpochStats& s) {
-      progress.epoch(s);
-      if (o.checkpoint_every > 0 && !o.save.empty() && s.epoch % o.checkpoint_every == 0 && s.epoch < p.train.max_epochs)
-        app::checkpoint_run(o.save, resume_point(o, p, state, data_source, graph_options), model, optimizer);
+    hooks.on_epoch = [&](const EpochStats& s) { progress.epoch(s); };
+    hooks.between_epochs = [&](const TrainState& now) {
+      if (o.checkpoint_every > 0 && !o.save.empty() && now.epoch % o.checkpoint_every == 0)
+        app::checkpoint_run(o.save, resume_point(o, p, now, data_source, graph_options), model, optimizer);
     };
     hooks.on_step = [&](int64_t epoch, int64_t step, int64_t steps) { progress.step(epoch, step, steps); };
     // A rank's signal would stop it alone, the others waiting for it: MPI jobs end by signal.

@@ -14,12 +14,16 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "graph/synthetic.hpp"
+#include "models/presets.hpp"
+#include "train/trainer.hpp"
 #include "testing.hpp"
 
 namespace fs = std::filesystem;
@@ -230,4 +234,37 @@ BOOST_AUTO_TEST_CASE(resume_accepts_the_same_options_and_refuses_others_naming_b
   cora.insert(cora.end(), {"--preset", "cora", "--resume", again.string(), "--quiet"});
   const auto with_preset = gatgrad::testing::run(cora, 120);
   BOOST_TEST(with_preset.code == 0, with_preset.err);
+}
+
+// The loop's between_epochs hook, where --checkpoint-every saves the run, comes after each epoch
+// the run goes on from: never after the last one, nor after the one the early stopping ends on
+// (a state saved there would resume into an epoch the run never trained).
+BOOST_AUTO_TEST_CASE(between_epochs_is_called_only_after_epochs_the_run_continues_from) {
+  gatgrad::CsbmOptions c;
+  c.num_nodes = 300;
+  c.val_size = 100;
+  c.test_size = 100;
+  c.seed = 4;
+  const gatgrad::Dataset d = gatgrad::make_csbm(c);
+  gatgrad::Preset p = gatgrad::make_preset("cora");
+  const gatgrad::NodeData data = gatgrad::prepare_node_data(d, p.model.add_self_loops);
+  p.model.in_features = d.num_features;
+  p.model.num_classes = d.num_classes;
+  p.model.heads = 2;
+  for (const auto& [max_epochs, patience] : {std::pair{6, 1000}, std::pair{200, 2}}) {
+    p.train.max_epochs = max_epochs;
+    p.train.patience = patience;
+    gatgrad::GAT model(p.model);
+    gatgrad::nn::Adam adam = gatgrad::make_optimizer(model.parameters(), p.train);
+    gatgrad::TrainState state;
+    std::vector<int64_t> between;
+    gatgrad::TrainHooks hooks;
+    hooks.between_epochs = [&](const gatgrad::TrainState& s) { between.push_back(s.epoch); };
+    const gatgrad::TrainResult r = gatgrad::train_node_classifier(model, data, p.train, adam, state, hooks);
+    BOOST_TEST(r.stopped_early == (patience == 2));
+    BOOST_TEST(r.epochs_run < 200);
+    std::vector<int64_t> all(static_cast<size_t>(r.epochs_run - 1));
+    std::iota(all.begin(), all.end(), int64_t{1});
+    BOOST_TEST((between == all), "max_epochs " << max_epochs << ": " << between.size() << " calls, " << r.epochs_run << " epochs");
+  }
 }

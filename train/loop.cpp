@@ -103,6 +103,7 @@ TrainResult train(Steps& steps, nn::Optimizer& optimizer, TrainState& state, con
       state.best_epoch = epoch;
     }
     if (hooks.on_epoch) hooks.on_epoch(s);
+    if (hooks.between_epochs && !verdict.stop && state.epoch < config.max_epochs) hooks.between_epochs(state);
     result.stopped_early = verdict.stop;
     result.interrupted = !verdict.stop && hooks.stop && hooks.stop->load() && state.epoch < config.max_epochs;
   }

@@ -38,6 +38,10 @@ struct TrainResult {
 
 struct TrainHooks {
   std::function<void(const EpochStats&)> on_epoch;  ///< after each epoch's evaluation
+  /// After each epoch the run goes on from: neither the last (max_epochs) nor one the early
+  /// stopping ended on, so a state saved here (gat-train --checkpoint-every) resumes into more
+  /// epochs exactly as the run continues. Called after on_epoch, with the state of that epoch.
+  std::function<void(const TrainState&)> between_epochs;
   /// After step `step` (1-based) of `steps` of epoch `epoch`.
   std::function<void(int64_t epoch, int64_t step, int64_t steps)> on_step;
   const std::atomic<bool>* stop = nullptr;          ///< checked after each epoch
