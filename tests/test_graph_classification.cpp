@@ -342,11 +342,13 @@ BOOST_AUTO_TEST_CASE(cross_validation_reports_every_fold) {
   p.train.max_epochs = 2;
   const NodeData data = prepare_node_data(d, true);
   int64_t seen = 0;
-  const CrossValidation cv = cross_validate(data, p.model, p.train, 4, {},
-                                            [&](int64_t f, const TrainResult& r, const GraphClassifier&) {
-                                              BOOST_TEST(f == seen++);
-                                              BOOST_TEST(r.epochs_run == 2);
-                                            });
+  FoldHooks hooks;
+  hooks.done = [&](int64_t f, FoldTraining&, const std::vector<TrainResult>& results) {
+    BOOST_TEST(f == seen++);
+    BOOST_TEST(results.size() == static_cast<size_t>(f + 1));
+    BOOST_TEST(results.back().epochs_run == 2);
+  };
+  const CrossValidation cv = cross_validate(data, p.model, p.train, 4, hooks);
   BOOST_TEST(cv.folds.size() == 4u);
   double mean = 0;
   for (const TrainResult& r : cv.folds) mean += r.test.accuracy / 4;
@@ -354,6 +356,47 @@ BOOST_AUTO_TEST_CASE(cross_validation_reports_every_fold) {
   double var = 0;
   for (const TrainResult& r : cv.folds) var += (r.test.accuracy - mean) * (r.test.accuracy - mean) / 4;
   BOOST_TEST(std::abs(cv.std_test_accuracy - std::sqrt(var)) < 1e-12);
+}
+
+// A run continued from the results of its first folds (an interrupted run's, gat-train --resume)
+// trains the remaining folds exactly as the whole run did, and summarises all of them.
+BOOST_AUTO_TEST_CASE(cross_validation_continues_from_the_folds_done) {
+  MotifGraphOptions o;
+  o.num_graphs = 40;
+  const Dataset d = make_motif_graphs(o);
+  Preset p = small_graph_preset();
+  p.model.in_features = d.num_features;
+  p.model.num_classes = d.num_classes;
+  p.train.max_epochs = 3;
+  const NodeData data = prepare_node_data(d, true);
+  const CrossValidation whole = cross_validate(data, p.model, p.train, 3);
+  std::vector<int64_t> started;
+  FoldHooks hooks;
+  hooks.start = [&](int64_t f, FoldTraining&, const std::vector<TrainResult>& results) {
+    started.push_back(f);
+    BOOST_TEST(results.size() == static_cast<size_t>(f));
+  };
+  const CrossValidation rest = cross_validate(data, p.model, p.train, 3, hooks, {whole.folds[0]});
+  BOOST_TEST((started == std::vector<int64_t>{1, 2}));
+  BOOST_TEST_REQUIRE(rest.folds.size() == 3u);
+  for (size_t f = 0; f < 3; ++f) {
+    BOOST_TEST(rest.folds[f].test.accuracy == whole.folds[f].test.accuracy, "fold " << f);
+    BOOST_TEST(rest.folds[f].val.loss == whole.folds[f].val.loss, "fold " << f);
+    BOOST_TEST(rest.folds[f].history.back().train_loss == whole.folds[f].history.back().train_loss, "fold " << f);
+  }
+  BOOST_TEST(rest.mean_test_accuracy == whole.mean_test_accuracy);
+  // A fold's result goes into the resume state and comes back the same.
+  const TrainResult& r = whole.folds[2];
+  const TrainResult back = TrainResult::from_json(r.to_json(), "state.json");
+  BOOST_TEST(back.best_epoch == r.best_epoch);
+  BOOST_TEST(back.epochs_run == r.epochs_run);
+  BOOST_TEST(back.val.loss == r.val.loss);
+  BOOST_TEST(back.test.accuracy == r.test.accuracy);
+  BOOST_TEST(back.history.size() == r.history.size());
+  BOOST_TEST(back.history.back().val_loss == r.history.back().val_loss);
+  BOOST_TEST(back.stopped_early == r.stopped_early);
+  BOOST_CHECK_EXCEPTION(TrainResult::from_json(R"({"best_epoch": 1})", "state.json"), DataError,
+                        message_has({"state.json", "epochs_run"}));
 }
 
 // gat-train --task graph from the outside: the summary, the metrics, a checkpoint per fold that

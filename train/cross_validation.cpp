@@ -44,17 +44,19 @@ CrossValidation summarize_folds(std::vector<TrainResult> folds) {
   return cv;
 }
 
+FoldTraining::FoldTraining(const GATConfig& model_config, const TrainConfig& config)
+    : model(model_config), optimizer(make_optimizer(model.parameters(), config)) {}
+
 CrossValidation cross_validate(const NodeData& data, const GATConfig& model_config, const TrainConfig& config,
-                               int64_t k, const TrainHooks& hooks, const FoldDone& on_fold) {
+                               int64_t k, const FoldHooks& hooks, std::vector<TrainResult> results) {
   const std::vector<GraphFold> folds = stratified_folds(data.graph_labels, data.num_classes, k, model_config.seed);
-  std::vector<TrainResult> results;
-  for (int64_t f = 0; f < k; ++f) {
-    GraphClassifier model(model_config);
-    nn::Adam optimizer = make_optimizer(model.parameters(), config);
-    TrainState state;
-    const std::unique_ptr<Steps> steps = make_steps(model, data, config, folds[static_cast<size_t>(f)]);
-    results.push_back(train(*steps, optimizer, state, config, hooks, accuracy_early_stopping));
-    if (on_fold) on_fold(f, results.back(), model);
+  for (auto f = static_cast<int64_t>(results.size()); f < k; ++f) {
+    FoldTraining run(model_config, config);
+    if (hooks.start) hooks.start(f, run, results);
+    const TrainHooks loop = hooks.loop ? hooks.loop(f, run, results) : TrainHooks{};
+    const std::unique_ptr<Steps> steps = make_steps(run.model, data, config, folds[static_cast<size_t>(f)]);
+    results.push_back(train(*steps, run.optimizer, run.state, config, loop, accuracy_early_stopping));
+    if (hooks.done) hooks.done(f, run, results);
     if (results.back().interrupted) break;
   }
   return summarize_folds(std::move(results));

@@ -15,6 +15,7 @@
 #include "models/graph_classifier.hpp"
 #include "models/node_data.hpp"
 #include "models/presets.hpp"
+#include "nn/optim.hpp"
 #include "train/loop.hpp"
 
 namespace gatgrad {
@@ -33,12 +34,33 @@ struct CrossValidation {
 /// The mean and standard deviation of the folds' test accuracies (and the median epoch time).
 CrossValidation summarize_folds(std::vector<TrainResult> folds);
 
+/// One fold's training as it starts: a fresh model (the configuration's seed), make_optimizer's
+/// Adam, an empty state (train/loop.hpp). An interrupted fold restores all three.
+struct FoldTraining {
+  FoldTraining(const GATConfig& model_config, const TrainConfig& config);
+  GraphClassifier model;
+  nn::Adam optimizer;
+  TrainState state;
+};
+
+/// What cross_validate lets its caller do around each fold (every member optional). `fold` is
+/// 0-based; `results` are the folds' results so far, in fold order.
+struct FoldHooks {
+  /// Before the fold's first epoch, with its fresh model, optimiser and state (and the results of
+  /// the folds before it): an interrupted fold is restored into them here.
+  std::function<void(int64_t fold, FoldTraining& run, const std::vector<TrainResult>& results)> start;
+  /// The loop's hooks for the fold (its progress, checkpoints and stop flag).
+  std::function<TrainHooks(int64_t fold, FoldTraining& run, const std::vector<TrainResult>& results)> loop;
+  /// After the fold, its result the last of `results`; the model at its kept parameters unless
+  /// the stop flag interrupted it (result.interrupted: the run ends there, to be saved as it is).
+  std::function<void(int64_t fold, FoldTraining& run, const std::vector<TrainResult>& results)> done;
+};
+
 /// Runs the K folds of the file comment on `data` (graphs with graph_labels), one after the
-/// other; on_fold(f, result, model) after fold f (0-based), the model at its kept parameters.
-/// hooks apply to every fold's loop. Throws TrainingDiverged from a fold whose loss became NaN
-/// or infinite.
-using FoldDone = std::function<void(int64_t fold, const TrainResult& result, const GraphClassifier& model)>;
+/// other, from fold done.size(): `done` are the results of the folds before it (an interrupted
+/// run's, empty for a new run). Throws TrainingDiverged from a fold whose loss became NaN or
+/// infinite.
 CrossValidation cross_validate(const NodeData& data, const GATConfig& model, const TrainConfig& config, int64_t folds,
-                               const TrainHooks& hooks = {}, const FoldDone& on_fold = {});
+                               const FoldHooks& hooks = {}, std::vector<TrainResult> done = {});
 
 }  // namespace gatgrad

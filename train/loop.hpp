@@ -34,6 +34,12 @@ struct TrainResult {
   double train_seconds = 0;
   bool stopped_early = false;  ///< the early stopping rule stopped the run
   bool interrupted = false;    ///< the stop flag was raised
+
+  /// A finished run's result (a cross-validation's fold in gat-train's resume state,
+  /// train/train_state.cpp); not `interrupted`.
+  std::string to_json() const;
+  /// Throws DataError naming `source` on a missing or mistyped field.
+  static TrainResult from_json(const std::string& json, const std::string& source);
 };
 
 struct TrainHooks {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <vector>
 
 #include "autograd/error.hpp"
 #include "autograd/isa.hpp"
@@ -113,7 +114,10 @@ int run_graph_task(GraphTaskOptions o) {
     }
     cv = summarize_folds(std::move(cv.folds));
   } else {
-    cv = cross_validate(data, p.model, p.train, o.folds, {}, [&](int64_t f, const TrainResult& r, const GraphClassifier& model) {
+    FoldHooks hooks;
+    hooks.done = [&](int64_t f, FoldTraining& run, const std::vector<TrainResult>& results) {
+      const TrainResult& r = results.back();
+      const GraphClassifier& model = run.model;
       if (!o.quiet) {
         std::vector<double> ms;
         for (const EpochStats& s : r.history) ms.push_back(s.step_ms);
@@ -124,7 +128,8 @@ int run_graph_task(GraphTaskOptions o) {
         std::fflush(stdout);
       }
       if (!o.save.empty()) nn::save_checkpoint(fold_dir(o.save, f), model, nullptr, p.model.to_json());
-    });
+    };
+    cv = cross_validate(data, p.model, p.train, o.folds, hooks);
   }
   if (o.eval_only && !o.quiet)
     for (size_t f = 0; f < cv.folds.size(); ++f)
