@@ -115,7 +115,8 @@ void check_resumed_options(const Options& o, const CLI::App& cli, const app::Res
     if (!same) differs("--data", o.data, saved.data.empty() ? "(the synthetic graph)" : saved.data);
   }
   const bool set = saved.graph_set.num_graphs > 0;
-  if (cli.count("--graphs")) differs("--graphs", std::to_string(o.graphs), set ? std::to_string(saved.graph_set.num_graphs) : "(none)");
+  const int64_t saved_graphs = saved.motif_graphs > 0 ? saved.motif_graphs : set ? saved.graph_set.num_graphs : 0;
+  if (cli.count("--graphs")) differs("--graphs", std::to_string(o.graphs), saved_graphs > 0 ? std::to_string(saved_graphs) : "(none)");
   const std::pair<const char*, std::pair<int64_t, int64_t>> synthetic[] = {
       {"--nodes", {o.synthetic.num_nodes, set ? saved.graph_set.nodes_per_graph : saved.synthetic.num_nodes}},
       {"--edges", {o.synthetic.num_edges, saved.synthetic.num_edges}},
@@ -196,7 +197,7 @@ GraphSetOptions synthetic_graph_set(const Options& o) {
 // Where a resumed run finds this run's data again.
 app::ResumePoint resume_point(const Options& o, const Preset& p, const TrainState& state, const std::string& data,
                               const CsbmOptions& graph) {
-  return app::ResumePoint{p, data, o.seed, state, graph, synthetic_graph_set(o)};
+  return app::ResumePoint{p, data, o.seed, state, graph, synthetic_graph_set(o), 0, {}};
 }
 
 // --graphs N (or --preset ppi without --data): the synthetic set of N graphs, sized by --nodes
@@ -459,7 +460,8 @@ void check_arguments(Options& o) {
   if (!o.predict_out.empty()) app::check_writable_file("--predict-out", o.predict_out);
   if (!o.attention_out.empty()) app::check_writable_file("--attention-out", o.attention_out);
   if (!o.plot.empty()) app::check_writable_file("--plot", o.plot);
-  if (!o.save.empty()) app::check_writable_dir("--save", o.save);
+  if (!o.save.empty() && o.task == "graph") app::check_writable_folds("--save", o.save);  // (a checkpoint per fold)
+  else if (!o.save.empty()) app::check_writable_dir("--save", o.save);
   if (o.explain < 0 && (!o.explain_out.empty() || !o.explain_data.empty()))
     throw UsageError("--explain-out and --explain-data need --explain NODE");
   if (o.explain >= 0) {
@@ -655,27 +657,54 @@ int run_link(Options& o, Configuration& c, int threads) {
   return 0;
 }
 
-// --task graph: the options that apply to it, then apps/lib/graph_task.cpp's run.
-int run_graph(const Options& o, int threads) {
+// --task graph: the options that apply to it (with --resume, the interrupted run's, checked as
+// configure() checks them), then apps/lib/graph_task.cpp's run. Returns the exit status: 128 + the
+// signal that stopped it.
+int run_graph(const Options& o, const CLI::App& cli, int threads) {
   app::check_options_apply(o.config, "graph");  // (--batch-size, --fanout, --out-heads, ... are not)
-  if (!o.partitions.empty() || !o.resume.empty() || o.checkpoint_every > 0 || !o.predict_out.empty() ||
-      !o.attention_out.empty() || !o.plot.empty() || o.explain >= 0)
+  if (!o.partitions.empty() || !o.predict_out.empty() || !o.attention_out.empty() || !o.plot.empty() || o.explain >= 0)
     throw UsageError("--task graph trains on batches of whole graphs by cross-validation: not with --partitions, "
-                     "--resume, --checkpoint-every, --predict-out, --attention-out, --explain or --plot");
+                     "--predict-out, --attention-out, --explain or --plot");
   app::GraphTaskOptions g;
   g.data = o.data;
   if (o.graphs >= 0) g.motifs.num_graphs = o.graphs;
   g.preset = resolve_hyperparameters(o);
-  app::validate_config(g.preset, &o.config);
+  app::ResumePoint saved;
+  if (!o.resume.empty()) {
+    const std::string fold = app::interrupted_fold(o.resume);
+    if (fold.empty())
+      throw DataError(o.resume + ": no interrupted fold to resume (no fold_k/resume/config.json): the run finished, "
+                                 "or was stopped before it saved");
+    saved = app::read_resume_point(fold);
+    check_resumed_options(o, cli, saved, fold + "/resume/config.json");
+    g.preset = saved.preset;
+    g.data = saved.data;
+    if (saved.data.empty()) g.motifs.num_graphs = saved.motif_graphs;
+    g.resume = &saved;
+  }
+  app::validate_config(g.preset, options_over_preset(o));
   g.motifs.seed = g.preset.model.seed;
   g.folds = g.preset.train.folds;
   g.threads = threads;
   g.quiet = o.quiet;
+  g.log_every = o.log_every;
   g.metrics_json = o.metrics_json;
   g.save = o.save;
   g.load = o.load;
   g.eval_only = o.eval_only;
-  return app::run_graph_task(g);
+  g.checkpoint_every = o.checkpoint_every;
+  g.stop = stop_on_signals();
+  const app::GraphTaskEnd end = app::run_graph_task(g);
+  if (!end.interrupted) return 0;
+  const int sig = g_signal.load();
+  if (o.save.empty())
+    std::fprintf(stderr, "gat-train: interrupted by signal %d after epoch %lld of fold %lld; nothing saved (no --save)\n",
+                 sig, static_cast<long long>(end.epoch), static_cast<long long>(end.fold));
+  else
+    std::fprintf(stderr, "gat-train: interrupted by signal %d after epoch %lld of fold %lld; state saved to %s/fold_%lld/resume "
+                 "(continue with --resume %s)\n", sig, static_cast<long long>(end.epoch), static_cast<long long>(end.fold),
+                 o.save.c_str(), static_cast<long long>(end.fold), o.save.c_str());
+  return 128 + sig;
 }
 
 int run(Options o, const CLI::App& cli) {
@@ -683,7 +712,7 @@ int run(Options o, const CLI::App& cli) {
   if (o.task == "graph") {
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                               static_cast<size_t>(o.threads > 0 ? o.threads : tbb::info::default_concurrency()));
-    return run_graph(o, o.threads > 0 ? o.threads : tbb::info::default_concurrency());
+    return run_graph(o, cli, o.threads > 0 ? o.threads : tbb::info::default_concurrency());
   }
 #ifdef GATGRAD_HAVE_MPI
   if (!o.partitions.empty()) o.partitioned_data = dist::read_partition_meta(o.partitions).source.data;
@@ -836,6 +865,9 @@ int main(int argc, char** argv) {
     return code == 0 ? app::kExitOk : app::kExitUsage;
   }
   if (o.config.has("--task")) o.task = o.config.given.at("--task");
+  // An interrupted cross-validation keeps its state in a fold's folder (apps/lib/graph_task.hpp);
+  // a --task given that differs is refused against the saved one.
+  if (!o.resume.empty() && !app::interrupted_fold(o.resume).empty()) o.task = "graph";
   if (o.task == "graph") {
     if (app::synthetic_options_given(cli)) {
       std::fprintf(stderr, "gat-train: --task graph sizes its synthetic set with --graphs alone\n");

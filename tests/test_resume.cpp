@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <numeric>
 #include <sstream>
 #include <string>
@@ -49,16 +50,18 @@ struct TempDir {
 };
 
 // Runs argv; when `line_prefix` is non-empty, sends `sig` once a stdout line starts with it.
-// Returns the exit status (128 + signal for a run that reported the signal itself).
-int run_and_signal(const std::vector<std::string>& args, const std::string& line_prefix, int sig) {
-  int out[2];
-  BOOST_REQUIRE(::pipe(out) == 0);
+// Returns the exit status (128 + signal for a run that reported the signal itself); `out`, when
+// given, gets what the run printed.
+int run_and_signal(const std::vector<std::string>& args, const std::string& line_prefix, int sig,
+                   std::string* out = nullptr) {
+  int pipe_fds[2];
+  BOOST_REQUIRE(::pipe(pipe_fds) == 0);
   const pid_t pid = ::fork();
   BOOST_REQUIRE(pid >= 0);
   if (pid == 0) {
-    ::dup2(out[1], STDOUT_FILENO);
-    ::close(out[0]);
-    ::close(out[1]);
+    ::dup2(pipe_fds[1], STDOUT_FILENO);
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
     const std::vector<std::string> full = gatgrad::testing::emulated(args);
     std::vector<char*> argv;
     for (const std::string& a : full) argv.push_back(const_cast<char*>(a.c_str()));
@@ -66,11 +69,12 @@ int run_and_signal(const std::vector<std::string>& args, const std::string& line
     ::execvp(argv[0], argv.data());
     ::_exit(127);
   }
-  ::close(out[1]);
-  FILE* f = ::fdopen(out[0], "r");
+  ::close(pipe_fds[1]);
+  FILE* f = ::fdopen(pipe_fds[0], "r");
   char line[4096];
   bool sent = false;
   while (std::fgets(line, sizeof line, f)) {
+    if (out) *out += line;
     if (!sent && !line_prefix.empty() && std::string(line).rfind(line_prefix, 0) == 0) {
       ::kill(pid, sig);
       sent = true;
@@ -136,6 +140,86 @@ void interrupt_and_resume(int sig, const std::vector<std::string>& extra = {}) {
                                     "", 0) == 0);
   BOOST_TEST(!fs::exists(cut / "resume"));  // a finished run leaves only the best model
   check_identical_runs(whole, cut, m_whole, m_cut);
+}
+
+// ---- graph classification (--task graph): the running fold k saved in DIR/fold_k ----
+
+// A small cross-validation on the synthetic motif set: 3 folds of at most 30 epochs of a few ms
+// (a signal sent on a line lands before the run ends) with patience 8 (folds 1 and 2 stop early),
+// a line every epoch.
+std::vector<std::string> graph_args(const fs::path& save, const fs::path& metrics, const std::vector<std::string>& extra) {
+  std::vector<std::string> a = {kTrain, "--task", "graph", "--graphs", "120", "--folds", "3", "--layers", "2",
+                                "--epochs", "30", "--patience", "8", "--log-every", "1", "--seed", "3", "--threads",
+                                "2", "--save", save.string(), "--metrics-json", metrics.string()};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+// The lines a run prints for its finished folds and its summary, the times cut out.
+std::vector<std::string> fold_lines(const std::string& out) {
+  std::vector<std::string> lines;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    const bool fold_end = line.rfind("fold ", 0) == 0 && line.find(" best_epoch=") != std::string::npos;
+    if (!fold_end && line.rfind("mean_test_accuracy=", 0) != 0) continue;
+    const size_t ms = line.find(" epoch_ms_median=");
+    if (ms != std::string::npos) line.erase(ms, line.find(' ', ms + 1) - ms);
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+// Two cross-validations gave the same bits: printed folds and summary, metrics (but times and
+// threads), and every file of every fold's checkpoint; neither left a fold's run state behind.
+void check_identical_cross_validations(const fs::path& a, const fs::path& b, const fs::path& ma, const fs::path& mb,
+                                       const std::string& out_a, const std::string& out_b) {
+  BOOST_TEST(fold_lines(out_a).size() == 4u);
+  BOOST_TEST((fold_lines(out_a) == fold_lines(out_b)), "printed:\n" << out_a << "\nresumed:\n" << out_b);
+  auto ja = nlohmann::json::parse(read_file(ma)), jb = nlohmann::json::parse(read_file(mb));
+  for (const char* timing : {"epoch_ms_median", "train_seconds", "peak_rss_mb", "threads"}) {
+    BOOST_TEST_REQUIRE(ja.contains(timing));
+    ja.erase(timing);
+    jb.erase(timing);
+  }
+  BOOST_TEST((ja == jb), "metrics:\n" << ja.dump() << "\nresumed:\n" << jb.dump());
+  for (int k = 1; k <= 3; ++k) {
+    const fs::path fa = a / ("fold_" + std::to_string(k)), fb = b / ("fold_" + std::to_string(k));
+    BOOST_TEST(!fs::exists(fa / "resume"));
+    BOOST_TEST(!fs::exists(fb / "resume"), fb / "resume");
+    int files = 0;
+    for (const auto& entry : fs::directory_iterator(fa)) {
+      const fs::path other = fb / entry.path().filename();
+      BOOST_TEST_REQUIRE(fs::exists(other), other);
+      BOOST_TEST((read_file(entry.path()) == read_file(other)), other << " differs");
+      ++files;
+    }
+    BOOST_TEST(files == static_cast<int>(std::distance(fs::directory_iterator(fb), fs::directory_iterator{})));
+    BOOST_TEST(files >= 12);  // config.json, counters.json, two layers' weight, attention and bias, the MLP's two layers
+  }
+}
+
+// The uninterrupted run, and the same command stopped by `sig` once a line starts with `at`, then
+// resumed (`--resume DIR` alone, on 1 thread); `extra` are options of both runs.
+void interrupt_and_resume_folds(const std::string& at, int sig, const std::vector<std::string>& extra = {}) {
+  TempDir tmp;
+  const fs::path whole = tmp.path / "whole", cut = tmp.path / "cut";
+  const fs::path m_whole = tmp.path / "whole.json", m_cut = tmp.path / "cut.json";
+  std::string out_whole, out_cut;
+  BOOST_TEST_REQUIRE(run_and_signal(graph_args(whole, m_whole, extra), "", 0, &out_whole) == 0);
+  const auto j = nlohmann::json::parse(read_file(m_whole));
+  BOOST_TEST((j.at("epochs_run")[0] < 30 || j.at("epochs_run")[1] < 30), "no fold stopped early");
+
+  const int code = run_and_signal(graph_args(cut, m_cut, extra), at, sig);
+  BOOST_TEST_REQUIRE(code == (sig == SIGKILL ? 1000 + SIGKILL : 128 + sig));
+  BOOST_TEST(!fs::exists(m_cut));  // no metrics for an unfinished run
+  int saved = 0;  // folds holding a run's state
+  for (const char* fold : {"fold_1", "fold_2", "fold_3"}) saved += fs::exists(cut / fold / "resume" / "config.json");
+  BOOST_TEST_REQUIRE(saved >= 1);
+  BOOST_TEST_REQUIRE(run_and_signal({kTrain, "--resume", cut.string(), "--threads", "1", "--log-every", "1",
+                                     "--metrics-json", m_cut.string()},
+                                    "", 0, &out_cut) == 0);
+  BOOST_TEST(out_cut.find("resuming from ") != std::string::npos, out_cut);
+  check_identical_cross_validations(whole, cut, m_whole, m_cut, out_whole, out_cut);
 }
 
 }  // namespace
@@ -267,4 +351,57 @@ BOOST_AUTO_TEST_CASE(between_epochs_is_called_only_after_epochs_the_run_continue
     std::iota(all.begin(), all.end(), int64_t{1});
     BOOST_TEST((between == all), "max_epochs " << max_epochs << ": " << between.size() << " calls, " << r.epochs_run << " epochs");
   }
+}
+
+// Graph classification (--task graph --folds K): SIGINT in the middle of fold 2; the resumed
+// run (on 1 thread) prints, writes and saves the bits of the uninterrupted one (on 2).
+BOOST_AUTO_TEST_CASE(cross_validation_interrupted_mid_fold_then_resumed_equals_an_uninterrupted_run) {
+  interrupt_and_resume_folds("fold 2/3 epoch 2 ", SIGINT);
+}
+
+// SIGTERM as fold 1 ends: fold 1's checkpoint stays, fold 2 stops after its first epochs.
+BOOST_AUTO_TEST_CASE(cross_validation_interrupted_at_a_fold_boundary_then_resumed_equals_an_uninterrupted_run) {
+  interrupt_and_resume_folds("fold 1/3 best_epoch=", SIGTERM);
+}
+
+// kill -9 as fold 1 ends, saving every epoch: wherever the kill falls (saving fold 2's start,
+// replacing fold 1's state by its checkpoint, or in fold 2), one fold holds a state to resume.
+BOOST_AUTO_TEST_CASE(cross_validation_killed_at_a_fold_boundary_while_checkpointing_then_resumed_equals_an_uninterrupted_run) {
+  interrupt_and_resume_folds("fold 1/3 best_epoch=", SIGKILL, {"--checkpoint-every", "1"});
+}
+
+// kill -9 in fold 3, saving every other epoch: fold 3 continues from its last even epoch.
+BOOST_AUTO_TEST_CASE(cross_validation_killed_mid_fold_while_checkpointing_then_resumed_equals_an_uninterrupted_run) {
+  interrupt_and_resume_folds("fold 3/3 epoch 3 ", SIGKILL, {"--checkpoint-every", "2"});
+}
+
+// --resume of a cross-validation takes its own options as node classification's does: equal ones
+// accepted, others refused naming both values and the fold's state file; a finished run has no
+// fold to resume.
+BOOST_AUTO_TEST_CASE(cross_validation_resume_refuses_other_options_naming_both_values) {
+  TempDir tmp;
+  const fs::path cut = tmp.path / "cut", m = tmp.path / "m.json";
+  const std::vector<std::string> command = graph_args(cut, m, {});
+  BOOST_TEST_REQUIRE(run_and_signal(command, "fold 2/3 epoch 2 ", SIGINT) == 128 + SIGINT);
+  const std::string state = (cut / "fold_2" / "resume" / "config.json").string();
+  BOOST_TEST_REQUIRE(fs::exists(state));
+  auto with = [&](const std::string& option, const std::string& value) {
+    std::vector<std::string> argv = command;
+    *(std::find(argv.begin(), argv.end(), option) + 1) = value;
+    argv.insert(argv.end(), {"--resume", cut.string(), "--quiet"});
+    return gatgrad::testing::run(argv, 120);
+  };
+  for (const auto& c : std::vector<std::vector<std::string>>{{"--folds", "4", "3"}, {"--graphs", "50", "120"},
+                                                             {"--layers", "3", "2"}, {"--task", "node", "graph"}}) {
+    const auto r = with(c[0], c[1]);
+    BOOST_TEST(r.code == 2, c[0] << " " << c[1] << ": exit " << r.code << " " << r.err);
+    for (const std::string& word : {c[0] + " " + c[1], "resumed run's " + c[2], state})
+      BOOST_TEST(r.err.find(word) != std::string::npos, c[0] << ": \"" << word << "\" not in: " << r.err);
+  }
+  const auto same = with("--seed", "3");
+  BOOST_TEST(same.code == 0, same.err);
+  BOOST_TEST(!fs::exists(cut / "fold_2" / "resume"));
+  const auto done = gatgrad::testing::run({kTrain, "--task", "graph", "--resume", cut.string(), "--quiet"}, 60);
+  BOOST_TEST(done.code == 1, done.err);
+  BOOST_TEST(done.err.find("no interrupted fold") != std::string::npos, done.err);
 }

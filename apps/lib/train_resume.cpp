@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "io/json.hpp"
+#include "models/graph_classifier.hpp"
 #include "nn/checkpoint.hpp"
 #include "train/link_model.hpp"
 
@@ -22,14 +23,22 @@ std::string to_json(const ResumePoint& r) {
   j["data"] = r.data;
   j["seed"] = r.seed;
   j["state"] = Json::parse(r.state.to_json());
-  if (r.data.empty()) j["synthetic"] = Json::parse(csbm_options_to_json(r.synthetic));
+  const bool folds = r.preset.model.task == "graph";
+  if (r.data.empty() && !folds) j["synthetic"] = Json::parse(csbm_options_to_json(r.synthetic));
   if (r.data.empty() && r.graph_set.num_graphs > 0) j["graph_set"] = Json::parse(graph_set_options_to_json(r.graph_set));
+  if (r.data.empty() && folds) j["motif_graphs"] = r.motif_graphs;
+  if (folds) {
+    Json done = Json::array();
+    for (const TrainResult& f : r.folds_done) done.push_back(Json::parse(f.to_json()));
+    j["folds_done"] = done;
+  }
   return j.dump(2);
 }
 
 // A model of the run's task, built from its configuration (its parameters to be loaded).
 std::unique_ptr<nn::Module> fresh_model(const GATConfig& config) {
   if (config.task == "link") return std::make_unique<LinkModel>(config);
+  if (config.task == "graph") return std::make_unique<GraphClassifier>(config);
   return std::make_unique<GAT>(config);
 }
 
@@ -54,6 +63,15 @@ ResumePoint read_resume_point(const std::string& dir) {
     r.synthetic.seed = r.seed;
     if (r.data.empty() && j.contains("graph_set"))
       r.graph_set = graph_set_options_from_json(j.at("graph_set").dump(), source);
+    if (r.preset.model.task == "graph") {
+      if (r.data.empty()) r.motif_graphs = json_field<int64_t>(j, "motif_graphs", source);
+      if (!j.contains("folds_done") || !j.at("folds_done").is_array())
+        throw DataError(source + ": field 'folds_done' is not an array");
+      for (const Json& f : j.at("folds_done")) r.folds_done.push_back(TrainResult::from_json(f.dump(), source));
+      if (static_cast<int64_t>(r.folds_done.size()) >= r.preset.train.folds)
+        throw DataError(source + ": " + std::to_string(r.folds_done.size()) + " folds done of " +
+                        std::to_string(r.preset.train.folds) + ": no fold left to resume");
+    }
   } catch (const DataError&) {
     throw;
   } catch (const std::exception& e) {
@@ -75,8 +93,8 @@ TrainState restore_run(const std::string& dir, const ResumePoint& point, nn::Mod
 void save_interrupted_run(const std::string& dir, const ResumePoint& point, const nn::Module& model,
                           const nn::Optimizer& optimizer) {
   const std::unique_ptr<nn::Module> best = fresh_model(point.preset.model);
-  restore_parameters(*best, point.state.kept);
-  nn::save_checkpoint(dir, *best, nullptr, point.preset.model.to_json());
+  if (!point.state.kept.empty()) restore_parameters(*best, point.state.kept);
+  nn::save_checkpoint(dir, point.state.kept.empty() ? model : *best, nullptr, point.preset.model.to_json());
   nn::save_checkpoint(resume_dir(dir), model, &optimizer, to_json(point));
 }
 

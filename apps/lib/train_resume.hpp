@@ -3,9 +3,12 @@
 // checkpoint of the model and the optimiser whose config.json holds everything else needed to
 // continue exactly (hyper-parameters, data, seed, the TrainState). --resume DIR continues it,
 // ending with the parameters, losses and accuracies of an uninterrupted run.
+// Graph classification (--task graph) saves its running fold k so, in DIR/fold_k (its best model
+// so far) and DIR/fold_k/resume, with the results of the folds before it (graph_task.hpp).
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "graph/synthetic.hpp"
 #include "graph/synthetic_graphs.hpp"
@@ -22,6 +25,10 @@ struct ResumePoint {
   TrainState state;   // without the kept parameters (DIR's checkpoint holds them)
   CsbmOptions synthetic;  // the built-in graph's options (its seed is `seed`), when data is ""
   GraphSetOptions graph_set{.num_graphs = 0};  // or the synthetic set of graphs, when num_graphs > 0
+  // --task graph: the motif set's size (when data is ""), and the results of the folds before the
+  // running one, whose index is folds_done.size().
+  int64_t motif_graphs = 0;
+  std::vector<TrainResult> folds_done;
 };
 
 // DIR/resume/config.json; DataError naming it when it is not a gat-train resume state.
@@ -32,7 +39,8 @@ ResumePoint read_resume_point(const std::string& dir);
 // beside it (nn::remove_stale_staging).
 TrainState restore_run(const std::string& dir, const ResumePoint& point, nn::Module& model, nn::Optimizer& optimizer);
 
-// Saves the best model (state.kept) as DIR and the run (model, optimiser, point) as DIR/resume.
+// Saves the best model (state.kept; the model itself before its first epoch, when nothing is kept
+// yet) as DIR and the run (model, optimiser, point) as DIR/resume.
 void save_interrupted_run(const std::string& dir, const ResumePoint& point, const nn::Module& model,
                           const nn::Optimizer& optimizer);
 
