@@ -13,6 +13,7 @@
 
 #include "apps/lib/app_common.hpp"
 #include "apps/lib/bench_memory.hpp"
+#include "autograd/buffer.hpp"
 #include "autograd/error.hpp"
 #include "graph/link_split.hpp"
 #include "graph/load_dataset.hpp"
@@ -85,12 +86,17 @@ void time_epochs(Steps& steps, nn::Optimizer& optimizer, int64_t epochs, bool cl
   EpochRunner run{steps, optimizer};
   for (int i = 0; i < 2; ++i) run();  // warm-up: caches, the buffer pool, page faults
   steps.evaluate(Split::val);
+  const PoolStats pool0 = pool_stats();
   const double cpu0 = process_cpu_ms();
   const std::vector<double> epoch_ms = timed_training_epochs(run, epochs);
   const double cpu1 = process_cpu_ms();
+  const PoolStats pool1 = pool_stats();
   const std::vector<double> eval_ms = timed_evaluations(steps, epochs);
   const double cpu2 = process_cpu_ms(), count = static_cast<double>(epochs);
   if (clock) std::printf("busy_loop_ghz=%.2f\n", core_clock_ghz());  // the clock the VM gave, right after
+  std::printf("buffer_allocations_per_epoch=%.1f pool_hits_per_epoch=%.1f\n",
+              static_cast<double>(pool1.system_allocations - pool0.system_allocations) / count,
+              static_cast<double>(pool1.pool_hits - pool0.pool_hits) / count);
   std::printf("epoch_ms_median=%.3f epoch_cpu_ms=%.3f eval_ms_median=%.3f eval_cpu_ms=%.3f steps_per_epoch=%lld "
               "peak_rss_mb=%.1f\n",
               app::median(epoch_ms), (cpu1 - cpu0) / count, app::median(eval_ms), (cpu2 - cpu1) / count,
