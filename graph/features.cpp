@@ -1,7 +1,13 @@
-// Dense/CSR feature conversion and row normalisation. See features.hpp.
+// Dense/CSR feature conversion and row normalisation. See features.hpp. The normalisation of a
+// row is its equation in xtensor (once per dataset, at load time: no hot loop).
 #include "graph/features.hpp"
 
 #include <algorithm>
+#include <array>
+
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xtensor.hpp>
 
 namespace gatgrad {
 
@@ -57,13 +63,12 @@ void set_feature_format(Dataset& d, double sparse_threshold) {
 }
 
 void normalize_rows(Dataset& d) {
-  // Divides a row by its clamped sum; a zero adds nothing to a double sum, so skipping the
-  // zeros of the CSR form leaves the sum, and hence every quotient, unchanged.
-  auto divide = [](float* v, int64_t n) {
-    double sum = 0;
-    for (int64_t i = 0; i < n; ++i) sum += v[i];
-    const float denom = static_cast<float>(std::max(sum, 1.0));
-    for (int64_t i = 0; i < n; ++i) v[i] /= denom;
+  // x_i <- x_i / max(Σ_j x_ij, 1) for one row's values: the sum in double, in column order, rounded
+  // to float once; the quotient in float. A CSR row holds its nonzeros in column order, and a zero
+  // adds nothing to a double sum, so both forms give the same floats.
+  auto divide = [](float* values, int64_t n) {
+    auto x_i = xt::adapt(values, static_cast<size_t>(n), xt::no_ownership(), std::array<size_t, 1>{static_cast<size_t>(n)});
+    x_i /= static_cast<float>(std::max(xt::sum<double>(x_i)(), 1.0));
   };
   if (d.x_is_sparse) {
     CsrMatrix& m = d.x_sparse;
