@@ -19,6 +19,9 @@
 #include <vector>
 
 #include <tbb/parallel_sort.h>
+#include <xtensor/xbuilder.hpp>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xtensor.hpp>
 
 #include "autograd/error.hpp"
 #include "autograd/kernels/table.hpp"
@@ -135,19 +138,15 @@ std::vector<uint64_t> distinct_pairs(const CsbmOptions& o, int64_t pairs) {
 void make_features(const CsbmOptions& o, const std::vector<int64_t>& y, float* x) {
   const int64_t f = o.num_features, c = o.num_classes;
   const uint64_t kmean = derive_key(o.seed, kMean), knoise = derive_key(o.seed, kNoise);
-  std::vector<float> mean(static_cast<size_t>(c * f), 0.0f);
-  for (int64_t k = 0; k < c; ++k) {
-    float* mu = mean.data() + k * f;
-    add_normals(hash64(kmean, static_cast<uint64_t>(k)), mu, f);
-    double norm = 0;
-    for (int64_t j = 0; j < f; ++j) norm += static_cast<double>(mu[j]) * mu[j];
-    const float scale = static_cast<float>(o.signal / std::sqrt(norm));
-    for (int64_t j = 0; j < f; ++j) mu[j] *= scale;
-  }
+  xt::xtensor<float, 2> mean = xt::zeros<float>({c, f});  // [C, F]
+  for (int64_t k = 0; k < c; ++k) add_normals(hash64(kmean, static_cast<uint64_t>(k)), &mean(k, 0), f);  // g_c
+  // mu_c = signal * g_c / |g_c|: the norm in double, the scale rounded to float once per class
+  const xt::xtensor<double, 2> norm = xt::sqrt(xt::sum(xt::square(xt::cast<double>(mean)), {1}, xt::keep_dims));  // [C, 1]
+  mean *= xt::cast<float>(o.signal / norm);
   parallel_blocks(o.num_nodes, 256, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       float* row = x + i * f;
-      std::copy_n(mean.data() + y[i] * f, f, row);
+      std::copy_n(&mean(y[i], 0), f, row);
       add_normals(hash64(knoise, static_cast<uint64_t>(i)), row, f);
     }
   });

@@ -2,8 +2,13 @@
 #include "graph/synthetic_graphs.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <vector>
+
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xtensor.hpp>
 
 #include "autograd/error.hpp"
 #include "autograd/kernels/table.hpp"
@@ -38,34 +43,22 @@ std::vector<double> neighbour_mean(const std::vector<double>& h, const std::vect
   return m;
 }
 
-// Each column of m [N, F] to mean 0, variance 1 (a constant column to 0).
-void standardise_columns(std::vector<double>& m, int64_t n, int64_t f) {
-  for (int64_t c = 0; c < f; ++c) {
-    double mean = 0, sq = 0;
-    for (int64_t i = 0; i < n; ++i) mean += m[static_cast<size_t>(i * f + c)];
-    mean /= static_cast<double>(n);
-    for (int64_t i = 0; i < n; ++i) {
-      const double d = m[static_cast<size_t>(i * f + c)] - mean;
-      sq += d * d;
-    }
-    const double sd = std::sqrt(sq / static_cast<double>(n));
-    for (int64_t i = 0; i < n; ++i) {
-      double& v = m[static_cast<size_t>(i * f + c)];
-      v = sd > 0 ? (v - mean) / sd : 0.0;
-    }
-  }
+// Each column of m [N, F] to mean 0, variance 1: (m - mean) / sd, a constant column (sd 0) to 0.
+void standardise_columns(std::vector<double>& values, int64_t n, int64_t f) {
+  auto m = xt::adapt(values, std::array<size_t, 2>{static_cast<size_t>(n), static_cast<size_t>(f)});
+  const xt::xtensor<double, 1> mean = xt::mean(m, {0});                             // [F]
+  const xt::xtensor<double, 1> sd = xt::sqrt(xt::mean(xt::square(m - mean), {0}));  // [F]
+  m = xt::where(sd > 0, (m - mean) / sd, 0.0);
 }
 
-// A random unit vector of length f, the stream's element `index`.
+// A random unit vector u = z / |z| of length f (|z| in double; 0 for z = 0), the stream's element `index`.
 std::vector<double> unit_vector(uint64_t key, int64_t f) {
   std::vector<float> z(static_cast<size_t>(f), 0.0f);
   add_normals(key, z.data(), f);
-  double norm = 0;
-  for (float v : z) norm += static_cast<double>(v) * v;
-  norm = std::sqrt(norm);
-  std::vector<double> u(z.begin(), z.end());
-  for (double& v : u) v = norm > 0 ? v / norm : 0.0;
-  return u;
+  xt::xtensor<double, 1> u = xt::cast<double>(xt::adapt(z));
+  const double norm = std::sqrt(xt::sum(xt::square(u))());
+  if (norm > 0) u /= norm;
+  return {u.begin(), u.end()};
 }
 
 double dot(const double* a, const std::vector<double>& b) {
