@@ -399,6 +399,25 @@ BOOST_AUTO_TEST_CASE(cross_validation_continues_from_the_folds_done) {
                         message_has({"state.json", "epochs_run"}));
 }
 
+BOOST_AUTO_TEST_CASE(summarize_folds_by_hand) {
+  // Test accuracies 0.5, 0.75, 1, 0.75: mean 0.75, population std sqrt((0.25² + 0 + 0.25² + 0) / 4);
+  // step times 1, 10, 2, 3 ms: an even count, so the median is the mean of the middle two, 2.5.
+  std::vector<TrainResult> folds(4);
+  const double accuracy[] = {0.5, 0.75, 1.0, 0.75}, step_ms[] = {1, 10, 2, 3};
+  for (size_t f = 0; f < 4; ++f) {
+    folds[f].test.accuracy = accuracy[f];
+    folds[f].history.push_back(EpochStats{.step_ms = step_ms[f]});
+  }
+  const CrossValidation cv = summarize_folds(folds);
+  BOOST_TEST(cv.mean_test_accuracy == 0.75);
+  BOOST_TEST(cv.std_test_accuracy == std::sqrt(0.125 / 4));
+  BOOST_TEST(cv.epoch_ms_median == 2.5);
+  folds.pop_back();  // 1, 10, 2: the middle one
+  BOOST_TEST(summarize_folds(folds).epoch_ms_median == 2.0);
+  const CrossValidation none = summarize_folds({});
+  BOOST_TEST((none.mean_test_accuracy == 0 && none.std_test_accuracy == 0 && none.epoch_ms_median == 0));
+}
+
 // gat-train --task graph from the outside: the summary, the metrics, a checkpoint per fold that
 // --eval-only scores again to the same digits, and options that do not fit refused.
 BOOST_AUTO_TEST_CASE(gat_train_task_graph) {

@@ -1,8 +1,9 @@
 // Stratified K-fold cross-validation of graph classification (cross_validation.hpp).
 #include "train/cross_validation.hpp"
 
-#include <algorithm>
-#include <cmath>
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xsort.hpp>
 
 #include "models/graph_classifier.hpp"
 #include "models/graph_folds.hpp"
@@ -24,23 +25,20 @@ StopVerdict accuracy_early_stopping(TrainState& state, const Evaluation& val, co
   return v;
 }
 
+// Over the K folds' test accuracies a_f: mean, and the population standard deviation
+// sqrt(Σ_f (a_f - mean)² / K) (NumPy's np.std, as the papers report it); the median step time.
 CrossValidation summarize_folds(std::vector<TrainResult> folds) {
   CrossValidation cv;
   cv.folds = std::move(folds);
-  const auto k = static_cast<double>(cv.folds.size());
-  std::vector<double> epoch_ms;
-  double sum = 0, sq = 0;
+  if (cv.folds.empty()) return cv;
+  std::vector<double> accuracy, epoch_ms;
   for (const TrainResult& r : cv.folds) {
-    sum += r.test.accuracy;
+    accuracy.push_back(r.test.accuracy);
     for (const EpochStats& e : r.history) epoch_ms.push_back(e.step_ms);
   }
-  cv.mean_test_accuracy = k > 0 ? sum / k : 0.0;
-  for (const TrainResult& r : cv.folds) sq += (r.test.accuracy - cv.mean_test_accuracy) * (r.test.accuracy - cv.mean_test_accuracy);
-  cv.std_test_accuracy = k > 0 ? std::sqrt(sq / k) : 0.0;
-  if (!epoch_ms.empty()) {
-    std::nth_element(epoch_ms.begin(), epoch_ms.begin() + static_cast<int64_t>(epoch_ms.size() / 2), epoch_ms.end());
-    cv.epoch_ms_median = epoch_ms[epoch_ms.size() / 2];
-  }
+  cv.mean_test_accuracy = xt::mean(xt::adapt(accuracy))();
+  cv.std_test_accuracy = xt::stddev(xt::adapt(accuracy))();
+  if (!epoch_ms.empty()) cv.epoch_ms_median = xt::median(xt::adapt(epoch_ms));
   return cv;
 }
 

@@ -10,6 +10,9 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xsort.hpp>
+
 #include "autograd/error.hpp"
 
 namespace gatgrad::app {
@@ -87,11 +90,7 @@ double peak_rss_mb() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+// The middle value of the timings (the mean of the two middle ones for an even count), 0 for none.
+double median(std::vector<double> v) { return v.empty() ? 0.0 : xt::median(xt::adapt(v)); }
 
 }  // namespace gatgrad::app

@@ -10,6 +10,7 @@
 #include <tbb/info.h>
 
 #include "apps/lib/bench_gemm.hpp"
+#include "apps/lib/app_common.hpp"
 #include "apps/lib/bench_memory.hpp"
 #include "autograd/kernels/gemm.hpp"
 #include "autograd/tensor.hpp"
@@ -57,9 +58,7 @@ int run_gemm_bench(int64_t m, int64_t k, int64_t n, bool transposed, int threads
     const auto t1 = std::chrono::steady_clock::now();
     ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
   }
-  std::sort(ms.begin(), ms.end());
-  const size_t h = ms.size() / 2;
-  const double median = ms.size() % 2 ? ms[h] : 0.5 * (ms[h - 1] + ms[h]);
+  const double median = app::median(ms);
   const double gflops = 2.0 * static_cast<double>(m) * static_cast<double>(n) *
                         static_cast<double>(k) / (median * 1e6);
 
