@@ -362,6 +362,19 @@ double micro_f1(const Tensor& z, const Tensor& t, const std::vector<int64_t>& ro
   return 2 * tp + fp + fn == 0 ? 0.0 : 2 * tp / (2 * tp + fp + fn);
 }
 
+// Every pair at once: P [P, 1] against N [1, M].
+double roc_auc(const std::vector<double>& pos_v, const std::vector<double>& neg_v) {
+  const Matrix p = xt::view(xt::adapt(pos_v), xt::all(), xt::newaxis()), n = xt::view(xt::adapt(neg_v), xt::newaxis(), xt::all());
+  const Matrix wins = xt::cast<double>(p > n) + 0.5 * xt::cast<double>(xt::equal(p, n));  // [P, M]
+  return xt::sum(wins)() / static_cast<double>(wins.size());
+}
+
+double mrr(const std::vector<double>& pos_v, const std::vector<double>& neg_v) {
+  const Matrix p = xt::view(xt::adapt(pos_v), xt::all(), xt::newaxis()), n = xt::view(xt::adapt(neg_v), xt::newaxis(), xt::all());
+  const Vector rank = 1.0 + xt::sum(xt::cast<double>(n > p) + 0.5 * xt::cast<double>(xt::equal(n, p)), {1});  // [P]
+  return xt::mean(1.0 / rank)();
+}
+
 Tensor above(const Tensor& x, double threshold) {
   const std::vector<double> v = x.to_vector();
   const Vector is_above = xt::cast<double>(xt::adapt(v) > threshold);

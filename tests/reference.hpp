@@ -148,6 +148,15 @@ double accuracy(const Tensor& z, const std::vector<int64_t>& labels, const std::
 ///   TP = Σ [ẑ = 1][t = 1],  FP = Σ [ẑ = 1][t = 0],  FN = Σ [ẑ = 0][t = 1];  F1 = 2TP / (2TP + FP + FN), 0 without positives.
 double micro_f1(const Tensor& z, const Tensor& t, const std::vector<int64_t>& rows, double threshold);
 
+/// ROC AUC over every (positive, negative) pair, a tie counting one half (the Mann-Whitney U
+/// statistic over P M; scikit-learn's roc_auc_score with ties):
+///   AUC = (1 / (P M)) Σ_i Σ_j ([pos_i > neg_j] + [pos_i = neg_j] / 2)
+double roc_auc(const std::vector<double>& pos, const std::vector<double>& neg);
+
+/// OGB's MRR with every positive ranked among all the negatives, over every pair:
+///   rank_i = 1 + Σ_j [neg_j > pos_i] + Σ_j [neg_j = pos_i] / 2,  MRR = (1 / P) Σ_i 1 / rank_i
+double mrr(const std::vector<double>& pos, const std::vector<double>& neg);
+
 /// 0/1 of a tensor: t_i = [x_i > threshold], same shape and dtype (random multi-label targets
 /// from uniform values).
 Tensor above(const Tensor& x, double threshold);

@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <random>
 #include <set>
 #include <tbb/global_control.h>
 
@@ -18,6 +19,7 @@
 #include "graph/pair_scores.hpp"
 #include "graph/synthetic.hpp"
 #include "nn/link_metrics.hpp"
+#include "reference.hpp"
 #include "testing.hpp"
 
 using namespace gatgrad;
@@ -265,4 +267,17 @@ BOOST_AUTO_TEST_CASE(metrics_match_scikit_learn_and_ogb_by_hand) {
   BOOST_TEST(nn::average_precision({1, 1}, {1, 1, 1}) == 0.4, boost::test_tools::tolerance(1e-12));
   BOOST_CHECK_EXCEPTION(nn::roc_auc({}, {1}), Error, message_has({"roc_auc: needs positive and negative scores"}));
   BOOST_CHECK_EXCEPTION(nn::mrr({NAN}, {1}), Error, message_has({"mrr: a score is NaN"}));
+}
+
+BOOST_AUTO_TEST_CASE(auc_and_mrr_against_every_pair) {
+  // Scores on a grid of quarters (many ties within and across the sets) against
+  // tests/reference.hpp's sums over all P M pairs; AUC's sums are exact, so equal to the bit.
+  std::mt19937_64 rng(29);
+  for (const auto& [p, m] : {std::pair<int, int>{1, 1}, {3, 17}, {200, 350}, {1000, 40}}) {
+    std::vector<double> pos(static_cast<size_t>(p)), neg(static_cast<size_t>(m));
+    for (double& s : pos) s = static_cast<double>(rng() % 13) / 4;
+    for (double& s : neg) s = static_cast<double>(rng() % 11) / 4;
+    BOOST_TEST(nn::roc_auc(pos, neg) == gatgrad::reference::roc_auc(pos, neg), p << " positives, " << m << " negatives");
+    BOOST_TEST(nn::mrr(pos, neg) == gatgrad::reference::mrr(pos, neg), boost::test_tools::tolerance(1e-14));
+  }
 }
