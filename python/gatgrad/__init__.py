@@ -7,6 +7,8 @@
     logits = model.predict(data)                                 # ndarray [N, C]
     (edge_index, alpha), *_ = model.attention(data)              # per layer, like PyG's return_attention_weights
 
+gat-train's other tasks: gatgrad.LinkPredictor (--task link) and gatgrad.GraphClassifier (--task graph).
+
 The tensors and the tape are here too (gatgrad.Tensor, the ops, backward): docs/python.md
 writes docs/custom-model.md's GCN with them.
 """
@@ -20,7 +22,7 @@ from ._gatgrad import (  # noqa: F401  the C++ API, under its C++ names
     edges_in_input_order, derive_key, glorot_uniform, accuracy, dropout_matmul, isa, set_num_threads,
     num_threads,
 )
-from ._data import Dataset, from_pyg, load_dataset, synthetic  # noqa: F401
-from ._models import GAT, GATv2, load, presets  # noqa: F401
+from ._data import Dataset, from_pyg, load_dataset, motif_graphs, synthetic  # noqa: F401
+from ._models import GAT, GATv2, GraphClassifier, LinkPredictor, load, presets  # noqa: F401
 
 __version__ = _gatgrad.__version__

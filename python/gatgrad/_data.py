@@ -1,4 +1,5 @@
-"""Datasets: gatgrad.Dataset from NumPy / SciPy arrays, from a directory, from PyG's Data, synthetic.
+"""Datasets: gatgrad.Dataset from NumPy / SciPy arrays, from a directory (or a TU Dortmund folder), from PyG's
+Data, synthetic (one graph, or the motif set of graphs).
 
 Every array is checked as the loader checks the files of a dataset directory (graph/load_dataset.hpp),
 and a bad one raises ValueError naming the argument and the problem:
@@ -45,22 +46,24 @@ def _sparse_members(x):
 
 
 class Dataset:
-    """A graph for node classification: features, edges, labels and masks (PyG's Data, in NumPy).
+    """A graph (or a set of graphs): features, edges, labels and masks (PyG's Data, in NumPy).
 
     Dataset(x, edge_index, y=None, train_mask=None, val_mask=None, test_mask=None, edge_attr=None,
-            graph_index=None, normalize=False, sparse_threshold=0.1, name="arrays")
+            graph_index=None, graph_y=None, normalize=False, sparse_threshold=0.1, name="arrays")
       x            [N, F] float32 or float64, or a scipy.sparse matrix
       edge_index   [2, E] integers: row 0 the sources j, row 1 the targets i of the edges j -> i
       y            [N] class ids, or [N, C] of 0/1 (multi-label); fit needs it
       *_mask       [N] bools; fit needs all three, each selecting at least one node
       edge_attr    [E, D] or [E] floats, row k the features of edge k
       graph_index  [N] integers: node i's graph, for a dataset of many graphs
+      graph_y      [G] class ids of the graphs (graph classification, with graph_index; then no y nor masks)
       normalize    divide each row of x by max(row sum, 1), as gat-train does to the files it reads
       sparse_threshold  features this dense or sparser are kept as CSR (as the loader does)
     """
 
     def __init__(self, x, edge_index, y=None, train_mask=None, val_mask=None, test_mask=None, edge_attr=None,
-                 graph_index=None, normalize=False, sparse_threshold=0.1, name="arrays", *, _handle=None):
+                 graph_index=None, graph_y=None, normalize=False, sparse_threshold=0.1, name="arrays", *,
+                 _handle=None):
         if _handle is not None:
             self._h = _handle
             return
@@ -72,7 +75,7 @@ class Dataset:
         self._h = _gatgrad._dataset_from_arrays(
             None if sparse else _array(x, "x"), sparse, _array(edge_index, "edge_index"), _array(y, "y"),
             _array(train_mask, "train_mask"), _array(val_mask, "val_mask"), _array(test_mask, "test_mask"),
-            _array(edge_attr, "edge_attr"), _array(graph_index, "graph_index"), bool(normalize),
+            _array(edge_attr, "edge_attr"), _array(graph_index, "graph_index"), _array(graph_y, "graph_y"), bool(normalize),
             float(sparse_threshold), str(name))
 
     # ---- what it holds ----
@@ -93,6 +96,7 @@ class Dataset:
     edge_index = property(lambda self: self._h.edge_index, doc="[2, E] int64, as given")
     edge_attr = property(lambda self: self._h.edge_attr)
     graph_index = property(lambda self: self._h.graph_index)
+    graph_y = property(lambda self: self._h.graph_y, doc="[G] the graphs' classes (graph classification), or None")
 
     @property
     def x(self):
@@ -116,14 +120,32 @@ class Dataset:
 
     def __repr__(self):
         form = "sparse" if self.is_sparse else "dense"
-        return (f"gatgrad.Dataset({self.name}: {self.num_nodes} nodes, {self.num_edges} edges, "
+        graphs = f"{self.num_graphs} graphs, " if self.num_graphs else ""
+        return (f"gatgrad.Dataset({self.name}: {graphs}{self.num_nodes} nodes, {self.num_edges} edges, "
                 f"{self.num_features} features ({form}), {self.num_classes} classes)")
 
 
-def load_dataset(path, normalize=True, sparse_threshold=0.1):
-    """The dataset in directory `path` (x.npy or x.npz, y.npy, edge_index.npy, the masks; README's layout),
-    with gat-train's preprocessing: rows normalised unless normalize=False. ValueError names the file."""
+def load_dataset(path, normalize=None, sparse_threshold=0.1):
+    """The dataset in directory `path` (x.npy or x.npz, y.npy, edge_index.npy, the masks; README's layout; or
+    graph_index.npy with graph_y.npy), or a TU Dortmund folder (DS_A.txt, ...), read as gat-train reads them.
+    normalize: rows divided by their sums; None is gat-train's choice, yes for node features of one graph, no
+    for graph classification's. ValueError names the file."""
+    import os
+    if normalize is None:
+        normalize = not os.path.exists(os.path.join(str(path), "graph_y.npy"))
     return Dataset(None, None, _handle=_gatgrad._load_dataset(str(path), bool(normalize), float(sparse_threshold)))
+
+
+def motif_graphs(**options):
+    """gat-train --task graph's built-in set (graph/synthetic_motifs.hpp): graphs whose class is whether two red
+    nodes are adjacent, for graph classification. Options are MotifGraphOptions' fields: num_graphs, min_nodes,
+    max_nodes, extra_edges, marked, noise_features, seed (gat-train --graphs N --seed S: num_graphs=N, seed=S)."""
+    fields = dict(_gatgrad._motif_defaults())
+    unknown = sorted(set(options) - set(fields))
+    if unknown:
+        raise TypeError(f"motif_graphs(): unknown option {unknown[0]!r}; the options are {', '.join(fields)}")
+    fields.update(options)
+    return Dataset(None, None, _handle=_gatgrad._motif_graphs(**fields))
 
 
 def synthetic(**options):

@@ -23,6 +23,7 @@ void bind_graph(py::module_& m);    // graph.cpp: Graph and the message-passing 
 void bind_dataset(py::module_& m);  // dataset.cpp: datasets from arrays, directories, the generator
 void bind_nn(py::module_& m);       // nn.cpp: initialisers, optimisers, metrics, features
 void bind_model(py::module_& m);    // model.cpp: GAT / GATv2, training, prediction, checkpoints
+void bind_tasks(py::module_& m);    // tasks.cpp: link prediction and graph classification
 
 // ---- arrays.cpp ----
 

@@ -17,7 +17,10 @@
 #include "bindings.hpp"
 #include "graph/edge_features.hpp"
 #include "graph/features.hpp"
+#include "graph/link_split.hpp"
 #include "graph/load_dataset.hpp"
+#include "graph/synthetic_motifs.hpp"
+#include "graph/tu_dataset.hpp"
 #include "graph/synthetic.hpp"
 #include "io/npz.hpp"
 
@@ -29,6 +32,17 @@ const NodeData& DatasetHandle::prepare(bool add_self_loops, GraphUse use, const 
   if (it == prepared.end()) {
     NodeData d = prepare_node_data(*data, add_self_loops, DType::f32, use, parse_edge_fill(edge_fill));
     it = prepared.emplace(key, std::move(d)).first;
+  }
+  return it->second;
+}
+
+const LinkData& DatasetHandle::prepare_links(const LinkKey& k) {
+  auto it = links.find(k);
+  if (it == links.end()) {
+    const Dataset& d = *data;
+    LinkSplit split = split_links(d.src, d.dst, d.num_nodes, k.val_fraction, k.test_fraction, k.seed);
+    it = links.emplace(k, prepare_link_data(d, std::move(split), k.add_self_loops, DType::f32, k.use,
+                                            parse_edge_fill(k.edge_fill))).first;
   }
   return it->second;
 }
@@ -53,7 +67,7 @@ void settle_features(Dataset& d) {
 
 DatasetHandle make_handle(Dataset d) {
   settle_features(d);
-  return DatasetHandle{std::make_shared<Dataset>(std::move(d)), {}};
+  return DatasetHandle{std::make_shared<Dataset>(std::move(d)), {}, {}};
 }
 
 bool aligned_float32(const py::array& x) {
@@ -158,6 +172,10 @@ void bind_dataset(py::module_& m) {
         if (h.data->graph_index.empty()) return py::none();
         return py::array(py::cast(h.data->graph_index));
       })
+      .def_property_readonly("graph_y", [](const DatasetHandle& h) -> py::object {
+        if (h.data->graph_labels.empty()) return py::none();
+        return py::array(py::cast(h.data->graph_labels));
+      })
       .def("features", [](DatasetHandle& h) { return h.prepare(true, GraphUse::full_batch, "mean").x; },
            "The features as a layer takes them (dense tensor, or CSR): what dropout_matmul multiplies.")
       .def("graph", [](DatasetHandle& h, bool self_loops) {
@@ -173,7 +191,7 @@ void bind_dataset(py::module_& m) {
         [](std::optional<py::array> x, std::optional<py::dict> x_sparse, const py::array& edge_index,
            std::optional<py::array> y, std::optional<py::array> train_mask, std::optional<py::array> val_mask,
            std::optional<py::array> test_mask, std::optional<py::array> edge_attr, std::optional<py::array> graph_index,
-           bool normalize, double sparse_threshold, const std::string& name) {
+           std::optional<py::array> graph_y, bool normalize, double sparse_threshold, const std::string& name) {
           DatasetArrays a;
           a.name = name;
           a.names = GraphIndexSources{"graph_index", "edge_index", "train_mask", "val_mask", "test_mask"};
@@ -192,16 +210,21 @@ void bind_dataset(py::module_& m) {
           a.test_mask = optional_npy(test_mask, "test_mask");
           a.edge_attr = optional_npy(edge_attr, "edge_attr");
           a.graph_index = optional_npy(graph_index, "graph_index");
+          a.graph_y = optional_npy(graph_y, "graph_y");
           LoadOptions opts;
           opts.normalize_features = normalize;
           opts.sparse_threshold = sparse_threshold;
           return make_handle(dataset_from_arrays(std::move(a), opts));
         },
         py::arg("x"), py::arg("x_sparse"), py::arg("edge_index"), py::arg("y"), py::arg("train_mask"), py::arg("val_mask"),
-        py::arg("test_mask"), py::arg("edge_attr"), py::arg("graph_index"), py::arg("normalize"), py::arg("sparse_threshold"),
+        py::arg("test_mask"), py::arg("edge_attr"), py::arg("graph_index"), py::arg("graph_y"), py::arg("normalize"), py::arg("sparse_threshold"),
         py::arg("name"));
 
   m.def("_load_dataset", [](const std::string& dir, bool normalize, double sparse_threshold) {
+    if (is_tu_directory(dir)) {  // a TU Dortmund folder (graph classification), read as gat-train --task graph reads it
+      py::gil_scoped_release unlocked;
+      return make_handle(load_tu_dataset(dir));
+    }
     LoadOptions opts;
     opts.normalize_features = normalize;
     opts.sparse_threshold = sparse_threshold;
@@ -215,6 +238,20 @@ void bind_dataset(py::module_& m) {
     py::gil_scoped_release unlocked;
     return make_handle(make_csbm(o));
   }, py::arg("options_json"));
+  m.def("_motif_graphs", [](int64_t num_graphs, int64_t min_nodes, int64_t max_nodes, int64_t extra_edges,
+                            int64_t marked, int64_t noise_features, uint64_t seed) {
+    const MotifGraphOptions o{num_graphs, min_nodes, max_nodes, extra_edges, marked, noise_features, seed};
+    py::gil_scoped_release unlocked;
+    return make_handle(make_motif_graphs(o));
+  }, py::arg("num_graphs"), py::arg("min_nodes"), py::arg("max_nodes"), py::arg("extra_edges"), py::arg("marked"),
+     py::arg("noise_features"), py::arg("seed"));
+  m.def("_motif_defaults", [] {
+    const MotifGraphOptions o;
+    py::dict d;
+    d["num_graphs"] = o.num_graphs, d["min_nodes"] = o.min_nodes, d["max_nodes"] = o.max_nodes;
+    d["extra_edges"] = o.extra_edges, d["marked"] = o.marked, d["noise_features"] = o.noise_features, d["seed"] = o.seed;
+    return d;
+  });
   m.def("_synthetic_defaults", [] { return csbm_options_to_json(CsbmOptions{}); });
 }
 

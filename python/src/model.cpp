@@ -5,13 +5,11 @@
 // (models/presets.hpp), so the Python keyword arguments are exactly the C++ fields.
 #include <pybind11/stl.h>
 
-#include <atomic>
-#include <optional>
-
 #include "autograd/error.hpp"
 #include "autograd/tape.hpp"
 #include "bindings.hpp"
 #include "dataset_handle.hpp"
+#include "hooks.hpp"
 #include "models/gat.hpp"
 #include "train/trainer.hpp"
 #include "nn/checkpoint.hpp"
@@ -51,27 +49,16 @@ struct Model {
   }
 };
 
-py::dict epoch_dict(const EpochStats& s) {
-  py::dict e;
-  e["epoch"] = s.epoch;
-  e["train_loss"] = s.train_loss;
-  e["train_accuracy"] = s.train_accuracy;
-  e["val_loss"] = s.val_loss;
-  e["val_accuracy"] = s.val_accuracy;
-  e["step_ms"] = s.step_ms;
-  return e;
-}
-
 bool any(const std::vector<uint8_t>& mask) {
   for (uint8_t m : mask)
     if (m) return true;
   return false;
 }
 
-// Trains with the hooks calling `on_epoch(dict)` after each epoch (and checking for Ctrl-C after
-// each epoch and mini-batch step). A Python exception there (KeyboardInterrupt included) raises
-// the stop flag: the loop ends after that epoch, the model takes the best parameters so far,
-// and the exception is raised again here. Returns the run's summary and its history.
+// Trains with PythonHooks (hooks.hpp): on_epoch(dict) after each epoch, Ctrl-C checked after
+// each epoch and mini-batch step; a Python exception there stops the loop after that epoch, the
+// model takes the best parameters so far, and the exception is raised again here. Returns the
+// run's summary and its history.
 py::dict fit(Model& m, DatasetHandle& h, const std::string& train_json, const py::object& on_epoch) {
   TrainConfig tc = TrainConfig::from_json(train_json, "fit()");
   const Dataset& d = *h.data;
@@ -84,35 +71,15 @@ py::dict fit(Model& m, DatasetHandle& h, const std::string& train_json, const py
   const NodeData& data = h.prepare(m.config.add_self_loops, graph_use(tc), m.config.edge_fill);
   nn::Adam optimizer = make_optimizer(gat.parameters(), tc);
   TrainState state;
-  std::atomic<bool> stop{false};
-  std::optional<py::error_already_set> raised;
-  auto stop_on = [&](auto&& call) {  // runs under the GIL; a Python error stops the loop
-    py::gil_scoped_acquire gil;
-    if (raised) return;
-    try {
-      call();
-      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-    } catch (py::error_already_set& e) {
-      raised = std::move(e);
-      stop = true;
-    }
-  };
-  TrainHooks hooks;
-  hooks.stop = &stop;
-  hooks.on_epoch = [&](const EpochStats& s) {
-    stop_on([&] {
-      if (!on_epoch.is_none()) on_epoch(epoch_dict(s));
-    });
-  };
-  hooks.on_step = [&](int64_t, int64_t, int64_t) { stop_on([] {}); };
+  PythonHooks py_hooks(on_epoch, "accuracy");
   TrainResult r;
   {
     py::gil_scoped_release unlocked;
-    r = train_node_classifier(gat, data, tc, optimizer, state, hooks);
+    r = train_node_classifier(gat, data, tc, optimizer, state, py_hooks.hooks());
   }
-  if (raised) {
+  if (py_hooks.raised()) {
     if (!state.kept.empty()) restore_parameters(gat, state.kept);
-    throw *raised;
+    py_hooks.rethrow();
   }
   py::dict out;
   out["best_epoch"] = r.best_epoch;

@@ -52,4 +52,5 @@ PYBIND11_MODULE(_gatgrad, m) {
   bind_dataset(m);
   bind_nn(m);
   bind_model(m);
+  bind_tasks(m);
 }
