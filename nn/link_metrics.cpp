@@ -1,16 +1,10 @@
-// Link-prediction metrics (nn/link_metrics.hpp). Each sorts once, O((P + M) log(P + M)); AUC and
-// MRR are written in xtensor, as their formulas over the ranks of the positives among the negatives.
+// Link-prediction metrics (nn/link_metrics.hpp). Each sorts once, O((P + M) log(P + M)).
 #include "nn/link_metrics.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <functional>
 #include <string>
-
-#include <xtensor/xadapt.hpp>
-#include <xtensor/xset_operation.hpp>
-#include <xtensor/xsort.hpp>
-#include <xtensor/xtensor.hpp>
 
 #include "autograd/error.hpp"
 
@@ -27,29 +21,28 @@ void check_scores(const char* metric, const std::vector<double>& pos, const std:
       if (std::isnan(s)) throw Error(std::string(metric) + ": a score is NaN");
 }
 
-// For each positive score s: #{neg < s} and #{neg <= s}, by binary search in the sorted negatives.
-struct Ranks {
-  xt::xtensor<size_t, 1> less, at_most;  // [P]
+// neg sorted in increasing order; for score s: #{neg < s} and #{neg == s}.
+struct Below {
+  int64_t less, equal;
 };
-Ranks ranks_among_negatives(const std::vector<double>& pos, const std::vector<double>& neg) {
-  xt::xtensor<double, 1> sorted_neg = xt::adapt(neg);
-  std::sort(sorted_neg.begin(), sorted_neg.end());
-  const auto p = xt::adapt(pos);
-  // xtensor 0.24's searchsorted names its sides the other way round from NumPy's:
-  // right = true is std::lower_bound (the first element >= s), right = false std::upper_bound.
-  return {xt::searchsorted(sorted_neg, p, /*right=*/true), xt::searchsorted(sorted_neg, p, /*right=*/false)};
+Below count_below(const std::vector<double>& sorted_neg, double s) {
+  const auto lo = std::lower_bound(sorted_neg.begin(), sorted_neg.end(), s);
+  const auto hi = std::upper_bound(lo, sorted_neg.end(), s);
+  return {lo - sorted_neg.begin(), hi - lo};
 }
 
 }  // namespace
 
-// AUC = (1 / (P M)) Σ_pos (#{neg < pos} + #{neg == pos} / 2): a sum of halves of integers, exact
-// in a double up to 2^52, so the summation order does not matter.
+// AUC = (1 / (P M)) Σ_pos (#{neg < pos} + #{neg == pos} / 2)
 double roc_auc(const std::vector<double>& pos, const std::vector<double>& neg) {
   check_scores("roc_auc", pos, neg);
-  const Ranks r = ranks_among_negatives(pos, neg);
-  const auto less = xt::cast<double>(r.less);
-  const auto equal = xt::cast<double>(r.at_most - r.less);
-  const double wins = xt::sum(less + 0.5 * equal)();
+  std::vector<double> sorted_neg = neg;
+  std::sort(sorted_neg.begin(), sorted_neg.end());
+  double wins = 0;  // a sum of halves of integers: exact in a double up to 2^52
+  for (const double s : pos) {
+    const Below b = count_below(sorted_neg, s);
+    wins += static_cast<double>(b.less) + 0.5 * static_cast<double>(b.equal);
+  }
   return wins / (static_cast<double>(pos.size()) * static_cast<double>(neg.size()));
 }
 
@@ -83,20 +76,24 @@ double hits_at_k(const std::vector<double>& pos, const std::vector<double>& neg,
   std::vector<double> sorted_neg = neg;
   std::nth_element(sorted_neg.begin(), sorted_neg.begin() + (k - 1), sorted_neg.end(), std::greater<double>());
   const double kth = sorted_neg[static_cast<size_t>(k - 1)];
-  const int64_t hits = xt::sum<int64_t>(xt::adapt(pos) > kth)();
+  int64_t hits = 0;
+  for (const double s : pos) hits += s > kth;
   return static_cast<double>(hits) / static_cast<double>(pos.size());
 }
 
-// OGB: rank = 1 + (#{neg > pos} + #{neg >= pos}) / 2 = 1 + #{neg > pos} + #{neg == pos} / 2;
-// MRR = mean(1 / rank)
+// OGB: rank = 1 + (#{neg > pos} + #{neg >= pos}) / 2;  MRR = mean(1 / rank)
 double mrr(const std::vector<double>& pos, const std::vector<double>& neg) {
   check_scores("mrr", pos, neg);
-  const Ranks r = ranks_among_negatives(pos, neg);
+  std::vector<double> sorted_neg = neg;
+  std::sort(sorted_neg.begin(), sorted_neg.end());
   const auto M = static_cast<double>(neg.size());
-  const auto greater = M - xt::cast<double>(r.at_most);
-  const auto equal = xt::cast<double>(r.at_most - r.less);
-  const auto rank = 1.0 + greater + 0.5 * equal;
-  return xt::mean(1.0 / rank)();
+  double total = 0;
+  for (const double s : pos) {
+    const Below b = count_below(sorted_neg, s);
+    const double above = M - static_cast<double>(b.less) - static_cast<double>(b.equal);
+    total += 1.0 / (1.0 + above + 0.5 * static_cast<double>(b.equal));
+  }
+  return total / static_cast<double>(pos.size());
 }
 
 }  // namespace gatgrad::nn
