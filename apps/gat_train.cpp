@@ -513,9 +513,11 @@ void write_outputs(const Options& o, const Preset& p, GAT& model, const NodeData
   app::RunInfo info{threads, o.seed, app::peak_rss_mb(), app::median(step_ms), data.multilabel, nullptr, {}};
   if (!o.quiet) {
     if (!o.eval_only)
-      std::printf("best_epoch=%lld epochs_run=%lld epoch_ms_median=%.3f train_seconds=%.2f peak_rss_mb=%.1f\n",
+      std::printf("best_epoch=%lld epochs_run=%lld epoch_ms_median=%.3f train_seconds=%.2f peak_rss_mb=%.1f "
+                  "step_cpu_ms=%.1f\n",
                   static_cast<long long>(result.best_epoch), static_cast<long long>(result.epochs_run),
-                  info.epoch_ms_median, result.train_seconds, info.peak_rss_mb);
+                  info.epoch_ms_median, result.train_seconds, info.peak_rss_mb,
+                  result.steps_run > 0 ? 1000 * result.step_cpu_seconds / static_cast<double>(result.steps_run) : 0.0);
     std::printf("val_%s=%.4f test_%s=%.4f\n", app::score_name(data.multilabel), result.val.accuracy,
                 app::score_name(data.multilabel), result.test.accuracy);
   }
@@ -640,9 +642,11 @@ int run_link(Options& o, Configuration& c, int threads) {
                     {{"test_ap", test.ap}, {hits, test.hits}, {"test_mrr", test.mrr}, {"val_ap", val.ap}}};
   if (!o.quiet) {
     if (!o.eval_only)
-      std::printf("best_epoch=%lld epochs_run=%lld epoch_ms_median=%.3f train_seconds=%.2f peak_rss_mb=%.1f\n",
+      std::printf("best_epoch=%lld epochs_run=%lld epoch_ms_median=%.3f train_seconds=%.2f peak_rss_mb=%.1f "
+                  "step_cpu_ms=%.1f\n",
                   static_cast<long long>(result.best_epoch), static_cast<long long>(result.epochs_run),
-                  info.epoch_ms_median, result.train_seconds, info.peak_rss_mb);
+                  info.epoch_ms_median, result.train_seconds, info.peak_rss_mb,
+                  result.steps_run > 0 ? 1000 * result.step_cpu_seconds / static_cast<double>(result.steps_run) : 0.0);
     std::printf("val_auc=%.4f test_auc=%.4f test_ap=%.4f %s=%.4f test_mrr=%.4f\n", val.auc, test.auc, test.ap,
                 hits.c_str(), test.hits, test.mrr);
   }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 
 #include <tbb/task_arena.h>
 
@@ -24,6 +25,13 @@ std::vector<Tensor> snapshot(const nn::Module& m) {
   std::vector<Tensor> copy;
   for (const Tensor& p : m.parameters()) copy.push_back(p.clone());
   return copy;
+}
+
+// The CPU time of every thread of the process so far.
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
@@ -71,6 +79,7 @@ TrainResult train(Steps& steps, nn::Optimizer& optimizer, TrainState& state, con
       return TrainingDiverged(epoch, which, value, state.best_epoch);
     };
     const auto t0 = std::chrono::steady_clock::now();
+    const double cpu0 = process_cpu_seconds();
     std::vector<StepStats> done;
     int64_t seeds = 0;
     steps.start_epoch(epoch);
@@ -84,6 +93,8 @@ TrainResult train(Steps& steps, nn::Optimizer& optimizer, TrainState& state, con
     EpochStats s;
     s.epoch = epoch;
     s.step_ms = ms_since(t0);
+    result.step_cpu_seconds += process_cpu_seconds() - cpu0;
+    result.steps_run += n;
     for (const StepStats& step : done) {  // the steps' loss and score weighted by their sizes
       const double w = static_cast<double>(step.num_seeds) / static_cast<double>(seeds);
       s.train_loss += w * step.loss;

@@ -32,6 +32,10 @@ struct TrainResult {
   Evaluation val, test;    ///< at the kept parameters
   std::vector<EpochStats> history;
   double train_seconds = 0;
+  /// The process's CPU time (every thread's) in the epochs' steps, evaluation apart, and how many
+  /// steps ran: CPU per step, which a loaded machine stretches far less than the wall time.
+  double step_cpu_seconds = 0;
+  int64_t steps_run = 0;
   bool stopped_early = false;  ///< the early stopping rule stopped the run
   bool interrupted = false;    ///< the stop flag was raised
 
