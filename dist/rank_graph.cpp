@@ -9,6 +9,7 @@
 #include <string>
 
 #include "autograd/error.hpp"
+#include "models/input_features.hpp"
 
 namespace gatgrad::dist {
 
@@ -59,11 +60,11 @@ RankGraph::RankGraph(const Comm& comm, LocalPart& part, TrafficCounter& traffic)
   if (part.meta.parts != comm.size())
     throw UsageError("the partition folder has " + std::to_string(part.meta.parts) + " parts but the job has " +
                      std::to_string(comm.size()) + " ranks (mpirun -np " + std::to_string(part.meta.parts) + ")");
-}
-
-int64_t RankGraph::local_id(int32_t v) const {
-  if (owner(v) != comm_.rank()) return -1;
-  return std::lower_bound(nodes_.begin(), nodes_.end(), static_cast<int64_t>(v)) - nodes_.begin();
+  // A node's row in its part: how many nodes before it its part holds (the parts list their
+  // nodes ascending). load_partition checked owner_ against the part's nodes.
+  std::vector<int32_t> count(static_cast<size_t>(comm.size()), 0);
+  row_.resize(owner_.size());
+  for (size_t v = 0; v < owner_.size(); ++v) row_[v] = count[static_cast<size_t>(owner_[v])]++;
 }
 
 // Steps 1-3 for `ids`: answer(w, v, local id of v) writes the reply for v, one of this rank's
@@ -193,13 +194,17 @@ Tensor RankGraph::fetch_dense(const float* table, int64_t width, std::span<const
   Tensor out = Tensor::empty({static_cast<int64_t>(ids.size()), width}, DType::f32);
   float* o = out.data<float>();
   const size_t row_floats = static_cast<size_t>(width);
-  auto row = [&](int32_t v) {
+  auto row_index = [&](int32_t v) {
     const int64_t r = row_of(v);
     if (r < 0) throw Error("dist: the row of node " + std::to_string(v) + " was asked of this rank, which did not compute it");
-    return table + r * width;
+    return r;
   };
+  auto row = [&](int32_t v) { return table + row_index(v) * width; };
+  std::vector<int64_t> own(ids.size(), -1);  // the table's row of each own id; -1: fetched
   for (size_t i = 0; i < ids.size(); ++i)
-    if (owner(ids[i]) == comm_.rank()) std::memcpy(o + i * row_floats, row(ids[i]), row_floats * sizeof(float));
+    if (owner(ids[i]) == comm_.rank()) own[i] = row_index(ids[i]);
+  copy_rows(reinterpret_cast<char*>(o), reinterpret_cast<const char*>(table), row_floats * sizeof(float),
+            std::span<const int64_t>(own));
   exchange(
       ids, traffic_.features, [&](Writer& w, int32_t v, int64_t) { w.append(row(v), row_floats * sizeof(float)); },
       [&](Reader& r, size_t i) {
