@@ -45,8 +45,27 @@ void check_ids(std::span<const int32_t> ids, int64_t n) {
 }
 
 constexpr int64_t kRowsPerTask = 256;
+constexpr int64_t kRowsAhead = 8;  // rows prefetched ahead of the copy: enough to hide a miss behind 8 copies
 
 }  // namespace
+
+template <class Index>
+void copy_rows(char* out, const char* table, size_t row_bytes, std::span<const Index> index) {
+  const int64_t R = static_cast<int64_t>(index.size());
+  parallel_blocks(R, kRowsPerTask, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      if (r + kRowsAhead < r1 && index[r + kRowsAhead] >= 0) {
+        const char* later = table + static_cast<size_t>(index[r + kRowsAhead]) * row_bytes;
+        for (size_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(later + b);
+      }
+      if (index[r] >= 0)
+        std::memcpy(out + static_cast<size_t>(r) * row_bytes, table + static_cast<size_t>(index[r]) * row_bytes, row_bytes);
+    }
+  });
+}
+
+template void copy_rows<int32_t>(char*, const char*, size_t, std::span<const int32_t>);
+template void copy_rows<int64_t>(char*, const char*, size_t, std::span<const int64_t>);
 
 InputFeatures gather_rows(const InputFeatures& x, std::span<const int32_t> ids) {
   check_ids(ids, x.rows());
@@ -54,12 +73,8 @@ InputFeatures gather_rows(const InputFeatures& x, std::span<const int32_t> ids) 
   if (!x.is_sparse()) {
     Tensor out = Tensor::empty({R, F}, x.dense.dtype());
     const size_t row_bytes = static_cast<size_t>(F * dtype_size(out.dtype()));
-    const char* src = static_cast<const char*>(x.dense.impl().storage->data());
-    char* dst = static_cast<char*>(out.impl().storage->data());
-    parallel_blocks(R, kRowsPerTask, [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r)
-        std::memcpy(dst + static_cast<size_t>(r) * row_bytes, src + static_cast<size_t>(ids[r]) * row_bytes, row_bytes);
-    });
+    copy_rows(static_cast<char*>(out.impl().storage->data()), static_cast<const char*>(x.dense.impl().storage->data()),
+              row_bytes, ids);
     return out;
   }
   const CsrMatrix& m = x.sparse.matrix();
