@@ -36,13 +36,19 @@ Comm::~Comm() {
 }
 
 Streams Comm::all_to_all(const Streams& send, int64_t& counted) const {
+  Streams recv;
+  all_to_all(send, counted, recv);
+  return recv;
+}
+
+void Comm::all_to_all(const Streams& send, int64_t& counted, Streams& recv) const {
   const size_t P = static_cast<size_t>(size_);
   if (send.count() != P) throw Error("Comm::all_to_all: one stream per rank expected");
   std::vector<int64_t> send_n(P), recv_n(P);
   for (size_t k = 0; k < P; ++k) send_n[k] = send.offset[k + 1] - send.offset[k];
   check(MPI_Alltoall(send_n.data(), 1, MPI_INT64_T, recv_n.data(), 1, MPI_INT64_T, comm_), "MPI_Alltoall");
   std::vector<int> sc(P), sd(P), rc(P), rd(P);
-  Streams recv;
+  recv.clear();
   for (size_t k = 0; k < P; ++k) {
     sc[k] = as_count(send_n[k]);
     sd[k] = as_count(send.offset[k]);
@@ -56,7 +62,6 @@ Streams Comm::all_to_all(const Streams& send, int64_t& counted) const {
   check(MPI_Alltoallv(send.bytes.data(), sc.data(), sd.data(), MPI_BYTE, recv.bytes.data(), rc.data(), rd.data(),
                       MPI_BYTE, comm_),
         "MPI_Alltoallv");
-  return recv;
 }
 
 Streams Comm::all_gather(std::span<const char> mine, int64_t& counted) const {

@@ -8,8 +8,11 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gatgrad::dist {
@@ -24,13 +27,39 @@ struct TrafficCounter {
 
 class Writer;
 
+/// std::allocator, except that a vector's growth leaves the new elements uninitialised: the
+/// exchanges' buffers are written (or received into) right after they grow, and
+/// std::vector<char>'s resize would zero every message's bytes first.
+template <class T>
+struct UninitialisedAllocator : std::allocator<T> {
+  UninitialisedAllocator() = default;
+  template <class U>
+  UninitialisedAllocator(const UninitialisedAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+/// A message's bytes.
+using Bytes = std::vector<char, UninitialisedAllocator<char>>;
+
 /// One byte stream per rank, back to back in one buffer (what MPI's v-variants send and
 /// receive, so nothing is copied into or out of a staging buffer): stream k is
 /// bytes[offset[k], offset[k + 1]). Written for rank 0, 1, ... in order: append, then end().
 struct Streams {
-  std::vector<char> bytes;
+  Bytes bytes;
   std::vector<int64_t> offset{0};
   void end() { offset.push_back(static_cast<int64_t>(bytes.size())); }
+  /// Empty again, its buffer kept (a buffer used again each step is not faulted in again).
+  void clear() {
+    bytes.clear();
+    offset.assign(1, 0);
+  }
   size_t count() const { return offset.size() - 1; }
   std::span<const char> operator[](size_t k) const {
     return {bytes.data() + offset[k], static_cast<size_t>(offset[k + 1] - offset[k])};
@@ -51,6 +80,8 @@ class Comm {
   /// send[k]: the bytes for rank k; returns recv[k], the bytes rank k sent this rank. Adds the
   /// bytes sent to other ranks to `counted`.
   Streams all_to_all(const Streams& send, int64_t& counted) const;
+  /// The same into `recv` (cleared first, its buffer reused).
+  void all_to_all(const Streams& send, int64_t& counted, Streams& recv) const;
   /// Every rank's `mine`, in rank order. Adds (size - 1) · mine.size() to `counted`.
   Streams all_gather(std::span<const char> mine, int64_t& counted) const;
   /// Whether MPI may be called from any one thread at a time (initialised with
@@ -69,7 +100,7 @@ class Comm {
 class Writer {
  public:
   Writer() = default;
-  explicit Writer(std::vector<char>& into) : out_(&into) {}
+  explicit Writer(Bytes& into) : out_(&into) {}
   template <class T>
   void put(const T& v) {
     append(&v, sizeof(T));
@@ -80,15 +111,20 @@ class Writer {
   }
   void append(const void* p, size_t n) {
     if (n == 0) return;
-    std::vector<char>& b = out_ ? *out_ : bytes;
+    Bytes& b = out_ ? *out_ : bytes;
     const size_t at = b.size();
     b.resize(at + n);
     std::memcpy(b.data() + at, p, n);
   }
-  std::vector<char> bytes;  ///< what was written, unless written into another buffer
+  /// Room for n more bytes without growing.
+  void reserve(size_t n) {
+    Bytes& b = out_ ? *out_ : bytes;
+    b.reserve(b.size() + n);
+  }
+  Bytes bytes;  ///< what was written, unless written into another buffer
 
  private:
-  std::vector<char>* out_ = nullptr;
+  Bytes* out_ = nullptr;
 };
 
 class Reader {

@@ -29,14 +29,13 @@ void group_by_owner(std::span<const int32_t> ids, int P, int me, OwnerOf owner_o
   }
 }
 
-Streams as_streams(const std::vector<std::vector<int32_t>>& ask) {
-  Streams out;
+void as_streams(const std::vector<std::vector<int32_t>>& ask, Streams& out) {
+  out.clear();
   Writer w(out.bytes);
   for (const std::vector<int32_t>& ids : ask) {
     w.put_span<int32_t>(ids);
     out.end();
   }
-  return out;
 }
 
 std::vector<int32_t> ids_of(std::span<const char> bytes) {
@@ -69,17 +68,22 @@ RankGraph::RankGraph(const Comm& comm, LocalPart& part, TrafficCounter& traffic)
 
 // Steps 1-3 for `ids`: answer(w, v, local id of v) writes the reply for v, one of this rank's
 // nodes another rank asked for; receive(r, i) reads the reply for ids[i] from its owner's stream.
+// answer_bytes: each reply's size when they all have one (room made for them at once), else 0.
 template <class Answer, class Receive>
-void RankGraph::exchange(std::span<const int32_t> ids, int64_t& counted, Answer answer, Receive receive) {
+void RankGraph::exchange(std::span<const int32_t> ids, int64_t& counted, Answer answer, Receive receive,
+                         size_t answer_bytes) {
   const int P = comm_.size(), me = comm_.rank();
   std::vector<std::vector<int32_t>> ask;
   std::vector<std::vector<int64_t>> where;
   group_by_owner(ids, P, me, [&](int32_t v) { return owner(v); }, ask, where);
-  const Streams asked = comm_.all_to_all(as_streams(ask), counted);
-  Streams answers;
+  as_streams(ask, send_);
+  comm_.all_to_all(send_, counted, asked_);
+  Streams& answers = send_;
+  answers.clear();
   Writer w(answers.bytes);
+  if (answer_bytes > 0) w.reserve((asked_.bytes.size() / sizeof(int32_t)) * answer_bytes);
   for (int k = 0; k < P; ++k) {
-    for (const int32_t v : ids_of(asked[static_cast<size_t>(k)])) {
+    for (const int32_t v : ids_of(asked_[static_cast<size_t>(k)])) {
       const int64_t l = v >= 0 && v < num_nodes() ? local_id(v) : -1;
       if (l < 0)
         throw Error("dist: rank " + std::to_string(k) + " asked this rank for node " + std::to_string(v) + ", not one of its own");
@@ -87,9 +91,9 @@ void RankGraph::exchange(std::span<const int32_t> ids, int64_t& counted, Answer 
     }
     answers.end();
   }
-  const Streams got = comm_.all_to_all(answers, counted);
+  comm_.all_to_all(answers, counted, got_);
   for (int k = 0; k < P; ++k) {
-    Reader r(got[static_cast<size_t>(k)]);
+    Reader r(got_[static_cast<size_t>(k)]);
     for (const int64_t i : where[static_cast<size_t>(k)]) receive(r, static_cast<size_t>(i));
     if (!r.done()) throw Error("dist: rank " + std::to_string(k) + " sent more than was asked for");
   }
@@ -158,17 +162,19 @@ Tensor RankGraph::edge_rows(const Block& block) {
       where[static_cast<size_t>(k)].push_back(e);
     }
   }
-  Streams asks;
-  Writer w(asks.bytes);
+  send_.clear();
+  Writer w(send_.bytes);
   for (const std::vector<int64_t>& rows : ask) {
     w.put_span<int64_t>(rows);
-    asks.end();
+    send_.end();
   }
-  const Streams asked = comm_.all_to_all(asks, traffic_.features);
-  Streams answers;
+  comm_.all_to_all(send_, traffic_.features, asked_);
+  Streams& answers = send_;
+  answers.clear();
   Writer a(answers.bytes);
+  a.reserve(asked_.bytes.size() / sizeof(int64_t) * row_bytes);
   for (int k = 0; k < P; ++k) {
-    Reader r(asked[static_cast<size_t>(k)]);
+    Reader r(asked_[static_cast<size_t>(k)]);
     while (!r.done()) {
       const int64_t row = r.get<int64_t>();
       if (row < 0 || row >= own_edges_)
@@ -177,9 +183,9 @@ Tensor RankGraph::edge_rows(const Block& block) {
     }
     answers.end();
   }
-  const Streams got = comm_.all_to_all(answers, traffic_.features);
+  comm_.all_to_all(answers, traffic_.features, got_);
   for (int k = 0; k < P; ++k) {
-    Reader r(got[static_cast<size_t>(k)]);
+    Reader r(got_[static_cast<size_t>(k)]);
     for (const int64_t e : where[static_cast<size_t>(k)]) r.get_into(o + e * D, static_cast<size_t>(D));
     if (!r.done()) throw Error("dist: rank " + std::to_string(k) + " sent more edge features than were asked for");
     missing_bytes_ += static_cast<int64_t>(where[static_cast<size_t>(k)].size() * row_bytes);
@@ -210,7 +216,8 @@ Tensor RankGraph::fetch_dense(const float* table, int64_t width, std::span<const
       [&](Reader& r, size_t i) {
         r.get_into(o + i * row_floats, row_floats);
         missing_bytes_ += static_cast<int64_t>(row_floats * sizeof(float));
-      });
+      },
+      row_floats * sizeof(float));
   return out;
 }
 

@@ -72,7 +72,7 @@ class RankGraph final : public AdjacencySource {
   template <class RowOf>
   Tensor fetch_dense(const float* table, int64_t width, std::span<const int32_t> ids, RowOf row_of);
   template <class Answer, class Receive>
-  void exchange(std::span<const int32_t> ids, int64_t& counted, Answer answer, Receive receive);
+  void exchange(std::span<const int32_t> ids, int64_t& counted, Answer answer, Receive receive, size_t answer_bytes = 0);
   void check_ids(std::span<const int32_t> ids, const char* what) const;
 
   const Comm& comm_;
@@ -92,6 +92,10 @@ class RankGraph final : public AdjacencySource {
   int64_t edge_dim_ = 0;
   std::vector<float> edge_attr_;  // [own edges, D]
   int64_t missing_bytes_ = 0;
+  // The exchanges' buffers, kept from call to call (an exchange's are megabytes, allocated and
+  // faulted in afresh each time otherwise): what is sent (the requests, then the answers), the
+  // requests received, the answers received.
+  Streams send_, asked_, got_;
 };
 
 }  // namespace gatgrad::dist
