@@ -116,6 +116,13 @@ class Writer {
     b.resize(at + n);
     std::memcpy(b.data() + at, p, n);
   }
+  /// n more bytes, to be written at the pointer returned.
+  char* extend(size_t n) {
+    Bytes& b = out_ ? *out_ : bytes;
+    const size_t at = b.size();
+    b.resize(at + n);
+    return b.data() + at;
+  }
   /// Room for n more bytes without growing.
   void reserve(size_t n) {
     Bytes& b = out_ ? *out_ : bytes;

@@ -66,8 +66,9 @@ RankGraph::RankGraph(const Comm& comm, LocalPart& part, TrafficCounter& traffic)
   for (size_t v = 0; v < owner_.size(); ++v) row_[v] = count[static_cast<size_t>(owner_[v])]++;
 }
 
-// Steps 1-3 for `ids`: answer(w, v, local id of v) writes the reply for v, one of this rank's
-// nodes another rank asked for; receive(r, i) reads the reply for ids[i] from its owner's stream.
+// Steps 1-3 for `ids`: answer(w, asked) writes the replies for `asked`, nodes of this rank
+// another rank asked for, in their order; receive(r, i) reads the reply for ids[i] from its
+// owner's stream.
 // answer_bytes: each reply's size when they all have one (room made for them at once), else 0.
 template <class Answer, class Receive>
 void RankGraph::exchange(std::span<const int32_t> ids, int64_t& counted, Answer answer, Receive receive,
@@ -83,12 +84,11 @@ void RankGraph::exchange(std::span<const int32_t> ids, int64_t& counted, Answer 
   Writer w(answers.bytes);
   if (answer_bytes > 0) w.reserve((asked_.bytes.size() / sizeof(int32_t)) * answer_bytes);
   for (int k = 0; k < P; ++k) {
-    for (const int32_t v : ids_of(asked_[static_cast<size_t>(k)])) {
-      const int64_t l = v >= 0 && v < num_nodes() ? local_id(v) : -1;
-      if (l < 0)
+    const std::vector<int32_t> asked = ids_of(asked_[static_cast<size_t>(k)]);
+    for (const int32_t v : asked)
+      if (v < 0 || v >= num_nodes() || owner(v) != me)
         throw Error("dist: rank " + std::to_string(k) + " asked this rank for node " + std::to_string(v) + ", not one of its own");
-      answer(w, v, l);
-    }
+    answer(w, std::span<const int32_t>(asked));
     answers.end();
   }
   comm_.all_to_all(answers, counted, got_);
@@ -115,11 +115,14 @@ IncomingLists RankGraph::incoming(std::span<const int32_t> targets) {
   // A list: its degree, (with edge features its first edge's row in the owner's part,) then its sources.
   exchange(
       targets, traffic_.adjacency,
-      [&](Writer& w, int32_t, int64_t l) {
-        const int32_t deg = static_cast<int32_t>(ptr_[l + 1] - ptr_[l]);
-        w.put(deg);
-        if (edge_dim_ > 0) w.put(ptr_[l]);
-        w.put_span<int32_t>(std::span<const int32_t>(neighbors_.data() + ptr_[l], static_cast<size_t>(deg)));
+      [&](Writer& w, std::span<const int32_t> asked) {
+        for (const int32_t v : asked) {
+          const int64_t l = local_id(v);
+          const int32_t deg = static_cast<int32_t>(ptr_[l + 1] - ptr_[l]);
+          w.put(deg);
+          if (edge_dim_ > 0) w.put(ptr_[l]);
+          w.put_span<int32_t>(std::span<const int32_t>(neighbors_.data() + ptr_[l], static_cast<size_t>(deg)));
+        }
       },
       [&](Reader& r, size_t t) {
         const int32_t deg = r.get<int32_t>();
@@ -205,14 +208,19 @@ Tensor RankGraph::fetch_dense(const float* table, int64_t width, std::span<const
     if (r < 0) throw Error("dist: the row of node " + std::to_string(v) + " was asked of this rank, which did not compute it");
     return r;
   };
-  auto row = [&](int32_t v) { return table + row_index(v) * width; };
   std::vector<int64_t> own(ids.size(), -1);  // the table's row of each own id; -1: fetched
   for (size_t i = 0; i < ids.size(); ++i)
     if (owner(ids[i]) == comm_.rank()) own[i] = row_index(ids[i]);
   copy_rows(reinterpret_cast<char*>(o), reinterpret_cast<const char*>(table), row_floats * sizeof(float),
             std::span<const int64_t>(own));
   exchange(
-      ids, traffic_.features, [&](Writer& w, int32_t v, int64_t) { w.append(row(v), row_floats * sizeof(float)); },
+      ids, traffic_.features,
+      [&](Writer& w, std::span<const int32_t> asked) {  // the rows gathered as own rows are
+        std::vector<int64_t> rows(asked.size());
+        for (size_t i = 0; i < asked.size(); ++i) rows[i] = row_index(asked[i]);
+        copy_rows(w.extend(asked.size() * row_floats * sizeof(float)), reinterpret_cast<const char*>(table),
+                  row_floats * sizeof(float), std::span<const int64_t>(rows));
+      },
       [&](Reader& r, size_t i) {
         r.get_into(o + i * row_floats, row_floats);
         missing_bytes_ += static_cast<int64_t>(row_floats * sizeof(float));
@@ -238,7 +246,9 @@ std::vector<int32_t> RankGraph::own_asked(std::span<const int32_t> ids) {
   std::vector<int32_t> out;
   for (const int32_t v : ids)
     if (owner(v) == comm_.rank()) out.push_back(v);
-  exchange(ids, traffic_.features, [&](Writer&, int32_t v, int64_t) { out.push_back(v); }, [](Reader&, size_t) {});
+  exchange(
+      ids, traffic_.features, [&](Writer&, std::span<const int32_t> asked) { out.insert(out.end(), asked.begin(), asked.end()); },
+      [](Reader&, size_t) {});
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
@@ -251,11 +261,14 @@ CsrMatrix RankGraph::fetch_rows(const CsrMatrix& local, std::span<const int32_t>
   std::vector<std::vector<float>> vals(ids.size());
   exchange(
       ids, traffic_.features,
-      [&](Writer& w, int32_t, int64_t l) {
-        const int64_t b = local.indptr[l], e = local.indptr[l + 1];
-        w.put(static_cast<int32_t>(e - b));
-        w.put_span<int32_t>(std::span<const int32_t>(local.indices.data() + b, static_cast<size_t>(e - b)));
-        w.put_span<float>(std::span<const float>(local.values.data() + b, static_cast<size_t>(e - b)));
+      [&](Writer& w, std::span<const int32_t> asked) {
+        for (const int32_t v : asked) {
+          const int64_t l = local_id(v);
+          const int64_t b = local.indptr[l], e = local.indptr[l + 1];
+          w.put(static_cast<int32_t>(e - b));
+          w.put_span<int32_t>(std::span<const int32_t>(local.indices.data() + b, static_cast<size_t>(e - b)));
+          w.put_span<float>(std::span<const float>(local.values.data() + b, static_cast<size_t>(e - b)));
+        }
       },
       [&](Reader& r, size_t i) {
         const int32_t k = r.get<int32_t>();  // a row may repeat a column (the dataset's CSR as stored)
