@@ -322,14 +322,15 @@ std::unique_ptr<Distributed> load_partition_data(const Options& o, GATConfig& m,
   return d;
 }
 
-// Per rank (printed by rank 0): its part, peak memory, and what its training steps sent and
-// needed from the others, per step.
-void report_ranks(const Distributed& d, bool print) {
+// Per rank (printed by rank 0): its part, peak memory, CPU per training step (the rank's
+// process, every thread), and what its training steps sent and needed from the others, per step.
+void report_ranks(const Distributed& d, const TrainResult& result, bool print) {
   const dist::TrafficCounter& t = d.steps->step_traffic();
   const double steps = static_cast<double>(std::max<int64_t>(d.steps->steps_run(), 1));
   dist::Writer w;
+  const double cpu_ms = result.steps_run > 0 ? 1000 * result.step_cpu_seconds / static_cast<double>(result.steps_run) : 0.0;
   const double mine[] = {app::peak_rss_mb(), t.adjacency / steps, t.features / steps, t.gradients / steps,
-                         d.steps->step_missing_bytes() / steps};
+                         d.steps->step_missing_bytes() / steps, cpu_ms};
   w.put_span<double>(mine);
   int64_t ignored = 0;
   const auto all = d.comm.all_gather(w.bytes, ignored);
@@ -339,11 +340,12 @@ void report_ranks(const Distributed& d, bool print) {
               static_cast<long long>(d.steps->steps_run()));
   for (int32_t k = 0; k < cut_parts; ++k) {
     dist::Reader r(all[static_cast<size_t>(k)]);
-    double v[5];
-    r.get_into(v, 5);
+    double v[6];
+    r.get_into(v, 6);
     std::printf("rank %d: nodes=%lld halo=%lld peak_rss_mb=%.1f sent_bytes_per_step=%.0f (adjacency %.0f, features %.0f, "
-                "gradients %.0f) missing_bytes_per_step=%.0f\n", k, static_cast<long long>(d.meta.part_nodes[k]),
-                static_cast<long long>(d.meta.part_halo[k]), v[0], v[1] + v[2] + v[3], v[1], v[2], v[3], v[4]);
+                "gradients %.0f) missing_bytes_per_step=%.0f step_cpu_ms=%.1f\n", k,
+                static_cast<long long>(d.meta.part_nodes[k]), static_cast<long long>(d.meta.part_halo[k]), v[0],
+                v[1] + v[2] + v[3], v[1], v[2], v[3], v[4], v[5]);
   }
 }
 #else
@@ -809,7 +811,7 @@ int run(Options o, const CLI::App& cli) {
   }
   write_outputs(o, p, model, data, result, threads);
 #ifdef GATGRAD_HAVE_MPI
-  if (ranks) report_ranks(*ranks, !o.quiet);  // collective: every rank calls it
+  if (ranks) report_ranks(*ranks, result, !o.quiet);  // collective: every rank calls it
 #endif
   return 0;
 }
