@@ -78,6 +78,36 @@ InputFeatures fetch_features(RankGraph& graph, const InputFeatures& local, std::
 
 std::vector<int32_t> as_ids(const std::vector<int64_t>& v) { return {v.begin(), v.end()}; }
 
+// The rank's side of the layer-wise evaluation, and where its micro-batches read the graph: layer k for the nodes it owns that layer k + 1
+// reads anywhere; rows of the layer below, and edge features, fetched from their owners.
+class RankSource final : public LayerwiseSource {
+ public:
+  RankSource(const Comm& comm, RankData& rank) : comm_(comm), rank_(rank), graph_(*rank.graph) {}
+  AdjacencySource& adjacency() override { return graph_; }
+  // The own nodes among every rank's `above` and their in-neighbours (above's lists are own: nothing crosses).
+  std::vector<int32_t> below(std::span<const int32_t> above) override {
+    std::vector<int32_t> read(above.begin(), above.end());
+    const IncomingLists lists = graph_.incoming(above);
+    for (size_t t = 0; t < above.size(); ++t) {
+      const int64_t r = lists.rows.empty() ? above[t] : lists.rows[t];
+      read.insert(read.end(), lists.neighbors.begin() + lists.ptr[r], lists.neighbors.begin() + lists.ptr[r + 1]);
+    }
+    return graph_.own_asked(read);
+  }
+  InputFeatures input_rows(std::span<const int32_t> ids) override { return fetch_features(graph_, rank_.x_local, ids); }
+  Tensor hidden_rows(const Tensor& h, std::span<const int32_t> nodes, std::span<const int32_t> ids) override {
+    return graph_.fetch_rows(h.data<float>(), h.size(1), ids, nodes);
+  }
+  bool has_edge_features() const override { return graph_.edge_dim() > 0; }
+  Tensor edge_rows(const Block& block) override { return graph_.edge_rows(block); }
+  int64_t chunks(int64_t own) override { return comm_.max(own); }
+
+ private:
+  const Comm& comm_;
+  RankData& rank_;
+  RankGraph& graph_;
+};
+
 }  // namespace
 
 RankData make_rank_data(const Comm& comm, LocalPart part, bool normalize, TrafficCounter& traffic) {
@@ -143,7 +173,8 @@ RankData make_rank_data(const Comm& comm, LocalPart part, bool normalize, Traffi
 DistributedSteps::DistributedSteps(const Comm& comm, GAT& model, RankData& rank, const TrainConfig& config,
                                    TrafficCounter& traffic, bool overlap)
     : comm_(comm), model_(model), rank_(rank), config_(config), model_config_(model.config()), traffic_(traffic),
-      overlap_(overlap && comm.any_thread()), edge_fill_(parse_edge_fill(model_config_.edge_fill)), sampler_(config.fanout) {
+      overlap_(overlap && comm.any_thread()), edge_fill_(parse_edge_fill(model_config_.edge_fill)),
+      source_(std::make_unique<RankSource>(comm, rank)), sampler_(config.fanout) {
   config.validate();
   if (static_cast<int64_t>(config.fanout.size()) != model_config_.layers)
     throw UsageError("distributed training: the fanout has " + std::to_string(config.fanout.size()) +
@@ -174,12 +205,11 @@ void DistributedSteps::start_epoch(int64_t epoch) {
   if (ahead_ && (ahead_->epoch != epoch || ahead_->step != 0)) ahead_.reset();  // prepared for another run
 }
 
-// Round r's micro-batch of this rank: blocks sampled (one exchange per hop), their edge
-// features and the input rows fetched. A rank without one makes the same calls with nothing.
+// Round r's micro-batch of this rank, readied as one process readies it (ready_micro_batch)
+// from the rank's source: blocks sampled (one exchange per hop), their edge features and the
+// input rows fetched. A rank without one makes the same calls with nothing.
 DistributedSteps::Prepared DistributedSteps::prepare(int64_t epoch, int64_t step, const std::vector<int32_t>& order) {
   const int64_t M = config_.micro_batches, P = comm_.size();
-  RankGraph& graph = *rank_.graph;
-  const bool edges = graph.edge_dim() > 0;
   Prepared out;
   out.epoch = epoch;
   out.step = step;
@@ -188,20 +218,16 @@ DistributedSteps::Prepared DistributedSteps::prepare(int64_t epoch, int64_t step
     const int64_t m = round * P + comm_.rank();
     MicroBatch& mb = out.parts[static_cast<size_t>(round)];
     if (m < M) mb.seeds = micro_batch_seeds(order, config_.batch_size, M, step, m);
-    if (mb.seeds.empty()) {
-      for (size_t h = 0; h < sampler_.fanout().size(); ++h) graph.incoming({});
-      if (edges)
-        for (size_t h = 0; h < sampler_.fanout().size(); ++h) graph.edge_rows(Block{});
-      fetch_features(graph, rank_.x_local, {});
+    if (mb.seeds.empty()) {  // ready_micro_batch's calls, with nothing to ask
+      for (size_t h = 0; h < sampler_.fanout().size(); ++h) source_->adjacency().incoming({});
+      if (source_->has_edge_features())
+        for (size_t h = 0; h < sampler_.fanout().size(); ++h) source_->edge_rows(Block{});
+      source_->input_rows({});
       continue;
     }
-    mb.blocks = sampler_.sample(graph, mb.seeds,
-                                SampleKey{model_config_.seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(step)});
-    for (Block& b : mb.blocks) {
-      if (edges) mb.edge_attr.push_back(ready_block_gathered(b, model_config_.add_self_loops, graph.edge_rows(b), edge_fill_));
-      else ready_block(b, model_config_.add_self_loops, Tensor(), edge_fill_);
-    }
-    mb.x = fetch_features(graph, rank_.x_local, mb.blocks.front().src_global);
+    ready_micro_batch(mb, sampler_, *source_,
+                      SampleKey{model_config_.seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(step)},
+                      model_config_.add_self_loops, edge_fill_);
   }
   return out;
 }
@@ -281,39 +307,6 @@ StepStats DistributedSteps::next_step(uint64_t steps_before) {
   return s;
 }
 
-namespace {
-
-// The rank's side of the layer-wise evaluation: layer k for the nodes it owns that layer k + 1
-// reads anywhere; rows of the layer below, and edge features, fetched from their owners.
-class RankSource final : public LayerwiseSource {
- public:
-  RankSource(const Comm& comm, RankData& rank) : comm_(comm), rank_(rank), graph_(*rank.graph) {}
-  AdjacencySource& adjacency() override { return graph_; }
-  // The own nodes among every rank's `above` and their in-neighbours (above's lists are own: nothing crosses).
-  std::vector<int32_t> below(std::span<const int32_t> above) override {
-    std::vector<int32_t> read(above.begin(), above.end());
-    const IncomingLists lists = graph_.incoming(above);
-    for (size_t t = 0; t < above.size(); ++t) {
-      const int64_t r = lists.rows.empty() ? above[t] : lists.rows[t];
-      read.insert(read.end(), lists.neighbors.begin() + lists.ptr[r], lists.neighbors.begin() + lists.ptr[r + 1]);
-    }
-    return graph_.own_asked(read);
-  }
-  InputFeatures input_rows(std::span<const int32_t> ids) override { return fetch_features(graph_, rank_.x_local, ids); }
-  Tensor hidden_rows(const Tensor& h, std::span<const int32_t> nodes, std::span<const int32_t> ids) override {
-    return graph_.fetch_rows(h.data<float>(), h.size(1), ids, nodes);
-  }
-  bool has_edge_features() const override { return graph_.edge_dim() > 0; }
-  Tensor edge_rows(const Block& block) override { return graph_.edge_rows(block); }
-  int64_t chunks(int64_t own) override { return comm_.max(own); }
-
- private:
-  const Comm& comm_;
-  RankData& rank_;
-  RankGraph& graph_;
-};
-
-}  // namespace
 
 Tensor DistributedSteps::logits(GAT& model, const std::vector<int32_t>& rows) {
   finish_prefetch();
@@ -328,8 +321,7 @@ Tensor DistributedSteps::logits(GAT& model, const std::vector<int32_t>& rows) {
       mine.push_back(rows[i]);
       position.push_back(static_cast<int64_t>(i));
     }
-  RankSource source(comm_, rank_);
-  const Tensor out = layerwise_logits(model, source, mine, config_.eval_chunk);
+  const Tensor out = layerwise_logits(model, *source_, mine, config_.eval_chunk);
 
   // The rows' logits, in their order, on every rank.
   const int64_t C = out.size(1);

@@ -37,6 +37,7 @@
 #include "graph/edge_features.hpp"
 #include "graph/neighbor_sampler.hpp"
 #include "models/gat.hpp"
+#include "models/layerwise.hpp"
 #include "models/node_data.hpp"
 #include "models/presets.hpp"
 #include "train/minibatch.hpp"
@@ -101,6 +102,7 @@ class DistributedSteps final : public Steps {
   TrafficCounter& traffic_;
   const bool overlap_;
   EdgeFill edge_fill_;
+  std::unique_ptr<LayerwiseSource> source_;  // the rank's lists and rows, theirs fetched from the other ranks
   NeighborSampler sampler_;  // used by one thread at a time: the prefetch, or next_step without one
   std::vector<int32_t> order_, next_order_;  // this epoch's, and the next one's while it is prefetched
   int64_t epoch_ = 0, next_step_ = 0;

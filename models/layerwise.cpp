@@ -11,49 +11,37 @@
 
 namespace gatgrad {
 
+std::vector<int32_t> LocalSource::below(std::span<const int32_t> above) {
+  std::vector<uint8_t> read(static_cast<size_t>(adjacency_.num_nodes()), 0);
+  const IncomingLists lists = adjacency_.incoming(above);
+  for (size_t t = 0; t < above.size(); ++t) {
+    const int64_t r = lists.rows.empty() ? above[t] : lists.rows[t];
+    read[static_cast<size_t>(above[t])] = 1;
+    for (int64_t e = lists.ptr[r]; e < lists.ptr[r + 1]; ++e) read[static_cast<size_t>(lists.neighbors[e])] = 1;
+  }
+  std::vector<int32_t> nodes;
+  for (size_t v = 0; v < read.size(); ++v)
+    if (read[v]) nodes.push_back(static_cast<int32_t>(v));
+  return nodes;
+}
+
+InputFeatures LocalSource::input_rows(std::span<const int32_t> ids) { return gather_rows(x_, ids); }
+
+Tensor LocalSource::hidden_rows(const Tensor& h, std::span<const int32_t> nodes, std::span<const int32_t> ids) {
+  if (static_cast<int64_t>(nodes.size()) == adjacency_.num_nodes()) return gather_rows(h, ids).dense;  // row = id
+  std::vector<int32_t> at(ids.size());  // each id's row of h: its position among the ascending nodes
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const auto it = std::lower_bound(nodes.begin(), nodes.end(), ids[i]);
+    if (it == nodes.end() || *it != ids[i])
+      throw Error("layerwise_logits: node " + std::to_string(ids[i]) + " was read from a layer not computed for it");
+    at[i] = static_cast<int32_t>(it - nodes.begin());
+  }
+  return gather_rows(h, at).dense;
+}
+
+Tensor LocalSource::edge_rows(const Block& block) { return index_select(edge_attr_, block.edge_global); }
+
 namespace {
-
-// One process's source: each layer for the nodes the layer above reads (the whole graph when
-// it asks for every row), rows read where they are.
-class LocalSource final : public LayerwiseSource {
- public:
-  LocalSource(const InputFeatures& x, AdjacencySource& adjacency, const Tensor& edge_attr)
-      : x_(x), adjacency_(adjacency), edge_attr_(edge_attr) {}
-  AdjacencySource& adjacency() override { return adjacency_; }
-  // `above` and their in-neighbours, ascending.
-  std::vector<int32_t> below(std::span<const int32_t> above) override {
-    std::vector<uint8_t> read(static_cast<size_t>(adjacency_.num_nodes()), 0);
-    const IncomingLists lists = adjacency_.incoming(above);
-    for (size_t t = 0; t < above.size(); ++t) {
-      const int64_t r = lists.rows.empty() ? above[t] : lists.rows[t];
-      read[static_cast<size_t>(above[t])] = 1;
-      for (int64_t e = lists.ptr[r]; e < lists.ptr[r + 1]; ++e) read[static_cast<size_t>(lists.neighbors[e])] = 1;
-    }
-    std::vector<int32_t> nodes;
-    for (size_t v = 0; v < read.size(); ++v)
-      if (read[v]) nodes.push_back(static_cast<int32_t>(v));
-    return nodes;
-  }
-  InputFeatures input_rows(std::span<const int32_t> ids) override { return gather_rows(x_, ids); }
-  Tensor hidden_rows(const Tensor& h, std::span<const int32_t> nodes, std::span<const int32_t> ids) override {
-    if (static_cast<int64_t>(nodes.size()) == adjacency_.num_nodes()) return gather_rows(h, ids).dense;  // row = id
-    std::vector<int32_t> at(ids.size());  // each id's row of h: its position among the ascending nodes
-    for (size_t i = 0; i < ids.size(); ++i) {
-      const auto it = std::lower_bound(nodes.begin(), nodes.end(), ids[i]);
-      if (it == nodes.end() || *it != ids[i])
-        throw Error("layerwise_logits: node " + std::to_string(ids[i]) + " was read from a layer not computed for it");
-      at[i] = static_cast<int32_t>(it - nodes.begin());
-    }
-    return gather_rows(h, at).dense;
-  }
-  bool has_edge_features() const override { return edge_attr_.defined(); }
-  Tensor edge_rows(const Block& block) override { return index_select(edge_attr_, block.edge_global); }
-
- private:
-  const InputFeatures& x_;
-  AdjacencySource& adjacency_;
-  const Tensor& edge_attr_;
-};
 
 // out[k] = layer(rows of ids[k]'s whole neighbourhood) for the destinations `ids`, in chunks:
 // out [ids.size(), W]; `read` gives the rows of a block's sources. A process with fewer chunks

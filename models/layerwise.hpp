@@ -48,6 +48,25 @@ class LayerwiseSource {
   virtual int64_t chunks(int64_t own) { return own; }
 };
 
+/// One process's source: the whole graph's lists, x and (when defined) edge_attr [E, D] in the
+/// adjacency's edge order, rows read where they are. The references must outlive it.
+class LocalSource final : public LayerwiseSource {
+ public:
+  LocalSource(const InputFeatures& x, AdjacencySource& adjacency, const Tensor& edge_attr)
+      : x_(x), adjacency_(adjacency), edge_attr_(edge_attr) {}
+  AdjacencySource& adjacency() override { return adjacency_; }
+  std::vector<int32_t> below(std::span<const int32_t> above) override;  // above and their in-neighbours, ascending
+  InputFeatures input_rows(std::span<const int32_t> ids) override;
+  Tensor hidden_rows(const Tensor& h, std::span<const int32_t> nodes, std::span<const int32_t> ids) override;
+  bool has_edge_features() const override { return edge_attr_.defined(); }
+  Tensor edge_rows(const Block& block) override;
+
+ private:
+  const InputFeatures& x_;
+  AdjacencySource& adjacency_;
+  const Tensor& edge_attr_;
+};
+
 /// Logits [rows.size(), C] of `rows` (distinct node ids: S_L), in evaluation mode and without
 /// gradient, reading `source`. `chunk` destinations per block (memory, not results). With edge
 /// features each block's loops are filled by the model's edge_fill.

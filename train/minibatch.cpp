@@ -68,6 +68,17 @@ std::vector<int32_t> micro_batch_seeds(std::span<const int32_t> order, int64_t b
   return {order.begin() + s0 + p0, order.begin() + s0 + p1};
 }
 
+void ready_micro_batch(MicroBatch& mb, NeighborSampler& sampler, LayerwiseSource& source, const SampleKey& key,
+                       bool add_self_loops, const EdgeFill& fill) {
+  mb.blocks = sampler.sample(source.adjacency(), mb.seeds, key);
+  mb.edge_attr.clear();
+  for (Block& b : mb.blocks) {
+    if (source.has_edge_features()) mb.edge_attr.push_back(ready_block_gathered(b, add_self_loops, source.edge_rows(b), fill));
+    else ready_block(b, add_self_loops, Tensor(), fill);
+  }
+  mb.x = source.input_rows(mb.blocks.front().src_global);
+}
+
 int64_t Batch::num_sampled_edges() const {
   int64_t e = 0;
   for (const MicroBatch& mb : parts) e += sampled_edges(mb.blocks);
@@ -83,6 +94,7 @@ struct BatchPipeline::Impl {
   uint64_t seed;
   bool add_self_loops;
   EdgeFill edge_fill;
+  LocalSource source;       // the graph's lists, data.x and data.edge_attr
   NeighborSampler sampler;  // used by one thread at a time: the task, or prepare() when none runs
   std::vector<int32_t> order;
   int64_t epoch = 0, next_step = 0;
@@ -91,7 +103,7 @@ struct BatchPipeline::Impl {
 
   Impl(const NodeData& d, AdjacencySource& a, const TrainConfig& c, uint64_t s, bool loops, const EdgeFill& fill)
       : data(d), adjacency(a), batch_size(c.batch_size), micro_batches(c.micro_batches), seed(s),
-        add_self_loops(loops), edge_fill(fill), sampler(c.fanout) {
+        add_self_loops(loops), edge_fill(fill), source(d.x, a, d.edge_attr), sampler(c.fanout) {
     sampler.record_edge_ids(d.edge_attr.defined());
   }
 
@@ -110,13 +122,8 @@ struct BatchPipeline::Impl {
       MicroBatch& mb = b.parts[static_cast<size_t>(m)];
       mb.seeds = micro_batch_seeds(order, batch_size, micro_batches, t, m);
       if (mb.seeds.empty()) continue;  // a last batch with fewer seeds than micro-batches
-      mb.blocks = sampler.sample(adjacency, mb.seeds,
-                                 SampleKey{seed, static_cast<uint64_t>(e), static_cast<uint64_t>(t)});
-      for (Block& blk : mb.blocks) {
-        const Tensor attr = ready_block(blk, add_self_loops, data.edge_attr, edge_fill);
-        if (attr.defined()) mb.edge_attr.push_back(attr);
-      }
-      mb.x = gather_rows(data.x, mb.blocks.front().src_global);
+      ready_micro_batch(mb, sampler, source, SampleKey{seed, static_cast<uint64_t>(e), static_cast<uint64_t>(t)},
+                        add_self_loops, edge_fill);
     }
     return b;
   }

@@ -32,7 +32,9 @@
 #include "graph/adjacency_source.hpp"
 #include "graph/block.hpp"
 #include "graph/edge_features.hpp"
+#include "graph/neighbor_sampler.hpp"
 #include "models/gat.hpp"
+#include "models/layerwise.hpp"
 #include "models/node_data.hpp"
 #include "models/presets.hpp"
 #include "train/steps.hpp"
@@ -65,6 +67,14 @@ struct MicroBatch {
   /// (ready_block); empty otherwise.
   std::vector<Tensor> edge_attr;
 };
+
+/// Readies micro-batch `mb` of its seeds (mb.seeds), as the file comment defines it: blocks
+/// sampled from source's lists with `key`, each readied (its self-loops when add_self_loops;
+/// with edge features its edges' rows from source, the loops filled by `fill`), then its input
+/// rows from source. The one definition for one process (LocalSource) and for a rank
+/// (dist/'s source: lists and rows of other ranks fetched from them, so the calls are collective).
+void ready_micro_batch(MicroBatch& mb, NeighborSampler& sampler, LayerwiseSource& source, const SampleKey& key,
+                       bool add_self_loops, const EdgeFill& fill);
 
 /// The micro-batches of one step, and its size.
 struct Batch {
