@@ -332,15 +332,26 @@ BOOST_AUTO_TEST_CASE(every_readout_trains_the_same_on_1_and_2_threads) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(cross_validation_reports_every_fold) {
+// The cross-validation cases' data: the motif set of 40 graphs, and the small preset sized to it
+// and trained for `max_epochs` per fold.
+struct MotifFolds {
+  Preset preset;
+  NodeData data;
+};
+
+MotifFolds motif_folds(int64_t max_epochs) {
   MotifGraphOptions o;
   o.num_graphs = 40;
   const Dataset d = make_motif_graphs(o);
   Preset p = small_graph_preset();
   p.model.in_features = d.num_features;
   p.model.num_classes = d.num_classes;
-  p.train.max_epochs = 2;
-  const NodeData data = prepare_node_data(d, true);
+  p.train.max_epochs = max_epochs;
+  return {p, prepare_node_data(d, true)};
+}
+
+BOOST_AUTO_TEST_CASE(cross_validation_reports_every_fold) {
+  const auto [p, data] = motif_folds(2);
   int64_t seen = 0;
   FoldHooks hooks;
   hooks.done = [&](int64_t f, FoldTraining&, const std::vector<TrainResult>& results) {
@@ -361,14 +372,7 @@ BOOST_AUTO_TEST_CASE(cross_validation_reports_every_fold) {
 // A run continued from the results of its first folds (an interrupted run's, gat-train --resume)
 // trains the remaining folds exactly as the whole run did, and summarises all of them.
 BOOST_AUTO_TEST_CASE(cross_validation_continues_from_the_folds_done) {
-  MotifGraphOptions o;
-  o.num_graphs = 40;
-  const Dataset d = make_motif_graphs(o);
-  Preset p = small_graph_preset();
-  p.model.in_features = d.num_features;
-  p.model.num_classes = d.num_classes;
-  p.train.max_epochs = 3;
-  const NodeData data = prepare_node_data(d, true);
+  const auto [p, data] = motif_folds(3);
   const CrossValidation whole = cross_validate(data, p.model, p.train, 3);
   std::vector<int64_t> started;
   FoldHooks hooks;
