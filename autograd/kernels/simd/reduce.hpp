@@ -138,6 +138,17 @@ GATGRAD_INLINE bool fold_register(B& x, int64_t stride, bool add) {
   return false;
 }
 
+// max(p, q) as the generic form takes it, p > q ? p : q: x86's maxps is exactly that; NEON's
+// vmaxq is not (a NaN in either operand gives NaN, and ±0 either way +0), so there a select.
+template <class B>
+GATGRAD_INLINE B max_as_generic(const B& p, const B& q) {
+#if GATGRAD_ISA_LEVEL == GATGRAD_ISA_NEON
+  return xsimd::select(p > q, p, q);
+#else
+  return xsimd::max(p, q);
+#endif
+}
+
 template <class T, int N>
 GATGRAD_INLINE Vec<T, N> fold_lanes_registers(const Vec<T, N>& v, int64_t stride, bool add) {
   using V = Vec<T, N>;
@@ -147,7 +158,7 @@ GATGRAD_INLINE Vec<T, N> fold_lanes_registers(const Vec<T, N>& v, int64_t stride
   // the levels whose halves are whole registers: n lanes in n / W registers
   for (int64_t n = N; n > stride && n / 2 >= W; n /= 2)
     for (int64_t k = 0; k < n / 2 / W; ++k)
-      x.r[k] = add ? x.r[k] + x.r[k + n / 2 / W] : xsimd::max(x.r[k], x.r[k + n / 2 / W]);
+      x.r[k] = add ? x.r[k] + x.r[k + n / 2 / W] : max_as_generic(x.r[k], x.r[k + n / 2 / W]);
   if (stride >= W) {  // registers [0, stride / W) hold the result
     const int64_t kept = stride / W;
     for (int64_t k = kept; k < R; ++k) x.r[k] = x.r[k - kept];
