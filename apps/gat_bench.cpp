@@ -4,6 +4,10 @@
 //                   [--threads T] [--model M] [--layers L] [--residual] [--heads H] [--hidden F']
 //                   [--out-heads K] [--seed S] (gat-train's rows of them, apps/lib/config_options.cpp)
 //       ends with epoch_ms_median=<x> infer_ms_median=<y> peak_rss_mb=<z> edges_per_s=<w>
+//   gat-bench train ... --profile
+//       then the op profile of as many epochs (steps): per op kind and phase (forward, backward,
+//       optimiser) calls, time and oneTBB parallel regions, ends with profile_epoch_us=<x>
+//       profile_regions_per_epoch=<y> profile_infer_regions=<z> (bench_profile.hpp)
 //   gat-bench train ... --batch-size B [--fanout 10,10,..] [--micro-batches M] [--steps S]
 //       mini-batch steps (seed_nodes_per_s, sampled_edges_per_s, peak_rss_mb), what full batch
 //       would need, and a full-batch epoch beside them when it fits (bench_minibatch.hpp)
@@ -56,6 +60,8 @@ int main(int argc, char** argv) {
   // gat-train's rows for these (apps/lib/config_options.cpp): the same fields, help and ranges.
   app::add_config_options(*train, t.config, make_preset(kDefaultPreset), bench::bench_config_options());
   train->add_option("--steps", t.steps, "mini-batch: timed steps")->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  train->add_flag("--profile", t.profile, "then as many epochs (steps) again with the op profile on: per op kind "
+                                          "and phase its calls, time and parallel regions");
 
   int memory_threads = 0, memory_mb = 256, memory_repeats = 10;
   CLI::App* memory = cli.add_subcommand("memory", "memory bandwidth (a STREAM triad) with 1 thread and with all");

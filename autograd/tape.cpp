@@ -1,5 +1,7 @@
 #include "autograd/tape.hpp"
 
+#include "autograd/profile.hpp"
+
 namespace gatgrad {
 namespace {
 
@@ -42,6 +44,7 @@ void record(const char* op, const Tensor& output, BackwardFn backward) {
   impl.recorded = true;
   impl.tape_generation = t.generation;
   t.records.push_back(TapeRecord{op, output, std::move(backward)});
+  if (profile::enabled()) profile::detail::forward_record(op);
 }
 
 void tape_clear() {
@@ -97,6 +100,7 @@ void backward(const Tensor& loss, const Tensor& seed, const BackwardObserver& ob
     }
     const Tensor dy = it->output.grad();
     it->output.zero_grad();
+    const profile::Scope timed(it->op, profile::Phase::backward);
     it->backward(dy);
   }
   tape_clear();

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "autograd/profile.hpp"
 #include "autograd/tape.hpp"
 #include "nn/optim.hpp"
 
@@ -29,6 +30,7 @@ void Optimizer::set_lr(double lr) {
 }
 
 void Optimizer::step() {
+  const profile::Scope timed(type_.c_str(), profile::Phase::optimizer);
   NoGradGuard no_grad;
   ++step_count_;
   for (size_t i = 0; i < params_.size(); ++i) {

@@ -7,9 +7,8 @@
 #include <string>
 #include <utility>
 
-#include <tbb/task_group.h>
-
 #include "autograd/ops.hpp"
+#include "autograd/parallel.hpp"
 #include "autograd/random.hpp"
 #include "autograd/tape.hpp"
 #include "graph/neighbor_sampler.hpp"
@@ -98,7 +97,7 @@ struct BatchPipeline::Impl {
   NeighborSampler sampler;  // used by one thread at a time: the task, or prepare() when none runs
   std::vector<int32_t> order;
   int64_t epoch = 0, next_step = 0;
-  tbb::task_group tasks;
+  TaskGroup tasks;
   std::optional<Batch> ahead;  // written by the task, read after tasks.wait()
 
   Impl(const NodeData& d, AdjacencySource& a, const TrainConfig& c, uint64_t s, bool loops, const EdgeFill& fill)

@@ -12,6 +12,7 @@
 
 #include "apps/lib/app_common.hpp"
 #include "apps/lib/bench_memory.hpp"
+#include "apps/lib/bench_profile.hpp"
 #include "graph/load_dataset.hpp"
 #include "graph/synthetic.hpp"
 #include "train/trainer.hpp"
@@ -106,11 +107,15 @@ int run_minibatch_bench(const TrainBenchOptions& o) {
     std::vector<double> step_ms, wait_ms;
     int64_t seeds = 0, edges = 0;
     double busy_s = 0;
-    for (int64_t t = 0; t < kWarmupSteps + o.steps; ++t) {
-      const auto t0 = clock::now();
+    auto train_step = [&](int64_t t) {
       if (t % per_epoch == 0) steps->start_epoch(t / per_epoch + 1);
       const StepStats step = steps->next_step(static_cast<uint64_t>(t));
       tbb::this_task_arena::isolate([&] { adam.step(); });  // as the training loop steps
+      return step;
+    };
+    for (int64_t t = 0; t < kWarmupSteps + o.steps; ++t) {
+      const auto t0 = clock::now();
+      const StepStats step = train_step(t);
       const auto t2 = clock::now();
       if (t < kWarmupSteps) continue;
       step_ms.push_back(1e3 * seconds(t0, t2));
@@ -126,6 +131,10 @@ int run_minibatch_bench(const TrainBenchOptions& o) {
                 static_cast<long long>(o.steps), static_cast<double>(seeds) / busy_s, sampled_per_s,
                 static_cast<double>(edges) / static_cast<double>(o.steps), app::median(step_ms), app::median(wait_ms),
                 minibatch_peak);
+    if (o.profile) {
+      int64_t t = kWarmupSteps + o.steps;
+      print_profile(profile_steps(o.steps, [&] { train_step(t++); }), "step", -1);
+    }
   }
 
   // ---- what full batch would need, and a full-batch epoch when it fits ----

@@ -1,6 +1,7 @@
 #include "apps/lib/bench_train.hpp"
 #include "apps/lib/bench_memory.hpp"
 #include "apps/lib/bench_minibatch.hpp"
+#include "apps/lib/bench_profile.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -111,6 +112,7 @@ int run_train_bench(const TrainBenchOptions& o) {
   std::printf("busy_loop_ghz=%.2f\n", core_clock_ghz());  // the clock the VM gave, right after
   std::printf("epoch_ms_median=%.3f infer_ms_median=%.3f peak_rss_mb=%.1f edges_per_s=%.0f\n", epoch_median,
               infer_median, app::peak_rss_mb(), static_cast<double>(num_edges) / (epoch_median / 1000.0));
+  if (o.profile) print_profile(profile_steps(o.epochs, train_step), "epoch", regions_of([&] { infer(); }));
   return 0;
 }
 

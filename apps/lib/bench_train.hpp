@@ -21,6 +21,7 @@ struct TrainBenchOptions {
   // --micro-batches for mini-batch training, bench_minibatch.hpp): gat-train's rows of them.
   app::ConfigArgs config;
   int64_t steps = 200;  // mini-batch: timed steps (after 3 untimed ones)
+  bool profile = false;  // then the epochs (steps) again with the op profile on (bench_profile.hpp)
 };
 
 // The options gat-bench train takes from gat-train's table (apps/lib/config_options.hpp).
@@ -32,7 +33,8 @@ CsbmOptions bench_graph_options(const TrainBenchOptions& o, uint64_t seed);
 // The default preset with the hyper-parameter options given, validated (UsageError naming an option).
 Preset bench_preset(const TrainBenchOptions& o);
 
-// Prints the setting, then `epoch_ms_median=<x> infer_ms_median=<y> peak_rss_mb=<z> edges_per_s=<w>`.
+// Prints the setting, then `epoch_ms_median=<x> infer_ms_median=<y> peak_rss_mb=<z> edges_per_s=<w>`;
+// with `profile`, the op profile of as many epochs after them (print_profile, bench_profile.hpp).
 // With batch_size > 0: run_minibatch_bench's lines instead.
 int run_train_bench(const TrainBenchOptions& o);
 

@@ -14,11 +14,9 @@
 #include <cmath>
 #include <string>
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
 #include "autograd/error.hpp"
 #include "autograd/kernels/table.hpp"
+#include "autograd/parallel.hpp"
 
 namespace gatgrad::kernels {
 namespace {
@@ -55,8 +53,7 @@ void spmm(const CsrMatrix& A, const T* B, int64_t n, T* Y, bool accumulate) {
   // Grain: enough rows for ~kChunkWork multiply-adds at the average row length.
   const int64_t per_row = std::max<int64_t>(1, work / A.rows);
   const int64_t grain = std::max<int64_t>(1, kChunkWork / per_row);
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, A.rows, grain),
-                    [&](const tbb::blocked_range<int64_t>& r) { kernel(args, r.begin(), r.end()); });
+  parallel_range(A.rows, grain, [&](int64_t r0, int64_t r1) { kernel(args, r0, r1); });
 }
 
 CsrTranspose csr_transpose(const CsrMatrix& A) {
@@ -110,8 +107,7 @@ void csr_transpose_refresh_values(const CsrMatrix& A, CsrTranspose& T) {
   if (nnz < (int64_t{1} << 18)) {
     body(0, nnz);
   } else {
-    tbb::parallel_for(tbb::blocked_range<int64_t>(0, nnz, int64_t{1} << 16),
-                      [&](const tbb::blocked_range<int64_t>& r) { body(r.begin(), r.end()); });
+    parallel_range(nnz, int64_t{1} << 16, body);
   }
 }
 

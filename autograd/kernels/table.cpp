@@ -4,14 +4,12 @@
 
 #include <algorithm>
 
-#include <tbb/blocked_range.h>
 #include <tbb/global_control.h>
-#include <tbb/parallel_for.h>
-#include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
 #include "autograd/error.hpp"
 #include "autograd/isa.hpp"
+#include "autograd/parallel.hpp"
 
 // The units (autograd/kernels/unit.cpp, once per level).
 #define GATGRAD_DECLARE_UNIT(ns)                  \
@@ -48,12 +46,11 @@ const Kernels<T>& unit_table(Isa isa) {
 }
 
 void tbb_run(int64_t tasks, void* context, void (*task)(void*, int64_t)) {
-  tbb::parallel_for(
-      tbb::blocked_range<int64_t>(0, tasks, 1),
-      [&](const tbb::blocked_range<int64_t>& r) {
-        for (int64_t t = r.begin(); t != r.end(); ++t) task(context, t);
+  parallel_range(
+      tasks, 1, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t != t1; ++t) task(context, t);
       },
-      tbb::simple_partitioner());
+      Partition::one_per_task);
 }
 
 void serial_run(int64_t tasks, void* context, void (*task)(void*, int64_t)) {

@@ -22,6 +22,7 @@
 #include "autograd/isa.hpp"
 #include "autograd/ops.hpp"
 #include "autograd/parallel.hpp"
+#include "autograd/profile.hpp"
 #include "autograd/random.hpp"
 #include "autograd/shape.hpp"
 #include "autograd/sparse.hpp"
