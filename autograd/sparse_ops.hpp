@@ -29,6 +29,7 @@ class SparseFeatures {
 
  private:
   friend SparseFeatures sparse_dropout(const SparseFeatures& x, double p, uint64_t key);
+  friend Tensor sparse_dropout_matmul(const SparseFeatures& x, double p, uint64_t key, const Tensor& w);
   struct DropoutCache;  // the matrices of the last sparse_dropout, reused once nobody holds them
 
   std::shared_ptr<const CsrMatrix> x_, xt_;
@@ -46,6 +47,14 @@ Tensor sparse_matmul(const SparseFeatures& x, const Tensor& w);
 /// The result's matrices are those of the previous call on the same features when nothing holds
 /// that result any more (a training loop's steady state allocates nothing); otherwise new ones.
 SparseFeatures sparse_dropout(const SparseFeatures& x, double p, uint64_t key);
+
+/// sparse_dropout_matmul: sparse_matmul(sparse_dropout(x, p, key), w), the same bits, with two
+/// parallel regions forward instead of three: each block of rows drops its own stored values and
+/// multiplies them at once (then x'ᵀ's values are gathered for the backward, as sparse_dropout
+/// does). p = 0 is sparse_matmul(x, w).
+///   forward:  x' = x ⊙ m / (1-p) on the stored values;  y [N, D] = x' · w
+///   backward: dw += x'ᵀ · dy
+Tensor sparse_dropout_matmul(const SparseFeatures& x, double p, uint64_t key, const Tensor& w);
 
 /// x as a dense float32 tensor [N, F] (tests and small inputs).
 Tensor sparse_to_dense(const SparseFeatures& x, DType dtype = DType::f32);

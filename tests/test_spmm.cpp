@@ -294,3 +294,45 @@ BOOST_AUTO_TEST_CASE(sparse_dropout_reuses_its_matrices_only_when_released) {
   BOOST_TEST(third.matrix().values.data() == second_storage);
   BOOST_TEST((third.matrix().values == first_values));  // the same key, the same mask
 }
+
+namespace {
+// ---- sparse_dropout_matmul: the composed ops' bits in fused passes ----
+
+// y = sparse_dropout_matmul(x, 0.6, 99, w) + sparse_dropout_matmul(x, 0.3, 7, w) (the second adds
+// into w's gradient) and the loss Σ r ⊙ y, fused or composed from sparse_dropout and sparse_matmul.
+std::vector<std::vector<double>> dropout_product(bool fused, gatgrad::DType dtype, int threads) {
+  using gatgrad::Tensor;
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
+  const gatgrad::SparseFeatures x(random_csr(700, 300, 0.05, 43));  // ~22 tasks of rows, ~10 of xᵀ rows
+  const std::vector<double> wv = random_dense<double>(300 * 40, 44), rv = random_dense<double>(700 * 40, 45);
+  Tensor w = Tensor::from_vector(wv, {300, 40}, dtype);
+  w.requires_grad_();
+  const Tensor r = Tensor::from_vector(rv, {700, 40}, dtype);
+  auto product = [&](double p, uint64_t key) {
+    return fused ? gatgrad::sparse_dropout_matmul(x, p, key, w)
+                 : gatgrad::sparse_matmul(gatgrad::sparse_dropout(x, p, key), w);
+  };
+  const Tensor y = product(0.6, 99) + product(0.3, 7);
+  gatgrad::backward(gatgrad::sum(y * r));
+  return {y.to_vector(), w.grad().to_vector()};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sparse_dropout_matmul_is_the_composed_ops_bit_for_bit) {
+  for (gatgrad::DType dtype : {gatgrad::DType::f32, gatgrad::DType::f64})
+    for (int threads : {1, 2}) {
+      const auto fused = dropout_product(true, dtype, threads), composed = dropout_product(false, dtype, threads);
+      BOOST_TEST_CONTEXT(gatgrad::dtype_name(dtype) << ", " << threads << " threads") {
+        BOOST_TEST(fused[0].size() == size_t{700 * 40});
+        BOOST_TEST(std::memcmp(fused[0].data(), composed[0].data(), fused[0].size() * sizeof(double)) == 0);
+        BOOST_TEST(std::memcmp(fused[1].data(), composed[1].data(), fused[1].size() * sizeof(double)) == 0);
+        BOOST_TEST(std::count(fused[1].begin(), fused[1].end(), 0.0) < 300 * 40 / 2);  // the gradient is there
+      }
+    }
+  // p = 0 is the plain product
+  const gatgrad::SparseFeatures x(random_csr(50, 30, 0.2, 46));
+  const gatgrad::Tensor w = gatgrad::Tensor::from_vector(random_dense<double>(30 * 8, 47), {30, 8}, gatgrad::DType::f32);
+  BOOST_TEST((gatgrad::sparse_dropout_matmul(x, 0.0, 1, w).to_vector() == gatgrad::sparse_matmul(x, w).to_vector()));
+  BOOST_CHECK_THROW(gatgrad::sparse_dropout_matmul(x, 1.0, 1, w), gatgrad::Error);
+}
