@@ -144,48 +144,54 @@ void gemm_narrow(const Problem& p, T alpha, const T* A, const T* B, T beta, T* C
   const int64_t step_i = p.trans_a ? 1 : p.lda, step_k = p.trans_a ? p.lda : 1;  // op(A)[i, k]
   const Mode first_mode = beta == T(0) ? Mode::kOverwrite : beta == T(1) ? Mode::kAdd : Mode::kScale;
   const V av(alpha), bv(beta);
-  auto rows = [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; i += R) {
-      const int64_t r_count = min64(R, i1 - i);
-      const T* a = A + i * step_i;
-      V row[R];
-      for (int64_t q = 0; q < ks.kblocks; ++q) {
-        const int64_t k0 = ks.begin(q), k1 = k0 + ks.size(q, K);
-        V acc[R];
-        for (int64_t r = 0; r < R; ++r) acc[r] = V(T(0));
-        if (r_count == R && p.trans_a) {  // the R values of op(A) at k are contiguous: A[k*lda + i ..]
-          for (int64_t k = k0; k < k1; ++k) {
-            const V b = V::load_aligned(bp + k * W);
-            const T* ak = a + k * p.lda;
-            for (int64_t r = 0; r < R; ++r) acc[r] = simd::fma_native(V(ak[r]), b, acc[r]);
-          }
-        } else {
-          for (int64_t k = k0; k < k1; ++k) {
-            const V b = V::load_aligned(bp + k * W);
-            for (int64_t r = 0; r < r_count; ++r) acc[r] = simd::fma_native(V(a[r * step_i + k * step_k]), b, acc[r]);
-          }
+  // The rows [i, i + r_count) of C. A whole group is run with R_COUNT = R, a count known when
+  // compiling, so that its R chains and rows stay in registers; the last, short group of a block
+  // with its count in a variable.
+  auto group = [&]<int64_t R_COUNT>(int64_t i, int64_t r_count) {
+    if constexpr (R_COUNT > 0) r_count = R_COUNT;
+    const T* a = A + i * step_i;
+    V row[R];
+    for (int64_t q = 0; q < ks.kblocks; ++q) {
+      const int64_t k0 = ks.begin(q), k1 = k0 + ks.size(q, K);
+      V acc[R];
+      for (int64_t r = 0; r < R; ++r) acc[r] = V(T(0));
+      if (R_COUNT == R && p.trans_a) {  // the R values of op(A) at k are contiguous: A[k*lda + i ..]
+        for (int64_t k = k0; k < k1; ++k) {
+          const V b = V::load_aligned(bp + k * W);
+          const T* ak = a + k * p.lda;
+          for (int64_t r = 0; r < R; ++r) acc[r] = simd::fma_native(V(ak[r]), b, acc[r]);
         }
-        for (int64_t r = 0; r < r_count; ++r) {
-          const V scaled = alpha != T(1) ? acc[r] * av : acc[r];
-          if (q > 0) {
-            row[r] = scaled + row[r];
-            continue;
-          }
-          alignas(kCacheLine) T old[W] = {};
-          if (first_mode != Mode::kOverwrite)
-            for (int64_t j = 0; j < N; ++j) old[j] = C[(i + r) * p.ldc + j];
-          const V c_old = V::load_aligned(old);
-          row[r] = first_mode == Mode::kOverwrite ? scaled
-                   : first_mode == Mode::kAdd     ? scaled + c_old
-                                                  : simd::fma_native(bv, c_old, scaled);
+      } else {
+        for (int64_t k = k0; k < k1; ++k) {
+          const V b = V::load_aligned(bp + k * W);
+          for (int64_t r = 0; r < r_count; ++r) acc[r] = simd::fma_native(V(a[r * step_i + k * step_k]), b, acc[r]);
         }
       }
       for (int64_t r = 0; r < r_count; ++r) {
-        alignas(kCacheLine) T out[W];
-        row[r].store_aligned(out);
-        for (int64_t j = 0; j < N; ++j) C[(i + r) * p.ldc + j] = out[j];
+        const V scaled = alpha != T(1) ? acc[r] * av : acc[r];
+        if (q > 0) {
+          row[r] = scaled + row[r];
+          continue;
+        }
+        alignas(kCacheLine) T old[W] = {};
+        if (first_mode != Mode::kOverwrite)
+          for (int64_t j = 0; j < N; ++j) old[j] = C[(i + r) * p.ldc + j];
+        const V c_old = V::load_aligned(old);
+        row[r] = first_mode == Mode::kOverwrite ? scaled
+                 : first_mode == Mode::kAdd     ? scaled + c_old
+                                                : simd::fma_native(bv, c_old, scaled);
       }
     }
+    for (int64_t r = 0; r < r_count; ++r) {
+      alignas(kCacheLine) T out[W];
+      row[r].store_aligned(out);
+      for (int64_t j = 0; j < N; ++j) C[(i + r) * p.ldc + j] = out[j];
+    }
+  };
+  auto rows = [&](int64_t i0, int64_t i1) {
+    int64_t i = i0;
+    for (; i + R <= i1; i += R) group.template operator()<R>(i, R);
+    if (i < i1) group.template operator()<0>(i, i1 - i);
   };
   // Few rows and a long K (the output layer's weight gradient Hᵀ·dY: 64 rows, K = N nodes): one
   // group of R rows per block, so that both cores share the work.
