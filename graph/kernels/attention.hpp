@@ -79,7 +79,7 @@ void attention_sources(const gk::AttentionSources<T>& a, int64_t j0, int64_t j1)
         sources_one_head<T, 16>(a, j0, j1, part);
       return;
     case AttentionPath::heads8:
-      for (int64_t j = j0; j < j1; ++j) sources_heads8(a, j, part);
+      sources_heads8(a, j0, j1, part);
       return;
     case AttentionPath::general:
       for (int64_t j = j0; j < j1; ++j) sources_general(a, j, part);

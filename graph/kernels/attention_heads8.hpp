@@ -72,8 +72,13 @@ void forward_heads8(const gk::AttentionForward<T>& a, int64_t i) {
 template <class T>
 void targets_heads8(const gk::AttentionTargets<T>& a, int64_t i) {
   using V = Vec<T, 8>;
-  const gk::GraphArrays& g = a.g;
-  const int64_t b = g.dst_ptr[i], deg = g.dst_ptr[i + 1] - b;
+  // The fields in locals: every Vec store may alias any memory (the intrinsics' types do), so
+  // read through `a` they would be loaded again after each store of the edge loops.
+  const int64_t b = a.g.dst_ptr[i], deg = a.g.dst_ptr[i + 1] - b;
+  const bool dropout = a.dropout;
+  const kernels::DropoutRule mask = a.mask;
+  const T* alpha = a.alpha;
+  T* pair = a.pair;
   if (deg == 0) {
     if (a.ds_dst && a.ds_dst_fresh) V::zero().store(a.ds_dst + i * 8);
     return;
@@ -81,99 +86,120 @@ void targets_heads8(const gk::AttentionTargets<T>& a, int64_t i) {
   if (!a.scores) {  // α' only
     for (int64_t r = 0; r < deg; ++r) {
       const int64_t e = b + r;
-      const V y = V::load(a.alpha + e * 8);
-      (a.dropout ? y * element::dropout_coefficients<T, 8>(a.mask, e * 8) : y).store(a.pair + e * 16);
+      const V y = V::load(alpha + e * 8);
+      (dropout ? y * element::dropout_coefficients<T, 8>(mask, e * 8) : y).store(pair + e * 16);
     }
     return;
   }
+  const int32_t* src = a.g.src;
+  const T* wh = a.wh;
+  const gk::Prefetch prefetch = a.prefetch;
+  const int64_t num_edges = a.g.num_edges;
   V di[8];
   for (int k = 0; k < 8; ++k) di[k] = V::load(a.dout + i * 64 + k * 8);
   V s_even = V::zero(), s_odd = V::zero();
   for (int64_t r = 0; r < deg; ++r) {
     const int64_t e = b + r;
-    prefetch_row8(a.prefetch, e, g.num_edges, g.src, a.wh, static_cast<const T*>(nullptr));
-    const V y = V::load(a.alpha + e * 8);
-    const V coef = a.dropout ? element::dropout_coefficients<T, 8>(a.mask, e * 8) : V::splat(T(1));
-    (a.dropout ? y * coef : y).store(a.pair + e * 16);  // α'
-    const T* xj = a.wh + int64_t{g.src[e]} * 64;
+    prefetch_row8(prefetch, e, num_edges, src, wh, static_cast<const T*>(nullptr));
+    const V y = V::load(alpha + e * 8);
+    const V coef = dropout ? element::dropout_coefficients<T, 8>(mask, e * 8) : V::splat(T(1));
+    (dropout ? y * coef : y).store(pair + e * 16);  // α'
+    const T* xj = wh + int64_t{src[e]} * 64;
     V prod[8];
     for (int k = 0; k < 8; ++k) prod[k] = simd::fma(di[k], V::load(xj + k * 8), V::zero());
     V da = simd::tree_sum_rows8(prod);  // dα'[e, h] = <dout[i, h, :], wh[j, h, :]>
-    if (a.dropout) da = da * coef;      // dα
-    da.store(a.pair + e * 16 + 8);      // (kept in the dz slot until Σ α dα is complete)
+    if (dropout) da = da * coef;        // dα
+    da.store(pair + e * 16 + 8);        // (kept in the dz slot until Σ α dα is complete)
     if (r % 2 == 0)
       s_even = simd::fma(y, da, s_even);
     else
       s_odd = simd::fma(y, da, s_odd);
   }
   const V s = s_even + s_odd;
+  const uint8_t* signs = a.signs;
+  const T slope = a.slope;
   V sum_dz = V::zero();
   for (int64_t r = 0; r < deg; ++r) {
     const int64_t e = b + r;
-    const V de = V::load(a.alpha + e * 8) * (V::load(a.pair + e * 16 + 8) - s);
-    const V dz = element::leaky_relu_grad(simd::mask_from_bits<T, 8>(a.signs[e]), de, a.slope);
-    dz.store(a.pair + e * 16 + 8);
+    const V de = V::load(alpha + e * 8) * (V::load(pair + e * 16 + 8) - s);
+    const V dz = element::leaky_relu_grad(simd::mask_from_bits<T, 8>(signs[e]), de, slope);
+    dz.store(pair + e * 16 + 8);
     sum_dz = sum_dz + dz;
   }
   if (!a.ds_dst) return;
   (a.ds_dst_fresh ? sum_dz : V::load(a.ds_dst + i * 8) + sum_dz).store(a.ds_dst + i * 8);
 }
 
+// Sweep 2 for the sources [j0, j1) (part: the block's datt sums, or null).
 template <class T>
-void sources_heads8(const gk::AttentionSources<T>& a, int64_t j, T* part) {
+void sources_heads8(const gk::AttentionSources<T>& a, int64_t j0, int64_t j1, T* part) {
   using V = Vec<T, 8>;
-  const gk::GraphArrays& g = a.g;
-  const int64_t b = g.src_ptr[j], deg = g.src_ptr[j + 1] - b;
-  const int32_t* perm = g.src_perm;
-  const int32_t* target = g.src_grouped_dst;
-  if (a.prefetch.rows)
-    for (int64_t p = b + kAheadEdges; p < imin(b + deg + kAheadEdges, g.num_edges); ++p) {
-      prefetch_bytes(a.pair + int64_t{perm[p]} * 16, 16 * static_cast<int64_t>(sizeof(T)));
-      if (a.dwh) prefetch_bytes(a.dout + int64_t{target[p]} * 64, 64 * static_cast<int64_t>(sizeof(T)));
-    }
-  // ds_src[j] = Σ_p dz[e] and dwh[j, h, :] = Σ_p α'[e, h] dout[i, h, :]
-  V s = V::zero(), acc[8];
-  for (int k = 0; k < 8; ++k) acc[k] = V::zero();
-  if (a.dwh) {
-    for (int64_t p = b; p < b + deg; ++p) {
-      const T* pe = a.pair + int64_t{perm[p]} * 16;
-      s = s + V::load(pe + 8);
-      const T* xi = a.dout + int64_t{target[p]} * 64;
-      // (each α'[e, k] broadcast straight from the pair row: one load each, no shuffles)
-      for (int k = 0; k < 8; ++k) acc[k] = simd::fma(V::splat(pe[k]), V::load(xi + k * 8), acc[k]);
-    }
-  } else {
-    for (int64_t p = b; p < b + deg; ++p) s = s + V::load(a.pair + int64_t{perm[p]} * 16 + 8);
-  }
-  if (a.ds_src && a.ds_src_fresh)
-    s.store(a.ds_src + j * 8);
-  else if (a.ds_src && deg > 0)
-    (V::load(a.ds_src + j * 8) + s).store(a.ds_src + j * 8);
-  T* row = a.dwh ? a.dwh + j * 64 : nullptr;
-  if (row && !a.dwh_fresh)
-    for (int k = 0; k < 8; ++k) acc[k] = deg == 0 ? V::load(row + k * 8) : V::load(row + k * 8) + acc[k];
+  // The fields in locals, once per block (as in targets_heads8: a Vec store may alias anything).
+  const int64_t* src_ptr = a.g.src_ptr;
+  const int32_t* perm = a.g.src_perm;
+  const int32_t* target = a.g.src_grouped_dst;
+  const int64_t num_edges = a.g.num_edges, num_dst = a.g.num_dst;
+  const T* pair = a.pair;
+  const T* dout = a.dout;
+  T* ds_src = a.ds_src;
+  T* dwh = a.dwh;
+  const bool ds_src_fresh = a.ds_src_fresh, dwh_fresh = a.dwh_fresh, prefetch = a.prefetch.rows;
   const gk::ScoreBackward<T>* sb = a.scores;
-  if (sb) {  // the scores' backward, as sources_general's (axpy_heads)
-    const bool is_dst = j < g.num_dst;
-    alignas(64) T sum[8], dsd[8] = {};
-    s.store(sum);
-    if (is_dst) V::load(sb->ds_dst + j * 8).store(dsd);
-    if (row)
-      for (int k = 0; k < 8; ++k) {
-        acc[k] = simd::fma(V::splat(sum[k]), V::load(sb->a2 + k * 8), acc[k]);
-        if (is_dst) acc[k] = simd::fma(V::splat(dsd[k]), V::load(sb->a1 + k * 8), acc[k]);
+  const T* a1 = sb ? sb->a1 : nullptr;
+  const T* a2 = sb ? sb->a2 : nullptr;
+  const T* ds_dst = sb ? sb->ds_dst : nullptr;
+  const T* wh = sb ? sb->wh : nullptr;
+  for (int64_t j = j0; j < j1; ++j) {
+    const int64_t b = src_ptr[j], deg = src_ptr[j + 1] - b;
+    if (prefetch)
+      for (int64_t p = b + kAheadEdges; p < imin(b + deg + kAheadEdges, num_edges); ++p) {
+        prefetch_bytes(pair + int64_t{perm[p]} * 16, 16 * static_cast<int64_t>(sizeof(T)));
+        if (dwh) prefetch_bytes(dout + int64_t{target[p]} * 64, 64 * static_cast<int64_t>(sizeof(T)));
       }
-    if (part) {
-      const T* whj = sb->wh + j * 64;
-      for (int k = 0; k < 8; ++k) {
-        const V x = V::load(whj + k * 8);
-        if (is_dst) simd::fma(V::splat(dsd[k]), x, V::load(part + k * 8)).store(part + k * 8);
-        simd::fma(V::splat(sum[k]), x, V::load(part + 64 + k * 8)).store(part + 64 + k * 8);
+    // ds_src[j] = Σ_p dz[e] and dwh[j, h, :] = Σ_p α'[e, h] dout[i, h, :]
+    V s = V::zero(), acc[8];
+    for (int k = 0; k < 8; ++k) acc[k] = V::zero();
+    if (dwh) {
+      for (int64_t p = b; p < b + deg; ++p) {
+        const T* pe = pair + int64_t{perm[p]} * 16;
+        s = s + V::load(pe + 8);
+        const T* xi = dout + int64_t{target[p]} * 64;
+        // (each α'[e, k] broadcast straight from the pair row: one load each, no shuffles)
+        for (int k = 0; k < 8; ++k) acc[k] = simd::fma(V::splat(pe[k]), V::load(xi + k * 8), acc[k]);
+      }
+    } else {
+      for (int64_t p = b; p < b + deg; ++p) s = s + V::load(pair + int64_t{perm[p]} * 16 + 8);
+    }
+    if (ds_src && ds_src_fresh)
+      s.store(ds_src + j * 8);
+    else if (ds_src && deg > 0)
+      (V::load(ds_src + j * 8) + s).store(ds_src + j * 8);
+    T* row = dwh ? dwh + j * 64 : nullptr;
+    if (row && !dwh_fresh)
+      for (int k = 0; k < 8; ++k) acc[k] = deg == 0 ? V::load(row + k * 8) : V::load(row + k * 8) + acc[k];
+    if (sb) {  // the scores' backward, as sources_general's (axpy_heads)
+      alignas(64) T sum[8];
+      s.store(sum);
+      const T* dsd = j < num_dst ? ds_dst + j * 8 : nullptr;  // (a source that is no destination has none)
+      if (row) {
+        if (dsd)
+          for (int k = 0; k < 8; ++k)
+            acc[k] = simd::fma(V::splat(dsd[k]), V::load(a1 + k * 8), simd::fma(V::splat(sum[k]), V::load(a2 + k * 8), acc[k]));
+        else
+          for (int k = 0; k < 8; ++k) acc[k] = simd::fma(V::splat(sum[k]), V::load(a2 + k * 8), acc[k]);
+      }
+      if (part) {
+        const T* whj = wh + j * 64;
+        for (int k = 0; k < 8; ++k) {
+          const V x = V::load(whj + k * 8);
+          if (dsd) simd::fma(V::splat(dsd[k]), x, V::load(part + k * 8)).store(part + k * 8);
+          simd::fma(V::splat(sum[k]), x, V::load(part + 64 + k * 8)).store(part + 64 + k * 8);
+        }
       }
     }
+    if (row)
+      for (int k = 0; k < 8; ++k) acc[k].store(row + k * 8);
   }
-  if (row)
-    for (int k = 0; k < 8; ++k) acc[k].store(row + k * 8);
 }
 
 }  // namespace gatgrad::GATGRAD_ISA_NS::graph
