@@ -144,6 +144,8 @@ void gemm_narrow(const Problem& p, T alpha, const T* A, const T* B, T beta, T* C
   const int64_t step_i = p.trans_a ? 1 : p.lda, step_k = p.trans_a ? p.lda : 1;  // op(A)[i, k]
   const Mode first_mode = beta == T(0) ? Mode::kOverwrite : beta == T(1) ? Mode::kAdd : Mode::kScale;
   const V av(alpha), bv(beta);
+  using VW = simd::Vec<T, W>;  // one register as a Vec: the first N lanes of a row of C loaded or stored at once
+  static_assert(VW::R == 1);
   // The rows [i, i + r_count) of C. A whole group is run with R_COUNT = R, a count known when
   // compiling, so that its R chains and rows stay in registers; the last, short group of a block
   // with its count in a variable.
@@ -173,19 +175,16 @@ void gemm_narrow(const Problem& p, T alpha, const T* A, const T* B, T beta, T* C
           row[r] = scaled + row[r];
           continue;
         }
-        alignas(kCacheLine) T old[W] = {};
-        if (first_mode != Mode::kOverwrite)
-          for (int64_t j = 0; j < N; ++j) old[j] = C[(i + r) * p.ldc + j];
-        const V c_old = V::load_aligned(old);
+        const V c_old = first_mode != Mode::kOverwrite ? VW::load_first(C + (i + r) * p.ldc, N).r[0] : V(T(0));
         row[r] = first_mode == Mode::kOverwrite ? scaled
                  : first_mode == Mode::kAdd     ? scaled + c_old
                                                 : simd::fma_native(bv, c_old, scaled);
       }
     }
     for (int64_t r = 0; r < r_count; ++r) {
-      alignas(kCacheLine) T out[W];
-      row[r].store_aligned(out);
-      for (int64_t j = 0; j < N; ++j) C[(i + r) * p.ldc + j] = out[j];
+      VW out;
+      out.r[0] = row[r];
+      out.store_first(C + (i + r) * p.ldc, N);
     }
   };
   auto rows = [&](int64_t i0, int64_t i1) {
