@@ -158,6 +158,7 @@ void sources_heads8(const gk::AttentionSources<T>& a, int64_t j0, int64_t j1, T*
       }
     // ds_src[j] = Σ_p dz[e] and dwh[j, h, :] = Σ_p α'[e, h] dout[i, h, :]
     V s = V::zero(), acc[8];
+    #pragma GCC unroll 8
     for (int k = 0; k < 8; ++k) acc[k] = V::zero();
     if (dwh) {
       for (int64_t p = b; p < b + deg; ++p) {
@@ -165,6 +166,7 @@ void sources_heads8(const gk::AttentionSources<T>& a, int64_t j0, int64_t j1, T*
         s = s + V::load(pe + 8);
         const T* xi = dout + int64_t{target[p]} * 64;
         // (each α'[e, k] broadcast straight from the pair row: one load each, no shuffles)
+        #pragma GCC unroll 8
         for (int k = 0; k < 8; ++k) acc[k] = simd::fma(V::splat(pe[k]), V::load(xi + k * 8), acc[k]);
       }
     } else {
@@ -176,6 +178,7 @@ void sources_heads8(const gk::AttentionSources<T>& a, int64_t j0, int64_t j1, T*
       (V::load(ds_src + j * 8) + s).store(ds_src + j * 8);
     T* row = dwh ? dwh + j * 64 : nullptr;
     if (row && !dwh_fresh)
+      #pragma GCC unroll 8
       for (int k = 0; k < 8; ++k) acc[k] = deg == 0 ? V::load(row + k * 8) : V::load(row + k * 8) + acc[k];
     if (sb) {  // the scores' backward, as sources_general's (axpy_heads)
       alignas(64) T sum[8];
@@ -183,13 +186,16 @@ void sources_heads8(const gk::AttentionSources<T>& a, int64_t j0, int64_t j1, T*
       const T* dsd = j < num_dst ? ds_dst + j * 8 : nullptr;  // (a source that is no destination has none)
       if (row) {
         if (dsd)
+          #pragma GCC unroll 8
           for (int k = 0; k < 8; ++k)
             acc[k] = simd::fma(V::splat(dsd[k]), V::load(a1 + k * 8), simd::fma(V::splat(sum[k]), V::load(a2 + k * 8), acc[k]));
         else
+          #pragma GCC unroll 8
           for (int k = 0; k < 8; ++k) acc[k] = simd::fma(V::splat(sum[k]), V::load(a2 + k * 8), acc[k]);
       }
       if (part) {
         const T* whj = wh + j * 64;
+        #pragma GCC unroll 8
         for (int k = 0; k < 8; ++k) {
           const V x = V::load(whj + k * 8);
           if (dsd) simd::fma(V::splat(dsd[k]), x, V::load(part + k * 8)).store(part + k * 8);
@@ -198,6 +204,7 @@ void sources_heads8(const gk::AttentionSources<T>& a, int64_t j0, int64_t j1, T*
       }
     }
     if (row)
+      #pragma GCC unroll 8
       for (int k = 0; k < 8; ++k) acc[k].store(row + k * 8);
   }
 }
