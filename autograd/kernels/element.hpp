@@ -89,17 +89,33 @@ GATGRAD_INLINE simd::U32Vec<N> hash32(simd::U32Vec<N> h, uint64_t key) {
 }
 
 // The dropout coefficients (scale or 0) of the counters first .. first + N - 1 (taken mod 2^32,
-// as the engine's dropout does). The 24-bit draws are exact in float and double.
+// as the engine's dropout does). The 24-bit draws are exact in float and double. The rule's
+// threshold and scale are converted to lanes once, when this is made: a loop over edges that
+// makes it before the loop does not convert them per edge (conversions may raise floating-point
+// flags, so the compiler does not move them out of a loop's conditional code by itself).
+template <class T, int N>
+struct DropoutLanes {
+  uint64_t key;
+  Vec<float, N> threshold;
+  Vec<T, N> scale;
+  GATGRAD_INLINE explicit DropoutLanes(const kernels::DropoutRule& rule)
+      : key(rule.key),
+        threshold(Vec<float, N>::splat(static_cast<float>(rule.threshold))),
+        scale(Vec<T, N>::splat(static_cast<T>(rule.scale))) {}
+  GATGRAD_INLINE Vec<T, N> coefficients(int64_t first) const {
+    const simd::U32Vec<N> counters = simd::U32Vec<N>::splat(static_cast<uint32_t>(first)) + simd::U32Vec<N>::iota();
+    const Vec<float, N> draw = simd::to_float(hash32(counters, key) >> 8);
+    const auto keep = draw >= threshold;
+    if constexpr (std::is_same_v<T, float>)
+      return select(keep, scale, Vec<float, N>::zero());
+    else
+      return select(simd::mask_from_bits<T, N>(keep.bits()), scale, Vec<T, N>::zero());
+  }
+};
+
 template <class T, int N>
 GATGRAD_INLINE Vec<T, N> dropout_coefficients(const kernels::DropoutRule& rule, int64_t first) {
-  const simd::U32Vec<N> counters = simd::U32Vec<N>::splat(static_cast<uint32_t>(first)) + simd::U32Vec<N>::iota();
-  const Vec<float, N> draw = simd::to_float(hash32(counters, rule.key) >> 8);
-  const auto keep = draw >= Vec<float, N>::splat(static_cast<float>(rule.threshold));
-  if constexpr (std::is_same_v<T, float>) {
-    return select(keep, Vec<float, N>::splat(static_cast<float>(rule.scale)), Vec<float, N>::zero());
-  } else {
-    return select(simd::mask_from_bits<T, N>(keep.bits()), Vec<T, N>::splat(static_cast<T>(rule.scale)), Vec<T, N>::zero());
-  }
+  return DropoutLanes<T, N>(rule).coefficients(first);
 }
 
 }  // namespace gatgrad::GATGRAD_ISA_NS::element

@@ -31,16 +31,25 @@ void forward_heads8(const gk::AttentionForward<T>& a, int64_t i) {
     epilogue_row(out, 64, a.epilogue);
     return;
   }
+  // The fields in locals (as in targets_heads8 below: a Vec store may alias any memory).
+  const int32_t* src = g.src;
+  const T* wh = a.wh;
+  const T* s_src = a.s_src;
+  const T* s_edge = a.s_edge;
+  uint8_t* signs = a.signs;
+  const gk::Prefetch prefetch = a.prefetch;
+  const int64_t num_edges = g.num_edges;
+  const T slope = a.slope;
   T* al = a.alpha + b * 8;
   const V si = V::load(a.s_dst + i * 8);
   V m = V::zero();
   for (int64_t r = 0; r < deg; ++r) {  // e = LeakyReLU(s_dst[i] + s_src[j] (+ s_edge[e])), its sign bits, the running max
-    prefetch_row8(a.prefetch, b + r, g.num_edges, g.src, a.wh, a.s_src);
-    V z = si + V::load(a.s_src + int64_t{g.src[b + r]} * 8);
-    if (a.s_edge) z = z + V::load(a.s_edge + (b + r) * 8);
-    const V e = element::leaky_relu(z, a.slope);
+    prefetch_row8(prefetch, b + r, num_edges, src, wh, s_src);
+    V z = si + V::load(s_src + int64_t{src[b + r]} * 8);
+    if (s_edge) z = z + V::load(s_edge + (b + r) * 8);
+    const V e = element::leaky_relu(z, slope);
     e.store(al + r * 8);
-    if (a.signs) a.signs[b + r] = static_cast<uint8_t>((z > V::zero()).bits());
+    if (signs) signs[b + r] = static_cast<uint8_t>((z > V::zero()).bits());
     m = r == 0 ? e : simd::max(m, e);
   }
   V even = V::zero(), odd = V::zero();
@@ -53,14 +62,16 @@ void forward_heads8(const gk::AttentionForward<T>& a, int64_t i) {
       odd = odd + p;
   }
   const V inv = V::splat(T(1)) / (even + odd);
+  const bool dropout = a.dropout;
+  const element::DropoutLanes<T, 8> mask(a.mask);
   V acc[8];
   for (int k = 0; k < 8; ++k) acc[k] = V::zero();
   alignas(64) T w[8];
   for (int64_t r = 0; r < deg; ++r) {
     const V alpha_r = V::load(al + r * 8) * inv;  // α
     alpha_r.store(al + r * 8);
-    (a.dropout ? alpha_r * element::dropout_coefficients<T, 8>(a.mask, (b + r) * 8) : alpha_r).store(w);  // α'
-    const T* xr = a.wh + int64_t{g.src[b + r]} * 64;
+    (dropout ? alpha_r * mask.coefficients((b + r) * 8) : alpha_r).store(w);  // α'
+    const T* xr = wh + int64_t{src[b + r]} * 64;
     for (int k = 0; k < 8; ++k) acc[k] = simd::fma(V::splat(w[k]), V::load(xr + k * 8), acc[k]);
   }
   for (int k = 0; k < 8; ++k) {
@@ -76,7 +87,7 @@ void targets_heads8(const gk::AttentionTargets<T>& a, int64_t i) {
   // read through `a` they would be loaded again after each store of the edge loops.
   const int64_t b = a.g.dst_ptr[i], deg = a.g.dst_ptr[i + 1] - b;
   const bool dropout = a.dropout;
-  const kernels::DropoutRule mask = a.mask;
+  const element::DropoutLanes<T, 8> mask(a.mask);
   const T* alpha = a.alpha;
   T* pair = a.pair;
   if (deg == 0) {
@@ -87,7 +98,7 @@ void targets_heads8(const gk::AttentionTargets<T>& a, int64_t i) {
     for (int64_t r = 0; r < deg; ++r) {
       const int64_t e = b + r;
       const V y = V::load(alpha + e * 8);
-      (dropout ? y * element::dropout_coefficients<T, 8>(mask, e * 8) : y).store(pair + e * 16);
+      (dropout ? y * mask.coefficients(e * 8) : y).store(pair + e * 16);
     }
     return;
   }
@@ -102,7 +113,7 @@ void targets_heads8(const gk::AttentionTargets<T>& a, int64_t i) {
     const int64_t e = b + r;
     prefetch_row8(prefetch, e, num_edges, src, wh, static_cast<const T*>(nullptr));
     const V y = V::load(alpha + e * 8);
-    const V coef = dropout ? element::dropout_coefficients<T, 8>(mask, e * 8) : V::splat(T(1));
+    const V coef = dropout ? mask.coefficients(e * 8) : V::splat(T(1));
     (dropout ? y * coef : y).store(pair + e * 16);  // α'
     const T* xj = wh + int64_t{src[e]} * 64;
     V prod[8];
