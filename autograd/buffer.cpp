@@ -85,7 +85,6 @@ Buffer::Buffer(size_t bytes) : bytes_(bytes) {
 
 Buffer::Buffer(void* data, size_t bytes, std::shared_ptr<const void> owner)
     : data_(data), bytes_(bytes), owner_(std::move(owner)) {
-  if (reinterpret_cast<uintptr_t>(data) % kAlign != 0) throw std::invalid_argument("Buffer: external memory is not 64-byte aligned");
   if (!owner_) throw std::invalid_argument("Buffer: external memory needs an owner");
 }
 

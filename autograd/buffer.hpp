@@ -1,6 +1,7 @@
 /// @file
-/// Buffer: the storage of a tensor, 64-byte aligned. Freed buffers go back to a pool keyed by
-/// size, so a training loop that makes the same tensors every step stops calling malloc after
+/// Buffer: the storage of a tensor; the pool's blocks are 64-byte aligned (a row starts on a cache
+/// line), memory borrowed from elsewhere only as its element type needs (Tensor::can_borrow).
+/// Freed buffers go back to a pool keyed by size, so a training loop that makes the same tensors every step stops calling malloc after
 /// its first step (steady state without allocation).
 #pragma once
 #include <cstddef>
@@ -13,7 +14,7 @@ class Buffer {
  public:
   explicit Buffer(size_t bytes);  ///< takes a block from the pool (or malloc); contents undefined
   /// Memory that someone else owns (a read-only file mapping): `owner` keeps it alive for as
-  /// long as the buffer lives, and it never enters the pool. data must be 64-byte aligned.
+  /// long as the buffer lives, and it never enters the pool.
   Buffer(void* data, size_t bytes, std::shared_ptr<const void> owner);
   ~Buffer();                      ///< returns the block to the pool (an owned one: drops the owner)
   Buffer(const Buffer&) = delete;

@@ -1,6 +1,7 @@
 #include "autograd/tensor.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 namespace gatgrad {
@@ -24,7 +25,13 @@ Tensor Tensor::empty(const Shape& shape, DType dtype) {
   return Tensor(std::move(impl));
 }
 
+bool Tensor::can_borrow(const void* data, DType dtype) {
+  return reinterpret_cast<uintptr_t>(data) % static_cast<uintptr_t>(dtype_size(dtype)) == 0;
+}
+
 Tensor Tensor::from_external(const void* data, const Shape& shape, DType dtype, std::shared_ptr<const void> owner) {
+  if (!can_borrow(data, dtype))
+    throw Error(std::string("Tensor::from_external: data not aligned to its element type (") + dtype_name(dtype) + ")");
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape;
   impl->dtype = dtype;

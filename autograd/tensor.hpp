@@ -48,9 +48,14 @@ class Tensor {
   }
   static Tensor scalar(double value, DType dtype = DType::f32) { return full({}, value, dtype); }
   /// A tensor over memory it does not own (a read-only file mapping, say): no copy; `owner`
-  /// lives as long as the data is used. The data must be 64-byte aligned and must not be written:
-  /// give it to ops as an input that needs no gradient.
+  /// lives as long as the data is used. The data must satisfy can_borrow and must not be
+  /// written: give it to ops as an input that needs no gradient.
   static Tensor from_external(const void* data, const Shape& shape, DType dtype, std::shared_ptr<const void> owner);
+  /// Whether memory owned elsewhere can be a tensor's data as it lies: aligned to its element
+  /// type. The kernels load from any such address (none peels to an alignment, so the bits do
+  /// not depend on it either); 64-byte alignment is the pool's choice for speed, not a need. So
+  /// an .npy file's data and NumPy's own arrays (16 bytes past a cache line, mostly) qualify.
+  static bool can_borrow(const void* data, DType dtype);
 
   // --- what it is ---
   bool defined() const { return impl_ != nullptr; }

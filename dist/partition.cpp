@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "autograd/error.hpp"
+#include "autograd/tensor.hpp"
 #include "graph/edge_features.hpp"
 #include "graph/graph.hpp"
 #include "io/file.hpp"
@@ -394,7 +395,7 @@ LocalPart load_partition(const std::string& dir, int32_t part) {
     const std::span<const float> v(reinterpret_cast<const float*>(x.data), static_cast<size_t>(n * F));
     for (size_t i = 0; i < v.size(); ++i)
       if (!std::isfinite(v[i])) throw DataError(path + ": row " + std::to_string(i / F) + " holds a NaN or infinite value");
-    if (x.offset % 64 == 0) d.x_mapped = std::move(x);  // Tensor::from_external's alignment
+    if (Tensor::can_borrow(x.data, DType::f32)) d.x_mapped = std::move(x);
     else d.x_dense.assign(v.begin(), v.end());
   }
   {

@@ -9,6 +9,7 @@
 #include <span>
 
 #include "autograd/error.hpp"
+#include "autograd/tensor.hpp"
 #include "graph/features.hpp"
 #include "graph/graph_index.hpp"
 #include "io/file.hpp"
@@ -37,12 +38,12 @@ void check_dense(const std::string& file, std::span<const float> x, int64_t num_
   }
 }
 
-// x.npy as a mapping when it can be used as it is: float32, and its data 64-byte aligned in the
-// file (NumPy aligns it so) as a tensor's data must be. Undefined otherwise.
+// x.npy as a mapping when it can be used as it is: float32, its data where a tensor can borrow it
+// (Tensor::can_borrow). Undefined otherwise.
 MappedNpy map_if_usable(const std::string& npy, const LoadOptions& opts) {
   if (!opts.map_features || opts.normalize_features) return {};
   MappedNpy m = map_npy(npy);
-  if (m.dtype != "<f4" || m.shape.size() != 2 || m.offset % 64 != 0) return {};
+  if (m.dtype != "<f4" || m.shape.size() != 2 || !Tensor::can_borrow(m.data, DType::f32)) return {};
   return m;
 }
 

@@ -10,7 +10,7 @@
 ///
 /// PyTorch's equivalents are `torch.from_numpy(a)` / `t.numpy()` (zero-copy both ways) and
 /// `torch.tensor(a)` (a copy); PyG and DGL take and give torch tensors. Here the view goes one
-/// way only, tensor -> xtensor: a Tensor's storage is 64-byte aligned for the kernels, so an
+/// way only, tensor -> xtensor: a Tensor's storage is pooled and owned by the tensor, so an
 /// xtensor container is copied in (from_xtensor), never adopted.
 ///
 /// The adaptor does not own the data: the tensor (or a copy of its handle) must outlive it, so

@@ -292,6 +292,44 @@ BOOST_AUTO_TEST_CASE(float32_features_used_as_they_are_are_mapped_not_copied) {
   BOOST_TEST(changed.x_dense[1 * 4 + 1] == 1.0f);  // row 1 = (0, 2, 0, 0) / 2
 }
 
+// An x.npy whose data starts 16 bytes past a cache line (NumPy before 1.14 padded headers to 16
+// bytes) is mapped too, and the model reads it to the same bits as a copy in gatgrad's own
+// 64-byte aligned memory: no kernel assumes more than a float's alignment (Tensor::can_borrow).
+BOOST_AUTO_TEST_CASE(features_16_bytes_past_a_cache_line_are_mapped_and_give_the_copys_bits) {
+  TempDir dir;
+  ValidDataset v;
+  v.f = 37;  // rows of whole SIMD registers and a tail, each starting anywhere
+  v.x.resize(static_cast<size_t>(v.n * v.f));
+  for (size_t i = 0; i < v.x.size(); ++i) v.x[i] = static_cast<float>((i * 7919) % 13) / 4.0f;
+  v.write(dir);
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(v.n) + ", " +
+                       std::to_string(v.f) + "), }";
+  while ((10 + header.size() + 1) % 64 != 16) header += ' ';
+  header += '\n';
+  std::string bytes = std::string("\x93NUMPY\x01\x00", 8);
+  bytes += static_cast<char>(header.size() & 0xff);
+  bytes += static_cast<char>(header.size() >> 8);
+  bytes += header;
+  bytes.append(reinterpret_cast<const char*>(v.x.data()), v.x.size() * sizeof(float));
+  write_file(dir / "x.npy", bytes);
+  LoadOptions as_is;
+  as_is.map_features = true;
+  as_is.normalize_features = false;
+  as_is.sparse_threshold = 0.0;
+  const Dataset mapped = load_dataset(dir.str(), as_is);
+  BOOST_REQUIRE(mapped.x_mapped.defined());
+  BOOST_TEST(reinterpret_cast<uintptr_t>(mapped.x_mapped.data) % 64 == 16u);
+  LoadOptions copied = as_is;
+  copied.map_features = false;
+  const std::vector<float> a = gat_logits(dir.str(), as_is), b = gat_logits(dir.str(), copied);
+  BOOST_TEST((a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0));
+  // Memory not aligned to its element is refused by name, never read as a tensor.
+  const std::vector<float> storage(8, 1.0f);
+  const auto owner = std::make_shared<int>(0);
+  BOOST_CHECK_EXCEPTION(Tensor::from_external(reinterpret_cast<const char*>(storage.data()) + 2, {4}, DType::f32, owner),
+                        Error, message_has({"not aligned", "float32"}));
+}
+
 BOOST_AUTO_TEST_CASE(other_dtypes_and_multilabel_targets) {
   TempDir dir;
   ValidDataset v;

@@ -5,11 +5,11 @@ Every array is checked as the loader checks the files of a dataset directory (gr
 and a bad one raises ValueError naming the argument and the problem:
     ValueError: edge_index: edge 17: target index 2708 is out of range [0, 2708)
 
-Copies: a float32, C-contiguous, 64-byte aligned x that is not normalised is used where it lies
-(np.load(path, mmap_mode="r") gives such an array; the dataset keeps it alive and sees later writes
-to it). Any other x is copied once into gatgrad's aligned memory: another dtype, another layout,
-another alignment (NumPy's own allocations are usually 16-byte aligned), normalize=True, or scipy.sparse
-(a CSR of gatgrad's). Labels, masks, edges and edge features are always copied into the loader's types.
+Copies: a float32, C-contiguous x that is not normalised is used where it lies (NumPy's own arrays
+and np.load(path, mmap_mode="r")'s are; the dataset keeps it alive and sees later writes to it).
+Any other x is copied once into gatgrad's memory: another dtype, another layout, data not aligned to
+4 bytes (a view at an odd byte offset of a buffer), normalize=True, or scipy.sparse (a CSR of
+gatgrad's). Labels, masks, edges and edge features are always copied into the loader's types.
 """
 import json
 

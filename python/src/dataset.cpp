@@ -2,10 +2,10 @@
 // dataset_from_arrays, each message naming the argument), from a directory of .npy files, and
 // from the synthetic generator (graph/synthetic.hpp). PyG's Data, as arrays.
 //
-// Where the features lie: a float32 C-contiguous x whose data is 64-byte aligned (np.load with
-// mmap_mode="r" gives one, and so does a gatgrad dataset's own x) and that is not normalised is
-// used where it lies, for as long as the dataset lives: no copy. Any other x is copied once, into
-// gatgrad's own aligned memory (and normalised there when asked). Labels, masks and edges are
+// Where the features lie: a float32 C-contiguous x that a tensor can borrow (Tensor::can_borrow:
+// 4-byte aligned, as NumPy's own arrays, np.load(mmap_mode="r")'s and a gatgrad dataset's own x
+// are) and that is not normalised is used where it lies, for as long as the dataset lives: no
+// copy. Any other x is copied once, into gatgrad's own memory (and normalised there when asked). Labels, masks and edges are
 // always copied (into the loader's int32 and bool arrays; the graph is a CSR of its own).
 #include "dataset_handle.hpp"
 
@@ -70,9 +70,9 @@ DatasetHandle make_handle(Dataset d) {
   return DatasetHandle{std::make_shared<Dataset>(std::move(d)), {}, {}};
 }
 
-bool aligned_float32(const py::array& x) {
+bool borrowable_float32(const py::array& x) {
   return x.dtype().is(py::dtype::of<float>()) && (x.flags() & py::array::c_style) && x.ndim() == 2 &&
-         reinterpret_cast<uintptr_t>(x.data()) % 64 == 0;
+         Tensor::can_borrow(x.data(), DType::f32);
 }
 
 // A dense x used where it lies (see the top of the file), the array kept alive by the dataset.
@@ -198,7 +198,7 @@ void bind_dataset(py::module_& m) {
           if (x_sparse) {
             a.x_sparse = sparse_features(*x_sparse);
             a.x_sparse_name = "x";
-          } else if (!normalize && aligned_float32(*x)) {
+          } else if (!normalize && borrowable_float32(*x)) {
             a.x_mapped = borrow(*x);
           } else {
             a.x = to_npy(*x, "x");

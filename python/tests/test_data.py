@@ -78,18 +78,25 @@ def test_scipy_sparse_features_equal_the_dense_ones_in_every_format():
         gg.Dataset(**dict(a, x=bad))
 
 
-def test_aligned_float32_features_are_used_where_they_lie_and_others_are_copied():
+def test_float32_features_are_used_where_they_lie_and_unaligned_ones_are_copied():
     a = tiny_arrays()
     x = aligned_empty(a["x"].shape)
     x[...] = a["x"]
     d = gg.Dataset(**dict(a, x=x))
     assert d._h._features_address() == x.ctypes.data  # no copy
-    offset = aligned_empty((a["x"].size + 1,))[1:].reshape(a["x"].shape)  # 4 bytes past a boundary
-    offset[...] = a["x"]
-    c = gg.Dataset(**dict(a, x=offset))
-    assert c._h._features_address() != offset.ctypes.data
-    np.testing.assert_array_equal(c.x, a["x"])
     assert d.x.ctypes.data == d._h._features_address()  # x is a view, too
+    for past in (4, 16):  # NumPy's own arrays start 16 bytes past a cache line, mostly
+        shifted = aligned_empty((a["x"].size + past // 4,))[past // 4:].reshape(a["x"].shape)
+        shifted[...] = a["x"]
+        s = gg.Dataset(**dict(a, x=shifted))
+        assert s._h._features_address() == shifted.ctypes.data
+        np.testing.assert_array_equal(s.x, a["x"])
+    raw = bytearray(a["x"].nbytes + 2)  # 2 bytes in: not aligned to a float, so copied
+    odd = np.frombuffer(raw, dtype=np.float32, count=a["x"].size, offset=2).reshape(a["x"].shape)
+    odd[...] = a["x"]
+    c = gg.Dataset(**dict(a, x=odd))
+    assert c._h._features_address() != odd.ctypes.data
+    np.testing.assert_array_equal(c.x, a["x"])
 
 
 def test_from_pyg_reads_pyg_names_without_torch():
