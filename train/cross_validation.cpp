@@ -5,6 +5,7 @@
 #include <xtensor/xmath.hpp>
 #include <xtensor/xsort.hpp>
 
+#include "io/json.hpp"
 #include "models/graph_classifier.hpp"
 #include "models/graph_folds.hpp"
 #include "train/make_steps.hpp"
@@ -40,6 +41,29 @@ CrossValidation summarize_folds(std::vector<TrainResult> folds) {
   cv.std_test_accuracy = xt::stddev(xt::adapt(accuracy))();
   if (!epoch_ms.empty()) cv.epoch_ms_median = xt::median(xt::adapt(epoch_ms));
   return cv;
+}
+
+std::string cv_summary_json(const CrossValidation& cv, int64_t folds) {
+  Json j;
+  j["folds"] = folds;
+  j["mean_test_accuracy"] = cv.mean_test_accuracy;
+  j["std_test_accuracy"] = cv.std_test_accuracy;
+  Json test = Json::array(), val = Json::array(), best = Json::array(), run = Json::array();
+  double seconds = 0;
+  for (const TrainResult& r : cv.folds) {
+    test.push_back(r.test.accuracy);
+    val.push_back(r.val.accuracy);
+    best.push_back(r.best_epoch);
+    run.push_back(r.epochs_run);
+    seconds += r.train_seconds;
+  }
+  j["test_accuracy"] = test;
+  j["val_accuracy"] = val;
+  j["best_epoch"] = best;
+  j["epochs_run"] = run;
+  j["epoch_ms_median"] = cv.epoch_ms_median;
+  j["train_seconds"] = seconds;
+  return j.dump();
 }
 
 FoldTraining::FoldTraining(const GATConfig& model_config, const TrainConfig& config)

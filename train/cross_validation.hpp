@@ -10,6 +10,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "models/graph_classifier.hpp"
@@ -33,6 +34,12 @@ struct CrossValidation {
 
 /// The mean and standard deviation of the folds' test accuracies (and the median epoch time).
 CrossValidation summarize_folds(std::vector<TrainResult> folds);
+
+/// The summary of a cross-validation of `folds` folds as a JSON object, the one gat-train's
+/// --metrics-json and the Python module's GraphClassifier.fit() both give: folds,
+/// mean_test_accuracy, std_test_accuracy, fold by fold test_accuracy, val_accuracy, best_epoch
+/// and epochs_run, then epoch_ms_median and train_seconds (summed over the folds).
+std::string cv_summary_json(const CrossValidation& cv, int64_t folds);
 
 /// One fold's training as it starts: a fresh model (the configuration's seed), make_optimizer's
 /// Adam, an empty state (train/loop.hpp). An interrupted fold restores all three.

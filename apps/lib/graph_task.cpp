@@ -77,24 +77,7 @@ ResumePoint fold_point(const GraphTaskOptions& o, const TrainState& state, const
 void write_cv_json(const std::string& path, const CrossValidation& cv, int64_t folds, int threads, uint64_t seed) {
   Json j;
   j["task"] = "graph";
-  j["folds"] = folds;
-  j["mean_test_accuracy"] = cv.mean_test_accuracy;
-  j["std_test_accuracy"] = cv.std_test_accuracy;
-  Json test = Json::array(), val = Json::array(), best = Json::array(), run = Json::array();
-  double seconds = 0;
-  for (const TrainResult& r : cv.folds) {
-    test.push_back(r.test.accuracy);
-    val.push_back(r.val.accuracy);
-    best.push_back(r.best_epoch);
-    run.push_back(r.epochs_run);
-    seconds += r.train_seconds;
-  }
-  j["test_accuracy"] = test;
-  j["val_accuracy"] = val;
-  j["best_epoch"] = best;
-  j["epochs_run"] = run;
-  j["epoch_ms_median"] = cv.epoch_ms_median;
-  j["train_seconds"] = seconds;
+  j.update(Json::parse(cv_summary_json(cv, folds)));
   j["peak_rss_mb"] = peak_rss_mb();
   j["threads"] = threads;
   j["seed"] = seed;

@@ -231,26 +231,9 @@ py::dict graph_fit(GraphTask& t, DatasetHandle& h, const std::string& train_json
   py_hooks.rethrow();  // (an interrupted fold's model is not kept: cross_validate did not finish it)
   t.config = c;
   t.folds = std::move(kept);
-  py::dict out;
-  out["folds"] = tc.folds;
-  out["mean_test_accuracy"] = cv.mean_test_accuracy;
-  out["std_test_accuracy"] = cv.std_test_accuracy;
-  out["epoch_ms_median"] = cv.epoch_ms_median;
-  py::list test, val, best, run, histories;
-  double seconds = 0;
-  for (const TrainResult& r : cv.folds) {
-    test.append(r.test.accuracy);
-    val.append(r.val.accuracy);
-    best.append(r.best_epoch);
-    run.append(r.epochs_run);
-    histories.append(history_of(r, "accuracy"));
-    seconds += r.train_seconds;
-  }
-  out["test_accuracy"] = test;
-  out["val_accuracy"] = val;
-  out["best_epoch"] = best;
-  out["epochs_run"] = run;
-  out["train_seconds"] = seconds;
+  py::dict out = py::module_::import("json").attr("loads")(cv_summary_json(cv, tc.folds));
+  py::list histories;
+  for (const TrainResult& r : cv.folds) histories.append(history_of(r, "accuracy"));
   out["history"] = histories;
   return out;
 }
