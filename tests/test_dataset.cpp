@@ -53,6 +53,16 @@ void expect_failure(const ValidDataset& d, const std::string& file, std::initial
   for (const std::string& w : all) BOOST_CHECK_EXCEPTION(load_dataset(dir.str()), DataError, message_has({w}));
 }
 
+// Options that keep a float32 x.npy as it is (mapped when it can be: never normalised, never
+// made sparse).
+LoadOptions features_as_they_are() {
+  LoadOptions o;
+  o.map_features = true;
+  o.normalize_features = false;
+  o.sparse_threshold = 0.0;
+  return o;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- the shared datasets
@@ -268,10 +278,7 @@ BOOST_AUTO_TEST_CASE(float32_features_used_as_they_are_are_mapped_not_copied) {
   TempDir dir;
   ValidDataset v;
   v.write(dir);
-  LoadOptions as_is;
-  as_is.map_features = true;
-  as_is.normalize_features = false;
-  as_is.sparse_threshold = 0.0;
+  const LoadOptions as_is = features_as_they_are();
   const Dataset mapped = load_dataset(dir.str(), as_is);
   BOOST_TEST(mapped.x_mapped.defined());
   BOOST_TEST(mapped.x_dense.empty());
@@ -312,10 +319,7 @@ BOOST_AUTO_TEST_CASE(features_16_bytes_past_a_cache_line_are_mapped_and_give_the
   bytes += header;
   bytes.append(reinterpret_cast<const char*>(v.x.data()), v.x.size() * sizeof(float));
   write_file(dir / "x.npy", bytes);
-  LoadOptions as_is;
-  as_is.map_features = true;
-  as_is.normalize_features = false;
-  as_is.sparse_threshold = 0.0;
+  const LoadOptions as_is = features_as_they_are();
   const Dataset mapped = load_dataset(dir.str(), as_is);
   BOOST_REQUIRE(mapped.x_mapped.defined());
   BOOST_TEST(reinterpret_cast<uintptr_t>(mapped.x_mapped.data) % 64 == 16u);
