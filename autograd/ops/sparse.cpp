@@ -76,6 +76,16 @@ int64_t row_grain(const CsrMatrix& A, int64_t n) {
   return std::max<int64_t>(1, (int64_t{1} << 14) / per_row);
 }
 
+// x'ᵀ's stored values from x''s: value k of the transpose is value perm[k] of the matrix.
+void transpose_values(const CsrMatrix& dropped, CsrMatrix& dropped_t, const std::vector<int64_t>& perm) {
+  const float* out = dropped.values.data();
+  float* out_t = dropped_t.values.data();
+  const int64_t* at = perm.data();
+  parallel_blocks(static_cast<int64_t>(perm.size()), kBlock, [&](int64_t b, int64_t e) {
+    for (int64_t k = b; k < e; ++k) out_t[k] = out[at[k]];
+  });
+}
+
 kernels::CsrView view(const CsrMatrix& A) {
   return kernels::CsrView{A.rows, A.cols, A.indptr.data(), A.indices.data(), A.values.data()};
 }
@@ -92,11 +102,7 @@ SparseFeatures sparse_dropout(const SparseFeatures& x, double p, uint64_t key) {
   const std::vector<float>& in = x.matrix().values;
   float* out = cache.x->values.data();
   dropout_kernel<float>(kernels::dropout_rule(p, key), in.data(), out, x.nnz());  // dropout()'s mask, on stored values
-  float* out_t = cache.xt->values.data();
-  const int64_t* perm = x.transpose_perm().data();
-  parallel_blocks(x.nnz(), kBlock, [&](int64_t b, int64_t e) {
-    for (int64_t k = b; k < e; ++k) out_t[k] = out[perm[k]];
-  });
+  transpose_values(*cache.x, *cache.xt, x.transpose_perm());
   SparseFeatures result;
   result.x_ = cache.x;
   result.xt_ = cache.xt;
@@ -134,12 +140,7 @@ Tensor sparse_dropout_matmul(const SparseFeatures& x, double p, uint64_t key, co
   });
   // x'ᵀ's values for the backward, gathered now while x' is in cache (in the backward they would
   // be 49k reads from memory on Cora, after the rest of the epoch evicted x')
-  const float* out = dropped->values.data();
-  float* out_t = dropped_t->values.data();
-  const int64_t* perm = x.transpose_perm().data();
-  parallel_blocks(x.nnz(), kBlock, [&](int64_t b, int64_t e) {
-    for (int64_t k = b; k < e; ++k) out_t[k] = out[perm[k]];
-  });
+  transpose_values(*dropped, *dropped_t, x.transpose_perm());
   guard.unlock();
   if (any_requires_grad({&w}))
     record("sparse_dropout_matmul", y, [dropped, dropped_t, w, d](const Tensor& dy) {
