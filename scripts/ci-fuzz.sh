@@ -22,7 +22,7 @@ work=$(mktemp -d)
 # fuzz_checkpoint writes a checkpoint directory per input: in memory when /dev/shm allows.
 scratch=$(mktemp -d -p /dev/shm gatgrad-fuzz.XXXXXX 2>/dev/null || mktemp -d -p "$work")
 trap 'rm -rf "$work" "$scratch"' EXIT
-bin="$PWD/$build"
+bin=$(cd "$build" && pwd)  # absolute, whether GATGRAD_FUZZ_BUILD was or not
 artifacts="$bin/artifacts"
 rm -rf "$artifacts"
 mkdir -p "$artifacts"
