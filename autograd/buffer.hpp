@@ -1,8 +1,8 @@
 /// @file
 /// Buffer: the storage of a tensor; the pool's blocks are 64-byte aligned (a row starts on a cache
 /// line), memory borrowed from elsewhere only as its element type needs (Tensor::can_borrow).
-/// Freed buffers go back to a pool keyed by size, so a training loop that makes the same tensors every step stops calling malloc after
-/// its first step (steady state without allocation).
+/// Freed buffers go back to a pool keyed by size, so a training loop that makes the same tensors
+/// every step stops calling malloc after its first step (steady state without allocation).
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -1,8 +1,8 @@
 // The pieces of the extension gatgrad._gatgrad (python/gatgrad/ wraps it): each file binds one
 // part of the public C++ API, and arrays.cpp is where NumPy and gatgrad's containers meet.
 // Copies: a Tensor's numpy() is a view of its data (no copy); a NumPy array becomes a Tensor by a
-// copy (into storage the tensor owns, from gatgrad's pool); a dataset's float32 C-contiguous features are used where they lie when not normalised
-// (dataset.cpp), copied once otherwise.
+// copy (into storage the tensor owns, from gatgrad's pool); a dataset's float32 C-contiguous
+// features are used where they lie when not normalised (dataset.cpp), copied once otherwise.
 #pragma once
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>

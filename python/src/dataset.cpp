@@ -5,8 +5,9 @@
 // Where the features lie: a float32 C-contiguous x that a tensor can borrow (Tensor::can_borrow:
 // 4-byte aligned, as NumPy's own arrays, np.load(mmap_mode="r")'s and a gatgrad dataset's own x
 // are) and that is not normalised is used where it lies, for as long as the dataset lives: no
-// copy. Any other x is copied once, into gatgrad's own memory (and normalised there when asked). Labels, masks and edges are
-// always copied (into the loader's int32 and bool arrays; the graph is a CSR of its own).
+// copy. Any other x is copied once, into gatgrad's own memory (and normalised there when asked).
+// Labels, masks and edges are always copied (into the loader's int32 and bool arrays; the graph is
+// a CSR of its own).
 #include "dataset_handle.hpp"
 
 #include <pybind11/stl.h>
