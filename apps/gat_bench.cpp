@@ -2,7 +2,8 @@
 //   gat-bench gemm  --m M --k K --n N [--transposed] [--threads T]   float32 matmul, ends with gflops=<x>
 //   gat-bench train [--data DIR | --nodes N --edges E --features F --classes C] [--epochs E]
 //                   [--threads T] [--model M] [--layers L] [--residual] [--heads H] [--hidden F']
-//                   [--out-heads K] [--seed S] (gat-train's rows of them, apps/lib/config_options.cpp)
+//                   [--out-heads K] [--seed S] [--node-order input|rcm] (gat-train's rows of them,
+//                   apps/lib/config_options.cpp)
 //       ends with epoch_ms_median=<x> infer_ms_median=<y> peak_rss_mb=<z> edges_per_s=<w>
 //   gat-bench train ... --profile
 //       then the op profile of as many epochs (steps): per op kind and phase (forward, backward,

@@ -1,6 +1,9 @@
 // prepare_node_data: a Dataset into tensors, the graph the layers attend over, and row lists.
 #include "models/node_data.hpp"
 
+#include <algorithm>
+#include <string>
+
 #include "autograd/error.hpp"
 #include "graph/graph_index.hpp"
 #include "nn/metrics.hpp"
@@ -44,6 +47,60 @@ NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype, G
   out.num_graphs = d.num_graphs;
   out.graph_nodes = nodes_by_graph(d.graph_index, d.num_graphs);
   out.graph_labels = d.graph_labels;
+  return out;
+}
+
+namespace {
+
+// The rows, each old number replaced by its new one (new_of), ascending.
+std::vector<int64_t> renumbered_rows(const std::vector<int64_t>& rows, const std::vector<int32_t>& new_of) {
+  std::vector<int64_t> out(rows.size());
+  for (size_t k = 0; k < rows.size(); ++k) out[k] = new_of[static_cast<size_t>(rows[k])];
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+NodeData renumber_nodes(const NodeData& d, std::span<const int32_t> order) {
+  if (d.neighbors) throw Error("renumber_nodes: the data is prepared for sampling, not for one full batch");
+  if (!d.graph_labels.empty()) throw Error("renumber_nodes: graph classification data keeps its numbering");
+  const int64_t n = d.graph.num_nodes();
+  if (static_cast<int64_t>(order.size()) != n)
+    throw Error("renumber_nodes: the order has " + std::to_string(order.size()) + " entries for " + std::to_string(n) +
+                " nodes");
+  std::vector<int32_t> new_of(static_cast<size_t>(n), -1);  // new_of[old] = new
+  for (int64_t r = 0; r < n; ++r) {
+    const int32_t old = order[static_cast<size_t>(r)];
+    if (old < 0 || old >= n || new_of[static_cast<size_t>(old)] >= 0)
+      throw Error("renumber_nodes: the order is not a permutation of [0, " + std::to_string(n) + "): entry " +
+                  std::to_string(r) + " is " + std::to_string(old));
+    new_of[static_cast<size_t>(old)] = static_cast<int32_t>(r);
+  }
+
+  NodeData out;
+  out.x = gather_rows(d.x, order);
+  std::vector<int32_t> src(d.graph.src().begin(), d.graph.src().end()), dst(d.graph.dst().begin(), d.graph.dst().end());
+  for (int32_t& j : src) j = new_of[static_cast<size_t>(j)];
+  for (int32_t& i : dst) i = new_of[static_cast<size_t>(i)];
+  out.graph = Graph::from_edges(src, dst, n);  // edge k of the new graph is the old graph's edge_origin()[k]
+  if (d.edge_attr.defined()) out.edge_attr = gather_rows(InputFeatures(d.edge_attr), out.graph.edge_origin()).dense;
+  out.num_classes = d.num_classes;
+  out.multilabel = d.multilabel;
+  if (d.targets.defined()) out.targets = gather_rows(InputFeatures(d.targets), order).dense;
+  if (!d.labels.empty()) {
+    out.labels.resize(d.labels.size());
+    for (int64_t r = 0; r < n; ++r) out.labels[static_cast<size_t>(r)] = d.labels[static_cast<size_t>(order[r])];
+  }
+  out.train_rows = renumbered_rows(d.train_rows, new_of);
+  out.val_rows = renumbered_rows(d.val_rows, new_of);
+  out.test_rows = renumbered_rows(d.test_rows, new_of);
+  if (!d.graph_index.empty()) {
+    out.graph_index.resize(d.graph_index.size());
+    for (int64_t r = 0; r < n; ++r) out.graph_index[static_cast<size_t>(r)] = d.graph_index[static_cast<size_t>(order[r])];
+  }
+  out.num_graphs = d.num_graphs;
+  out.graph_nodes = nodes_by_graph(out.graph_index, out.num_graphs);
   return out;
 }
 

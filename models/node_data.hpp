@@ -61,4 +61,12 @@ InputFeatures node_features(const Dataset& d, DType dtype = DType::f32);
 NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype = DType::f32,
                            GraphUse use = GraphUse::full_batch, const EdgeFill& edge_fill = {});
 
+/// The same data with its nodes renumbered: new node r is old node order[r] (a permutation of
+/// [0, N), such as graph/node_order.hpp's rcm_order). Rows of x, labels, targets and
+/// graph_index move with their nodes; the row lists and graph_nodes hold the new numbers,
+/// ascending; the graph is the old one's edges, renumbered, in the old edge order (its
+/// self-loops included), and edge_attr follows its edges. For data prepared for full batch
+/// (GraphUse::full_batch) of node classification; Error otherwise or for a bad order.
+NodeData renumber_nodes(const NodeData& d, std::span<const int32_t> order);
+
 }  // namespace gatgrad

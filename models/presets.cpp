@@ -74,6 +74,7 @@ void train_fields(C& c, F&& f) {
   f("fanout", c.fanout);
   f("micro_batches", c.micro_batches);
   f("eval_chunk", c.eval_chunk);
+  f("node_order", c.node_order);
   f("graphs_per_batch", c.graphs_per_batch);
   f("hits_k", c.hits_k);
   f("folds", c.folds);
@@ -129,6 +130,7 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& choices() {
       {"task", {"node", "link", "graph"}},
       {"readout", {"mean", "sum", "max", "attention"}},
       {"decoder", {"dot", "mlp"}},
+      {"node_order", {"input", "rcm"}},
   };
   return c;
 }
@@ -339,6 +341,10 @@ void TrainConfig::validate() const {
   for (int64_t f : fanout)
     if (batch_size == 0 && f != kDefaultFanout)
       fail("fanout", "fanout is a mini-batch setting: it needs batch_size (0: full batch)");
+  if (node_order != "input" && (batch_size > 0 || graphs_per_batch > 0))
+    throw ConfigError("node_order", what + ": node_order '" + node_order + "' is a full-batch setting: it excludes " +
+                                        (batch_size > 0 ? "batch_size" : "graphs_per_batch"),
+                      batch_size > 0 ? "batch_size" : "graphs_per_batch");
 }
 
 void TrainConfig::validate_for(const GATConfig& model) const {
@@ -361,7 +367,7 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& s
   train_fields(c, [&](const char* name, auto& value) {
     // (states from before these fields: their defaults)
     const std::string_view n(name);
-    if ((n == "graphs_per_batch" || n == "hits_k" || n == "folds") && !j.contains(name)) return;
+    if ((n == "graphs_per_batch" || n == "hits_k" || n == "folds" || n == "node_order") && !j.contains(name)) return;
     read_field(j, name, value, source);
   });
   try {

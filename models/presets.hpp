@@ -108,6 +108,12 @@ struct TrainConfig {
   int64_t micro_batches = 1;               ///< parts of a batch, each sampled and differentiated whole; gradients summed in order
   int64_t eval_chunk = 4096;               ///< destinations per block of the layer-wise inference (memory, not results)
 
+  /// Full batch (node classification): "input" keeps the data's node numbers; "rcm" trains and
+  /// evaluates on the nodes renumbered by graph/node_order.hpp's rcm_order, so that a core's
+  /// blocks mostly read rows it wrote (train/full_batch_steps.hpp). Other bits than "input"'s,
+  /// the same on every thread count and instruction set.
+  std::string node_order = "input";
+
   // Inductive training on many graphs (train/graph_batches.hpp): 0 is one full-batch step per epoch.
   int64_t graphs_per_batch = 0;            ///< whole training graphs per step, in a shuffled order
 
@@ -117,7 +123,8 @@ struct TrainConfig {
 
   /// Every field in its range (field_range) and the rules between fields (micro_batches and
   /// fanout are mini-batch settings: without batch_size they keep their defaults; batch_size and
-  /// graphs_per_batch exclude each other); ConfigError naming the bad field.
+  /// graphs_per_batch exclude each other; node_order other than "input" is a full-batch
+  /// setting: it excludes both); ConfigError naming the bad field.
   void validate() const;
   /// validate(), and what depends on the model: one fanout entry per layer. ConfigError.
   void validate_for(const GATConfig& model) const;

@@ -4,16 +4,22 @@
 #include <cmath>
 
 #include "autograd/tape.hpp"
+#include "graph/node_order.hpp"
 #include "train/evaluate.hpp"
 #include "train/node_loss.hpp"
 #include "train/step_gradient.hpp"
 
 namespace gatgrad {
 
+NodeData full_batch_layout(const NodeData& data, const TrainConfig& config) {
+  if (config.node_order == "rcm") return renumber_nodes(data, rcm_order(data.graph));
+  return data;  // (a copy of handles: the tensors and the graph are shared)
+}
+
 FullBatchSteps::FullBatchSteps(GAT& model, const NodeData& data, const TrainConfig& config)
-    : model_(model), data_(data), config_(config) {
-  if (data.neighbors) throw Error("FullBatchSteps: the data is prepared for sampling, not for one full batch");
-  if (data.train_rows.empty()) throw Error("FullBatchSteps: no training rows");
+    : model_(model), data_(full_batch_layout(data, config)), config_(config) {
+  if (data_.neighbors) throw Error("FullBatchSteps: the data is prepared for sampling, not for one full batch");
+  if (data_.train_rows.empty()) throw Error("FullBatchSteps: no training rows");
 }
 
 StepStats FullBatchSteps::next_step(uint64_t) {

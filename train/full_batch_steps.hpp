@@ -5,6 +5,9 @@
 ///   ∇ = ∇ loss(model(x, graph), training rows)    computed whole, from zero
 /// The dropout masks are the model's next ones (its counters move one position per forward).
 /// Evaluation: train/evaluate.hpp for the data (one forward; graph by graph for many graphs).
+/// Both run on full_batch_layout's data: the caller's, or its nodes renumbered for locality
+/// (TrainConfig::node_order). Weights and metrics do not name nodes, so nothing outside the
+/// steps sees the numbering.
 #pragma once
 #include <string>
 
@@ -15,9 +18,14 @@
 
 namespace gatgrad {
 
+/// The data as full-batch training lays it out: `data` itself for node_order "input", renumbered
+/// by rcm_order (graph/node_order.hpp) for "rcm". The one place that reads node_order.
+NodeData full_batch_layout(const NodeData& data, const TrainConfig& config);
+
 class FullBatchSteps final : public Steps {
  public:
-  /// model, data and config outlive the steps; data is prepared for full batch.
+  /// model and config outlive the steps; data is prepared for full batch (the steps keep their
+  /// layout of it, full_batch_layout).
   FullBatchSteps(GAT& model, const NodeData& data, const TrainConfig& config);
   nn::Module& model() override { return model_; }
   int64_t steps_per_epoch() const override { return 1; }
@@ -29,7 +37,7 @@ class FullBatchSteps final : public Steps {
 
  private:
   GAT& model_;
-  const NodeData& data_;
+  const NodeData data_;
   const TrainConfig& config_;
 };
 

@@ -36,6 +36,8 @@ std::unique_ptr<Steps> make_steps(GAT& model, const NodeData& data, const TrainC
 std::unique_ptr<LinkSteps> make_steps(LinkModel& model, const LinkData& data, const TrainConfig& config,
                                       int64_t hits_k) {
   if (config.graphs_per_batch > 0) throw UsageError("graphs_per_batch: link prediction trains on the pairs of one graph");
+  if (config.node_order != "input")
+    throw UsageError("node_order: link prediction keeps the data's node numbers (node_order is node classification's)");
   return std::make_unique<LinkSteps>(model, data, config, graph_use(config), hits_k);  // which checks what fits
 }
 

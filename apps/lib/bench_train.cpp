@@ -19,7 +19,8 @@ namespace gatgrad::bench {
 
 const std::vector<std::string>& bench_config_options() {
   static const std::vector<std::string> names = {"--model", "--layers", "--residual", "--heads", "--hidden",
-                                                 "--out-heads", "--seed", "--batch-size", "--fanout", "--micro-batches"};
+                                                 "--out-heads", "--seed", "--batch-size", "--fanout", "--micro-batches",
+                                                 "--node-order"};
   return names;
 }
 
@@ -85,10 +86,7 @@ int run_train_bench(const TrainBenchOptions& o) {
     steps->next_step(steps_before++);
     adam.step();
   };
-  auto infer = [&] {
-    nn::EvalMode eval(model);
-    return model.forward(data.x, data.graph);
-  };
+  auto infer = [&] { return steps->evaluate(Split::test); };  // one forward in evaluation mode, as training's
   for (int i = 0; i < 2; ++i) train_step();  // warm-up: caches, the buffer pool, page faults
   infer();
 

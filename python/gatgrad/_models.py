@@ -9,7 +9,8 @@ The keyword arguments are the fields of the C++ configurations (models/presets.h
                              add_self_loops, residual, share_weights, edge_fill, seed; link prediction's
                              embedding_dim, decoder, mlp_hidden; graph classification's readout, mlp_hidden
   training (TrainConfig):    max_epochs (or epochs), patience, lr, weight_decay, beta1, beta2, eps,
-                             batch_size, fanout, micro_batches, eval_chunk, graphs_per_batch, hits_k, folds
+                             batch_size, fanout, micro_batches, eval_chunk, node_order, graphs_per_batch,
+                             hits_k, folds
 A field of another task raises TypeError naming the tasks it is for (as gat-train refuses
 '--decoder' with --task node). The model's sizes (in_features, num_classes, edge_dim) come from the data.
 """
@@ -27,7 +28,7 @@ _SIZES = ("in_features", "num_classes", "edge_dim", "normalize_features", "task"
 # table against gat-train --help.
 _FIELD_TASKS = {
     "out_heads": ("node", "link"), "batch_size": ("node", "link"), "fanout": ("node", "link"),
-    "micro_batches": ("node",), "graphs_per_batch": ("node", "graph"), "decoder": ("link",), "hits_k": ("link",),
+    "micro_batches": ("node",), "node_order": ("node",), "graphs_per_batch": ("node", "graph"), "decoder": ("link",), "hits_k": ("link",),
     "embedding_dim": ("link",), "readout": ("graph",), "mlp_hidden": ("link", "graph"), "folds": ("graph",),
 }
 _TASK_CLASS = {"node": "gatgrad.GAT / GATv2", "link": "gatgrad.LinkPredictor", "graph": "gatgrad.GraphClassifier"}
