@@ -90,18 +90,25 @@ void backward(const Tensor& loss, const Tensor& seed, const BackwardObserver& ob
   // An op's output is an intermediate value: once its record ran, nothing reads its gradient
   // again, so the slot is emptied first and the closure gets the only handle (it may adopt the
   // buffer for an input instead of copying it; see detail::accumulate_grad). With an observer
-  // the gradients stay, for it to look at.
+  // the gradients stay, for it to look at. Without one, a record is dropped once it ran (or
+  // was skipped): nothing reads it again, so the tensors its closure saved and its output go
+  // back to the buffer pool while the backward goes on, and the earlier records' gradients
+  // reuse them (a step's peak is then not every activation plus every gradient).
   for (auto it = t.records.rbegin(); it != t.records.rend(); ++it) {
-    if (!it->output.has_grad()) continue;
     if (observe) {
+      if (!it->output.has_grad()) continue;
       it->backward(it->output.grad());
       observe(*it);
       continue;
     }
-    const Tensor dy = it->output.grad();
-    it->output.zero_grad();
-    const profile::Scope timed(it->op, profile::Phase::backward);
-    it->backward(dy);
+    if (it->output.has_grad()) {
+      const Tensor dy = it->output.grad();
+      it->output.zero_grad();
+      const profile::Scope timed(it->op, profile::Phase::backward);
+      it->backward(dy);
+    }
+    it->backward = nullptr;
+    it->output = Tensor();
   }
   tape_clear();
 }
