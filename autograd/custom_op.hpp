@@ -45,6 +45,10 @@ void accumulate_grad(const Tensor& target, const Tensor& g);
 // (beta = 0) instead of adding (beta = 1), which saves the zero-fill and a read of the buffer.
 Tensor grad_for_write(const Tensor& target, bool& fresh);
 
+// True when no other handle shares t or its storage: the d output that backward() hands a
+// closure usually is, and the closure may then overwrite it (a gradient computed in place).
+bool exclusively_held(const Tensor& t);
+
 }  // namespace detail
 
 using detail::accumulate_grad;

@@ -85,7 +85,8 @@ struct BackwardOutputs {
 };
 
 // Sweeps 1 and 2. With an ELU epilogue (elu_y, the op's output), dout is the gradient at the
-// ELU's output: sweep 1 turns it into the gradient before it, row by row, into a new buffer.
+// ELU's output: sweep 1 turns it into the gradient before it, row by row, into dout itself when
+// the closure holds it alone (each row read before it is written), else into a new buffer.
 template <class T>
 void run_backward(const Dims& d, const Graph& g, const Tensor& wh, double negative_slope, double attn_dropout,
                   uint64_t key, const Tensor& alpha, const uint8_t* signs, const Tensor& dout,
@@ -93,7 +94,8 @@ void run_backward(const Dims& d, const Graph& g, const Tensor& wh, double negati
   const bool scores = o.ds_dst || o.ds_src || o.ds_edge || o.scores;
   // [α' | dz] per edge, in edge order: sweep 1 writes it, sweep 2 reads it by source
   Tensor pair = Tensor::empty({d.E, 2 * d.H}, wh.dtype());
-  const Tensor grad = elu_y.defined() ? Tensor::empty(dout.shape(), dout.dtype()) : dout;
+  // (in place, over dout, when nobody else holds it: one [D, H·F] buffer less at the peak)
+  const Tensor grad = !elu_y.defined() || detail::exclusively_held(dout) ? dout : Tensor::empty(dout.shape(), dout.dtype());
   const GraphArrays ga = arrays_of(g);
   const T slope = static_cast<T>(negative_slope);
   const kernels::DropoutRule mask = kernels::dropout_rule(attn_dropout, key);

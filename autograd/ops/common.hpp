@@ -126,9 +126,6 @@ void broadcast_binary(kernels::BinaryOp op, const Tensor& a, const Tensor& b, co
   });
 }
 
-// True when no other handle shares t or its storage.
-bool exclusively_held(const Tensor& t);
-
 }  // namespace gatgrad::detail
 
 namespace gatgrad::detail {
