@@ -26,6 +26,7 @@ class Buffer {
  private:
   void* data_ = nullptr;
   size_t bytes_ = 0;
+  size_t block_ = 0;  // the pool block's size (its class), which a big buffer may exceed by up to 2x
   std::shared_ptr<const void> owner_;  // set for memory that is not the pool's
 };
 
