@@ -10,6 +10,7 @@
 #include "models/gat.hpp"
 #include "models/gat_conv.hpp"
 #include "models/gatv2_conv.hpp"
+#include "models/input_features.hpp"
 
 namespace gatgrad {
 
@@ -145,6 +146,11 @@ void register_models_checks(CheckRegistry& r) {
     AttentionLayerOptions o = layer_options(true);
     o.edge_dim = 4;
     return check_layer<GATv2Conv>(o);
+  });
+  r.add("dropout_matmul:constant_input", [] {  // input features: dropout(x) drawn again in the backward
+    const Tensor x = uniform({6, 5}, -1, 1, 51, DType::f64);
+    return gradcheck([x](const std::vector<Tensor>& in) { return dropout_matmul(InputFeatures(x), in[0], 0.4, 17); },
+                     {uniform({5, 4}, -1, 1, 52, DType::f64).requires_grad_()});
   });
   r.add("gat:model", [] { return check_model(2, false); });
   // PPI's shape: two hidden layers, the middle one reading concatenated heads, skips everywhere
