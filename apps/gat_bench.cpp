@@ -12,7 +12,8 @@
 //   gat-bench train ... --batch-size B [--fanout 10,10,..] [--micro-batches M] [--steps S]
 //       mini-batch steps (seed_nodes_per_s, sampled_edges_per_s, peak_rss_mb), what full batch
 //       would need, and a full-batch epoch beside them when it fits (bench_minibatch.hpp)
-//   gat-bench memory [--threads T] [--mb M]   memory bandwidth with 1..T threads, ends with speedup=<x>
+//   gat-bench memory [--threads T] [--mb M]   memory bandwidth with 1..T threads, then (T > 1) the
+//       time a cache line takes from one core to another (core_to_core_ns), ends with speedup=<x>
 //   gat-bench task --task graph|link [--data DIR] [--epochs E] [--threads T]
 //       training epochs of graph classification (preset tu, one fold) or link prediction (preset
 //       link), evaluation apart; ends with epoch_ms_median=<x> epoch_cpu_ms=<y> ... (bench_task.hpp)

@@ -1,9 +1,11 @@
 #include "apps/lib/bench_memory.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 #include <tbb/global_control.h>
@@ -38,6 +40,37 @@ double triad_gb_per_s(std::vector<float>& a, const std::vector<float>& b, const 
   return bytes / app::median(seconds) / 1e9;
 }
 
+// Nanoseconds for a cache line written by one thread to be seen by another (half a round trip of
+// a counter passed back and forth between two spinning threads, the median of 5 runs). The
+// threads run wherever the OS puts them, on 2 cores two different ones: this is what a parallel
+// op pays per line when a core reads rows another core wrote (on this project's AMD EPYC VM
+// about 190-200 ns, where it made Cora's second thread cost more than it gave; see
+// graph/node_order.hpp).
+double core_to_core_ns() {
+  constexpr int64_t kTrips = 20000;
+  std::vector<double> ns;
+  for (int run = 0; run < 5; ++run) {
+    alignas(64) std::atomic<int64_t> turn{0};
+    std::thread other([&] {
+      for (int64_t k = 0; k < kTrips; ++k) {
+        while (turn.load(std::memory_order_acquire) != 2 * k + 1) {
+        }
+        turn.store(2 * k + 2, std::memory_order_release);
+      }
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t k = 0; k < kTrips; ++k) {
+      turn.store(2 * k + 1, std::memory_order_release);
+      while (turn.load(std::memory_order_acquire) != 2 * k + 2) {
+      }
+    }
+    const auto t1 = std::chrono::steady_clock::now();
+    other.join();
+    ns.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / (2.0 * kTrips));
+  }
+  return app::median(ns);
+}
+
 }  // namespace
 
 // Iterations per nanosecond of a loop whose every iteration waits for the previous one (one add
@@ -68,6 +101,7 @@ int run_memory_bench(int threads, int mb, int repeats) {
     std::printf("triad threads=%d gb_per_s=%.2f\n", t, last);
     if (t == threads) break;
   }
+  if (threads > 1) std::printf("core_to_core_ns=%.0f\n", core_to_core_ns());
   std::printf("busy_loop_ghz=%.2f\n", core_clock_ghz());
   std::printf("speedup=%.2f\n", last / first);
   return 0;
