@@ -8,8 +8,9 @@
 # Prints the machine, then Markdown rows (the numbers are gat-bench's own output lines):
 #   memory bandwidth with 1 and 2 threads; GEMM GFLOP/s for the three shapes of the engine issue
 #   (with OpenBLAS beside it when Debian's libopenblas-dev is installed); the Cora training epoch
-#   and inference with 1 and 2 threads; synthetic graphs of 1M nodes with 1M, 2M, 5M and 10M
-#   edges, 128 features, 8×8 heads (2 threads), and the 10M-edge graph on 1 thread. Every row
+#   and inference with 1 and 2 threads, in the data's node order and with --node-order rcm;
+#   synthetic graphs of 1M nodes with 1M, 2M, 5M and 10M edges, 128 features, 8×8 heads (2
+#   threads), the 10M-edge graph with --node-order rcm, and on 1 thread. Every row
 #   ends with the clock the VM gave right after it (busy_loop_ghz: a one-cycle dependent loop),
 #   because this kind of machine's clock moves by 2x within an hour.
 set -euo pipefail
@@ -74,6 +75,8 @@ row() {  # label threads args...: the best of $repeats runs (lowest epoch median
 if [ -d "$cora" ]; then
   row "Cora (2708 nodes, 10556 edges, sparse x)" 1 --data "$cora" --epochs 200
   row "Cora (2708 nodes, 10556 edges, sparse x)" "$threads" --data "$cora" --epochs 200
+  row "Cora, --node-order rcm" 1 --data "$cora" --epochs 200 --node-order rcm
+  row "Cora, --node-order rcm" "$threads" --data "$cora" --epochs 200 --node-order rcm
 else
   echo "bench-table: $cora not found: Cora rows skipped" >&2
 fi
@@ -82,5 +85,7 @@ if [ "${GATGRAD_BENCH_LARGE:-1}" != 0 ]; then
     row "synthetic 1M nodes, $((e / 1000000))M edges, 128 features" "$threads" \
       --nodes 1000000 --edges "$e" --features 128 --classes 8 --epochs 3
   done
+  row "synthetic 1M nodes, 10M edges, --node-order rcm" "$threads" \
+    --nodes 1000000 --edges 10000000 --features 128 --classes 8 --epochs 3 --node-order rcm
   row "synthetic 1M nodes, 10M edges, 128 features" 1 --nodes 1000000 --edges 10000000 --features 128 --classes 8 --epochs 2
 fi
