@@ -52,6 +52,15 @@ NodeData prepare_node_data(const Dataset& d, bool add_self_loops, DType dtype, G
 
 namespace {
 
+// v's entries in the new order: entry r is v[order[r]] (v empty: empty).
+template <class T>
+std::vector<T> in_order(const std::vector<T>& v, std::span<const int32_t> order) {
+  if (v.empty()) return {};
+  std::vector<T> out(order.size());
+  for (size_t r = 0; r < order.size(); ++r) out[r] = v[static_cast<size_t>(order[r])];
+  return out;
+}
+
 // The rows, each old number replaced by its new one (new_of), ascending.
 std::vector<int64_t> renumbered_rows(const std::vector<int64_t>& rows, const std::vector<int32_t>& new_of) {
   std::vector<int64_t> out(rows.size());
@@ -88,17 +97,11 @@ NodeData renumber_nodes(const NodeData& d, std::span<const int32_t> order) {
   out.num_classes = d.num_classes;
   out.multilabel = d.multilabel;
   if (d.targets.defined()) out.targets = gather_rows(InputFeatures(d.targets), order).dense;
-  if (!d.labels.empty()) {
-    out.labels.resize(d.labels.size());
-    for (int64_t r = 0; r < n; ++r) out.labels[static_cast<size_t>(r)] = d.labels[static_cast<size_t>(order[r])];
-  }
+  out.labels = in_order(d.labels, order);
   out.train_rows = renumbered_rows(d.train_rows, new_of);
   out.val_rows = renumbered_rows(d.val_rows, new_of);
   out.test_rows = renumbered_rows(d.test_rows, new_of);
-  if (!d.graph_index.empty()) {
-    out.graph_index.resize(d.graph_index.size());
-    for (int64_t r = 0; r < n; ++r) out.graph_index[static_cast<size_t>(r)] = d.graph_index[static_cast<size_t>(order[r])];
-  }
+  out.graph_index = in_order(d.graph_index, order);
   out.num_graphs = d.num_graphs;
   out.graph_nodes = nodes_by_graph(out.graph_index, out.num_graphs);
   return out;

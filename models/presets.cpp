@@ -341,10 +341,11 @@ void TrainConfig::validate() const {
   for (int64_t f : fanout)
     if (batch_size == 0 && f != kDefaultFanout)
       fail("fanout", "fanout is a mini-batch setting: it needs batch_size (0: full batch)");
-  if (node_order != "input" && (batch_size > 0 || graphs_per_batch > 0))
-    throw ConfigError("node_order", what + ": node_order '" + node_order + "' is a full-batch setting: it excludes " +
-                                        (batch_size > 0 ? "batch_size" : "graphs_per_batch"),
-                      batch_size > 0 ? "batch_size" : "graphs_per_batch");
+  if (node_order != "input" && (batch_size > 0 || graphs_per_batch > 0)) {
+    const std::string other = batch_size > 0 ? "batch_size" : "graphs_per_batch";
+    throw ConfigError("node_order", what + ": node_order '" + node_order + "' is a full-batch setting: it excludes " + other,
+                      other);
+  }
 }
 
 void TrainConfig::validate_for(const GATConfig& model) const {

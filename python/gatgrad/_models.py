@@ -28,8 +28,8 @@ _SIZES = ("in_features", "num_classes", "edge_dim", "normalize_features", "task"
 # table against gat-train --help.
 _FIELD_TASKS = {
     "out_heads": ("node", "link"), "batch_size": ("node", "link"), "fanout": ("node", "link"),
-    "micro_batches": ("node",), "node_order": ("node",), "graphs_per_batch": ("node", "graph"), "decoder": ("link",), "hits_k": ("link",),
-    "embedding_dim": ("link",), "readout": ("graph",), "mlp_hidden": ("link", "graph"), "folds": ("graph",),
+    "micro_batches": ("node",), "node_order": ("node",), "graphs_per_batch": ("node", "graph"),
+    "decoder": ("link",), "hits_k": ("link",), "embedding_dim": ("link",), "readout": ("graph",), "mlp_hidden": ("link", "graph"), "folds": ("graph",),
 }
 _TASK_CLASS = {"node": "gatgrad.GAT / GATv2", "link": "gatgrad.LinkPredictor", "graph": "gatgrad.GraphClassifier"}
 
